@@ -1,0 +1,1 @@
+"""Classical reference solvers: finite differences, finite elements, Fourier spectral, method of lines."""

@@ -1,0 +1,58 @@
+"""The problem-definition layer shared by every solver family."""
+
+from pdesolve.problem.conditions import Dirichlet, Neumann, Periodic, Robin
+from pdesolve.problem.coords import Coords
+from pdesolve.problem.domains import Box, Disk, Domain, Interval, Mesh, Polygon, Rectangle
+from pdesolve.problem.families import Family, GaussianRandomField, GridFunction, Thresholded
+from pdesolve.problem.field import Field, VectorField
+from pdesolve.problem.functions import cos, cosh, exp, log, pi, sin, sinh, sqrt, tanh, where
+from pdesolve.problem.grid import Grid
+from pdesolve.problem.grid_field import GridField
+from pdesolve.problem.loading import load_problem
+from pdesolve.problem.network_field import NetworkField
+from pdesolve.problem.operators import d, div, dot, grad, inverse_laplacian, laplacian
+from pdesolve.problem.problem import Problem
+from pdesolve.problem.reference import ReferenceData
+
+__all__ = [
+    "Box",
+    "Coords",
+    "Dirichlet",
+    "Disk",
+    "Domain",
+    "Family",
+    "Field",
+    "GaussianRandomField",
+    "Grid",
+    "GridField",
+    "GridFunction",
+    "Interval",
+    "Mesh",
+    "NetworkField",
+    "Neumann",
+    "Periodic",
+    "Polygon",
+    "Problem",
+    "Rectangle",
+    "ReferenceData",
+    "Robin",
+    "Thresholded",
+    "VectorField",
+    "cos",
+    "cosh",
+    "d",
+    "div",
+    "dot",
+    "exp",
+    "grad",
+    "inverse_laplacian",
+    "laplacian",
+    "load_problem",
+    "log",
+    "pi",
+    "sin",
+    "sinh",
+    "sqrt",
+    "tanh",
+    "where",
+]

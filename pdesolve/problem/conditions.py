@@ -1,0 +1,69 @@
+"""Boundary conditions: Dirichlet, Neumann, Robin and periodic.
+
+Values are constants or functions ``g(x, p)`` of the coordinates and the parameters. ``on`` restricts
+a condition to part of the boundary: a function of the coordinates returning a boolean mask. Without
+``on`` a condition covers the whole boundary that no earlier condition claimed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from pdesolve.problem.coords import Coords
+
+Value = float | Callable[..., Any]
+
+
+def evaluate_value(value: Value, x: Coords, params: Any) -> Any:
+    """A constant broadcast to the points of ``x``, or ``value(x, params)``."""
+    if callable(value):
+        return value(x, params)
+    like = x[0]
+    return torch.full_like(like, float(value)) if torch.is_tensor(like) else np.full(np.shape(like), float(value))
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Base of the boundary conditions; ``on(x) -> bool mask`` selects where it holds."""
+
+    on: Callable[[Coords], Any] | None = field(default=None, kw_only=True)
+
+    def applies(self, x: Coords) -> np.ndarray:
+        if self.on is None:
+            return np.ones(np.shape(x[0]), dtype=bool)
+        return np.asarray(self.on(x), dtype=bool)
+
+
+@dataclass(frozen=True)
+class Dirichlet(Condition):
+    """``u = value`` on the boundary."""
+
+    value: Value = 0.0
+
+
+@dataclass(frozen=True)
+class Neumann(Condition):
+    """``∂u/∂n = flux`` on the boundary (outward normal)."""
+
+    flux: Value = 0.0
+
+
+@dataclass(frozen=True)
+class Robin(Condition):
+    """``alpha u + beta ∂u/∂n = value`` on the boundary."""
+
+    alpha: float = 1.0
+    beta: float = 1.0
+    value: Value = 0.0
+
+
+@dataclass(frozen=True)
+class Periodic(Condition):
+    """Periodic in the named axes (all axes when None); the domain must be a box."""
+
+    axes: tuple[str, ...] | None = None

@@ -1,0 +1,167 @@
+"""Fields sampled on a :class:`~pdesolve.problem.grid.Grid`.
+
+Values are numpy arrays or torch tensors of shape ``(*batch, *grid.shape)``, or an
+:class:`~pdesolve.problem.affine.AffineMap` while a linear residual is assembled. Finite-difference
+grids differentiate with sparse stencils, spectral grids with FFTs. ``grad`` on a finite-difference
+grid lives on faces (``stagger``); multiplying by a coefficient array averages it to the faces, and
+combining with a node-located field brings the faces back to the nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from pdesolve.errors import NotApplicableError, NotLinearError
+from pdesolve.problem.affine import AffineMap
+from pdesolve.problem.field import Field, VectorField
+from pdesolve.problem.grid import Grid
+
+_TORCH_OPERATORS: dict[tuple, torch.Tensor] = {}
+
+
+def _torch_operator(matrix: sp.csr_matrix, like: torch.Tensor) -> torch.Tensor:
+    key = (id(matrix), like.device, like.dtype)
+    if key not in _TORCH_OPERATORS:
+        _TORCH_OPERATORS[key] = torch.sparse_csr_tensor(
+            torch.as_tensor(matrix.indptr, dtype=torch.int64),
+            torch.as_tensor(matrix.indices, dtype=torch.int64),
+            torch.as_tensor(matrix.data, dtype=like.dtype),
+            size=matrix.shape,
+        ).to(like.device)
+    return _TORCH_OPERATORS[key]
+
+
+def apply_operator(matrix: sp.csr_matrix, values: Any, grid_shape: tuple[int, ...]) -> Any:
+    """Apply a flattened-grid operator to values of shape ``(*batch, *grid_shape)``."""
+    if isinstance(values, AffineMap):
+        return values.left_multiply(matrix)
+    size = int(np.prod(grid_shape))
+    if torch.is_tensor(values):
+        flat = values.reshape(-1, size).T
+        return (_torch_operator(matrix, values) @ flat).T.reshape(values.shape)
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 0:  # a constant
+        values = np.full(grid_shape, float(values))
+    flat = values.reshape(-1, size).T
+    return np.asarray(matrix @ flat).T.reshape(values.shape)
+
+
+def _fft(values: Any):
+    return torch.fft if torch.is_tensor(values) else np.fft
+
+
+def _as_multiplier(symbol: np.ndarray, values: Any) -> Any:
+    return torch.as_tensor(symbol, device=values.device) if torch.is_tensor(values) else symbol
+
+
+class GridField(Field):
+    """A field on a grid; ``stagger`` is the axis whose faces it lives on, or None for nodes."""
+
+    def __init__(self, values: Any, grid: Grid, stagger: int | None = None) -> None:
+        self.values = values
+        self.grid = grid
+        self.stagger = stagger
+
+    def with_values(self, values: Any) -> GridField:
+        return GridField(values, self.grid, self.stagger)
+
+    def map(self, function: Callable[[Any], Any]) -> GridField:
+        if isinstance(self.values, AffineMap):
+            raise NotLinearError("the residual applies a nonlinear function to the unknown")
+        return self.with_values(function(self.values))
+
+    # --- locations ------------------------------------------------------------------------
+    def _apply(self, kind: str, axis: int, values: Any | None = None) -> Any:
+        target = self.values if values is None else values
+        return apply_operator(self.grid.operator(kind, axis), target, self.grid.shape)
+
+    def at_nodes(self) -> GridField:
+        """Bring face values back to the nodes (second-order average)."""
+        if self.stagger is None:
+            return self
+        return GridField(self._apply("center", self.stagger), self.grid, None)
+
+    def _binary(self, other: Any, op: Callable[[Any, Any], Any]) -> GridField:
+        if isinstance(other, GridField):
+            if other.stagger == self.stagger:
+                return GridField(op(self.values, other.values), self.grid, self.stagger)
+            a, b = self.at_nodes(), other.at_nodes()
+            return GridField(op(a.values, b.values), self.grid, None)
+        if isinstance(other, Field):
+            raise TypeError(f"cannot combine a grid field with a {type(other).__name__}")
+        if self.stagger is not None and np.ndim(other) > 0:  # a coefficient array at the nodes
+            other = self._apply("average", self.stagger, other)
+        return GridField(op(self.values, other), self.grid, self.stagger)
+
+    # --- derivatives ----------------------------------------------------------------------
+    def _spectral(self, symbol: Callable[[list[np.ndarray]], np.ndarray]) -> Any:
+        """Multiply by a Fourier symbol over the grid axes (the trailing dimensions of values)."""
+        if isinstance(self.values, AffineMap):
+            raise NotApplicableError("spectral grids are not assembled into sparse matrices")
+        fft = _fft(self.values)
+        axes = tuple(range(-self.grid.dim, 0))
+        ks = np.meshgrid(*[self.grid.wavenumbers(k) for k in range(self.grid.dim)], indexing="ij")
+        transformed = fft.fftn(self.values, axes=axes) if fft is np.fft else fft.fftn(self.values, dim=axes)
+        product = transformed * _as_multiplier(symbol(ks), self.values)
+        back = fft.ifftn(product, axes=axes) if fft is np.fft else fft.ifftn(product, dim=axes)
+        return back.real
+
+    def derivative(self, axis: str, order: int = 1) -> GridField:
+        k = self.grid.axis_index(axis)
+        node = self.at_nodes()
+        if self.grid.method == "spectral":
+
+            def symbol(ks: list[np.ndarray]) -> np.ndarray:
+                s = (1j * ks[k]) ** order
+                if order % 2 == 1 and self.grid.shape[k] % 2 == 0:  # the Nyquist mode has no odd derivative
+                    s = np.where(np.abs(ks[k]) == np.abs(ks[k]).max(), 0, s)
+                return s
+
+            return GridField(node._spectral(symbol), self.grid)
+        if order == 2:
+            return GridField(node._apply("second", k), self.grid)
+        values = node.values
+        for _ in range(order):
+            values = node._apply("first", k, values)
+        return GridField(values, self.grid)
+
+    def gradient(self) -> VectorField:
+        if self.grid.method == "spectral":
+            return VectorField([self.derivative(name) for name in self.grid.names])
+        node = self.at_nodes()
+        return VectorField([GridField(node._apply("forward", k), self.grid, stagger=k) for k in range(self.grid.dim)])
+
+    def divergence_of(self, vector: VectorField) -> GridField:
+        total = None
+        for k, component in enumerate(vector.components):
+            if not isinstance(component, GridField):
+                raise TypeError("div() of a grid vector needs grid fields")
+            if component.stagger == k:
+                term = GridField(component._apply("backward", k), self.grid)
+            else:
+                term = component.at_nodes().derivative(self.grid.names[k])
+            total = term if total is None else total + term
+        return total
+
+    def laplacian(self) -> GridField:
+        if self.grid.method == "spectral":
+            return GridField(self.at_nodes()._spectral(lambda ks: -sum(k**2 for k in ks)), self.grid)
+        return self.divergence_of(self.gradient())
+
+    def inverse_laplacian(self) -> GridField:
+        if self.grid.method != "spectral":
+            raise NotApplicableError("inverse_laplacian needs a periodic spectral grid")
+
+        def symbol(ks: list[np.ndarray]) -> np.ndarray:
+            k2 = sum(k**2 for k in ks)
+            k2[(0,) * len(ks)] = 1.0
+            s = -1.0 / k2
+            s[(0,) * len(ks)] = 0.0
+            return s
+
+        return GridField(self.at_nodes()._spectral(symbol), self.grid)

@@ -1,0 +1,187 @@
+"""The :class:`Problem`: what every solver of pdesolve reads.
+
+A stationary problem gives a ``residual(u, x, p)`` that vanishes at the solution; an evolution
+problem gives ``rhs(u, x, p)`` with ``u_t = rhs`` on ``time = (t0, t1)`` and an ``initial(x, p)``.
+Both are written with :mod:`pdesolve.problem.operators`, so the same definition serves network
+solvers (autograd), grid solvers (stencils, FFT) and sparse assembly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from pdesolve.errors import ProblemError
+from pdesolve.problem.conditions import Condition, Dirichlet, Periodic
+from pdesolve.problem.coords import Coords
+from pdesolve.problem.domains import Box, Domain
+from pdesolve.problem.families import Family
+from pdesolve.problem.params import Params
+from pdesolve.problem.reference import ReferenceData
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A PDE with its domain, conditions, parameters and (optionally) a reference."""
+
+    name: str
+    domain: Domain
+    residual: Callable[..., Any] | None = None
+    rhs: Callable[..., Any] | None = None
+    time: tuple[float, float] | None = None
+    initial: Callable[..., Any] | None = None
+    boundary: Condition | Sequence[Condition] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    exact: Callable[..., Any] | None = None
+    reference: ReferenceData | None = None
+    family: Family | None = None
+    description: str = ""
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        conditions = (self.boundary,) if isinstance(self.boundary, Condition) else tuple(self.boundary)
+        object.__setattr__(self, "boundary", conditions)
+        self.validate()
+
+    # --- structure ------------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        return self.domain.dim
+
+    @property
+    def is_evolution(self) -> bool:
+        return self.rhs is not None
+
+    @property
+    def p(self) -> Params:
+        return Params(**self.params)
+
+    @property
+    def periodic_axes(self) -> tuple[bool, ...]:
+        """Per spatial axis, whether a Periodic condition covers it."""
+        names = ("x", "y", "z")[: self.dim]
+        flags = [False] * self.dim
+        for condition in self.boundary:
+            if isinstance(condition, Periodic):
+                for k, name in enumerate(names):
+                    if condition.axes is None or name in condition.axes:
+                        flags[k] = True
+        return tuple(flags)
+
+    @property
+    def is_fully_periodic(self) -> bool:
+        return all(self.periodic_axes)
+
+    def conditions(self, kind: type) -> list[Condition]:
+        return [c for c in self.boundary if isinstance(c, kind)]
+
+    @property
+    def only_dirichlet(self) -> bool:
+        """Every non-periodic boundary carries a Dirichlet condition only."""
+        return all(isinstance(c, (Dirichlet, Periodic)) for c in self.boundary)
+
+    def validate(self) -> None:
+        """Raise :class:`ProblemError` for an inconsistent definition."""
+        where = f"problem {self.name!r}"
+        if not self.name or not self.name.replace("_", "").isalnum():
+            raise ProblemError(f"{where}: the name must be letters, digits and underscores")
+        if not isinstance(self.domain, Domain):
+            raise ProblemError(f"{where}: domain must be an Interval, Rectangle, Box, Disk, Polygon or Mesh")
+        if (self.residual is None) == (self.rhs is None):
+            raise ProblemError(f"{where}: give exactly one of residual= (stationary) or rhs= (evolution)")
+        if self.is_evolution:
+            if self.time is None or len(self.time) != 2 or not self.time[0] < self.time[1]:
+                raise ProblemError(f"{where}: an evolution problem needs time=(t0, t1) with t0 < t1")
+            if self.initial is None:
+                raise ProblemError(f"{where}: an evolution problem needs initial=")
+        elif self.time is not None or self.initial is not None:
+            raise ProblemError(f"{where}: a stationary problem takes no time= or initial=")
+        for condition in self.boundary:
+            if not isinstance(condition, Condition):
+                raise ProblemError(f"{where}: boundary entries must be Dirichlet, Neumann, Robin or Periodic")
+            if isinstance(condition, Periodic):
+                if not isinstance(self.domain, Box):
+                    raise ProblemError(f"{where}: periodic conditions need a box-shaped domain")
+                unknown = set(condition.axes or ()) - set(("x", "y", "z")[: self.dim])
+                if unknown:
+                    raise ProblemError(f"{where}: periodic axes {sorted(unknown)} are not axes of a {self.dim}D domain")
+        if not self.boundary and not self.is_evolution:
+            raise ProblemError(f"{where}: a stationary problem needs boundary conditions")
+        self._check_shapes(where)
+
+    def _check_shapes(self, where: str) -> None:
+        """Evaluate the given functions at a few points: wrong dimensions show up here, not mid-solve."""
+        lower, upper = self.domain.bounds
+        points = lower + (upper - lower) * np.linspace(0.3, 0.7, 4)[:, None]
+        x = Coords(list(points.T), t=None if not self.is_evolution else np.full(4, self.time[0]))
+        checks = {"initial": self.initial, "exact": self.exact}
+        for label, function in checks.items():
+            if function is None:
+                continue
+            try:
+                values = np.asarray(function(x, self.p), dtype=float)
+            except Exception as error:
+                raise ProblemError(
+                    f"{where}: {label}(x, p) fails on {self.dim}D points: {type(error).__name__}: {error}"
+                ) from None
+            if values.shape != (4,):
+                raise ProblemError(
+                    f"{where}: {label}(x, p) returns shape {values.shape} for 4 points of a {self.dim}D domain"
+                )
+
+    # --- members of a family and parameter changes ----------------------------------------
+    def with_params(self, **changes: Any) -> Problem:
+        unknown = set(changes) - set(self.params)
+        if unknown:
+            raise ProblemError(
+                f"problem {self.name!r} has no parameter(s) {sorted(unknown)}; it has {sorted(self.params)}"
+            )
+        return replace(self, params={**self.params, **changes})
+
+    def sample(self, seed: int) -> Problem:
+        """One member of the problem's family (the problem itself when it has none)."""
+        if self.family is None:
+            return self
+        return replace(self, params={**self.params, **self.family.draw(seed)})
+
+    # --- what errors are measured against -------------------------------------------------
+    @property
+    def has_reference(self) -> bool:
+        return self.exact is not None or (self.reference is not None and self.reference.available())
+
+    def reference_values(self, points: np.ndarray) -> np.ndarray:
+        """The exact solution at points (columns x, y, z[, t])."""
+        if self.exact is None:
+            raise ProblemError(f"problem {self.name!r} has no exact solution")
+        t = points[:, self.dim] if self.is_evolution else None
+        x = Coords(list(points[:, : self.dim].T), t=t)
+        return np.broadcast_to(np.asarray(self.exact(x, self.p), dtype=float), (len(points),)).copy()
+
+    def test_points(self, seed: int = 0) -> np.ndarray:
+        """Points the error is measured on when no data file gives them (space, then time)."""
+        lower, upper = self.domain.bounds
+        if isinstance(self.domain, Box):
+            per_axis = {1: 201, 2: 81, 3: 25}[self.dim]
+            axes = [
+                np.linspace(lo, hi, per_axis, endpoint=not periodic)
+                for lo, hi, periodic in zip(lower, upper, self.periodic_axes)
+            ]
+            space = np.stack([c.ravel() for c in np.meshgrid(*axes, indexing="ij")], axis=1)
+        else:
+            space = self.domain.sample_interior(4096, seed=seed)
+        if not self.is_evolution:
+            return space
+        times = np.linspace(self.time[0], self.time[1], 11)[1:]
+        return np.concatenate([np.column_stack([space, np.full(len(space), t)]) for t in times])
+
+    def reference_set(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(points, values) to measure errors on, or None when only a classical solve can tell."""
+        if self.reference is not None and self.reference.available():
+            return self.reference.load()
+        if self.exact is not None:
+            points = self.test_points()
+            return points, self.reference_values(points)
+        return None

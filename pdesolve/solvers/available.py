@@ -1,0 +1,17 @@
+"""Import every solver module so that each registers itself; a new family adds one line here."""
+
+from __future__ import annotations
+
+import importlib
+
+SOLVER_MODULES = (
+    "pdesolve.classical.fd",
+    "pdesolve.classical.fem",
+    "pdesolve.classical.spectral",
+    "pdesolve.classical.mol",
+)
+
+
+def load_all() -> None:
+    for module in SOLVER_MODULES:
+        importlib.import_module(module)

@@ -1,0 +1,88 @@
+"""Solvers, their options and the registry the command line reads.
+
+Every solver takes ``(problem, settings, options)`` and returns a :class:`~pdesolve.solvers.solution.Solution`.
+A solver says whether it applies to a problem (``not_applicable`` returns the reason when not), and
+which option sets ``compare`` should run (``compare_variants``, e.g. two resolutions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pdesolve.errors import NotApplicableError, PdesolveError
+from pdesolve.problem import Problem
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Options shared by all solvers."""
+
+    device: str = "cpu"
+    dtype: str = "float64"
+    seed: int = 0
+    progress: bool = False
+
+
+class Solver:
+    """Base class: subclasses set ``name``, ``family``, ``summary``, ``options`` and implement ``solve``."""
+
+    name: ClassVar[str]
+    family: ClassVar[str]
+    summary: ClassVar[str]
+    options: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, settings: Settings | None = None, **options: Any) -> None:
+        self.settings = settings or Settings()
+        unknown = set(options) - set(self.options)
+        if unknown:
+            valid = ", ".join(sorted(self.options)) or "none"
+            raise PdesolveError(f"solver {self.name!r} has no option(s) {sorted(unknown)} (valid: {valid})")
+        self.config = {**self.options, **options}
+
+    @classmethod
+    def not_applicable(cls, problem: Problem) -> str | None:
+        """Why this solver cannot solve ``problem``, or None when it can."""
+        return None
+
+    @classmethod
+    def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
+        """Option sets that ``pdesolve compare`` runs (default: the solver's defaults)."""
+        return [{}]
+
+    def check(self, problem: Problem) -> None:
+        reason = self.not_applicable(problem)
+        if reason:
+            raise NotApplicableError(f"solver {self.name!r} does not apply to {problem.name!r}: {reason}")
+
+    def solve(self, problem: Problem):
+        raise NotImplementedError
+
+
+SOLVERS: dict[str, type[Solver]] = {}
+
+
+def register(cls: type[Solver]) -> type[Solver]:
+    """Class decorator: make a solver known to ``pdesolve list/solve/compare`` by its name."""
+    SOLVERS[cls.name] = cls
+    return cls
+
+
+def coerce_option(solver: type[Solver], key: str, text: str) -> Any:
+    """Turn ``--set key=text`` into the type of the option's default; one-line error when it cannot."""
+    if key not in solver.options:
+        valid = ", ".join(sorted(solver.options)) or "none"
+        raise PdesolveError(f"--set {key}: solver {solver.name!r} has no option {key!r} (valid: {valid})")
+    default = solver.options[key]
+    try:
+        if isinstance(default, bool):
+            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return text.lower() in ("true", "1", "yes")
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+    except ValueError:
+        raise PdesolveError(f"--set {key}={text}: expected a {type(default).__name__}") from None
+    return text
