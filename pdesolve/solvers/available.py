@@ -9,6 +9,7 @@ SOLVER_MODULES = (
     "pdesolve.classical.fem",
     "pdesolve.classical.spectral",
     "pdesolve.classical.mol",
+    "pdesolve.solvers.classical_alias",
 )
 
 

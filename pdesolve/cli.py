@@ -1,0 +1,257 @@
+"""The ``pdesolve`` command: ``list``, ``solve``, ``compare``, ``show``.
+
+Bad input ends with one line ``pdesolve: error: ...`` on stderr and exit code 2 (130 after Ctrl-C);
+only internal errors (bugs) show a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from pdesolve.errors import NotApplicableError, PdesolveError
+from pdesolve.io.config import Config, check_device, resolve
+from pdesolve.io.run_folder import default_folder, prepare_folder, read_metrics
+from pdesolve.problem import Problem, load_problem
+from pdesolve.problem.loading import catalogue_directory, catalogue_names
+from pdesolve.report.compare import compare, cuda_out_of_memory, reference_line
+from pdesolve.report.metrics import Reference, environment
+from pdesolve.report.run import Job, finish, perform, write_solution
+from pdesolve.report.table import text_table
+from pdesolve.solvers.available import load_all
+from pdesolve.solvers.base import SOLVERS, Solver
+from pdesolve.solvers.classical_alias import resolve as resolve_alias
+
+PREFIX = "pdesolve: error: "
+
+
+class UsageError(Exception):
+    """A command line argparse rejects."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage block), handled in :func:`main`."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _common_options() -> ArgumentParser:
+    common = ArgumentParser(add_help=False)
+    group = common.add_argument_group("common options")
+    group.add_argument("--device", help="cpu or cuda (default: cpu, or the config file's)")
+    group.add_argument("--dtype", help="float32 or float64 (default: float64)")
+    group.add_argument("--seed", type=int, help="random seed (default: 0)")
+    group.add_argument("--out", type=Path, help="run folder (default: runs/<problem>-<solver>-<timestamp>)")
+    group.add_argument("--config", metavar="FILE.toml", help="device, dtype, seed, [solver] and [solvers.NAME]")
+    group.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a solver option (NAME.KEY=VALUE for one solver of compare); repeatable",
+    )
+    return common
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="pdesolve", description="Define a PDE once; solve it with any method; compare.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common_options()
+    commands.add_parser("list", help="problems, solvers, and which solver applies to which problem")
+    solve = commands.add_parser("solve", parents=[common], help="solve a problem with one solver")
+    solve.add_argument("problem", metavar="PROBLEM", help="catalogue name or path to a .py file")
+    solve.add_argument("--solver", required=True, metavar="NAME")
+    comp = commands.add_parser("compare", parents=[common], help="run several solvers, write a table and report")
+    comp.add_argument("problem", metavar="PROBLEM", help="catalogue name or path to a .py file")
+    comp.add_argument("--solvers", metavar="A,B,C", help="default: every applicable solver")
+    show = commands.add_parser("show", help="print the metrics of a finished run")
+    show.add_argument("run_dir", metavar="RUN_DIR", type=Path)
+    return parser
+
+
+# --- list -------------------------------------------------------------------------------------
+def _kind(problem: Problem) -> str:
+    kind = f"{'evolution' if problem.is_evolution else 'stationary'} {problem.dim}D"
+    if problem.reference is not None:
+        return f"{kind}, data {problem.reference.file}"
+    return f"{kind}, exact" if problem.exact is not None else kind
+
+
+def command_list(args: argparse.Namespace) -> int:
+    load_all()
+    problems: dict[str, Problem] = {}
+    lines = [f"Problems ({catalogue_directory()}):"]
+    names = catalogue_names()
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        try:
+            problems[name] = load_problem(name)
+        except PdesolveError as error:
+            lines.append(f"  {name:<{width}}  does not load: {error}")
+            continue
+        description = problems[name].description.strip().splitlines()
+        lines.append(f"  {name:<{width}}  {_kind(problems[name])}" + (f": {description[0]}" if description else ""))
+    if not names:
+        lines.append("  (none)")
+    solvers = list(SOLVERS.values())
+    width = max((len(s.name) for s in solvers), default=0)
+    lines += ["", "Solvers:"]
+    lines += [f"  {s.name:<{width}}  {s.family:<10}  {s.summary}" for s in solvers]
+    if problems and solvers:
+        lines += ["", "Which solver applies (x) to which problem (.):"]
+        width = max(len(n) for n in problems)
+        lines.append(" " * (width + 2) + "  ".join(s.name for s in solvers))
+        for name, problem in problems.items():
+            marks = ["x" if s.not_applicable(problem) is None else "." for s in solvers]
+            lines.append(f"  {name:<{width}}" + "".join(f"  {m:^{len(s.name)}}" for m, s in zip(marks, solvers)))
+    print("\n".join(lines))
+    return 0
+
+
+# --- solve and compare ------------------------------------------------------------------------
+def _prepare(args: argparse.Namespace) -> tuple[Config, Problem]:
+    config = resolve(args.config, args.device, args.dtype, args.seed, args.sets)
+    check_device(config.device)
+    problem = load_problem(args.problem)
+    load_all()
+    return config, problem
+
+
+def _seed(seed: int) -> None:
+    """Seed the global generators too (solvers seed their own from ``settings.seed``)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
+
+
+def _summary(args: argparse.Namespace, argv: Sequence[str], config: Config, problem: Problem) -> dict[str, Any]:
+    return {
+        "problem": {
+            "name": problem.name,
+            "source": args.problem,
+            "dim": problem.dim,
+            "evolution": problem.is_evolution,
+            "params": problem.params,
+        },
+        "settings": {"device": config.device, "dtype": config.dtype, "seed": config.seed},
+        "resolved_config": {
+            "device": config.device,
+            "dtype": config.dtype,
+            "seed": config.seed,
+            "config_file": config.file,
+            "solver": config.common,
+            "solvers": config.per_solver,
+        },
+        **environment(),
+        "command": shlex.join(["pdesolve", *argv]),
+    }
+
+
+def _solver(name: str, problem: Problem) -> type[Solver]:
+    if name not in SOLVERS:
+        raise PdesolveError(f"unknown solver {name!r} (known: {', '.join(sorted(SOLVERS))})")
+    reason = SOLVERS[name].not_applicable(problem)
+    if reason:
+        raise NotApplicableError(f"solver {name!r} does not apply to {problem.name!r}: {reason}")
+    return SOLVERS[name]
+
+
+def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    config, problem = _prepare(args)
+    solver, alias = resolve_alias(_solver(args.solver, problem), problem)
+    config.check_used([solver], set(SOLVERS))
+    job = Job(solver, config.options_for(solver, *([alias] if alias else [])), alias)
+    settings = config.settings(progress=sys.stderr.isatty())
+    folder = prepare_folder(args.out or default_folder(problem.name, args.solver))
+    summary = _summary(args, argv, config, problem)
+    _seed(config.seed)
+    run, full_config = perform(job, problem, settings)
+    files = write_solution(run, folder)
+    reference = Reference.of(problem)
+    record = finish(run, reference, folder, settings, {**summary, "config": full_config, "files": files})
+    print(text_table([record]))
+    print(reference_line(reference))
+    print(f"run folder: {folder}")
+    return 0
+
+
+def command_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    config, problem = _prepare(args)
+    names = None
+    if args.solvers is not None:
+        names = [n.strip() for n in args.solvers.split(",") if n.strip()]
+        if not names:
+            raise PdesolveError("--solvers: give solver names separated by commas")
+    settings = config.settings(progress=sys.stderr.isatty())
+    folder = args.out or default_folder(problem.name, "compare")
+    summary = _summary(args, argv, config, problem)
+    _seed(config.seed)
+
+    def echo(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    outcomes, reference = compare(problem, names, config, settings, folder, summary, echo)
+    print(text_table([o.record for o in outcomes]))
+    print(reference_line(reference))
+    print(f"report: {folder / 'report.md'}")
+    return 1 if any(o.internal for o in outcomes) or all(o.failed for o in outcomes) else 0
+
+
+# --- show -------------------------------------------------------------------------------------
+def command_show(args: argparse.Namespace) -> int:
+    metrics = read_metrics(args.run_dir)
+    problem = metrics.get("problem", {}).get("name", "?")
+    records = metrics["runs"] if "runs" in metrics else [metrics]
+    print(f"problem {problem}: {metrics.get('command', '')}")
+    print(text_table(records))
+    reference = metrics.get("reference")
+    print(f"reference: {reference}" if reference else "reference: none (errors not measured)")
+    versions = metrics.get("versions", {})
+    if versions:
+        print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    return 0
+
+
+# --- entry point ------------------------------------------------------------------------------
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "list":
+            return command_list(args)
+        if args.command == "show":
+            return command_show(args)
+        if args.command == "solve":
+            return command_solve(args, argv)
+        return command_compare(args, argv)
+    except (UsageError, PdesolveError) as error:
+        print(PREFIX + _one_line(error), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(PREFIX + "interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if not cuda_out_of_memory(error):
+            raise
+        first = _one_line(str(error).split(".")[0])
+        print(
+            PREFIX + f"out of CUDA memory ({first}); try a smaller problem or resolution, or --device cpu",
+            file=sys.stderr,
+        )
+        return 2

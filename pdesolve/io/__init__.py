@@ -1,0 +1,1 @@
+"""Run folders (atomic writes, ``metrics.json``) and solution export (npz, meshio)."""

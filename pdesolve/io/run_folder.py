@@ -1,0 +1,107 @@
+"""Run folders: atomic file writes and ``metrics.json``.
+
+Every file is written to a temporary name beside its target and moved into place with
+``os.replace``, so an interrupted run never leaves a complete-looking half file. ``metrics.json``
+is written last: a folder that has it holds a finished run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pdesolve.errors import PdesolveError
+
+METRICS = "metrics.json"
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target`` (same suffix) that replaces ``target`` only if the block succeeds."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(temporary_path)`` and move the result to ``target``."""
+    with atomic_path(target) as temporary:
+        write(temporary)
+    return Path(target)
+
+
+def atomic_write_text(target: Path, text: str) -> Path:
+    return atomic_write(target, lambda path: path.write_text(text, encoding="utf-8"))
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values for numpy scalars and arrays, paths, tuples; non-finite floats become null."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)
+
+
+def write_metrics(folder: Path, metrics: dict[str, Any]) -> Path:
+    """Write ``metrics.json`` (last, atomically): from now on the folder holds a finished run."""
+    text = json.dumps(jsonable(metrics), indent=2, allow_nan=False) + "\n"
+    return atomic_write_text(Path(folder) / METRICS, text)
+
+
+def read_metrics(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / METRICS
+    if not Path(folder).is_dir():
+        raise PdesolveError(f"run folder {folder} does not exist")
+    if not path.is_file():
+        raise PdesolveError(f"{folder} has no {METRICS}: not a finished run")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise PdesolveError(f"{path} is not valid JSON: {error}") from None
+
+
+def default_folder(problem: str, label: str, root: Path = Path("runs")) -> Path:
+    """``runs/<problem>-<label>-<timestamp>``, with a counter when that name is taken."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / f"{problem}-{label}-{stamp}"
+    folder, count = base, 1
+    while folder.exists():
+        count += 1
+        folder = base.with_name(f"{base.name}-{count}")
+    return folder
+
+
+def prepare_folder(folder: Path) -> Path:
+    """Create ``folder``; refuse one that already holds a finished run."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise PdesolveError(f"--out {folder} is a file, not a folder")
+    if (folder / METRICS).exists():
+        raise PdesolveError(f"--out {folder} already holds a finished run; choose another folder or delete it")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,0 +1,1 @@
+"""Metrics against the reference, comparison tables, plots and ``pdesolve compare`` reports."""

@@ -1,0 +1,240 @@
+"""``pdesolve compare``: every chosen solver on one problem, one table, one report, one JSON file.
+
+Errors are measured against the problem's data file or exact solution; when it has neither, the
+finest classical run (most degrees of freedom) is the reference, and the report says so.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from pdesolve.errors import NotApplicableError, PdesolveError
+from pdesolve.io.config import Config
+from pdesolve.io.run_folder import atomic_write_text, prepare_folder, write_metrics
+from pdesolve.problem import Problem
+from pdesolve.report.metrics import Reference, Run
+from pdesolve.report.plots import plot_error_vs_time, plot_solution
+from pdesolve.report.run import Job, finish, perform, write_solution
+from pdesolve.report.table import failures, markdown_table
+from pdesolve.solvers.base import SOLVERS, Settings, Solver
+from pdesolve.solvers.classical_alias import Alias, resolve
+
+
+@dataclass
+class Outcome:
+    """A planned run, its folder, and what came of it."""
+
+    job: Job
+    folder: Path
+    run: Run | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    failed: str | None = None
+    internal: bool = False
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+def choose_solvers(
+    problem: Problem, names: list[str] | None
+) -> tuple[list[tuple[type[Solver], str | None]], list[str]]:
+    """(solver, alias) pairs to run, and notes on skipped aliases. Default: every applicable solver."""
+    notes: list[str] = []
+    if names is None:
+        names = [n for n, s in SOLVERS.items() if not issubclass(s, Alias) and s.not_applicable(problem) is None]
+        names += [n for n, s in SOLVERS.items() if issubclass(s, Alias) and s.not_applicable(problem) is None]
+    chosen: list[tuple[type[Solver], str | None]] = []
+    for name in names:
+        if name not in SOLVERS:
+            raise PdesolveError(f"unknown solver {name!r} (known: {', '.join(sorted(SOLVERS))})")
+        reason = SOLVERS[name].not_applicable(problem)
+        if reason:
+            raise NotApplicableError(f"solver {name!r} does not apply to {problem.name!r}: {reason}")
+        chosen.append(resolve(SOLVERS[name], problem))
+    concrete = {solver for solver, alias in chosen if alias is None}
+    kept = []
+    for solver, alias in chosen:
+        if alias is not None and solver in concrete:
+            notes.append(f"{alias} stands for {solver.name} here, which runs already")
+            continue
+        if (solver, alias) not in kept:
+            kept.append((solver, alias))
+    return kept, notes
+
+
+def plan(problem: Problem, chosen: list[tuple[type[Solver], str | None]], config: Config) -> list[Job]:
+    """Each solver's ``compare_variants``, overridden by the user's options, without duplicates."""
+    jobs: list[Job] = []
+    for solver, alias in chosen:
+        user = config.options_for(solver, *([alias] if alias else []))
+        for variant in solver.compare_variants(problem):
+            job = Job(solver, {**variant, **user}, alias)
+            if job not in jobs:
+                jobs.append(job)
+    return jobs
+
+
+def _slug(index: int, job: Job) -> str:
+    options = "-".join(f"{k}={v}" for k, v in job.options.items())
+    name = f"{index:02d}-{job.solver.name}" + (f"-{options}" if options else "")
+    return re.sub(r"[^A-Za-z0-9=._-]", "_", name)[:80]
+
+
+def cuda_out_of_memory(error: BaseException) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(error, torch.cuda.OutOfMemoryError)
+
+
+def _attempt(outcome: Outcome, problem: Problem, settings: Settings) -> None:
+    try:
+        outcome.run, outcome.config = perform(outcome.job, problem, settings)
+        outcome.files = write_solution(outcome.run, outcome.folder)
+    except PdesolveError as error:
+        outcome.failed = str(error)
+    except Exception as error:  # a bug in one solver: report it, keep the others
+        if cuda_out_of_memory(error):
+            sys.modules["torch"].cuda.empty_cache()
+            outcome.failed = "out of CUDA memory"
+        else:
+            traceback.print_exc()
+            outcome.failed, outcome.internal = f"internal error: {type(error).__name__}: {error}", True
+
+
+def choose_reference(problem: Problem, outcomes: list[Outcome]) -> tuple[Reference | None, Outcome | None]:
+    """The problem's own reference, else the finished classical run with the most degrees of freedom."""
+    reference = Reference.of(problem)
+    if reference is not None:
+        return reference, None
+    classical = [o for o in outcomes if o.run is not None and o.job.solver.family == "classical"]
+    if not classical:
+        return None, None
+    finest = max(classical, key=lambda o: o.run.dofs)
+    points = problem.test_points()
+    source = f"finest classical run: {finest.job.label} ({finest.run.dofs} dofs)"
+    return Reference.clean(points, finest.run.solution(points), source), finest
+
+
+def run_all(
+    problem: Problem, jobs: list[Job], settings: Settings, folder: Path, extra: dict[str, Any]
+) -> tuple[list[Outcome], Reference | None]:
+    """Run every job into its own subfolder, then measure all against the reference."""
+    outcomes = [Outcome(job, folder / _slug(k + 1, job)) for k, job in enumerate(jobs)]
+    bar = tqdm(outcomes, desc=f"compare {problem.name}", unit="run", disable=not settings.progress, file=sys.stderr)
+    for outcome in bar:
+        bar.set_postfix_str(outcome.job.label)
+        outcome.folder.mkdir(parents=True, exist_ok=True)
+        _attempt(outcome, problem, settings)
+    reference, reference_outcome = choose_reference(problem, outcomes)
+    for outcome in outcomes:
+        details = {**extra, "config": outcome.config, "files": outcome.files}
+        if outcome.failed:
+            outcome.record = {
+                "solver": outcome.job.solver.name,
+                "alias": outcome.job.alias,
+                "options": outcome.job.options,
+                "failed": outcome.failed,
+            }
+            write_metrics(outcome.folder, {**outcome.record, **details})
+        else:
+            is_reference = outcome is reference_outcome
+            own = None if is_reference else reference
+            outcome.record = finish(
+                outcome.run, own, outcome.folder, settings, {**details, "is_reference": is_reference}
+            )
+        outcome.record["folder"] = outcome.folder.name
+    return outcomes, reference
+
+
+def best(outcomes: list[Outcome]) -> Outcome | None:
+    """The run with the smallest relative L2 error (or the reference run when nothing was measured)."""
+    measured = [o for o in outcomes if o.record.get("rel_l2") is not None]
+    if measured:
+        return min(measured, key=lambda o: o.record["rel_l2"])
+    return next((o for o in outcomes if o.record.get("is_reference")), None)
+
+
+def write_report(
+    problem: Problem, outcomes: list[Outcome], reference: Reference | None, folder: Path, summary: dict[str, Any]
+) -> str:
+    """Plots, ``report.md`` and, last, the top-level ``metrics.json``; returns the Markdown."""
+    records = [o.record for o in outcomes]
+    top = best(outcomes)
+    if top is not None:
+        plot_solution(top.run.solution, folder / "best_solution.png", f"{problem.name}: {top.job.label}")
+    plot_error_vs_time(records, folder / "error_vs_time.png", f"{problem.name}: error against wall time")
+    text = _markdown(problem, outcomes, reference, top, summary)
+    atomic_write_text(folder / "report.md", text)
+    write_metrics(folder, {**summary, "reference": None if reference is None else reference.source, "runs": records})
+    return text
+
+
+def reference_line(reference: Reference | None) -> str:
+    if reference is None:
+        return "No reference: the problem has no exact solution or data file and no classical solver ran; errors are not measured."
+    return f"Errors are measured against the {reference.source} at {len(reference.points)} points."
+
+
+def _markdown(
+    problem: Problem, outcomes: list[Outcome], reference: Reference | None, top: Outcome | None, summary: dict
+) -> str:
+    settings, versions = summary["settings"], summary["versions"]
+    lines = [f"# pdesolve compare: {problem.name}", ""]
+    if problem.description:
+        lines += [problem.description, ""]
+    lines += [reference_line(reference), ""]
+    lines += [
+        f"Device {settings['device']}, {settings['dtype']}, seed {settings['seed']}; "
+        + ", ".join(f"{k} {v}" for k, v in versions.items())
+        + ".",
+        "",
+        markdown_table([o.record for o in outcomes]),
+        "",
+    ]
+    lines += [f"- failed: {line}" for line in failures([o.record for o in outcomes])]
+    lines += [f"- note: {note}" for note in summary.get("notes", [])]
+    lines += ["", "## Plots", "", "![relative L2 error against wall time](error_vs_time.png)", ""]
+    if top is not None:
+        lines += [
+            f"Solution of the best run, {top.job.label}:",
+            "",
+            "![solution of the best run](best_solution.png)",
+            "",
+        ]
+    maps = [o for o in outcomes if o.record.get("files", {}).get("error.png") == "ok"]
+    if maps:
+        lines += ["### Error maps", ""]
+        lines += [f"{o.job.label}:\n\n![error of {o.job.label}]({o.folder.name}/error.png)\n" for o in maps]
+    lines += ["", f"Reproduce: `{summary['command']}`", ""]
+    return "\n".join(lines)
+
+
+def compare(
+    problem: Problem,
+    names: list[str] | None,
+    config: Config,
+    settings: Settings,
+    folder: Path,
+    summary: dict[str, Any],
+    echo: Callable[[str], None],
+) -> tuple[list[Outcome], Reference | None]:
+    """The whole comparison into ``folder`` (created once the plan stands); ``echo`` gets notes for the user."""
+    chosen, notes = choose_solvers(problem, names)
+    if not chosen:
+        raise PdesolveError(f"no solver applies to {problem.name!r}")
+    config.check_used([solver for solver, _ in chosen], set(SOLVERS))
+    jobs = plan(problem, chosen, config)
+    prepare_folder(folder)
+    for note in notes:
+        echo(f"note: {note}")
+    summary = {**summary, "notes": notes, "jobs": [job.label for job in jobs]}
+    extra = {key: summary[key] for key in ("problem", "versions", "platform", "command")}
+    outcomes, reference = run_all(problem, jobs, settings, folder, extra)
+    write_report(problem, outcomes, reference, folder, summary)
+    return outcomes, reference

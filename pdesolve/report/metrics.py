@@ -1,0 +1,167 @@
+"""One solver run measured: errors against the reference, wall time, peak memory, solver statistics.
+
+Errors are the relative L2 error ``||u - u_ref||_2 / ||u_ref||_2`` and the maximum absolute error
+over the reference points (points whose reference value is NaN are dropped).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pdesolve.errors import DivergenceError, ProblemError
+from pdesolve.problem import Problem
+from pdesolve.report.memory import PeakMemory
+from pdesolve.solvers.base import Settings, Solver
+from pdesolve.solvers.solution import Solution
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Points (space, then time) and values errors are measured on, and where they come from."""
+
+    points: np.ndarray
+    values: np.ndarray
+    source: str
+
+    @classmethod
+    def of(cls, problem: Problem) -> Reference | None:
+        """The problem's data file or exact solution; None when neither exists."""
+        found = problem.reference_set()
+        if found is None:
+            return None
+        if problem.reference is not None and problem.reference.available():
+            source = f"data file {problem.reference.file}"
+        else:
+            source = "exact solution"
+        return cls.clean(*found, source=source)
+
+    @classmethod
+    def clean(cls, points: np.ndarray, values: np.ndarray, source: str) -> Reference:
+        """Drop points whose reference value is NaN."""
+        points = np.asarray(points, dtype=float).reshape(len(points), -1)
+        values = np.asarray(values, dtype=float).ravel()
+        if len(points) != len(values):
+            raise ProblemError(f"reference ({source}): {len(points)} points but {len(values)} values")
+        keep = ~np.isnan(values)
+        if not keep.any():
+            raise ProblemError(f"reference ({source}) has no finite values")
+        return cls(points[keep], values[keep], source)
+
+
+def solution_errors(solution: Solution, reference: Reference) -> dict[str, Any]:
+    """Relative L2 and max abs error at the reference points (where the solution is defined)."""
+    values = np.asarray(solution(reference.points), dtype=np.float64).ravel()
+    if values.shape != reference.values.shape:
+        raise ValueError(f"solution gave {values.shape} values at {len(reference.points)} reference points")
+    defined = np.isfinite(values)
+    if not defined.any():
+        raise DivergenceError("the solution is NaN or infinite at every reference point")
+    difference = values[defined] - reference.values[defined]
+    norm = np.linalg.norm(reference.values[defined])
+    return {
+        "rel_l2": float(np.linalg.norm(difference) / norm) if norm > 0 else float(np.linalg.norm(difference)),
+        "max_abs": float(np.max(np.abs(difference))),
+        "points": int(defined.sum()),
+        "points_undefined": int((~defined).sum()),
+    }
+
+
+def check_finite(solution: Solution, solver: str) -> None:
+    """Raise :class:`DivergenceError` when the final snapshot holds NaN or infinite values."""
+    try:
+        _, values, _ = solution.final_snapshot()
+    except NotImplementedError:
+        return
+    bad = ~np.isfinite(np.asarray(values, dtype=float))
+    if bad.any():
+        raise DivergenceError(f"solver {solver!r} diverged: {bad.sum()} of {bad.size} values are NaN or infinite")
+
+
+@dataclass
+class Run:
+    """A finished solver run with its measurements."""
+
+    solver: str
+    options: dict[str, Any]
+    solution: Solution
+    wall_time: float
+    memory: PeakMemory
+    alias: str | None = None
+    errors: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.solver if self.alias is None else f"{self.alias} ({self.solver})"
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return self.solution.stats
+
+    @property
+    def dofs(self) -> int:
+        """Size of the discrete solution: the solver's ``dofs`` statistic or the final snapshot's nodes."""
+        if "dofs" in self.stats:
+            return int(self.stats["dofs"])
+        try:
+            return len(self.solution.final_snapshot()[1])
+        except NotImplementedError:
+            return 0
+
+
+def execute(solver: Solver, problem: Problem) -> tuple[Solution, float, PeakMemory]:
+    """Solve and measure wall time and peak memory (CUDA work is synchronised before the clock stops)."""
+    solver.check(problem)
+    device = solver.settings.device
+    with PeakMemory(device) as memory:
+        start = time.perf_counter()
+        solution = solver.solve(problem)
+        if device.startswith("cuda"):
+            import torch
+
+            torch.cuda.synchronize(device)
+        wall_time = time.perf_counter() - start
+    check_finite(solution, solver.name)
+    return solution, wall_time, memory
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in ("pdesolve", "torch", "numpy", "scipy"):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def run_record(run: Run, settings: Settings) -> dict[str, Any]:
+    """The per-run part of ``metrics.json``."""
+    return {
+        "solver": run.solver,
+        "alias": run.alias,
+        "options": run.options,
+        "rel_l2": run.errors.get("rel_l2"),
+        "max_abs": run.errors.get("max_abs"),
+        "error_points": run.errors.get("points"),
+        "error_points_undefined": run.errors.get("points_undefined"),
+        "wall_time_s": run.wall_time,
+        "iterations": run.stats.get("iterations"),
+        "peak_memory_bytes": run.memory.peak_bytes,
+        "peak_rss_increase_bytes": run.memory.cpu_bytes,
+        "peak_cuda_allocated_bytes": run.memory.cuda_bytes,
+        "memory_measure": "cuda max_memory_allocated" if run.memory.cuda_bytes is not None else "cpu peak rss increase",
+        "stats": run.stats,
+        "device": settings.device,
+        "dtype": settings.dtype,
+        "seed": settings.seed,
+    }
+
+
+def environment() -> dict[str, Any]:
+    return {"versions": versions(), "platform": platform.platform()}

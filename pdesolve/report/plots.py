@@ -1,0 +1,128 @@
+"""PNG plots of a run: the solution, its error against the reference, and error against wall time.
+
+Fields are drawn on a plane: ``x`` (1D stationary, a line), ``x``–``t`` (1D evolution), ``x``–``y``
+(2D, at the final time for evolution problems), or the middle ``z`` slice (3D).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib.tri as mtri
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from pdesolve.io.run_folder import atomic_write
+from pdesolve.problem import Problem
+from pdesolve.report.metrics import Reference
+from pdesolve.solvers.solution import Solution
+
+MAX_POINTS = 60_000
+TIME_FRAMES = 101
+
+
+def _figure() -> tuple[Figure, Axes]:
+    """A figure outside pyplot: no global state, no GUI backend."""
+    figure = Figure(figsize=(6, 4.5))
+    return figure, figure.subplots()
+
+
+def _save(figure: Figure, target: Path) -> Path:
+    return atomic_write(target, lambda path: figure.savefig(path, format="png", dpi=120, bbox_inches="tight"))
+
+
+def _coordinate_names(problem: Problem) -> list[str]:
+    return ["x", "y", "z"][: problem.dim] + (["t"] if problem.is_evolution else [])
+
+
+def _plane(problem: Problem, points: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str], str]:
+    """Reduce (space[, time]) points to at most two plotted coordinates: final time, then middle z slice."""
+    names, note = _coordinate_names(problem), []
+    if problem.is_evolution and problem.dim >= 2:
+        t = points[:, -1].max()
+        keep = np.isclose(points[:, -1], t, rtol=0, atol=1e-9 * max(1.0, abs(t)))
+        points, values, names = points[keep, :-1], values[keep], names[:-1]
+        note.append(f"t = {t:.4g}")
+    if points.shape[1] == 3:
+        z = points[:, 2]
+        middle = z[np.argmin(np.abs(z - 0.5 * (z.min() + z.max())))]
+        on_level = np.isclose(z, middle, rtol=0, atol=1e-9 * max(1.0, abs(middle)))
+        keep = on_level if on_level.sum() >= 100 else np.abs(z - middle) <= (z.max() - z.min()) / 20
+        points, values, names = points[keep, :2], values[keep], names[:2]
+        note.append(f"z = {middle:.4g}")
+    if len(points) > MAX_POINTS:
+        pick = np.random.default_rng(0).choice(len(points), MAX_POINTS, replace=False)
+        points, values = points[pick], values[pick]
+    return points, values, names, ", ".join(note)
+
+
+def _draw(axes: Axes, problem: Problem, points: np.ndarray, values: np.ndarray, label: str, cmap: str) -> None:
+    points, values, names, note = _plane(problem, points, values)
+    if points.shape[1] == 1:
+        order = np.argsort(points[:, 0])
+        axes.plot(points[order, 0], values[order])
+        axes.set_xlabel(names[0])
+        axes.set_ylabel(label)
+    else:
+        triangulation = mtri.Triangulation(points[:, 0], points[:, 1])
+        if names == ["x", "y"] and problem.dim == 2:  # hide triangles across holes and re-entrant corners
+            centroids = points[triangulation.triangles].mean(axis=1)
+            triangulation.set_mask(~problem.domain.inside(centroids))
+        image = axes.tripcolor(triangulation, values, shading="gouraud", cmap=cmap)
+        axes.figure.colorbar(image, ax=axes, label=label)
+        axes.set_xlabel(names[0])
+        axes.set_ylabel(names[1])
+        if names == ["x", "y"]:
+            axes.set_aspect("equal")
+    if note:
+        axes.set_title(note, fontsize=9, loc="right")
+
+
+def solution_points(solution: Solution) -> tuple[np.ndarray, np.ndarray]:
+    """The final snapshot; for 1D evolution problems the whole x–t plane."""
+    problem = solution.problem
+    points, values, _ = solution.final_snapshot()
+    points, values = np.asarray(points, dtype=float), np.asarray(values, dtype=float).ravel()
+    if not problem.is_evolution:
+        return points, values
+    if problem.dim > 1:
+        return np.column_stack([points, np.full(len(points), problem.time[1])]), values
+    times = np.linspace(*problem.time, TIME_FRAMES)
+    grid = np.column_stack([np.tile(points[:, 0], len(times)), np.repeat(times, len(points))])
+    return grid, np.asarray(solution(grid), dtype=float).ravel()
+
+
+def plot_solution(solution: Solution, target: Path, title: str) -> Path:
+    figure, axes = _figure()
+    _draw(axes, solution.problem, *solution_points(solution), "u", "viridis")
+    figure.suptitle(title)
+    return _save(figure, target)
+
+
+def plot_error(solution: Solution, reference: Reference, target: Path, title: str) -> Path:
+    """|u - u_ref| at the reference points."""
+    error = np.abs(np.asarray(solution(reference.points), dtype=float).ravel() - reference.values)
+    figure, axes = _figure()
+    _draw(axes, solution.problem, reference.points, error, "|u - u_ref|", "magma")
+    figure.suptitle(f"{title}\nerror against {reference.source}")
+    return _save(figure, target)
+
+
+def plot_error_vs_time(records: list[dict[str, Any]], target: Path, title: str) -> Path:
+    """Relative L2 error against wall time, one marker per run (log-log)."""
+    figure, axes = _figure()
+    for record in records:
+        if record.get("failed") or record.get("rel_l2") is None:
+            continue
+        label = record["solver"] if not record.get("alias") else f"{record['alias']} ({record['solver']})"
+        options = ", ".join(f"{k}={v}" for k, v in record.get("options", {}).items())
+        axes.loglog(record["wall_time_s"], max(record["rel_l2"], 1e-300), "o", label=f"{label} {options}".strip())
+    axes.set_xlabel("wall time [s]")
+    axes.set_ylabel("relative L2 error")
+    axes.grid(True, which="both", alpha=0.3)
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize=8)
+    figure.suptitle(title)
+    return _save(figure, target)

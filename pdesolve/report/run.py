@@ -1,0 +1,70 @@
+"""One run from start to folder: build the solver, solve, measure, write files, then ``metrics.json``.
+
+The folder is filled in two steps so that ``compare`` can pick its reference after all runs:
+``write_solution`` right after the solve (npz, vtu, xdmf, solution plot), ``finish`` once the
+reference is known (errors, error plot, and ``metrics.json`` last).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pdesolve.io.export import export_solution
+from pdesolve.io.run_folder import write_metrics
+from pdesolve.problem import Problem
+from pdesolve.report.metrics import Reference, Run, execute, run_record, solution_errors
+from pdesolve.report.plots import plot_error, plot_solution
+from pdesolve.report.table import format_options
+from pdesolve.solvers.base import Settings, Solver
+
+
+@dataclass(frozen=True)
+class Job:
+    """A solver with the options chosen for it (``alias``: the name it was asked for by, if any)."""
+
+    solver: type[Solver]
+    options: dict[str, Any]
+    alias: str | None = None
+
+    @property
+    def label(self) -> str:
+        name = self.solver.name if self.alias is None else f"{self.alias} ({self.solver.name})"
+        return f"{name} [{format_options(self.options)}]"
+
+
+def perform(job: Job, problem: Problem, settings: Settings) -> tuple[Run, dict[str, Any]]:
+    """Solve; returns the run and the solver's full configuration (defaults included)."""
+    solver = job.solver(settings, **job.options)
+    solution, wall_time, memory = execute(solver, problem)
+    run = Run(job.solver.name, dict(job.options), solution, wall_time, memory, alias=job.alias)
+    return run, dict(solver.config)
+
+
+def write_solution(run: Run, folder: Path) -> dict[str, str]:
+    """Solution files and the solution plot; returns what was written."""
+    files = export_solution(run.solution, folder)
+    try:
+        plot_solution(run.solution, folder / "solution.png", f"{run.solution.problem.name}: {run.label}")
+        files["solution.png"] = "ok"
+    except NotImplementedError:
+        files["solution.png"] = "skipped: the solution has no final snapshot"
+    return files
+
+
+def finish(run: Run, reference: Reference | None, folder: Path, settings: Settings, extra: dict[str, Any]) -> dict:
+    """Errors and error plot (when there is a reference), then ``metrics.json``; returns the record."""
+    files = dict(extra.pop("files", {}))
+    if reference is not None:
+        run.errors = solution_errors(run.solution, reference)
+        plot_error(run.solution, reference, folder / "error.png", f"{run.solution.problem.name}: {run.label}")
+        files["error.png"] = "ok"
+    record = {
+        **run_record(run, settings),
+        "reference": None if reference is None else reference.source,
+        **extra,
+        "files": files,
+    }
+    write_metrics(folder, record)
+    return record

@@ -1,0 +1,82 @@
+"""The comparison table, as aligned text for the terminal and as Markdown for ``report.md``.
+
+Rows are the per-run records of ``metrics.json``; a run that failed has a ``failed`` message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+COLUMNS = ("solver", "options", "rel L2", "max error", "wall time", "iterations", "peak memory")
+DASH = "-"
+ERRORS = ("rel_l2", "max_abs")
+
+
+def format_options(options: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in options.items()) or "defaults"
+
+
+def format_error(value: float | None) -> str:
+    return DASH if value is None else f"{value:.3e}"
+
+
+def format_seconds(value: float | None) -> str:
+    if value is None:
+        return DASH
+    if value < 1e-3:
+        return f"{value * 1e6:.0f} µs"
+    if value < 1:
+        return f"{value * 1e3:.1f} ms"
+    if value < 600:
+        return f"{value:.2f} s"
+    return f"{value / 60:.1f} min"
+
+
+def format_bytes(value: int | None) -> str:
+    if value is None:
+        return DASH
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError
+
+
+def row(record: dict[str, Any]) -> list[str]:
+    label = record["solver"] if not record.get("alias") else f"{record['alias']} ({record['solver']})"
+    if record.get("failed"):
+        return [label, format_options(record.get("options", {})), "failed", DASH, DASH, DASH, DASH]
+    iterations = record.get("iterations")
+    errors = ["reference"] * 2 if record.get("is_reference") else [format_error(record.get(k)) for k in ERRORS]
+    return [
+        label,
+        format_options(record.get("options", {})),
+        *errors,
+        format_seconds(record.get("wall_time_s")),
+        DASH if iterations is None else str(iterations),
+        format_bytes(record.get("peak_memory_bytes")),
+    ]
+
+
+def failures(records: list[dict[str, Any]]) -> list[str]:
+    return [f"{row(r)[0]} ({row(r)[1]}): {r['failed']}" for r in records if r.get("failed")]
+
+
+def text_table(records: list[dict[str, Any]]) -> str:
+    """Aligned columns; numbers right-aligned."""
+    rows = [list(COLUMNS), *(row(r) for r in records)]
+    widths = [max(len(r[k]) for r in rows) for k in range(len(COLUMNS))]
+    lines = []
+    for index, cells in enumerate(rows):
+        parts = [c.ljust(w) if k < 2 else c.rjust(w) for k, (c, w) in enumerate(zip(cells, widths))]
+        lines.append("  ".join(parts).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines += [f"failed: {line}" for line in failures(records)]
+    return "\n".join(lines)
+
+
+def markdown_table(records: list[dict[str, Any]]) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join([" --- "] * 2 + [" ---: "] * 5) + "|"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row(r)) + " |" for r in records]
+    return "\n".join(lines)
