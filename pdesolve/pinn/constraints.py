@@ -1,0 +1,182 @@
+"""Hard constraints built from a problem's conditions.
+
+- Periodic axes enter the network only through ``cos(2πm(x − a)/L), sin(2πm(x − a)/L)``, so the
+  output and all its derivatives are exactly periodic (Dong & Ni 2021).
+- Dirichlet data on boxes, disks and polygons: ``u = g + φ N`` with ``φ`` a smooth function vanishing
+  exactly on the boundary (products of ``(x − a)(b − x)`` on boxes; on polygons the approximate distance
+  function of Sukumar & Srinivasan 2022, segments joined by the R-equivalence of order 1).
+- The initial condition: ``u = u₀(x) + τ N`` with ``τ = (t − t₀)/(t₁ − t₀)`` (Lagaris et al. 1998).
+
+Together: ``u = g(x, t) + u₀(x) − g(x, t₀) + φ(x) τ N``; on the boundary this is ``g`` whenever the
+data are compatible (``u₀ = g(·, t₀)`` there).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from pdesolve.problem import Box, Coords, Dirichlet, Disk, Periodic, Polygon, Problem
+from pdesolve.problem.conditions import evaluate_value
+
+Distance = Callable[[torch.Tensor], torch.Tensor]
+
+
+class InputEmbedding(nn.Module):
+    """Maps points (N, dim[+1], time last) to network inputs: [−1, 1] per free axis, cos/sin per periodic one."""
+
+    def __init__(self, lower: list[float], upper: list[float], periodic: list[bool], modes: int = 1) -> None:
+        super().__init__()
+        self.register_buffer("lower", torch.tensor(lower, dtype=torch.float64))
+        self.register_buffer("upper", torch.tensor(upper, dtype=torch.float64))
+        self.periodic = list(periodic)
+        self.modes = modes
+
+    @property
+    def n_out(self) -> int:
+        return sum(2 * self.modes if p else 1 for p in self.periodic)
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        lower, upper = self.lower.to(points.dtype), self.upper.to(points.dtype)
+        scaled = (points - lower) / (upper - lower)  # [0, 1] per axis
+        columns = []
+        for k, periodic in enumerate(self.periodic):
+            if periodic:
+                for m in range(1, self.modes + 1):
+                    angle = 2 * math.pi * m * scaled[:, k]
+                    columns += [torch.cos(angle), torch.sin(angle)]
+            else:
+                columns.append(2 * scaled[:, k] - 1)
+        return torch.stack(columns, dim=1)
+
+
+def box_distance(lower: list[float], upper: list[float], axes: list[int]) -> Distance:
+    """``Π_k 4 (x_k − a_k)(b_k − x_k)/(b_k − a_k)²`` over the given axes: 0 on their faces, 1 at the centre."""
+
+    def phi(points: torch.Tensor) -> torch.Tensor:
+        out = torch.ones_like(points[:, 0])
+        for k in axes:
+            a, b = lower[k], upper[k]
+            out = out * 4 * (points[:, k] - a) * (b - points[:, k]) / (b - a) ** 2
+        return out
+
+    return phi
+
+
+def disk_distance(center: tuple[float, float], radius: float) -> Distance:
+    """``(r² − |x − c|²)/r²``."""
+
+    def phi(points: torch.Tensor) -> torch.Tensor:
+        squared = (points[:, 0] - center[0]) ** 2 + (points[:, 1] - center[1]) ** 2
+        return (radius**2 - squared) / radius**2
+
+    return phi
+
+
+def polygon_distance(vertices: tuple[tuple[float, float], ...]) -> Distance:
+    """Sukumar & Srinivasan (2022), eqs. (5)-(8): trimmed segment distances joined as ``1/φ = Σ_i 1/φ_i``.
+
+    Written as ``Π φ_i / Σ_j Π_{i≠j} φ_i`` so that it is exactly 0 (not 0/0) on the boundary.
+    """
+    segments = list(zip(vertices, vertices[1:] + vertices[:1]))
+    scale = max(max(abs(c) for v in vertices for c in v), 1.0)
+
+    def segment(points: torch.Tensor, p1: tuple[float, float], p2: tuple[float, float]) -> torch.Tensor:
+        dx, dy = p2[0] - p1[0], p2[1] - p1[1]
+        length = math.hypot(dx, dy)
+        x, y = points[:, 0], points[:, 1]
+        f = ((x - p1[0]) * dy - (y - p1[1]) * dx) / length
+        cx, cy = (p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2
+        t = ((length / 2) ** 2 - (x - cx) ** 2 - (y - cy) ** 2) / length
+        varphi = torch.sqrt(t**2 + f**4)
+        return torch.sqrt(f**2 + ((varphi - t) / 2) ** 2)
+
+    def phi(points: torch.Tensor) -> torch.Tensor:
+        parts = [segment(points, p1, p2) / scale for p1, p2 in segments]
+        product = torch.ones_like(parts[0])
+        for part in parts:
+            product = product * part
+        total = torch.zeros_like(parts[0])
+        for j in range(len(parts)):
+            others = torch.ones_like(parts[0])
+            for i, part in enumerate(parts):
+                if i != j:
+                    others = others * part
+            total = total + others
+        return product / total
+
+    return phi
+
+
+def dirichlet_distance(problem: Problem) -> Distance | None:
+    """A function vanishing exactly where the problem's Dirichlet data hold, or None when none is known."""
+    domain = problem.domain
+    if isinstance(domain, Box):
+        axes = [k for k, periodic in enumerate(problem.periodic_axes) if not periodic]
+        return box_distance(list(domain.lower), list(domain.upper), axes)
+    if isinstance(domain, Disk):
+        return disk_distance(domain.center, domain.radius)
+    if isinstance(domain, Polygon):
+        return polygon_distance(domain.vertices)
+    return None
+
+
+def hard_dirichlet_condition(problem: Problem) -> Dirichlet | None:
+    """The Dirichlet condition that can be imposed exactly: one, covering every non-periodic face."""
+    others = [c for c in problem.boundary if not isinstance(c, Periodic)]
+    if len(others) != 1 or not isinstance(others[0], Dirichlet) or others[0].on is not None:
+        return None
+    if all(problem.periodic_axes):
+        return None
+    return others[0] if dirichlet_distance(problem) is not None else None
+
+
+def split_coords(points: torch.Tensor, dim: int, evolution: bool) -> Coords:
+    """Columns of (N, dim[+1]) points as the :class:`Coords` a problem's functions receive."""
+    return Coords([points[:, k] for k in range(dim)], t=points[:, dim] if evolution else None)
+
+
+class OutputTransform(nn.Module):
+    """``u = A(x, t) + B(x, t) N`` imposing the chosen conditions exactly (A = 0, B = 1 when none)."""
+
+    def __init__(self, problem: Problem, dirichlet: Dirichlet | None, initial: bool) -> None:
+        super().__init__()
+        self.problem = problem
+        self.dirichlet = dirichlet
+        self.initial = initial
+        self.distance = dirichlet_distance(problem) if dirichlet is not None else None
+
+    @property
+    def active(self) -> bool:
+        return self.dirichlet is not None or self.initial
+
+    def forward(self, points: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
+        if not self.active:
+            return raw
+        problem, p = self.problem, self.problem.p
+        dim, evolution = problem.dim, problem.is_evolution
+        x = split_coords(points, dim, evolution)
+        shift: Any = 0.0
+        factor: Any = 1.0
+        if self.dirichlet is not None:
+            shift = evaluate_value(self.dirichlet.value, x, p)
+            factor = self.distance(points)
+        if self.initial:
+            t0, t1 = problem.time
+            start = split_coords(points, dim, False)
+            shift = shift + problem.initial(start, p)
+            if self.dirichlet is not None:
+                at_start = Coords(list(start), t=torch.full_like(points[:, dim], t0))
+                shift = shift - evaluate_value(self.dirichlet.value, at_start, p)
+            factor = factor * (points[:, dim] - t0) / (t1 - t0)
+        return shift + factor * raw
+
+
+def build_transform(problem: Problem, hard: bool) -> OutputTransform:
+    """The output transform for ``hard_constraints``: Dirichlet where possible, the initial condition always."""
+    dirichlet = hard_dirichlet_condition(problem) if hard else None
+    return OutputTransform(problem, dirichlet, initial=hard and problem.is_evolution)

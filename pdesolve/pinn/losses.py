@@ -1,0 +1,173 @@
+"""Residuals of every condition at the training points, and how they are weighted into one loss.
+
+- PDE residual: stationary ``residual(u, x, p)``, evolution ``u_t − rhs(u, x, p)``, on a
+  :class:`~pdesolve.problem.NetworkField` (autograd derivatives).
+- Dirichlet ``u − g``, Neumann ``∂u/∂n − h``, Robin ``αu + β∂u/∂n − g``; soft periodicity
+  ``u(a) − u(b)`` and ``∂u(a) − ∂u(b)``; the initial condition ``u(x, t₀) − u₀(x)``.
+- Weights: fixed, or balanced by gradient norms, ``λ_i = Σ_j ‖∇L_j‖ / ‖∇L_i‖`` as a moving average
+  (Wang, Wang, Wang & Perdikaris 2023, "An expert's guide to training PINNs", §3; after Wang, Teng &
+  Perdikaris 2021).
+- Causal weights (Wang, Sankaran & Perdikaris 2022, "Respecting causality"): the residual loss of time
+  chunk ``i`` is weighted by ``exp(−ε Σ_{k<i} L_k)``, without gradient through the weight.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from pdesolve.pinn.constraints import split_coords
+from pdesolve.pinn.sampling import PointSet
+from pdesolve.problem import Coords, Dirichlet, NetworkField, Neumann, Problem, Robin
+from pdesolve.problem.conditions import evaluate_value
+from pdesolve.problem.coords import SPACE_NAMES
+from pdesolve.problem.field import Field
+
+
+def _values(result: Any, like: torch.Tensor) -> torch.Tensor:
+    values = result.values if isinstance(result, Field) else result
+    return torch.as_tensor(values, dtype=like.dtype, device=like.device).expand_as(like)
+
+
+def network_field(model: nn.Module, problem: Problem, points: torch.Tensor) -> tuple[NetworkField, Coords]:
+    """The model at ``points`` as a differentiable field, with the coordinates the problem functions see."""
+    names = SPACE_NAMES[: problem.dim] + (("t",) if problem.is_evolution else ())
+    coords = {name: points[:, k].detach().clone().requires_grad_(True) for k, name in enumerate(names)}
+    u = NetworkField(model(torch.stack([coords[name] for name in names], dim=1)), coords)
+    x = Coords([coords[name] for name in names[: problem.dim]], t=coords.get("t"))
+    return u, x
+
+
+def pde_residual(model: nn.Module, problem: Problem, points: torch.Tensor) -> torch.Tensor:
+    """``residual(u, x, p)`` (stationary) or ``u_t − rhs(u, x, p)`` (evolution) at the points."""
+    u, x = network_field(model, problem, points)
+    if problem.is_evolution:
+        result = u.derivative("t") - problem.rhs(u, x, problem.p)
+    else:
+        result = problem.residual(u, x, problem.p)
+    return _values(result, u.values)
+
+
+def boundary_residual(model: nn.Module, problem: Problem, index: int, points: torch.Tensor, normals: torch.Tensor):
+    """The residual of boundary condition ``problem.boundary[index]`` at points with outward ``normals``."""
+    condition = problem.boundary[index]
+    u, x = network_field(model, problem, points)
+    p = problem.p
+    if isinstance(condition, Dirichlet):
+        return u.values - _values(evaluate_value(condition.value, x, p), u.values)
+    normal = sum(u.derivative(name).values * normals[:, k] for k, name in enumerate(u.space_names))
+    if isinstance(condition, Neumann):
+        return normal - _values(evaluate_value(condition.flux, x, p), u.values)
+    if isinstance(condition, Robin):
+        target = _values(evaluate_value(condition.value, x, p), u.values)
+        return condition.alpha * u.values + condition.beta * normal - target
+    raise TypeError(f"no boundary residual for {type(condition).__name__}")
+
+
+def initial_residual(model: nn.Module, problem: Problem, points: torch.Tensor) -> torch.Tensor:
+    x = split_coords(points, problem.dim, False)
+    return model(points) - _values(problem.initial(x, problem.p), points[:, 0])
+
+
+def periodic_residual(model: nn.Module, problem: Problem, axis: int, low: torch.Tensor, high: torch.Tensor):
+    """``u(a) − u(b)`` and ``∂_axis u(a) − ∂_axis u(b)`` on matching points of opposite faces."""
+    name = SPACE_NAMES[axis]
+    u_low, _ = network_field(model, problem, low)
+    u_high, _ = network_field(model, problem, high)
+    du = u_low.derivative(name).values - u_high.derivative(name).values
+    return torch.cat([u_low.values - u_high.values, du])
+
+
+def residuals(model: nn.Module, problem: Problem, points: PointSet) -> dict[str, torch.Tensor]:
+    """Residual vectors by loss term: "pde", "bc<i>" per soft boundary condition, "periodic", "initial"."""
+    out = {"pde": pde_residual(model, problem, points.interior)}
+    for index, (x, normals) in points.boundary.items():
+        out[f"bc{index}"] = boundary_residual(model, problem, index, x, normals)
+    if points.periodic:
+        out["periodic"] = torch.cat([periodic_residual(model, problem, k, a, b) for k, a, b in points.periodic])
+    if points.initial is not None:
+        out["initial"] = initial_residual(model, problem, points.initial)
+    return out
+
+
+class CausalWeights:
+    """Chunked residual loss ``(1/M) Σ_i w_i L_i``, ``w_i = exp(−ε Σ_{k<i} L_k)`` (Wang et al. 2022)."""
+
+    def __init__(self, time: tuple[float, float], chunks: int = 32, epsilon: float = 1.0) -> None:
+        self.t0, self.t1 = time
+        self.chunks, self.epsilon = chunks, epsilon
+        self.last_min_weight = 1.0
+
+    def loss(self, residual: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        m = self.chunks
+        index = ((t.detach() - self.t0) / (self.t1 - self.t0) * m).floor().long().clamp(0, m - 1)
+        sums = torch.zeros(m, dtype=residual.dtype, device=residual.device).index_add(0, index, residual**2)
+        counts = torch.bincount(index, minlength=m).to(residual.dtype).clamp(min=1)
+        per_chunk = sums / counts
+        before = torch.cumsum(per_chunk.detach(), 0) - per_chunk.detach()
+        weights = torch.exp(-self.epsilon * before)
+        self.last_min_weight = float(weights.min())
+        return torch.mean(weights * per_chunk)
+
+
+class LossWeights:
+    """Fixed weights, or gradient-norm balancing updated every ``every`` steps with moving average ``alpha``."""
+
+    def __init__(self, adaptive: bool, every: int = 100, alpha: float = 0.9) -> None:
+        self.adaptive, self.every, self.alpha = adaptive, every, alpha
+        self.values: dict[str, float] = {}
+        self.step = 0
+
+    def __getitem__(self, name: str) -> float:
+        return self.values.get(name, 1.0)
+
+    def update(self, terms: dict[str, torch.Tensor], params: list[torch.Tensor]) -> None:
+        """Call once per optimiser step (before backward): every ``every`` calls λ is re-balanced."""
+        self.step += 1
+        if not self.adaptive or len(terms) < 2 or (self.step - 1) % self.every:
+            return
+        norms = {}
+        for name, term in terms.items():
+            grads = torch.autograd.grad(term, params, retain_graph=True, allow_unused=True)
+            norms[name] = float(torch.sqrt(sum((g**2).sum() for g in grads if g is not None)))
+        total = sum(norms.values())
+        for name, norm in norms.items():
+            target = total / max(norm, 1e-30)
+            old = self.values.get(name)
+            self.values[name] = target if old is None else self.alpha * old + (1 - self.alpha) * target
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"values": dict(self.values), "step": self.step}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.values, self.step = dict(state["values"]), state["step"]
+
+
+class Objective:
+    """The training loss ``Σ_i λ_i mean(r_i²)`` (causal on the PDE term when asked)."""
+
+    def __init__(self, model: nn.Module, problem: Problem, weights: LossWeights, causal: CausalWeights | None):
+        self.model, self.problem, self.weights, self.causal = model, problem, weights, causal
+
+    def terms(self, points: PointSet) -> dict[str, torch.Tensor]:
+        """Unweighted mean-square loss per term."""
+        out = {}
+        for name, r in residuals(self.model, self.problem, points).items():
+            if name == "pde" and self.causal is not None:
+                out[name] = self.causal.loss(r, points.interior[:, -1])
+            else:
+                out[name] = torch.mean(r**2)
+        return out
+
+    def weighted(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+        return sum(self.weights[name] * term for name, term in terms.items())
+
+    def residual_vector(self, points: PointSet) -> torch.Tensor:
+        """``r`` with ``‖r‖² = Σ_i λ_i mean(r_i²)`` (no causal weights): the Gauss–Newton residual."""
+        parts = [
+            r * (self.weights[name] / r.numel()) ** 0.5
+            for name, r in residuals(self.model, self.problem, points).items()
+        ]
+        return torch.cat(parts)

@@ -1,0 +1,147 @@
+"""Collocation points: fixed (Sobol, Hammersley, pseudo-random, uniform grid), resampled, and RAR.
+
+Interior points come from the domain's own sampling (DeepXDE's geometry); evolution problems on boxes
+sample the space-time box at once, so quasi-random sequences stay low-discrepancy in (x, t).
+Residual-based adaptive refinement (RAR, Lu, Meng, Mao & Karniadakis 2021, DeepXDE §2.8) adds the
+candidate points of largest residual to the interior set.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from pdesolve.problem import Box, Coords, Periodic, Problem
+from pdesolve.problem.conditions import Condition
+
+SAMPLING = {"sobol": "Sobol", "hammersley": "Hammersley", "pseudo": "pseudo", "uniform": "uniform"}
+
+
+@dataclass
+class PointSet:
+    """Training points (time as the last column) for every loss term."""
+
+    interior: torch.Tensor
+    boundary: dict[int, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)  # condition -> (x, n)
+    initial: torch.Tensor | None = None
+    periodic: list[tuple[int, torch.Tensor, torch.Tensor]] = field(default_factory=list)  # (axis, low, high)
+
+
+class Sampler:
+    """Draws a :class:`PointSet` for the loss terms that are not imposed exactly."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        soft_conditions: list[int],
+        soft_initial: bool,
+        soft_periodic: bool,
+        n_interior: int,
+        n_boundary: int,
+        n_initial: int,
+        method: str = "sobol",
+        dtype: torch.dtype = torch.float64,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        if method not in SAMPLING:
+            raise ValueError(f"sampling must be one of {sorted(SAMPLING)}, got {method!r}")
+        self.problem = problem
+        self.soft_conditions = soft_conditions
+        self.soft_initial = soft_initial
+        self.soft_periodic = soft_periodic
+        self.n_interior, self.n_boundary, self.n_initial = n_interior, n_boundary, n_initial
+        self.method = method
+        self.dtype, self.device = dtype, device
+
+    def _tensor(self, array: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.ascontiguousarray(array), dtype=self.dtype, device=self.device)
+
+    def _times(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        t0, t1 = self.problem.time
+        return rng.uniform(t0, t1, n)
+
+    def interior(self, n: int, seed: int, method: str | None = None) -> torch.Tensor:
+        """``n`` points in the domain (× the time interval), time last."""
+        problem, method = self.problem, SAMPLING[method or self.method]
+        domain = problem.domain
+        if problem.is_evolution and isinstance(domain, Box) and domain.dim < 3:
+            t0, t1 = problem.time
+            domain = Box((*domain.lower, t0), (*domain.upper, t1))
+        with warnings.catch_warnings():  # skopt's Sobol asks for powers of two
+            warnings.simplefilter("ignore", UserWarning)
+            points = domain.sample_interior(n, seed=seed, method=method)
+        if points.shape[1] == problem.dim and problem.is_evolution:
+            points = np.column_stack([points, self._times(len(points), np.random.default_rng(seed))])
+        return self._tensor(points)
+
+    def _on_periodic_face(self, points: np.ndarray) -> np.ndarray:
+        if not isinstance(self.problem.domain, Box):
+            return np.zeros(len(points), dtype=bool)
+        lower, upper = self.problem.domain.bounds
+        out = np.zeros(len(points), dtype=bool)
+        for k, periodic in enumerate(self.problem.periodic_axes):
+            if periodic:
+                tol = 1e-10 * (upper[k] - lower[k])
+                out |= (np.abs(points[:, k] - lower[k]) < tol) | (np.abs(points[:, k] - upper[k]) < tol)
+        return out
+
+    def _boundary(self, seed: int) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
+        problem = self.problem
+        points, normals = problem.domain.sample_boundary(self.n_boundary, seed=seed)
+        keep = ~self._on_periodic_face(points)
+        points, normals = points[keep], normals[keep]
+        if problem.is_evolution:
+            points = np.column_stack([points, self._times(len(points), np.random.default_rng(seed + 1))])
+        coords = Coords(list(points[:, : problem.dim].T), t=points[:, -1] if problem.is_evolution else None)
+        unclaimed = np.ones(len(points), dtype=bool)
+        out = {}
+        for index, condition in enumerate(problem.boundary):
+            if isinstance(condition, Periodic):
+                continue
+            mask = unclaimed & condition_mask(condition, coords)
+            unclaimed &= ~mask
+            if index in self.soft_conditions and mask.any():
+                out[index] = (self._tensor(points[mask]), self._tensor(normals[mask]))
+        return out
+
+    def _periodic_pairs(self, seed: int) -> list[tuple[int, torch.Tensor, torch.Tensor]]:
+        """Points on the lower face of each periodic axis and their images on the upper face."""
+        problem = self.problem
+        lower, upper = problem.domain.bounds
+        pairs = []
+        for k, periodic in enumerate(problem.periodic_axes):
+            if not periodic:
+                continue
+            low = self.interior(self.n_boundary, seed + 7 * (k + 1), method="pseudo").cpu().numpy()
+            low[:, k] = lower[k]
+            high = low.copy()
+            high[:, k] = upper[k]
+            pairs.append((k, self._tensor(low), self._tensor(high)))
+        return pairs
+
+    def draw(self, seed: int, method: str | None = None) -> PointSet:
+        """All points for one training round; ``method`` overrides the interior sampling (resampling)."""
+        problem = self.problem
+        points = PointSet(self.interior(self.n_interior, seed, method))
+        if self.soft_conditions:
+            points.boundary = self._boundary(seed)
+        if self.soft_initial:
+            space = problem.domain.sample_interior(self.n_initial, seed=seed, method=SAMPLING[self.method])
+            points.initial = self._tensor(np.column_stack([space, np.full(len(space), problem.time[0])]))
+        if self.soft_periodic:
+            points.periodic = self._periodic_pairs(seed)
+        return points
+
+
+def condition_mask(condition: Condition, coords: Coords) -> np.ndarray:
+    """Where ``condition`` applies among boundary points (numpy coordinates)."""
+    return np.broadcast_to(condition.applies(coords), np.shape(coords[0])).copy()
+
+
+def rar_select(candidates: torch.Tensor, residual: torch.Tensor, k: int) -> torch.Tensor:
+    """The ``k`` candidates with the largest ``|residual|`` (RAR, Lu et al. 2021)."""
+    order = torch.argsort(residual.detach().abs(), descending=True)[:k]
+    return candidates[order]

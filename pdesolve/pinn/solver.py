@@ -1,0 +1,145 @@
+"""The registered ``pinn`` solver: physics-informed network training on any problem of the layer.
+
+Defaults follow what the literature shows to work: hard constraints (exact Dirichlet, periodic and
+initial data), Adam then L-BFGS, Sobol points; gradient-norm weights, causal weights, Fourier features,
+RAR and energy natural gradient are options.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pdesolve.errors import PdesolveError
+from pdesolve.pinn.checkpoint import Checkpointer, load_checkpoint
+from pdesolve.pinn.constraints import hard_dirichlet_condition
+from pdesolve.pinn.losses import CausalWeights, LossWeights, Objective
+from pdesolve.pinn.model import build_model
+from pdesolve.pinn.networks import ACTIVATIONS, NETWORKS
+from pdesolve.pinn.sampling import SAMPLING, Sampler
+from pdesolve.pinn.solution import PinnSolution
+from pdesolve.pinn.trainer import Plan, Trainer
+from pdesolve.problem import Periodic, Problem
+from pdesolve.solvers.base import Solver, register
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def default_points(problem: Problem) -> tuple[int, int, int]:
+    """(interior, boundary, initial) points when the options say 0, by the dimension of space(-time)."""
+    dims = problem.dim + (1 if problem.is_evolution else 0)
+    interior = {1: 256, 2: 2000, 3: 4000}.get(dims, 8000)
+    return interior, 64 if dims == 1 else 256 * (dims - 1), 256
+
+
+@register
+class PinnSolver(Solver):
+    name = "pinn"
+    family = "pinn"
+    summary = "physics-informed network: hard constraints, Adam → L-BFGS, natural gradient, RAR, causal weights"
+    options = {
+        "network": "mlp",
+        "width": 32,
+        "depth": 3,
+        "activation": "tanh",
+        "fourier_scale": 1.0,
+        "hard_constraints": True,
+        "n_interior": 0,
+        "n_boundary": 0,
+        "n_initial": 0,
+        "sampling": "sobol",
+        "resample_every": 0,
+        "rar": False,
+        "adam_steps": 2000,
+        "lr": 1e-3,
+        "lbfgs_steps": 500,
+        "ngd_steps": 0,
+        "loss_weights": "fixed",
+        "causal": False,
+        "checkpoint_every": 0,
+        "checkpoint": "",
+        "resume": "",
+    }
+
+    @classmethod
+    def not_applicable(cls, problem: Problem) -> str | None:
+        if problem.dim > 3:
+            return "networks here take at most three space dimensions"
+        return None
+
+    @classmethod
+    def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
+        """One quick run: a small network, short Adam and L-BFGS stages."""
+        return [{"adam_steps": 1000, "lbfgs_steps": 300, "width": 20, "depth": 3}]
+
+    def _validate(self) -> None:
+        c = self.config
+        choices = {"network": NETWORKS, "activation": ACTIVATIONS, "sampling": tuple(SAMPLING)}
+        choices["loss_weights"] = ("fixed", "adaptive")
+        for key, allowed in choices.items():
+            if c[key] not in allowed:
+                raise PdesolveError(f"pinn: {key} must be one of {', '.join(allowed)}, got {c[key]!r}")
+        if self.settings.dtype not in DTYPES:
+            raise PdesolveError(f"pinn: dtype must be float32 or float64, got {self.settings.dtype!r}")
+        for key in ("width", "depth", "adam_steps", "lbfgs_steps", "ngd_steps", "checkpoint_every", "resample_every"):
+            if c[key] < 0:
+                raise PdesolveError(f"pinn: {key} must be non-negative")
+
+    def checkpoint_path(self, problem: Problem) -> Path:
+        return Path(self.config["checkpoint"] or f"{problem.name}.pinn.pt")
+
+    def build(self, problem: Problem, callback=None, callback_every: int = 0) -> Trainer:
+        """The trainer with model, points and objective (resumed from ``resume`` when given)."""
+        self.check(problem)
+        self._validate()
+        c, s = self.config, self.settings
+        dtype, device = DTYPES[s.dtype], torch.device(s.device)
+        torch.manual_seed(s.seed)
+        hard = bool(c["hard_constraints"])
+        model = build_model(
+            problem, c["network"], c["width"], c["depth"], c["activation"], hard, c["fourier_scale"], seed=s.seed
+        ).to(device=device, dtype=dtype)
+        hard_bc = hard_dirichlet_condition(problem) if hard else None
+        soft = [i for i, cond in enumerate(problem.boundary) if not isinstance(cond, Periodic) and cond is not hard_bc]
+        defaults = default_points(problem)
+        n_interior, n_boundary, n_initial = (
+            c[k] or d for k, d in zip(("n_interior", "n_boundary", "n_initial"), defaults)
+        )
+        sampler = Sampler(
+            problem,
+            soft_conditions=soft,
+            soft_initial=problem.is_evolution and not hard,
+            soft_periodic=any(problem.periodic_axes) and not hard,
+            n_interior=n_interior,
+            n_boundary=n_boundary,
+            n_initial=n_initial,
+            method=c["sampling"],
+            dtype=dtype,
+            device=device,
+        )
+        causal = CausalWeights(problem.time) if c["causal"] and problem.is_evolution else None
+        objective = Objective(model, problem, LossWeights(c["loss_weights"] == "adaptive"), causal)
+        refresh = c["resample_every"] or (max(1, c["adam_steps"] // 10) if c["rar"] else 0)
+        plan = Plan(
+            c["adam_steps"],
+            c["lr"],
+            c["lbfgs_steps"],
+            c["ngd_steps"],
+            refresh,
+            c["resample_every"] > 0,
+            c["rar"],
+            s.seed,
+        )
+        checkpointer = Checkpointer(self.checkpoint_path(problem), c["checkpoint_every"])
+        trainer = Trainer(objective, sampler, plan, checkpointer, s.progress, callback, callback_every)
+        if c["resume"]:
+            trainer.load_state_dict(load_checkpoint(c["resume"], device))
+        return trainer
+
+    def solve(self, problem: Problem) -> PinnSolution:
+        trainer = self.build(problem)
+        stats = trainer.run()
+        stats["exact_conditions"] = trainer.model.exact_conditions
+        return PinnSolution(problem, trainer.model, stats)

@@ -1,0 +1,218 @@
+"""The training loop: stages in order (Adam → L-BFGS → natural gradient), point refresh, checkpoints.
+
+During Adam the training points may be redrawn every ``refresh_every`` steps (``resample``) and/or grown
+by RAR; L-BFGS and the natural gradient keep the last set fixed (their curvature models assume one
+loss). A non-finite loss stops training with :class:`~pdesolve.errors.DivergenceError` and leaves the
+last good checkpoint in place; Ctrl-C saves a checkpoint first.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from pdesolve.errors import DivergenceError
+from pdesolve.pinn.checkpoint import Checkpointer
+from pdesolve.pinn.losses import Objective, pde_residual
+from pdesolve.pinn.optimizers import AdamStage, LbfgsStage, NaturalGradientStage
+from pdesolve.pinn.sampling import PointSet, Sampler, rar_select
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Steps per stage and the point schedule."""
+
+    adam_steps: int = 2000
+    lr: float = 1e-3
+    lbfgs_steps: int = 500
+    ngd_steps: int = 0
+    refresh_every: int = 0
+    resample: bool = False
+    rar: bool = False
+    seed: int = 0
+
+    @property
+    def stages(self) -> list[tuple[str, int]]:
+        return [
+            (name, n) for name, n in (("adam", self.adam_steps), ("lbfgs", self.lbfgs_steps), ("ngd", self.ngd_steps))
+        ]
+
+
+class Trainer:
+    """Trains ``objective.model``; ``callback(trainer)`` runs every ``callback_every`` steps, off the clock."""
+
+    def __init__(
+        self,
+        objective: Objective,
+        sampler: Sampler,
+        plan: Plan,
+        checkpointer: Checkpointer | None = None,
+        progress: bool = False,
+        callback: Callable[[Trainer], None] | None = None,
+        callback_every: int = 0,
+    ) -> None:
+        self.objective, self.sampler, self.plan = objective, sampler, plan
+        self.model = objective.model
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self.checkpointer = checkpointer
+        self.progress = progress
+        self.callback, self.callback_every = callback, callback_every
+        self.base: PointSet = sampler.draw(plan.seed)
+        self.added = self.base.interior[:0]
+        self.stage_index = 0
+        self.step = 0
+        self.global_step = 0
+        self.history: list[float] = []
+        self.steps_done: dict[str, int] = {}
+        self.elapsed = 0.0
+        self._stage_state: dict[str, Any] | None = None
+
+    # --- points ------------------------------------------------------------------------------
+    @property
+    def points(self) -> PointSet:
+        if not len(self.added):
+            return self.base
+        return PointSet(
+            torch.cat([self.base.interior, self.added]), self.base.boundary, self.base.initial, self.base.periodic
+        )
+
+    def _refresh(self) -> None:
+        """Redraw (resample) and/or add the largest-residual candidates (RAR) at a refresh step."""
+        round_ = self.step // self.plan.refresh_every
+        if self.plan.resample:
+            self.base = self.sampler.draw(self.plan.seed + round_, method="pseudo")
+        if self.plan.rar:
+            k = max(1, self.sampler.n_interior // 10)
+            candidates = self.sampler.interior(10 * k, self.plan.seed + 100_003 * round_, method="pseudo")
+            residual = pde_residual(self.model, self.objective.problem, candidates)
+            self.added = torch.cat([self.added, rar_select(candidates, residual, k)])
+
+    # --- stages ------------------------------------------------------------------------------
+    def _make_stage(self, name: str):
+        if name == "adam":
+            return AdamStage(self.params, self.plan.lr)
+        if name == "lbfgs":
+            return LbfgsStage(self.params)
+        return NaturalGradientStage(self.params, lambda: self.objective.residual_vector(self.points))
+
+    def _closure(self, adaptive: bool) -> Callable[[], torch.Tensor]:
+        def closure() -> torch.Tensor:
+            terms = self.objective.terms(self.points)
+            if adaptive:
+                self.objective.weights.update(terms, self.params)
+            return self.objective.weighted(terms)
+
+        return closure
+
+    def loss_terms(self) -> dict[str, float]:
+        return {name: float(term.detach()) for name, term in self.objective.terms(self.points).items()}
+
+    def loss(self) -> float:
+        return float(self.objective.weighted(self.objective.terms(self.points)).detach())
+
+    # --- checkpoints -------------------------------------------------------------------------
+    def state_dict(self, stage: Any) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "stage_index": self.stage_index,
+            "step": self.step,
+            "global_step": self.global_step,
+            "stage_state": None if stage is None else stage.state_dict(),
+            "weights": self.objective.weights.state_dict(),
+            "base": self.base,
+            "added": self.added,
+            "history": list(self.history),
+            "steps_done": dict(self.steps_done),
+            "elapsed": self.elapsed,
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.stage_index, self.step, self.global_step = state["stage_index"], state["step"], state["global_step"]
+        self._stage_state = state["stage_state"]
+        self.objective.weights.load_state_dict(state["weights"])
+        self.base, self.added = state["base"], state["added"]
+        self.history, self.steps_done = list(state["history"]), dict(state["steps_done"])
+        self.elapsed = state["elapsed"]
+        torch.set_rng_state(state["torch_rng"])
+
+    def _save(self, stage: Any) -> None:
+        if not all(bool(torch.isfinite(p).all()) for p in self.params) or not math.isfinite(self.loss()):
+            self._diverged()
+        self.checkpointer.save(self.state_dict(stage))
+
+    def _diverged(self) -> None:
+        name = self.plan.stages[self.stage_index][0]
+        where = f"the loss became NaN/inf at step {self.step} of {name} (global step {self.global_step})"
+        if self.checkpointer is not None and self.checkpointer.saved_step is not None:
+            kept = f"last good checkpoint: {self.checkpointer.path} (step {self.checkpointer.saved_step})"
+        else:
+            kept = "no checkpoint was written (set checkpoint_every)"
+        raise DivergenceError(f"PINN training diverged: {where}; {kept}")
+
+    # --- the loop ----------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """Train through every stage; returns the statistics."""
+        stage = None
+        try:
+            for index, (name, steps) in enumerate(self.plan.stages):
+                if index < self.stage_index or steps <= 0:
+                    continue
+                self.stage_index = index
+                stage = self._make_stage(name)
+                if self._stage_state is not None:
+                    stage.load_state_dict(self._stage_state)
+                    self._stage_state = None
+                self._run_stage(stage, name, steps)
+                self.steps_done[name] = self.step
+                self.stage_index, self.step, stage = index + 1, 0, None
+        except KeyboardInterrupt:
+            if self.checkpointer is not None:
+                self.checkpointer.save(self.state_dict(stage))
+                print(f"\ninterrupted: checkpoint saved to {self.checkpointer.path}", flush=True)
+            raise
+        return {
+            "steps": {name: self.steps_done.get(name, 0) for name, _ in self.plan.stages},
+            "final_loss": self.loss(),
+            "loss_terms": self.loss_terms(),
+            "train_time_s": self.elapsed,
+            "n_interior": int(len(self.points.interior)),
+        }
+
+    def _run_stage(self, stage: Any, name: str, steps: int) -> None:
+        closure = self._closure(adaptive=name == "adam")
+        bar = None
+        if self.progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=steps, initial=self.step, desc=f"pinn {name}", leave=False)
+        clock = time.perf_counter()
+        while self.step < steps:
+            if name == "adam" and self.plan.refresh_every and self.step and self.step % self.plan.refresh_every == 0:
+                self._refresh()
+            loss = stage.step(closure)
+            if not math.isfinite(loss):
+                self._diverged()
+            self.history.append(loss)
+            self.step += 1
+            self.global_step += 1
+            if bar is not None:
+                bar.update()
+                bar.set_postfix(loss=f"{loss:.3e}", refresh=False)
+            if self.checkpointer is not None and self.checkpointer.due(self.global_step):
+                self._save(stage)
+            if self.callback is not None and self.callback_every and self.global_step % self.callback_every == 0:
+                self.elapsed += time.perf_counter() - clock
+                self.callback(self)
+                clock = time.perf_counter()
+            if getattr(stage, "stalled", False):
+                break
+        self.elapsed += time.perf_counter() - clock
+        if bar is not None:
+            bar.close()
