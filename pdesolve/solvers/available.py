@@ -10,6 +10,7 @@ SOLVER_MODULES = (
     "pdesolve.classical.spectral",
     "pdesolve.classical.mol",
     "pdesolve.solvers.classical_alias",
+    "pdesolve.pinn.solver",
 )
 
 
