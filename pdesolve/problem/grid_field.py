@@ -21,19 +21,19 @@ from pdesolve.problem.affine import AffineMap
 from pdesolve.problem.field import Field, VectorField
 from pdesolve.problem.grid import Grid
 
-_TORCH_OPERATORS: dict[tuple, torch.Tensor] = {}
-
 
 def _torch_operator(matrix: sp.csr_matrix, like: torch.Tensor) -> torch.Tensor:
-    key = (id(matrix), like.device, like.dtype)
-    if key not in _TORCH_OPERATORS:
-        _TORCH_OPERATORS[key] = torch.sparse_csr_tensor(
+    """The torch copy of a grid operator, cached on the matrix itself (an ``id`` key could be reused)."""
+    copies = matrix.__dict__.setdefault("_torch_copies", {})
+    key = (like.device, like.dtype)
+    if key not in copies:
+        copies[key] = torch.sparse_csr_tensor(
             torch.as_tensor(matrix.indptr, dtype=torch.int64),
             torch.as_tensor(matrix.indices, dtype=torch.int64),
             torch.as_tensor(matrix.data, dtype=like.dtype),
             size=matrix.shape,
         ).to(like.device)
-    return _TORCH_OPERATORS[key]
+    return copies[key]
 
 
 def apply_operator(matrix: sp.csr_matrix, values: Any, grid_shape: tuple[int, ...]) -> Any:
