@@ -1,0 +1,219 @@
+"""The ``teng`` solver: time-evolving natural gradient for ``u_t = rhs(u, x, p)``.
+
+Chen, Zhou et al., "TENG: Time-Evolving Natural Gradient for Solving PDEs With Deep Neural Nets
+Toward Machine Precision" (ICML 2024, arXiv 2404.10771). The network (:mod:`pdesolve.teng.network`)
+satisfies periodic and Dirichlet conditions by construction; it is fitted to ``u_0`` (Adam, then
+Gauss–Newton), then each time step fits it to the target of an explicit scheme
+(:mod:`pdesolve.teng.stepper`) by Gauss–Newton iterations (:mod:`pdesolve.teng.fit`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, ClassVar
+
+import torch
+from tqdm import tqdm
+
+from pdesolve.errors import DivergenceError, ProblemError
+from pdesolve.ngd import FlatModule, rows_per_chunk
+from pdesolve.problem import Coords, Dirichlet, Problem
+from pdesolve.problem.conditions import evaluate_value
+from pdesolve.problem.domains import Box
+from pdesolve.solvers.base import Solver, register
+from pdesolve.teng.checkpoint import RunState, load_checkpoint, save_checkpoint
+from pdesolve.teng.fit import FitOptions, GaussNewtonFit, fit_initial
+from pdesolve.teng.model import SampledModel
+from pdesolve.teng.network import TengNetwork
+from pdesolve.teng.solution import TengSolution
+from pdesolve.teng.stepper import make_stepper
+
+DEFAULT_POINTS = {1: 1024, 2: 65536, 3: 32768}
+DEFAULT_STEPS = 100
+
+
+@register
+class TengSolver(Solver):
+    name: ClassVar[str] = "teng"
+    family: ClassVar[str] = "teng"
+    summary: ClassVar[str] = "time-evolving natural gradient (TENG-Euler/Heun): per-step Gauss–Newton fits, float64"
+    options: ClassVar[dict[str, Any]] = {
+        "scheme": "heun",  # euler | heun
+        "dt": 0.0,  # 0: the problem's defaults["dt"], else (t1 - t0) / 100
+        "n_points": 0,  # 0: the problem's defaults["n_points"], else 1024 / 65536 / 32768 in 1D / 2D / 3D
+        "resample": False,  # new uniform random points every step instead of the fixed grid
+        "width": 40,
+        "depth": 5,
+        "iterations": 7,  # Gauss–Newton solves of an Euler step and of Heun's predictor
+        "corrector_iterations": 5,  # ... of Heun's corrector
+        "tol": 1e-12,  # stop a fit early at ‖r‖/‖target‖ ≤ tol
+        "lstsq": "svd",  # svd | qr | cg
+        "rcond": 1e-11,  # relative singular-value cut-off (≈ eps · N of the paper's lstsq at 65,536 points)
+        "damping": 0.0,
+        "param_subset": 1536,  # parameters in a fit's first solve (0: all)
+        "param_subset_later": 1024,  # ... in its later solves
+        "jacobian": "rev",  # rev | fwd
+        "memory_gb": 2.0,  # bound on one block of Jacobian rows
+        "init_adam_steps": 1000,
+        "init_lr": 1e-3,
+        "init_iterations": 200,
+        "init_tol": 1e-12,
+        "checkpoint_every": 0,  # steps between checkpoints (0: none)
+        "checkpoint_path": "teng_checkpoint.pt",
+        "resume": "",  # a checkpoint to continue from
+    }
+
+    @classmethod
+    def not_applicable(cls, problem: Problem) -> str | None:
+        if not problem.is_evolution:
+            return "TENG solves evolution problems u_t = rhs(u, x, p)"
+        if not isinstance(problem.domain, Box):
+            return "TENG needs a box-shaped domain"
+        if not problem.only_dirichlet:
+            return "TENG builds only periodic and Dirichlet conditions into its network"
+        dirichlet = problem.conditions(Dirichlet)
+        if not problem.is_fully_periodic:
+            if len(dirichlet) != 1 or dirichlet[0].on is not None:
+                return "non-periodic axes need exactly one Dirichlet condition covering their boundary"
+        return None
+
+    # --- building blocks ---------------------------------------------------------------------
+    def _lift(self, problem: Problem):
+        """The Dirichlet value as a function of points (None when zero or fully periodic)."""
+        dirichlet = problem.conditions(Dirichlet)
+        if problem.is_fully_periodic or not dirichlet:
+            return None
+        value = dirichlet[0].value
+        if not callable(value) and float(value) == 0.0:
+            return None
+        params = problem.p
+
+        def lift(x: torch.Tensor) -> torch.Tensor:
+            return torch.as_tensor(evaluate_value(value, Coords(list(x.unbind(1))), params), dtype=x.dtype)
+
+        return lift
+
+    def _points(self, problem: Problem, n: int, generator: torch.Generator | None) -> torch.Tensor:
+        """A uniform grid of about ``n`` points (interior on Dirichlet axes), or ``n`` random points."""
+        lower, upper = problem.domain.bounds
+        dtype, device = getattr(torch, self.settings.dtype), self.settings.device
+        if generator is not None:
+            unit = torch.rand(n, problem.dim, generator=generator, dtype=dtype)
+            return (torch.as_tensor(lower, dtype=dtype) + unit * torch.as_tensor(upper - lower, dtype=dtype)).to(device)
+        per_axis = max(2, round(n ** (1 / problem.dim)))
+        axes = []
+        for lo, hi, periodic in zip(lower, upper, problem.periodic_axes):
+            grid = torch.linspace(lo, hi, per_axis + (1 if periodic else 2), dtype=dtype)
+            axes.append(grid[:-1] if periodic else grid[1:-1])
+        mesh = torch.meshgrid(*axes, indexing="ij")
+        return torch.stack([c.reshape(-1) for c in mesh], dim=1).to(device)
+
+    def _time_grid(self, problem: Problem) -> tuple[float, int]:
+        t0, t1 = problem.time
+        dt = self.config["dt"] or problem.defaults.get("dt") or (t1 - t0) / DEFAULT_STEPS
+        steps = max(1, math.ceil((t1 - t0) / dt - 1e-9))
+        return (t1 - t0) / steps, steps
+
+    def _initial_values(self, problem: Problem, points: torch.Tensor) -> torch.Tensor:
+        t0 = torch.full_like(points[:, 0], problem.time[0])
+        values = problem.initial(Coords(list(points.unbind(1)), t=t0), problem.p)
+        return torch.broadcast_to(torch.as_tensor(values, dtype=points.dtype, device=points.device), t0.shape)
+
+    # --- the run -----------------------------------------------------------------------------
+    def solve(self, problem: Problem) -> TengSolution:
+        self.check(problem)
+        cfg = self.config
+        dtype, device = getattr(torch, self.settings.dtype), torch.device(self.settings.device)
+        lower, upper = problem.domain.bounds
+        network = TengNetwork(lower, upper, problem.periodic_axes, cfg["width"], cfg["depth"], self._lift(problem))
+        network.reset_parameters(self.settings.seed).to(device=device, dtype=dtype)
+        fn = FlatModule(network)
+        n_points = cfg["n_points"] or problem.defaults.get("n_points") or DEFAULT_POINTS[problem.dim]
+        generator = torch.Generator().manual_seed(self.settings.seed)
+        chunk = rows_per_chunk(fn.n_params, cfg["memory_gb"] * 2**30, torch.finfo(dtype).bits // 8, minimum=16)
+        model = SampledModel(fn, problem, self._points(problem, n_points, None), chunk)
+        fit_options = FitOptions(
+            iterations=cfg["iterations"],
+            tol=cfg["tol"],
+            method=cfg["lstsq"],
+            rcond=cfg["rcond"] or None,  # 0: eps · max(N, m)
+            damping=cfg["damping"],
+            subset_first=cfg["param_subset"],
+            subset=cfg["param_subset_later"],
+            jacobian_mode=cfg["jacobian"],
+        )
+        fitter = GaussNewtonFit(model, fit_options, generator)
+        dt, steps = self._time_grid(problem)
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        shaping = {k: cfg[k] for k in ("scheme", "width", "depth", "resample")} | {"n_points": n_points}
+
+        if cfg["resume"]:
+            state = load_checkpoint(cfg["resume"], shaping, device)
+            generator.set_state(state.generator_state)
+        else:
+            state = self._initial_state(problem, fitter, dt, shaping)
+        stepper = make_stepper(cfg["scheme"], fitter, cfg["iterations"], cfg["corrector_iterations"])
+        stats = state.stats
+        t0 = problem.time[0]
+        for k in tqdm(range(state.step, steps), disable=not self.settings.progress, desc="teng", initial=state.step):
+            if cfg["resample"]:
+                model.points = self._points(problem, n_points, generator)
+            start = time.perf_counter()
+            theta, info = stepper.step(state.theta, t0 + k * dt, dt)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            stats["step_seconds"].append(time.perf_counter() - start)
+            stats["step_residual"].append(info.residual)
+            stats["step_solves"].append(info.solves)
+            if not bool(torch.isfinite(theta).all()):
+                raise DivergenceError(
+                    f"TENG produced non-finite parameters at step {k + 1} (t = {t0 + (k + 1) * dt:g})"
+                )
+            state.thetas.append(theta)
+            state.times.append(t0 + (k + 1) * dt)
+            state.step = k + 1
+            every = cfg["checkpoint_every"]
+            if every and (state.step % every == 0 or state.step == steps):
+                state.generator_state = generator.get_state()
+                save_checkpoint(cfg["checkpoint_path"], state)
+        return TengSolution(problem, fn, state.times, torch.stack(state.thetas), self._summary(state, fn, model), chunk)
+
+    def _initial_state(self, problem: Problem, fitter: GaussNewtonFit, dt: float, shaping: dict) -> RunState:
+        cfg = self.config
+        model = fitter.model
+        start = time.perf_counter()
+        try:
+            target = self._initial_values(problem, model.points)
+        except Exception as error:
+            raise ProblemError(f"problem {problem.name!r}: initial(x, p) fails on torch points: {error}") from None
+        theta, info = fit_initial(
+            fitter, model.fn.theta0, target, cfg["init_adam_steps"], cfg["init_lr"], cfg["init_iterations"]
+        )
+        stats = {
+            "init_residual": info.final,
+            "init_iterations": info.iterations,
+            "init_seconds": time.perf_counter() - start,
+            "step_seconds": [],
+            "step_residual": [],
+            "step_solves": [],
+        }
+        return RunState(0, dt, [problem.time[0]], [theta], fitter.generator.get_state(), shaping, stats)
+
+    def _summary(self, state: RunState, fn: FlatModule, model: SampledModel) -> dict[str, Any]:
+        stats = dict(state.stats)
+        seconds = stats["step_seconds"]
+        stats.update(
+            n_params=fn.n_params,
+            n_points=model.n_points,
+            steps=state.step,
+            dt=state.dt,
+            scheme=self.config["scheme"],
+            seconds_per_step=sum(seconds) / len(seconds) if seconds else 0.0,
+            max_step_residual=max(stats["step_residual"], default=0.0),
+        )
+        device = torch.device(self.settings.device)
+        if device.type == "cuda":
+            stats["peak_cuda_bytes"] = int(torch.cuda.max_memory_allocated(device))
+        return stats
