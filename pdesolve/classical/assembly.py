@@ -60,8 +60,8 @@ def unknown_mask(problem: Problem, grid: Grid) -> np.ndarray:
     return mask
 
 
-def dirichlet_values(problem: Problem, grid: Grid, boundary: np.ndarray) -> np.ndarray:
-    """Values of the Dirichlet conditions on the ``boundary`` nodes (zeros elsewhere)."""
+def dirichlet_values(problem: Problem, grid: Grid, boundary: np.ndarray, t: float | None = None) -> np.ndarray:
+    """Values of the Dirichlet conditions on the ``boundary`` nodes (zeros elsewhere), at time ``t`` if given."""
     values = np.zeros(grid.size)
     todo = boundary.ravel().copy()
     points = grid.points()
@@ -74,7 +74,7 @@ def dirichlet_values(problem: Problem, grid: Grid, boundary: np.ndarray) -> np.n
             )
         if not todo.any():
             break
-        x = Coords(list(points[todo].T))
+        x = Coords(list(points[todo].T), t=None if t is None else np.full(todo.sum(), float(t)))
         chosen = condition.applies(x)
         index = np.flatnonzero(todo)[chosen]
         values[index] = np.broadcast_to(evaluate_value(condition.value, x, problem.p), (todo.sum(),))[chosen]
