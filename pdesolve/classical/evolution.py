@@ -1,0 +1,47 @@
+"""What the classical time steppers share: resolved options, output times, progress and blow-up checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from pdesolve.errors import DivergenceError
+from pdesolve.problem import Problem
+
+
+def resolved_option(value: Any, problem: Problem, solver: str, key: str, fallback: Any) -> Any:
+    """``value`` unless it is 0; then the problem's default (``defaults[solver][key]`` or ``defaults[key]``)."""
+    if value:
+        return value
+    per_solver = problem.defaults.get(solver, {})
+    if isinstance(per_solver, dict) and per_solver.get(key):
+        return per_solver[key]
+    return problem.defaults.get(key) or fallback
+
+
+def output_times(problem: Problem, outputs: int) -> np.ndarray:
+    """The times of the reference data when the problem has a data file, else ``outputs`` even steps.
+
+    The start time is always included, and every time lies in the problem's ``time`` interval.
+    """
+    t0, t1 = problem.time
+    times = np.linspace(t0, t1, max(int(outputs), 1) + 1)
+    if problem.reference is not None and problem.reference.available():
+        points, _ = problem.reference_set()
+        times = np.unique(points[:, -1])
+        times = np.unique(np.concatenate([[t0], times[(times >= t0) & (times <= t1)]]))
+    return times
+
+
+def check_finite(finite: bool, step: int, t: float, hint: str) -> None:
+    """Raise :class:`DivergenceError` (one line) when a step produced NaN or infinite values."""
+    if not finite:
+        raise DivergenceError(f"the solution became NaN or infinite at step {step} (t = {t:.6g}); {hint}")
+
+
+def time_bar(enabled: bool, problem: Problem, label: str) -> tqdm:
+    """A progress bar over the simulated time interval (quiet unless ``enabled``)."""
+    t0, t1 = problem.time
+    return tqdm(total=t1 - t0, desc=f"{label} {problem.name}", unit="t", disable=not enabled, leave=False)
