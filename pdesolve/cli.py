@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import shlex
 import sys
 from collections.abc import Sequence
@@ -249,9 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         if not cuda_out_of_memory(error):
             raise
-        first = _one_line(str(error).split(".")[0])
+        tried = re.search(r"Tried to allocate [\d.]+ \w+", str(error))
+        detail = f" ({tried.group(0)})" if tried else ""
         print(
-            PREFIX + f"out of CUDA memory ({first}); try a smaller problem or resolution, or --device cpu",
+            PREFIX + f"out of CUDA memory{detail}; try a smaller problem or resolution, or --device cpu",
             file=sys.stderr,
         )
         return 2

@@ -21,11 +21,9 @@ MAX_FRAMES = 51
 
 
 def _as_3d(points: np.ndarray) -> np.ndarray:
-    """meshio's VTU writer wants 2D or 3D points; pad 1D ones with zeros."""
+    """VTU and XDMF readers want 3D points: pad 1D and 2D ones with zeros."""
     points = np.asarray(points, dtype=float)
-    if points.shape[1] == 1:
-        return np.column_stack([points, np.zeros(len(points))])
-    return points
+    return np.column_stack([points, np.zeros((len(points), 3 - points.shape[1]))])
 
 
 def save_npz(solution: Solution, target: Path) -> Path:

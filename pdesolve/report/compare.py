@@ -210,7 +210,7 @@ def _markdown(
     maps = [o for o in outcomes if o.record.get("files", {}).get("error.png") == "ok"]
     if maps:
         lines += ["### Error maps", ""]
-        lines += [f"{o.job.label}:\n\n![error of {o.job.label}]({o.folder.name}/error.png)\n" for o in maps]
+        lines += [f"{o.job.label}:\n\n![error map]({o.folder.name}/error.png)\n" for o in maps]
     lines += ["", f"Reproduce: `{summary['command']}`", ""]
     return "\n".join(lines)
 

@@ -58,7 +58,8 @@ def _plane(problem: Problem, points: np.ndarray, values: np.ndarray) -> tuple[np
     return points, values, names, ", ".join(note)
 
 
-def _draw(axes: Axes, problem: Problem, points: np.ndarray, values: np.ndarray, label: str, cmap: str) -> None:
+def _draw(axes: Axes, problem: Problem, points: np.ndarray, values: np.ndarray, label: str, cmap: str) -> str:
+    """Draw on ``axes``; returns where the plane lies (e.g. ``z = 0.5``) for the title."""
     points, values, names, note = _plane(problem, points, values)
     if points.shape[1] == 1:
         order = np.argsort(points[:, 0])
@@ -76,8 +77,7 @@ def _draw(axes: Axes, problem: Problem, points: np.ndarray, values: np.ndarray, 
         axes.set_ylabel(names[1])
         if names == ["x", "y"]:
             axes.set_aspect("equal")
-    if note:
-        axes.set_title(note, fontsize=9, loc="right")
+    return f" ({note})" if note else ""
 
 
 def solution_points(solution: Solution) -> tuple[np.ndarray, np.ndarray]:
@@ -96,8 +96,8 @@ def solution_points(solution: Solution) -> tuple[np.ndarray, np.ndarray]:
 
 def plot_solution(solution: Solution, target: Path, title: str) -> Path:
     figure, axes = _figure()
-    _draw(axes, solution.problem, *solution_points(solution), "u", "viridis")
-    figure.suptitle(title)
+    where = _draw(axes, solution.problem, *solution_points(solution), "u", "viridis")
+    figure.suptitle(title + where)
     return _save(figure, target)
 
 
@@ -105,8 +105,8 @@ def plot_error(solution: Solution, reference: Reference, target: Path, title: st
     """|u - u_ref| at the reference points."""
     error = np.abs(np.asarray(solution(reference.points), dtype=float).ravel() - reference.values)
     figure, axes = _figure()
-    _draw(axes, solution.problem, reference.points, error, "|u - u_ref|", "magma")
-    figure.suptitle(f"{title}\nerror against {reference.source}")
+    where = _draw(axes, solution.problem, reference.points, error, "|u - u_ref|", "magma")
+    figure.suptitle(f"{title}{where}\nerror against {reference.source}")
     return _save(figure, target)
 
 

@@ -1,0 +1,33 @@
+"""``pdesolve list``: the catalogue, the solvers, and the applicability matrix."""
+
+from __future__ import annotations
+
+
+def test_list_shows_problems_solvers_and_matrix(cli, registry, problems, monkeypatch):
+    folder = problems["poisson1d"].parent
+    (folder / "broken.py").write_text("raise RuntimeError('half written')\n")
+    (folder / "_helper.py").write_text("x = 1\n")
+    monkeypatch.setenv("PDESOLVE_PROBLEMS", str(folder))
+    result = cli("list")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0] == f"Problems ({folder}):"
+    assert any(line.split()[:3] == ["heat1d", "evolution", "1D,"] for line in lines)
+    assert any("poisson1d" in line and "1D Poisson with exact solution" in line for line in lines)
+    assert any("broken" in line and "does not load" in line for line in lines)
+    assert not any("_helper" in line for line in lines)
+    assert any(line.split()[:2] == ["classical", "alias"] for line in lines)
+
+    header = next(k for k, line in enumerate(lines) if line.startswith("Which solver applies"))
+    columns = lines[header + 1].split()
+    rows = {line.split()[0]: dict(zip(columns, line.split()[1:])) for line in lines[header + 2 :]}
+    assert set(rows) == {"heat1d", "noref1d", "poisson1d"}
+    assert rows["poisson1d"]["gridfd"] == "x" and rows["poisson1d"]["euler"] == "."
+    assert rows["heat1d"]["gridfd"] == "." and rows["heat1d"]["euler"] == "x"
+    assert rows["heat1d"]["classical"] == "." and rows["poisson1d"]["classical"] == "x"
+
+
+def test_list_with_an_empty_catalogue(cli, registry, tmp_path, monkeypatch):
+    monkeypatch.setenv("PDESOLVE_PROBLEMS", str(tmp_path))
+    result = cli("list")
+    assert result.code == 0 and "(none)" in result.out and "gridfd" in result.out
