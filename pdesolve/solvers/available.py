@@ -12,6 +12,7 @@ SOLVER_MODULES = (
     "pdesolve.solvers.classical_alias",
     "pdesolve.pinn.solver",
     "pdesolve.teng.solver",
+    "pdesolve.linalg.solver",
 )
 
 

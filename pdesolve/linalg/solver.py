@@ -1,0 +1,151 @@
+"""The registered ``cg`` solver: assemble a linear stationary problem, solve it by PCG in torch.
+
+``pdesolve solve poisson2d --solver cg --set precond=mg --device cuda --set n=1024``
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from pdesolve.classical.assembly import LinearSystem, assemble, box_grid
+from pdesolve.errors import NotApplicableError, PdesolveError, ProblemError
+from pdesolve.linalg.cg import ConjugateGradient
+from pdesolve.linalg.preconditioners import PRECONDITIONERS, GridLayout, describe, make_preconditioner
+from pdesolve.linalg.stencil import StencilOperator
+from pdesolve.linalg.system import LinearOperator, SparseOperator, spd_form
+from pdesolve.problem import Mesh, Problem
+from pdesolve.solvers.base import Solver, register
+from pdesolve.solvers.solution import GridSolution
+
+DEFAULT_NODES = {1: 1025, 2: 129, 3: 33}
+CHECK_NODES = {1: 33, 2: 17, 3: 9}  # the coarse grid on which not_applicable looks at the matrix
+
+
+def box_shape(mask: np.ndarray) -> tuple[int, ...] | None:
+    """The shape of the box the unknowns fill, or None when they do not fill one (an L-shape)."""
+    where = np.nonzero(mask)
+    shape = tuple(int(w.max() - w.min() + 1) for w in where)
+    return shape if int(np.prod(shape)) == int(mask.sum()) else None
+
+
+def device_operator(
+    matrix: sp.csr_matrix, system: LinearSystem, matrix_free: bool, device: torch.device, dtype: torch.dtype
+) -> LinearOperator:
+    """The stored CSR matrix, or its matrix-free stencil when ``matrix_free`` (unknowns filling a box)."""
+    if not matrix_free:
+        return SparseOperator(matrix, device, dtype)
+    shape = box_shape(system.unknown)
+    if shape is None:
+        raise NotApplicableError("matrix_free needs the unknowns to fill a box; this domain is not one")
+    return StencilOperator.from_matrix(matrix, shape, system.grid.periodic, device, dtype)
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+@register
+class CGSolver(Solver):
+    name = "cg"
+    family = "cg"
+    summary = "preconditioned conjugate gradients in torch (CPU/CUDA): Jacobi, geometric MG, AMG, IC(0)"
+    options = {
+        "n": 0,  # nodes per axis; 0: the problem's default
+        "precond": "mg",
+        "tol": 1e-8,
+        "maxiter": 0,  # 0: max(1000, unknowns), at most 100000
+        "matrix_free": False,
+        "flexible": False,
+        "smoother": "chebyshev",  # multigrid smoother: chebyshev | jacobi
+        "smoother_steps": 2,
+        "check_every": 0,  # 0: 1 on CPU, up to 32 on CUDA
+        "cuda_graph": False,
+    }
+
+    @classmethod
+    def not_applicable(cls, problem: Problem) -> str | None:
+        if problem.is_evolution:
+            return "an evolution problem; cg solves the linear system of a stationary problem"
+        if isinstance(problem.domain, Mesh):
+            return "meshes need a finite-element assembly; cg takes finite-difference grids"
+        try:
+            system = assemble(problem, box_grid(problem, CHECK_NODES.get(problem.dim, 9)))
+            matrix, _ = spd_form(system.matrix, system.rhs)
+        except (NotApplicableError, ProblemError) as error:
+            return str(error)
+        if matrix.shape[0] <= 4096:
+            smallest = np.linalg.eigvalsh(matrix.toarray())[0]
+            if smallest <= 0:
+                return f"the matrix is not positive definite (smallest eigenvalue {smallest:.3g} on a coarse grid)"
+        return None
+
+    def _nodes(self, problem: Problem) -> int:
+        return int(self.config["n"] or problem.defaults.get("n") or DEFAULT_NODES.get(problem.dim, 33))
+
+    def solve(self, problem: Problem) -> GridSolution:
+        self.check(problem)
+        precond = self.config["precond"]
+        if precond not in PRECONDITIONERS:
+            raise PdesolveError(f"precond={precond!r}: choose one of {', '.join(PRECONDITIONERS)}")
+        device = torch.device(self.settings.device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise PdesolveError("--device cuda: no CUDA device is available")
+        dtype = {"float32": torch.float32, "float64": torch.float64}.get(self.settings.dtype)
+        if dtype is None:
+            raise PdesolveError(f"cg runs in float32 or float64, not {self.settings.dtype}")
+        start = time.perf_counter()
+        grid = box_grid(problem, self._nodes(problem))
+        system = assemble(problem, grid)
+        matrix, rhs = spd_form(system.matrix, system.rhs)
+        assembly_time = time.perf_counter() - start
+
+        start = time.perf_counter()
+        operator = device_operator(matrix, system, self.config["matrix_free"], device, dtype)
+        layout = GridLayout(grid.shape, system.unknown, grid.periodic)
+        preconditioner = make_preconditioner(
+            precond, operator, matrix, layout, self.config["smoother"], self.config["smoother_steps"]
+        )
+        b = torch.as_tensor(rhs, device=device)
+        synchronize(device)
+        setup_time = time.perf_counter() - start
+
+        start = time.perf_counter()
+        solver = ConjugateGradient(
+            operator,
+            preconditioner,
+            tol=self.config["tol"],
+            maxiter=self.config["maxiter"] or None,
+            flexible=self.config["flexible"],
+            check_every=self.config["check_every"] or None,
+            cuda_graph=self.config["cuda_graph"],
+        )
+        result = solver.solve(b)
+        synchronize(device)
+        solve_time = time.perf_counter() - start
+        if not result.converged:
+            warnings.warn(
+                f"cg did not reach tol={self.config['tol']:g}: true relative residual {result.residual:.3g} "
+                f"after {result.iterations} iterations",
+                stacklevel=2,
+            )
+        stats: dict[str, Any] = {
+            **result.stats(),
+            "unknowns": matrix.shape[0],
+            "nonzeros": int(matrix.nnz),
+            "precond": precond,
+            "matrix_free": bool(self.config["matrix_free"]),
+            "assembly_time": assembly_time,
+            "setup_time": setup_time,
+            "solve_time": solve_time,
+            "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+            **describe(preconditioner),
+        }
+        values = system.to_grid(result.x.cpu().numpy())
+        return GridSolution(problem, grid, values, stats=stats)
