@@ -11,6 +11,7 @@ SOLVER_MODULES = (
     "pdesolve.classical.mol",
     "pdesolve.solvers.classical_alias",
     "pdesolve.pinn.solver",
+    "pdesolve.operators.solver",
     "pdesolve.teng.solver",
     "pdesolve.linalg.solver",
 )

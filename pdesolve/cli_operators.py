@@ -1,0 +1,147 @@
+"""``pdesolve dataset`` and ``pdesolve train``: training data and neural operators from a problem family.
+
+Wire into the main parser with ``add_dataset_parser(commands, common)`` / ``add_train_parser(commands, common)``
+(``common`` the parent parser of --device/--dtype/--seed/--out/--config/--set) and dispatch
+``args.command == "dataset"`` to :func:`run_dataset`, ``"train"`` to :func:`run_train`.
+``torchrun --nproc-per-node K -m pdesolve train ...`` trains with DistributedDataParallel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from pdesolve.errors import PdesolveError
+from pdesolve.io.config import check_device, resolve
+from pdesolve.operators.dataset import generate_dataset, load_dataset
+from pdesolve.operators.pairs import default_solver
+from pdesolve.operators.pipeline import MODEL_FILE, train_operator
+from pdesolve.operators.training import TrainConfig
+from pdesolve.problem import load_problem
+from pdesolve.solvers.base import Settings
+
+
+def _add_common(parser: argparse.ArgumentParser, common: argparse.ArgumentParser | None) -> None:
+    if common is None:  # standalone use: the options the main parser's common parent would give
+        parser.add_argument("--device", help="cpu or cuda (default: cpu)")
+        parser.add_argument("--seed", type=int, help="random seed (default: 0)")
+        parser.add_argument("--out", type=Path, help="output folder")
+
+
+def add_dataset_parser(subparsers, common: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "dataset",
+        parents=[common] if common is not None else [],
+        help="input/solution pairs of a problem family, solved by a classical solver",
+    )
+    _add_common(parser, common)
+    parser.add_argument("problem", metavar="PROBLEM", help="catalogue name or path to a .py file")
+    parser.add_argument("--samples", type=int, required=True, help="number of pairs (sample i uses seed + i)")
+    parser.add_argument("--resolution", type=int, required=True, help="grid nodes per axis")
+    parser.add_argument("--solver", help="classical solver: direct (stationary default), spectral (evolution default)")
+    parser.add_argument("--workers", type=int, help="CPU processes (default: all cores; 1 on cuda)")
+    parser.add_argument("--shard-size", type=int, default=100, help="samples per shard file (default: 100)")
+    return parser
+
+
+def add_train_parser(subparsers, common: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "train", parents=[common] if common is not None else [], help="train a neural operator on a data set"
+    )
+    _add_common(parser, common)
+    parser.add_argument("problem", metavar="PROBLEM", help="catalogue name or path to a .py file")
+    parser.add_argument("--model", choices=["fno"], default="fno", help="architecture (default: fno)")
+    parser.add_argument("--data", type=Path, required=True, help="data set folder from `pdesolve dataset`")
+    parser.add_argument("--test-data", type=Path, help="test data set (default: hold out --test-samples of --data)")
+    parser.add_argument("--test-samples", type=int, help="held-out samples (default: 10%%, at most 100)")
+    parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    parser.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+    parser.add_argument("--lr", type=float, default=TrainConfig.lr)
+    parser.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay)
+    parser.add_argument("--physics-weight", type=float, default=0.0, help="weight of the residual loss (default 0)")
+    parser.add_argument("--modes", type=int, default=12, help="Fourier modes per axis (default: 12)")
+    parser.add_argument("--width", type=int, default=32, help="channels of the Fourier layers (default: 32)")
+    parser.add_argument("--layers", type=int, default=4, help="Fourier layers (default: 4)")
+    parser.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
+    parser.add_argument("--checkpoint-every", type=int, default=TrainConfig.checkpoint_every, help="epochs")
+    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    if getattr(args, "sets", None):
+        raise PdesolveError(f"{args.command} takes no --set; its options are listed by `pdesolve {args.command} -h`")
+    config = resolve(getattr(args, "config", None), args.device, getattr(args, "dtype", None), args.seed, [])
+    check_device(config.device)
+    return Settings(device=config.device, dtype=config.dtype, seed=config.seed, progress=sys.stderr.isatty())
+
+
+def run_dataset(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    problem = load_problem(args.problem)
+    folder = args.out or Path("data") / f"{problem.name}-{args.resolution}-s{settings.seed}"
+    spec = generate_dataset(
+        problem,
+        folder,
+        samples=args.samples,
+        resolution=args.resolution,
+        seed=settings.seed,
+        solver=args.solver or default_solver(problem),
+        settings=settings,
+        workers=args.workers,
+        shard_size=args.shard_size,
+    )
+    print(f"data set: {folder} ({spec.samples} pairs of {problem.name} at {spec.grid_shape}, solver {spec.solver})")
+    return 0
+
+
+def _distributed_device(requested: str) -> torch.device:
+    """Join the process group that torchrun describes (nccl on CUDA, gloo on CPU); this rank's device."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
+        return torch.device(requested)
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if requested.startswith("cuda"):
+        torch.cuda.set_device(local)
+        dist.init_process_group("nccl")
+        return torch.device("cuda", local)
+    dist.init_process_group("gloo")
+    return torch.device(requested)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    problem = load_problem(args.problem)
+    device = _distributed_device(settings.device)
+    data = load_dataset(args.data, problem)
+    if args.test_data is not None:
+        train_data, test_data = data, load_dataset(args.test_data, problem)
+    else:
+        held_out = args.test_samples or max(1, min(100, len(data.inputs) // 10))
+        train_data, test_data = data.split(held_out)
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        physics_weight=args.physics_weight,
+        amp=not args.no_amp,
+        checkpoint_every=args.checkpoint_every,
+        seed=settings.seed,
+        progress=settings.progress,
+    )
+    out = args.out or Path("runs") / f"{problem.name}-fno"
+    architecture = {"modes": args.modes, "width": args.width, "layers": args.layers}
+    _, result, card = train_operator(problem, train_data, test_data, config, device, out, args.resume, architecture)
+    if not dist.is_initialized() or dist.get_rank() == 0:
+        print(
+            f"trained {args.model} for {problem.name}: test relative L2 {card['test_error']:.3e} "
+            f"after {result.epochs} epochs ({result.seconds:.1f} s); model: {Path(out) / MODEL_FILE}"
+        )
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return 0

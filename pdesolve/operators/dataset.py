@@ -1,0 +1,236 @@
+"""Training data for neural operators: input/solution pairs of a problem family, in shards.
+
+Sample ``i`` is ``problem.sample(seed + i)`` solved by a classical solver (:mod:`pdesolve.operators.pairs`),
+so a data set is a pure function of (problem, family, seed, resolution, solver): bit-identical however many
+processes made it. Shards of ``shard_size`` samples are written atomically (temporary file, then rename)
+next to ``dataset.json``; a rerun skips the shards already on disk, so an interrupted run resumes.
+CPU solves run in parallel processes; a solver on the GPU runs in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from pdesolve.errors import PdesolveError
+from pdesolve.operators.pairs import (
+    ClassicalSolve,
+    classical_solver,
+    data_grid,
+    family_description,
+    input_channels,
+    input_names,
+)
+from pdesolve.problem import Problem
+from pdesolve.solvers.base import Settings
+
+METADATA = "dataset.json"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What a data set is: two specs that are equal describe bit-identical data."""
+
+    problem: str
+    family: str
+    seed: int
+    samples: int
+    resolution: int
+    solver: str
+    inputs: tuple[str, ...]
+    shard_size: int
+    grid_shape: tuple[int, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    periodic: tuple[bool, ...]
+
+    @classmethod
+    def read(cls, folder: Path) -> DatasetSpec:
+        path = Path(folder) / METADATA
+        if not path.is_file():
+            raise PdesolveError(f"{folder} is not a data set (no {METADATA}; make one with `pdesolve dataset`)")
+        fields = json.loads(path.read_text())
+        fields.pop("format", None)
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+
+    def write(self, folder: Path) -> None:
+        _atomic_write_text(Path(folder) / METADATA, json.dumps({"format": 1, **asdict(self)}, indent=2))
+
+    def shards(self) -> list[tuple[int, int]]:
+        """(first sample, number of samples) of each shard."""
+        return [(s, min(self.shard_size, self.samples - s)) for s in range(0, self.samples, self.shard_size)]
+
+    def check_problem(self, problem: Problem, what: str = "data set") -> None:
+        """Refuse data made for another problem or another family (a one-line :class:`PdesolveError`)."""
+        if self.problem != problem.name:
+            raise PdesolveError(f"this {what} was made for problem {self.problem!r}, not {problem.name!r}")
+        if self.family != family_description(problem):
+            raise PdesolveError(
+                f"this {what} was made for another family of problem {problem.name!r}: "
+                f"{self.family!r} != {family_description(problem)!r}"
+            )
+
+
+@dataclass
+class Dataset:
+    """Pairs in memory: ``inputs`` (N, channels, *grid) and ``outputs`` (N, 1, *grid), float32."""
+
+    spec: DatasetSpec
+    inputs: np.ndarray
+    outputs: np.ndarray
+    solve_seconds: np.ndarray
+
+    def split(self, test: int) -> tuple[Dataset, Dataset]:
+        """The first N - test samples and the last ``test`` samples."""
+        if not 0 < test < len(self.inputs):
+            raise PdesolveError(f"cannot hold out {test} test samples of {len(self.inputs)}")
+        cut = len(self.inputs) - test
+        head = Dataset(self.spec, self.inputs[:cut], self.outputs[:cut], self.solve_seconds[:cut])
+        tail = Dataset(self.spec, self.inputs[cut:], self.outputs[cut:], self.solve_seconds[cut:])
+        return head, tail
+
+
+def make_spec(problem: Problem, samples: int, resolution: int, seed: int, solver: str, shard_size: int) -> DatasetSpec:
+    if samples < 1 or shard_size < 1:
+        raise PdesolveError("--samples and the shard size must be positive")
+    grid = data_grid(problem, resolution)
+    return DatasetSpec(
+        problem=problem.name,
+        family=family_description(problem),
+        seed=seed,
+        samples=samples,
+        resolution=resolution,
+        solver=solver,
+        inputs=tuple(input_names(problem)),
+        shard_size=shard_size,
+        grid_shape=grid.shape,
+        lower=tuple(float(v) for v in grid.lower),
+        upper=tuple(float(v) for v in grid.upper),
+        periodic=grid.periodic,
+    )
+
+
+# --- generation ------------------------------------------------------------------------------
+_JOB: tuple[Problem, DatasetSpec, ClassicalSolve] | None = None  # inherited by forked workers
+
+
+def _solve_sample(index: int) -> tuple[np.ndarray, np.ndarray, float]:
+    problem, spec, solve = _JOB
+    grid = data_grid(problem, spec.resolution)
+    member = problem.sample(spec.seed + index)
+    start = time.perf_counter()
+    output = solve(member, grid)
+    seconds = time.perf_counter() - start
+    if not np.all(np.isfinite(output)):
+        raise PdesolveError(f"the classical solve of sample {index} (seed {spec.seed + index}) is not finite")
+    return input_channels(problem, member, grid), output[None], seconds
+
+
+def _limit_threads() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def generate_dataset(
+    problem: Problem,
+    folder: str | Path,
+    samples: int,
+    resolution: int,
+    seed: int = 0,
+    solver: str = "direct",
+    settings: Settings | None = None,
+    workers: int | None = None,
+    shard_size: int = 100,
+) -> DatasetSpec:
+    """Write (or complete) a data set in ``folder``; returns its spec. See the module docstring."""
+    global _JOB
+    settings = settings or Settings(seed=seed)
+    folder = Path(folder)
+    spec = make_spec(problem, samples, resolution, seed, solver, shard_size)
+    folder.mkdir(parents=True, exist_ok=True)
+    if (folder / METADATA).is_file():
+        existing = DatasetSpec.read(folder)
+        if existing != spec:
+            changed = [k for k, v in asdict(spec).items() if asdict(existing).get(k) != v]
+            raise PdesolveError(f"{folder} holds another data set (differs in {', '.join(changed)}); use a new --out")
+    else:
+        spec.write(folder)
+    todo = [(k, shard) for k, shard in enumerate(spec.shards()) if not _shard_path(folder, k).is_file()]
+    if not todo:
+        return spec
+    on_gpu = settings.device.startswith("cuda")
+    workers = 1 if on_gpu else (workers or os.cpu_count() or 1)
+    _JOB = (problem, spec, classical_solver(solver, settings))
+    bar = tqdm(total=sum(n for _, (_, n) in todo), desc=f"dataset {problem.name}", disable=not settings.progress)
+    try:
+        if workers == 1:
+            run = map
+            pool = None
+        else:
+            context = multiprocessing.get_context("fork")  # workers inherit the problem (lambdas do not pickle)
+            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_limit_threads)
+            run = pool.map
+        for k, (first, count) in todo:
+            results = list(run(_solve_sample, range(first, first + count)))
+            _write_shard(folder, k, results)
+            bar.update(count)
+    finally:
+        _JOB = None
+        bar.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return spec
+
+
+def _shard_path(folder: Path, index: int) -> Path:
+    return folder / f"shard_{index:05d}.npz"
+
+
+def _write_shard(folder: Path, index: int, results: list[tuple[np.ndarray, np.ndarray, float]]) -> None:
+    path = _shard_path(folder, index)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        np.savez(
+            handle,
+            inputs=np.stack([r[0] for r in results]).astype(np.float32),
+            outputs=np.stack([r[1] for r in results]).astype(np.float32),
+            solve_seconds=np.array([r[2] for r in results]),
+        )
+    os.replace(temporary, path)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+# --- loading ---------------------------------------------------------------------------------
+def load_dataset(folder: str | Path, problem: Problem | None = None) -> Dataset:
+    """Read a complete data set; with ``problem``, refuse one made for another problem or family."""
+    folder = Path(folder)
+    spec = DatasetSpec.read(folder)
+    if problem is not None:
+        spec.check_problem(problem)
+    parts = []
+    for k in range(len(spec.shards())):
+        path = _shard_path(folder, k)
+        if not path.is_file():
+            raise PdesolveError(f"{folder} is incomplete ({path.name} missing): rerun `pdesolve dataset` to finish it")
+        with np.load(path) as shard:
+            parts.append({name: shard[name] for name in ("inputs", "outputs", "solve_seconds")})
+    return Dataset(
+        spec,
+        np.concatenate([p["inputs"] for p in parts]),
+        np.concatenate([p["outputs"] for p in parts]),
+        np.concatenate([p["solve_seconds"] for p in parts]),
+    )

@@ -1,0 +1,77 @@
+"""Trained operator files: weights, architecture and a model card, plus the card as Markdown beside them.
+
+The card says what the model was trained for (problem, family, inputs, resolution, data set), how
+(epochs, batch, learning rate, physics weight, devices, time) and how well (train loss, test relative L2),
+so that ``pdesolve solve --solver fno`` can refuse a model made for another problem.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pdesolve.errors import PdesolveError
+from pdesolve.operators.fno import FNO, count_parameters
+from pdesolve.operators.pairs import family_description
+from pdesolve.problem import Problem
+
+FORMAT = "pdesolve-fno-1"
+
+
+def save_model(path: str | Path, model: FNO, card: dict[str, Any]) -> Path:
+    """Write ``path`` (torch file) and ``path`` with suffix ``.md`` (the card for people); returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    card = {
+        **card,
+        "parameters": count_parameters(model),
+        "architecture": dict(model.config),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "versions": {"torch": torch.__version__, "python": platform.python_version()},
+    }
+    state = {"format": FORMAT, "config": model.config, "state_dict": model.state_dict(), "card": card}
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(state, temporary)
+    os.replace(temporary, path)
+    path.with_suffix(".md").write_text(card_markdown(card))
+    return path
+
+
+def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[FNO, dict[str, Any]]:
+    """The model (in eval mode, on ``device``) and its card."""
+    path = Path(path)
+    if not path.is_file():
+        raise PdesolveError(f"model file {path} does not exist (train one with `pdesolve train PROBLEM --data DIR`)")
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as error:
+        raise PdesolveError(f"{path} is not a pdesolve operator file: {type(error).__name__}: {error}") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise PdesolveError(f"{path} is not a pdesolve operator file (format {FORMAT})")
+    model = FNO.from_config(state["config"]).to(device)
+    model.load_state_dict(state["state_dict"])
+    return model.eval(), state["card"]
+
+
+def check_model_problem(card: dict[str, Any], problem: Problem) -> None:
+    """Refuse a model trained for another problem or family (one-line :class:`PdesolveError`)."""
+    if card.get("problem") != problem.name:
+        raise PdesolveError(f"this model was trained for problem {card.get('problem')!r}, not {problem.name!r}")
+    if card.get("family") != family_description(problem):
+        raise PdesolveError(f"this model was trained on another family of {problem.name!r}: {card.get('family')!r}")
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    """The card as a short Markdown document."""
+    lines = [f"# FNO for `{card.get('problem')}`", ""]
+    for key, value in card.items():
+        if isinstance(value, dict):
+            lines.append(f"- **{key}**: " + ", ".join(f"{k}={v}" for k, v in value.items()))
+        else:
+            lines.append(f"- **{key}**: {value}")
+    return "\n".join(lines) + "\n"
