@@ -1,0 +1,143 @@
+"""Method of lines: second-order finite differences in space, an implicit stiff integrator in time.
+
+The problem's ``rhs(u, x, p)`` is evaluated on a finite-difference :class:`GridField`; Dirichlet
+nodes are held at their (possibly time-dependent) values and the interior nodes form the ODE system
+``y' = F(y, t)``, integrated by scipy's BDF (variable-order backward differentiation formulas) or
+Radau IIA with a finite-difference Jacobian whose sparsity comes from the stencil
+(:mod:`pdesolve.classical.stencil_sparsity`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.integrate import BDF, Radau
+
+from pdesolve.classical.assembly import box_grid, dirichlet_values
+from pdesolve.classical.evolution import check_finite, output_times, resolved_option, time_bar
+from pdesolve.classical.stencil_sparsity import jacobian_sparsity
+from pdesolve.errors import DivergenceError, PdesolveError, ProblemError
+from pdesolve.problem import Box, Coords, Dirichlet, Grid, GridField, Neumann, Problem, Robin
+from pdesolve.problem.field import VectorField
+from pdesolve.solvers.base import Solver, register
+from pdesolve.solvers.solution import GridSolution
+
+DEFAULT_NODES = {1: 2049, 2: 129, 3: 33}
+INTEGRATORS = {"BDF": BDF, "Radau": Radau}
+CUBIC_LIMIT = 4_000_000
+
+
+class HeldBoundaryRHS:
+    """``F`` on the interior nodes, with every Dirichlet node held at ``g(x, t)``."""
+
+    def __init__(self, problem: Problem, grid: Grid) -> None:
+        self.problem, self.grid = problem, grid
+        self.boundary = grid.boundary_mask()
+        self.unknown = ~self.boundary
+        self.coords = grid.coordinates()
+        self.p = problem.p
+        self._held: tuple[float, np.ndarray] | None = None
+
+    def full(self, y: np.ndarray, t: float) -> np.ndarray:
+        """Grid values: the unknowns ``y`` inside, the boundary values at time ``t`` on the boundary."""
+        if self._held is None or self._held[0] != t:
+            held = dirichlet_values(self.problem, self.grid, self.boundary, t) if self.boundary.any() else None
+            self._held = (t, np.zeros(self.grid.shape) if held is None else held)
+        u = self._held[1].copy()
+        u[self.unknown] = y
+        return u
+
+    def on_grid(self, u: np.ndarray, t: float) -> np.ndarray:
+        """``rhs(u, x, p)`` at time ``t`` as an array of the grid's shape."""
+        x = Coords(self.coords, t=np.full(self.grid.shape, float(t)))
+        out = self.problem.rhs(GridField(u, self.grid), x, self.p)
+        if isinstance(out, VectorField):
+            raise ProblemError(f"problem {self.problem.name!r}: rhs must be a scalar expression, not a vector")
+        if isinstance(out, GridField):
+            out = out.at_nodes().values
+        return np.broadcast_to(np.asarray(out, dtype=float), self.grid.shape)
+
+    def __call__(self, t: float, y: np.ndarray) -> np.ndarray:
+        return self.on_grid(self.full(y, t), t)[self.unknown]
+
+    def initial(self) -> np.ndarray:
+        t0 = self.problem.time[0]
+        x = Coords(self.coords, t=np.full(self.grid.shape, float(t0)))
+        values = np.broadcast_to(np.asarray(self.problem.initial(x, self.p), dtype=float), self.grid.shape)
+        return values[self.unknown]
+
+
+@register
+class MethodOfLines(Solver):
+    name = "mol"
+    family = "classical"
+    summary = "method of lines: 2nd-order finite differences in space, implicit BDF/Radau in time (boxes)"
+    options = {"n": 0, "rtol": 1e-8, "atol": 1e-10, "method": "BDF", "outputs": 50}
+
+    @classmethod
+    def not_applicable(cls, problem: Problem) -> str | None:
+        if not problem.is_evolution:
+            return "it integrates evolution problems (rhs=); use fd or fem for stationary ones"
+        if not isinstance(problem.domain, Box):
+            return "uniform finite-difference grids need a box-shaped domain"
+        if problem.conditions(Neumann) or problem.conditions(Robin):
+            return "it holds Dirichlet values on the boundary; Neumann and Robin conditions are not supported"
+        if not problem.is_fully_periodic and not problem.conditions(Dirichlet):
+            return "the non-periodic boundaries need Dirichlet conditions"
+        return None
+
+    @classmethod
+    def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
+        n = int(resolved_option(0, problem, cls.name, "n", DEFAULT_NODES.get(problem.dim, 33)))
+        return [{"n": n // 2 + 1}, {"n": n}]
+
+    def solve(self, problem: Problem) -> GridSolution:
+        self.check(problem)
+        method = self.config["method"]
+        if method not in INTEGRATORS:
+            raise PdesolveError(f"mol: method must be one of {', '.join(INTEGRATORS)}, not {method!r}")
+        n = int(resolved_option(self.config["n"], problem, self.name, "n", DEFAULT_NODES[problem.dim]))
+        grid = box_grid(problem, n, method="fd")
+        rhs = HeldBoundaryRHS(problem, grid)
+        if not rhs.unknown.any():
+            raise ProblemError(f"mol: the grid {grid.shape} of {problem.name!r} has no interior nodes")
+        t0, t1 = problem.time
+        sparsity = jacobian_sparsity(lambda u: rhs.on_grid(u, t0), grid, rhs.unknown, seed=self.settings.seed)
+        integrator = INTEGRATORS[method](
+            rhs, t0, rhs.initial(), t1, rtol=self.config["rtol"], atol=self.config["atol"], jac_sparsity=sparsity
+        )
+        times = output_times(problem, self.config["outputs"])
+        values, steps = self._integrate(integrator, rhs, times, problem)
+        stats = {
+            "steps": steps,
+            "rhs_evaluations": integrator.nfev,
+            "jacobians": integrator.njev,
+            "lu_factorizations": integrator.nlu,
+            "nodes": n,
+            "method": method,
+        }
+        interpolation = "cubic" if values.size <= CUBIC_LIMIT else "linear"
+        return GridSolution(problem, grid, values, times, stats=stats, interpolation=interpolation)
+
+    def _integrate(
+        self, integrator: Any, rhs: HeldBoundaryRHS, times: np.ndarray, problem: Problem
+    ) -> tuple[np.ndarray, int]:
+        """Step to the end, reading the dense output at every output time on the way; (values, steps)."""
+        snapshots = [rhs.full(integrator.y, times[0])]
+        pending = 1
+        steps = 0
+        with time_bar(self.settings.progress, problem, self.name) as bar:
+            while pending < len(times):
+                t_before = integrator.t
+                message = integrator.step()
+                steps += 1
+                if integrator.status == "failed":
+                    raise DivergenceError(f"mol: {self.config['method']} stopped at t = {integrator.t:.6g}: {message}")
+                check_finite(bool(np.isfinite(integrator.y).all()), steps, integrator.t, "refine the grid")
+                bar.update(integrator.t - t_before)
+                dense = integrator.dense_output()
+                while pending < len(times) and (times[pending] <= integrator.t or integrator.status == "finished"):
+                    snapshots.append(rhs.full(dense(times[pending]), times[pending]))
+                    pending += 1
+        return np.stack(snapshots), steps
