@@ -1,0 +1,112 @@
+"""Finite differences for linear stationary problems: assemble ``A u = b`` on a grid, solve it sparsely.
+
+The matrix comes from the problem's own residual (:func:`pdesolve.classical.assembly.assemble`):
+second-order central / compact conservative stencils, Dirichlet and periodic conditions, boxes and
+polygons whose edges follow the grid lines (the L-shape with odd ``n``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from pdesolve.classical.assembly import assemble, box_grid
+from pdesolve.classical.linear_solvers import solve_linear
+from pdesolve.errors import NotApplicableError, ProblemError
+from pdesolve.problem import Box, Dirichlet, Periodic, Polygon, Problem
+from pdesolve.solvers.base import Solver, register
+from pdesolve.solvers.solution import GridSolution
+
+DEFAULT_NODES = 65
+AUTO_LINSOLVE = {1: "direct", 2: "direct", 3: "cg"}  # 3D LU fills in badly
+
+
+def nodes_per_axis(problem: Problem, n: int) -> int:
+    """The option ``n``, or the problem's default when it is 0."""
+    return int(n or problem.defaults.get("n", DEFAULT_NODES))
+
+
+def _grid_aligned(polygon: Polygon) -> bool:
+    """Every edge is horizontal or vertical (corners on grid nodes then make the domain exact)."""
+    vertices = np.array(polygon.vertices)
+    edges = np.roll(vertices, -1, axis=0) - vertices
+    return bool(np.all(np.min(np.abs(edges), axis=1) == 0))
+
+
+def _check_corners(problem: Problem, n: int) -> None:
+    """Polygon corners must be grid nodes, else the boundary becomes a first-order staircase."""
+    if not isinstance(problem.domain, Polygon):
+        return
+    lower, upper = problem.domain.bounds
+    steps = (np.array(problem.domain.vertices) - lower) / (upper - lower) * (n - 1)
+    if not np.allclose(steps, np.round(steps), atol=1e-9):
+        raise NotApplicableError(
+            f"with n={n} the corners of the polygon are not grid nodes; pick n so that (n - 1) times each "
+            "corner's relative position is a whole number (e.g. odd n for the L-shape), or use fem"
+        )
+
+
+@register
+class FiniteDifference(Solver):
+    """Second-order finite differences on a uniform grid; direct or preconditioned CG solves."""
+
+    name = "fd"
+    family = "classical"
+    summary = "finite differences (2nd order) + sparse LU or PCG (Jacobi / IC(0) / AMG); linear stationary problems"
+    options: dict[str, Any] = {
+        "n": 0,  # nodes per axis; 0: the problem's default
+        "linsolve": "auto",  # direct | cg | auto (direct in 1D/2D, cg in 3D)
+        "precond": "ic0",  # jacobi | ic0 | amg | none (for cg)
+        "tol": 1e-10,
+        "maxiter": 0,  # 0: max(1000, unknowns)
+    }
+
+    @classmethod
+    def not_applicable(cls, problem: Problem) -> str | None:
+        if problem.is_evolution:
+            return "it solves stationary problems; evolution problems need mol or spectral"
+        if not isinstance(problem.domain, (Box, Polygon)):
+            return f"a {type(problem.domain).__name__} domain has a curved or unstructured boundary; use fem"
+        if isinstance(problem.domain, Polygon) and not _grid_aligned(problem.domain):
+            return "the polygon has slanted edges, which a grid only staircases; use fem"
+        for condition in problem.boundary:
+            if not isinstance(condition, (Dirichlet, Periodic)):
+                return f"finite differences here take Dirichlet and periodic conditions; {type(condition).__name__} needs fem"
+        try:  # linearity shows on a tiny grid
+            assemble(problem, box_grid(problem, 9))
+        except NotApplicableError as error:
+            return str(error)
+        except ProblemError:  # e.g. no interior node on the tiny grid: solve() will tell
+            return None
+        return None
+
+    @classmethod
+    def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
+        n = nodes_per_axis(problem, 0)
+        return [{"n": n}, {"n": 2 * n - 1}]
+
+    def solve(self, problem: Problem) -> GridSolution:
+        self.check(problem)
+        n = nodes_per_axis(problem, self.config["n"])
+        _check_corners(problem, n)
+        start = time.perf_counter()
+        system = assemble(problem, box_grid(problem, n))
+        assembly_time = time.perf_counter() - start
+        method = self.config["linsolve"]
+        if method == "auto":
+            method = AUTO_LINSOLVE[problem.dim]
+        result = solve_linear(
+            system.matrix, system.rhs, method, self.config["precond"], self.config["tol"], self.config["maxiter"]
+        )
+        stats = {
+            "n": n,
+            "unknowns": int(system.matrix.shape[0]),
+            "nonzeros": int(system.matrix.nnz),
+            "linsolve": method,
+            "precond": self.config["precond"] if method == "cg" else None,
+            "assembly_time": assembly_time,
+            **result.stats(),
+        }
+        return GridSolution(problem, system.grid, system.to_grid(result.x), stats=stats)

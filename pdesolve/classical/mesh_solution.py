@@ -1,0 +1,95 @@
+"""Finite-element solutions: a scikit-fem basis and its coefficient vector, evaluable anywhere.
+
+Points inside the mesh get the finite-element interpolant. Points outside it (e.g. between a curved
+boundary and its polygonal mesh, or round-off off an edge) get the value at the point of the nearest
+element found by clamping their reference coordinates into that element: a continuous, constant-
+across-the-boundary extension, never NaN.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import skfem
+from scipy.spatial import cKDTree
+
+from pdesolve.problem import Problem
+from pdesolve.solvers.solution import Solution
+
+CELL_TYPES = {skfem.MeshLine1: "line", skfem.MeshTri1: "triangle", skfem.MeshTet1: "tetra"}
+
+
+def locate(basis: skfem.CellBasis, points: np.ndarray, candidates: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Element index and (clamped) reference coordinates of each point, shape (N,) and (dim, N).
+
+    Among the elements with the nearest centroids, pick the one whose reference coordinates lie
+    least outside the reference simplex ``{X >= 0, ΣX <= 1}``.
+    """
+    mesh, mapping = basis.mesh, basis.mapping
+    centroids = mesh.p[:, mesh.t].mean(axis=1).T
+    k = min(candidates, mesh.t.shape[1])
+    _, nearest = cKDTree(centroids).query(points, k=k)
+    nearest = nearest.reshape(len(points), k)
+    best = np.full(len(points), np.inf)
+    cells = nearest[:, 0].copy()
+    reference = np.zeros((mesh.dim(), len(points)))
+    for j in range(k):
+        X = mapping.invF(points.T[:, :, None], tind=nearest[:, j])[:, :, 0]
+        outside = np.maximum(np.maximum(-X.min(axis=0), X.sum(axis=0) - 1.0), 0.0)
+        better = outside < best
+        best[better], cells[better], reference[:, better] = outside[better], nearest[better, j], X[:, better]
+    reference = np.maximum(reference, 0.0)
+    total = reference.sum(axis=0)
+    reference[:, total > 1] /= total[total > 1]
+    return cells, reference
+
+
+def probes(basis: skfem.CellBasis, points: np.ndarray) -> sp.csr_matrix:
+    """Sparse ``P`` with ``P @ u`` the values of the finite-element function ``u`` at ``points`` (N, dim)."""
+    cells, reference = locate(basis, points)
+    values = np.array(
+        [
+            basis.elem.gbasis(basis.mapping, reference[:, :, None], i, tind=cells)[0].value[:, 0]
+            for i in range(basis.Nbfun)
+        ]
+    )
+    rows = np.tile(np.arange(len(points)), basis.Nbfun)
+    columns = basis.element_dofs[:, cells].ravel()
+    return sp.coo_matrix((values.ravel(), (rows, columns)), shape=(len(points), basis.N)).tocsr()
+
+
+class MeshSolution(Solution):
+    """A stationary finite-element solution ``u`` on ``basis``."""
+
+    def __init__(
+        self, problem: Problem, basis: skfem.CellBasis, coefficients: np.ndarray, stats: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(problem, stats)
+        self.basis = basis
+        self.coefficients = np.asarray(coefficients, dtype=float)
+
+    @property
+    def mesh(self) -> skfem.Mesh:
+        return self.basis.mesh
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        points = np.atleast_2d(np.asarray(points, dtype=float))[:, : self.mesh.dim()]
+        return probes(self.basis, points) @ self.coefficients
+
+    def vertex_values(self) -> np.ndarray:
+        """The solution at the mesh vertices (the first nodal degree of freedom of each vertex)."""
+        return self.coefficients[self.basis.nodal_dofs[0]]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "points": self.mesh.p.T,
+            "cells": self.mesh.t.T,
+            "u": self.vertex_values(),
+            "dof_points": self.basis.doflocs.T,
+            "u_dofs": self.coefficients,
+        }
+
+    def final_snapshot(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
+        return self.mesh.p.T, self.vertex_values(), [(CELL_TYPES[type(self.mesh)], self.mesh.t.T)]
