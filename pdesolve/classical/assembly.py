@@ -9,6 +9,7 @@ grid nodes (the L-shape), a staircase otherwise.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,18 +46,21 @@ def box_grid(problem: Problem, n: int, method: str = "fd") -> Grid:
 
 
 def unknown_mask(problem: Problem, grid: Grid) -> np.ndarray:
-    """Nodes inside the domain whose non-periodic neighbours are all inside too."""
+    """Nodes inside the domain whose neighbours, diagonal ones included, are all inside too.
+
+    The diagonal neighbours keep a re-entrant corner (the L-shape's (0, 0)) a boundary node: its
+    axis neighbours all lie on the closed domain's edges.
+    """
     inside = problem.domain.inside(grid.points()).reshape(grid.shape)
     mask = inside.copy()
-    for k, periodic in enumerate(grid.periodic):
-        if periodic:
-            continue
-        for shift in (-1, 1):
-            neighbour = np.roll(inside, shift, axis=k)
-            edge = [slice(None)] * grid.dim
-            edge[k] = 0 if shift == 1 else -1
-            neighbour[tuple(edge)] = False
-            mask &= neighbour
+    for offset in itertools.product((-1, 0, 1), repeat=grid.dim):
+        neighbour = np.roll(inside, offset, axis=tuple(range(grid.dim)))
+        for k, shift in enumerate(offset):
+            if shift and not grid.periodic[k]:  # nothing beyond a non-periodic end
+                edge = [slice(None)] * grid.dim
+                edge[k] = 0 if shift == 1 else -1
+                neighbour[tuple(edge)] = False
+        mask &= neighbour
     return mask
 
 

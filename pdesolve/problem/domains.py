@@ -52,8 +52,9 @@ class Domain:
         raise NotImplementedError
 
     def inside(self, points: np.ndarray) -> np.ndarray:
-        """True for points in the closed domain."""
-        return np.asarray(self._geometry().inside(np.asarray(points, dtype=float)))
+        """True for points in the closed domain (DeepXDE's polygons leave out part of their boundary)."""
+        geometry, points = self._geometry(), np.asarray(points, dtype=float)
+        return np.asarray(geometry.inside(points)) | np.asarray(geometry.on_boundary(points))
 
     def sample_interior(self, n: int, seed: int | None = None, method: str = "pseudo") -> np.ndarray:
         """``n`` points inside: method is pseudo, Sobol, Hammersley, LHS or uniform (a grid)."""
