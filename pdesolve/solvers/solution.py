@@ -51,6 +51,13 @@ class GridSolution(Solution):
         self.interpolation = interpolation
 
     def _interpolator(self) -> RegularGridInterpolator:
+        """Built once (cubic splines solve a large system) and reused until ``values`` is replaced."""
+        key = (id(self.values), self.interpolation)
+        if getattr(self, "_cached", (None, None))[0] != key:
+            self._cached = (key, self._build_interpolator())
+        return self._cached[1]
+
+    def _build_interpolator(self) -> RegularGridInterpolator:
         axes, values = list(self.grid.axes), self.values
         offset = 0 if self.times is None else 1
         for k, periodic in enumerate(self.grid.periodic):
