@@ -211,14 +211,18 @@ class Mesh(Domain):
         return kind(self.points.T.copy(), self.cells.T.copy())
 
     def inside(self, points: np.ndarray) -> np.ndarray:
-        mesh = self._skfem()
-        finder = mesh.element_finder()
+        """Barycentric test against the elements with the nearest centroids (boundary points count as inside)."""
+        from scipy.spatial import cKDTree
+
         points = np.asarray(points, dtype=float).reshape(-1, self.dim)
-        try:
-            elements = finder(*points.T)
-        except ValueError:
-            return np.zeros(len(points), dtype=bool)
-        return np.asarray(elements) >= 0
+        vertices = self.points[self.cells]  # (cells, dim+1, dim)
+        k = min(len(self.cells), 16)
+        _, candidates = cKDTree(vertices.mean(axis=1)).query(points, k=k)
+        corners = vertices[candidates.reshape(len(points), k)]  # (points, k, dim+1, dim)
+        edges = np.swapaxes(corners[:, :, 1:] - corners[:, :, :1], -1, -2)
+        weights = np.linalg.solve(edges, (points[:, None, :] - corners[:, :, 0])[..., None])[..., 0]
+        weights = np.concatenate([1 - weights.sum(axis=-1, keepdims=True), weights], axis=-1)
+        return (weights >= -1e-9).all(axis=-1).any(axis=-1)
 
     def sample_interior(self, n: int, seed: int | None = None, method: str = "pseudo") -> np.ndarray:
         """Uniform points in the mesh: pick elements by volume, then barycentric coordinates."""

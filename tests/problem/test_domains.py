@@ -71,6 +71,7 @@ def test_boundary_normals_are_unit_and_outward(name, square_msh, cube_vtu):
     np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1.0, atol=1e-12)
     step = 1e-4
     assert truly_inside(points).all()
+    assert domain.inside(points).all()  # the domain is closed: its boundary is inside
     assert truly_inside(points - step * normals).all()
     outward = ~truly_inside(points + step * normals)
     assert outward.mean() > 0.97, outward.mean()  # a point exactly at a corner may have an averaged normal
@@ -86,3 +87,12 @@ def test_mesh_boundary_points_lie_on_the_boundary(square_msh, cube_vtu):
     for mesh in (square_msh, cube_vtu):
         points, _ = mesh.sample_boundary(100, seed=2)
         np.testing.assert_allclose(distance_to_unit_box_boundary(points), 0.0, atol=1e-12)
+
+
+def test_inside_is_pointwise_and_closed(square_msh):
+    """Regressions: a mesh answered False for every point once one was outside; DeepXDE's polygon left
+    out its top and right edges."""
+    points = np.array([[0.5, 0.5], [0.3, 0.0], [2.0, 2.0], [1.0, 1.0], [1 + 1e-6, 0.5]])
+    np.testing.assert_array_equal(square_msh.inside(points), [True, True, False, True, False])
+    edges = np.array([[-0.5, 1.0], [1.0, -0.5], [0.0, 0.5], [0.5, 0.0], [0.0, 0.0], [0.5, 0.5]])
+    np.testing.assert_array_equal(Polygon(L_SHAPE).inside(edges), [True, True, True, True, True, False])
