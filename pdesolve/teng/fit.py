@@ -2,18 +2,20 @@
 
 One iteration (Chen et al., "TENG", ICML 2024, Sec. 3): the residual ``r = target - u_θ(X)``, the
 Jacobian ``J = ∂u_θ(X)/∂θ_S`` on a random subset ``S`` of the parameters, the least-squares step
-``δ = argmin ‖J δ - r‖`` (truncated SVD by default) and ``θ_S ← θ_S + δ``. Jacobian rows come in
+``δ = argmin ‖J δ - r‖`` (truncated SVD by default) and ``θ_S ← θ_S + δ``. Unlike the paper's plain
+iteration, a step that raises the residual is solved again with Levenberg–Marquardt damping (the
+residual of the trial point is needed for the next iteration anyway, so the check is free). Jacobian rows come in
 memory-bounded blocks; when there is more than one block they are reduced by a streaming QR, so an
 ``N × |S|`` matrix is never held in one piece.
 
-:func:`fit_initial` fits ``u_0`` from scratch: a short Adam warm start, then Gauss–Newton steps
-safeguarded against blow-up (see its docstring).
+:func:`fit_initial` fits ``u_0`` from scratch: a short Adam warm start, then Gauss–Newton steps that
+may be non-monotone (see its docstring).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 
@@ -21,8 +23,9 @@ from pdesolve.ngd import ReducedSystem, reduce_rows, solve_least_squares, solve_
 from pdesolve.teng.model import SampledModel
 
 GROWTH = 1e3
-PATIENCE = 8  # stop after this many iterations without a new best
-MIN_DAMPING = 1e-6
+PATIENCE = 8
+MAX_TRIES = 8
+MU_MIN = 1e-12
 
 
 @dataclass(frozen=True)
@@ -41,26 +44,44 @@ class FitOptions:
 
 @dataclass
 class FitInfo:
-    """Relative residuals ``‖r‖/‖target‖`` before each iteration and after the last."""
+    """Relative residuals ``‖r‖/‖target‖``: the start, after each accepted step, and the best last;
+    ``solves`` counts least-squares solves (rejected steps included)."""
 
     residuals: list[float] = field(default_factory=list)
+    solves: int = 0
 
     @property
     def iterations(self) -> int:
-        return max(0, len(self.residuals) - 1)
+        return max(0, len(self.residuals) - 2)
 
     @property
     def final(self) -> float:
         return self.residuals[-1]
 
 
+@dataclass(frozen=True)
+class Linearization:
+    """The Jacobian on ``columns`` (None: all) with the residual, as ``(J, r)`` or a streamed QR;
+    ``scale`` is the mean squared column norm of ``J`` (the unit of relative damping)."""
+
+    columns: torch.Tensor | None
+    system: tuple[torch.Tensor, torch.Tensor] | ReducedSystem
+    scale: float
+
+
 def _relative(r: torch.Tensor, target: torch.Tensor) -> float:
     scale = float(torch.linalg.vector_norm(target))
-    return float(torch.linalg.vector_norm(r)) / (scale if scale > 0 else 1.0)
+    value = float(torch.linalg.vector_norm(r)) / (scale if scale > 0 else 1.0)
+    return value if math.isfinite(value) else math.inf
 
 
 class GaussNewtonFit:
-    """``fit(θ, target)``: Gauss–Newton iterations on random parameter subsets (generator on the CPU)."""
+    """``fit(θ, target)``: safeguarded Gauss–Newton on random parameter subsets (generator on the CPU).
+
+    A step is accepted when it lowers the residual below ``growth ×`` the best so far (``growth = 1``:
+    monotone). A rejected step is solved again with Levenberg–Marquardt damping ``μ · scale``, μ
+    raised 100-fold per rejection from ``MU_MIN``, and lowered 100-fold after each accepted step.
+    """
 
     def __init__(self, model: SampledModel, options: FitOptions, generator: torch.Generator) -> None:
         self.model = model
@@ -74,40 +95,70 @@ class GaussNewtonFit:
         chosen = torch.randperm(n_params, generator=self.generator)[:size]
         return chosen.sort().values.to(device)
 
-    def linearize(self, theta: torch.Tensor, r: torch.Tensor, size: int) -> tuple[torch.Tensor | None, Any]:
-        """The Jacobian on a random subset of ``size`` parameters, with ``r``: one matrix or a streamed QR."""
+    def linearize(self, theta: torch.Tensor, r: torch.Tensor, size: int) -> Linearization:
+        """The Jacobian on a random subset of ``size`` parameters: one block, or a streamed QR of blocks."""
         columns = self.columns(size, theta.numel(), theta.device)
         blocks = list(self.model.jacobian_blocks(theta, columns, self.options.jacobian_mode))
+        width = blocks[0].shape[1]
         if len(blocks) == 1:
-            return columns, (blocks[0], r)
-        return columns, reduce_rows(zip(blocks, torch.split(r, [len(b) for b in blocks])))
+            return Linearization(columns, (blocks[0], r), float(blocks[0].square().sum()) / width)
+        system = reduce_rows(zip(blocks, torch.split(r, [len(b) for b in blocks])))
+        return Linearization(columns, system, float(system.R.square().sum()) / width)
 
-    def solve(self, theta: torch.Tensor, columns: torch.Tensor | None, system: Any, damping: float) -> torch.Tensor:
+    def solve(self, theta: torch.Tensor, lin: Linearization, damping: float) -> torch.Tensor:
         """The least-squares step ``δ`` (full length, zero off the subset) for ``J δ ≈ r``."""
         opts = self.options
         solver = {"method": opts.method, "rcond": opts.rcond, "damping": damping}
-        if isinstance(system, ReducedSystem):
-            delta, _ = solve_reduced(system, **solver)
+        if isinstance(lin.system, ReducedSystem):
+            delta, _ = solve_reduced(lin.system, **solver)
         else:
-            delta, _ = solve_least_squares(*system, **solver)
-        if columns is None:
+            delta, _ = solve_least_squares(*lin.system, **solver)
+        if lin.columns is None:
             return delta
-        return torch.zeros_like(theta).index_copy_(0, columns, delta)
+        return torch.zeros_like(theta).index_copy_(0, lin.columns, delta)
 
-    def fit(self, theta: torch.Tensor, target: torch.Tensor, iterations: int | None = None):
-        """Run up to ``iterations`` Gauss–Newton steps from ``θ``; returns (θ, :class:`FitInfo`)."""
+    def fit(
+        self,
+        theta: torch.Tensor,
+        target: torch.Tensor,
+        iterations: int | None = None,
+        growth: float = 1.0,
+        patience: int = 0,
+    ) -> tuple[torch.Tensor, FitInfo]:
+        """Up to ``iterations`` Gauss–Newton steps from ``θ`` (stop at ``tol``, or after ``patience``
+        iterations without a new best when ``patience > 0``); returns the best θ and a :class:`FitInfo`."""
         opts = self.options
         iterations = opts.iterations if iterations is None else iterations
-        info = FitInfo()
-        theta = theta.detach().clone()
-        for k in range(iterations + 1):
-            r = target - self.model.values(theta)
-            info.residuals.append(_relative(r, target))
-            if k == iterations or info.residuals[-1] <= opts.tol:
+        theta = theta.detach()
+        r = target - self.model.values(theta)
+        residual = _relative(r, target)
+        info = FitInfo([residual])
+        best, best_residual, mu, stalled = theta, residual, 0.0, 0
+        for k in range(iterations):
+            if best_residual <= opts.tol:
                 break
-            columns, system = self.linearize(theta, r, opts.subset_first if k == 0 else opts.subset)
-            theta = theta + self.solve(theta, columns, system, opts.damping)
-        return theta, info
+            lin = self.linearize(theta, r, opts.subset_first if k == 0 else opts.subset)
+            for _ in range(MAX_TRIES):
+                trial = theta + self.solve(theta, lin, opts.damping + mu * lin.scale)
+                info.solves += 1
+                r_trial = target - self.model.values(trial)
+                trial_residual = _relative(r_trial, target)
+                if trial_residual < growth * best_residual:
+                    theta, r, residual = trial, r_trial, trial_residual
+                    mu = mu / 100 if mu > MU_MIN else 0.0
+                    break
+                mu = MU_MIN if mu == 0 else 100 * mu
+            else:
+                break  # no acceptable step even with strong damping
+            info.residuals.append(residual)
+            if residual < best_residual:
+                best, best_residual, stalled = theta, residual, 0
+            else:
+                stalled += 1
+                if patience and stalled >= patience:
+                    break
+        info.residuals.append(best_residual)
+        return best, info
 
 
 def adam_warm_start(model: SampledModel, theta: torch.Tensor, target: torch.Tensor, steps: int, lr: float):
@@ -130,34 +181,9 @@ def fit_initial(
 ) -> tuple[torch.Tensor, FitInfo]:
     """Fit ``u_0``: Adam warm start, then Gauss–Newton until ``fitter.options.tol`` or ``iterations``.
 
-    Gauss–Newton far from the solution is not monotone (it may first raise the residual, then
-    converge fast), so a step is accepted unless it raises the residual ``GROWTH``-fold over the
-    best so far; a rejected step raises the damping ×10, an accepted one lowers it ÷10. The best
-    parameters seen are returned; the fit stops early after ``PATIENCE`` iterations without a new best.
+    Far from the solution Gauss–Newton is not monotone (it may first raise the residual, then
+    converge fast), so steps up to ``GROWTH`` times the best residual are accepted; the fit stops
+    after ``PATIENCE`` iterations without a new best.
     """
-    model = fitter.model
-    theta = adam_warm_start(model, theta, target, adam_steps, lr)
-    r = target - model.values(theta)
-    info = FitInfo([_relative(r, target)])
-    best, best_residual, damping, stalled = theta, info.residuals[0], 0.0, 0
-    for _ in range(iterations):
-        if info.residuals[-1] <= fitter.options.tol:
-            break
-        columns, system = fitter.linearize(theta, r, fitter.options.subset_first)
-        trial = theta + fitter.solve(theta, columns, system, damping)
-        r_trial = target - model.values(trial)
-        residual = _relative(r_trial, target)
-        if residual < GROWTH * best_residual:
-            theta, r = trial, r_trial
-            damping = damping / 10 if damping > MIN_DAMPING else 0.0
-        else:
-            damping = max(10 * damping, MIN_DAMPING)
-        info.residuals.append(_relative(r, target))
-        if info.residuals[-1] < best_residual:
-            best, best_residual, stalled = theta, info.residuals[-1], 0
-        else:
-            stalled += 1
-            if stalled >= PATIENCE:
-                break
-    info.residuals.append(best_residual)
-    return best, info
+    theta = adam_warm_start(fitter.model, theta, target, adam_steps, lr)
+    return fitter.fit(theta, target, iterations, growth=GROWTH, patience=PATIENCE)

@@ -32,7 +32,7 @@ class StepInfo:
 
     @property
     def solves(self) -> int:
-        return sum(f.iterations for f in self.fits)
+        return sum(f.solves for f in self.fits)
 
 
 class TengEuler:
