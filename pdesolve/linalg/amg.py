@@ -20,7 +20,7 @@ def algebraic_multigrid(
     matrix: sp.spmatrix,
     smoother: str = "chebyshev",
     steps: int = 2,
-    coarse_size: int = 1000,
+    coarse_size: int = 256,
     backend: str | None = None,
 ) -> Multigrid:
     """The SA hierarchy of the float64 ``matrix``; ``operator`` (the same matrix on the device) is level 0."""

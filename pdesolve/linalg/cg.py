@@ -213,17 +213,18 @@ class ConjugateGradient:
         self, chunk: np.ndarray, rr: np.ndarray, rz: np.ndarray, threshold: np.ndarray, segment: list
     ) -> tuple[np.ndarray, np.ndarray]:
         """Breakdown checks over a block of recorded (pᵀAp, rᵀr, zᵀr); returns the last (rᵀr, zᵀr)."""
-        if not np.all(np.isfinite(chunk)):
-            raise DivergenceError("CG produced non-finite values: the matrix or preconditioner is not usable")
         for curvature, rr_next, rz_next in chunk:
             active = rr > threshold  # columns not yet converged
             if np.any(active & (rz > 0) & (curvature <= 0)):
                 raise NotApplicableError(
-                    "CG met a direction of non-positive curvature (pᵀAp ≤ 0): the matrix is not positive "
-                    "definite (e.g. Helmholtz beyond its first eigenvalue); CG cannot solve it"
+                    f"CG met a direction of non-positive curvature (pᵀAp ≤ 0) at iteration {len(segment) + 1}: "
+                    "the matrix is not positive definite; it is indefinite (e.g. Helmholtz beyond its first "
+                    "eigenvalue) or singular (e.g. only Neumann or periodic conditions)"
                 )
             if np.any((rr_next > threshold) & (rz_next <= 0)):
                 raise NotApplicableError("rᵀM⁻¹r ≤ 0: the preconditioner is not positive definite for this matrix")
+            if not (np.all(np.isfinite(rr_next)) and np.all(np.isfinite(rz_next))):
+                raise DivergenceError("CG produced non-finite values: the matrix or preconditioner is not usable")
             segment.append(np.array([rz[0], curvature[0], rz_next[0]]))
             rr, rz = rr_next, rz_next
         return rr, rz

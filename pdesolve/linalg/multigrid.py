@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 import torch
 
 from pdesolve.errors import NotApplicableError
@@ -37,13 +38,16 @@ class Level:
 
 
 def coarse_inverse(matrix: SparseOperator, dtype: torch.dtype) -> torch.Tensor:
-    """The dense inverse of the (small, SPD) coarsest matrix, by Cholesky."""
-    dense = matrix.to_dense()
-    dense = (dense + dense.T) / 2
-    factor, info = torch.linalg.cholesky_ex(dense)
-    if int(info) != 0:
-        raise NotApplicableError("the coarsest multigrid matrix is not positive definite: the matrix is not SPD")
-    return torch.cholesky_inverse(factor).to(dtype)
+    """The dense inverse of the (small, SPD) coarsest matrix, by Cholesky on the host in float64."""
+    dense = matrix.to_scipy().toarray()
+    try:
+        factor = scipy.linalg.cho_factor((dense + dense.T) / 2)
+    except np.linalg.LinAlgError:
+        raise NotApplicableError(
+            "the coarsest multigrid matrix is not positive definite: the matrix is not SPD"
+        ) from None
+    inverse = scipy.linalg.cho_solve(factor, np.identity(dense.shape[0]))
+    return torch.as_tensor(inverse, dtype=dtype).to(matrix.device)
 
 
 class Multigrid:
@@ -151,7 +155,7 @@ def geometric_multigrid(
     periodic: Sequence[bool] | None = None,
     smoother: str = "chebyshev",
     steps: int = 2,
-    coarse_size: int = 1000,
+    coarse_size: int = 256,
 ) -> Multigrid:
     """Geometric multigrid for ``matrix`` on the unknowns ``mask`` of the node grid ``shape``.
 

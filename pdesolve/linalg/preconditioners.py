@@ -35,7 +35,7 @@ def make_preconditioner(
     layout: GridLayout | None = None,
     smoother: str = "chebyshev",
     steps: int = 2,
-    coarse_size: int = 1000,
+    coarse_size: int = 256,
     backend: str | None = None,
 ) -> Preconditioner | None:
     """The preconditioner ``kind`` for the SPD float64 ``matrix`` that ``operator`` applies on its device."""

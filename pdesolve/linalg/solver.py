@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 import torch
+from scipy.sparse.linalg import splu
 
 from pdesolve.classical.assembly import LinearSystem, assemble, box_grid
 from pdesolve.errors import NotApplicableError, PdesolveError, ProblemError
@@ -44,6 +45,15 @@ def device_operator(
     if shape is None:
         raise NotApplicableError("matrix_free needs the unknowns to fill a box; this domain is not one")
     return StencilOperator.from_matrix(matrix, shape, system.grid.periodic, device, dtype)
+
+
+def positive_definite(matrix: sp.csr_matrix) -> bool:
+    """Sylvester's criterion through unpivoted sparse LU (= LDLᵀ for a symmetric matrix): all pivots > 0."""
+    try:
+        factor = splu(matrix.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+    except RuntimeError:  # an exactly zero pivot
+        return False
+    return bool(np.all(factor.U.diagonal() > 0))
 
 
 def synchronize(device: torch.device) -> None:
@@ -80,10 +90,8 @@ class CGSolver(Solver):
             matrix, _ = spd_form(system.matrix, system.rhs)
         except (NotApplicableError, ProblemError) as error:
             return str(error)
-        if matrix.shape[0] <= 4096:
-            smallest = np.linalg.eigvalsh(matrix.toarray())[0]
-            if smallest <= 0:
-                return f"the matrix is not positive definite (smallest eigenvalue {smallest:.3g} on a coarse grid)"
+        if not positive_definite(matrix):
+            return "the matrix is not positive definite (a negative pivot in its LDLᵀ factors on a coarse grid)"
         return None
 
     def _nodes(self, problem: Problem) -> int:
