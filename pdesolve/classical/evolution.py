@@ -44,4 +44,10 @@ def check_finite(finite: bool, step: int, t: float, hint: str) -> None:
 def time_bar(enabled: bool, problem: Problem, label: str) -> tqdm:
     """A progress bar over the simulated time interval (quiet unless ``enabled``)."""
     t0, t1 = problem.time
-    return tqdm(total=t1 - t0, desc=f"{label} {problem.name}", unit="t", disable=not enabled, leave=False)
+    return tqdm(
+        total=t1 - t0,
+        desc=f"{label} {problem.name}",
+        bar_format="{l_bar}{bar}| t = {n:.4g}/{total:.4g} [{elapsed}<{remaining}]",
+        disable=not enabled,
+        leave=False,
+    )

@@ -16,16 +16,15 @@ from scipy.integrate import BDF, Radau
 
 from pdesolve.classical.assembly import box_grid, dirichlet_values
 from pdesolve.classical.evolution import check_finite, output_times, resolved_option, time_bar
+from pdesolve.classical.spline_solution import SplineGridSolution
 from pdesolve.classical.stencil_sparsity import jacobian_sparsity
 from pdesolve.errors import DivergenceError, PdesolveError, ProblemError
 from pdesolve.problem import Box, Coords, Dirichlet, Grid, GridField, Neumann, Problem, Robin
 from pdesolve.problem.field import VectorField
 from pdesolve.solvers.base import Solver, register
-from pdesolve.solvers.solution import GridSolution
 
 DEFAULT_NODES = {1: 2049, 2: 129, 3: 33}
 INTEGRATORS = {"BDF": BDF, "Radau": Radau}
-CUBIC_LIMIT = 4_000_000
 
 
 class HeldBoundaryRHS:
@@ -92,7 +91,7 @@ class MethodOfLines(Solver):
         n = int(resolved_option(0, problem, cls.name, "n", DEFAULT_NODES.get(problem.dim, 33)))
         return [{"n": n // 2 + 1}, {"n": n}]
 
-    def solve(self, problem: Problem) -> GridSolution:
+    def solve(self, problem: Problem) -> SplineGridSolution:
         self.check(problem)
         method = self.config["method"]
         if method not in INTEGRATORS:
@@ -117,8 +116,7 @@ class MethodOfLines(Solver):
             "nodes": n,
             "method": method,
         }
-        interpolation = "cubic" if values.size <= CUBIC_LIMIT else "linear"
-        return GridSolution(problem, grid, values, times, stats=stats, interpolation=interpolation)
+        return SplineGridSolution(problem, grid, values, times, stats=stats, interpolation="cubic")
 
     def _integrate(
         self, integrator: Any, rhs: HeldBoundaryRHS, times: np.ndarray, problem: Problem

@@ -18,17 +18,16 @@ from pdesolve.classical.dealiasing import Padding
 from pdesolve.classical.etdrk4 import ETDRK4
 from pdesolve.classical.evolution import check_finite, output_times, resolved_option, time_bar
 from pdesolve.classical.fourier_backend import FourierBackend
+from pdesolve.classical.spline_solution import SplineGridSolution
 from pdesolve.classical.splitting import explicit_rate, linear_symbol
-from pdesolve.errors import ProblemError
+from pdesolve.errors import PdesolveError, ProblemError
 from pdesolve.problem import Box, Coords, Grid, GridField, Problem
 from pdesolve.problem.field import VectorField
 from pdesolve.solvers.base import Solver, register
-from pdesolve.solvers.solution import GridSolution
 
 DEFAULT_MODES = {1: 512, 2: 128, 3: 48}
 STEP_SAFETY = 0.5  # dt = STEP_SAFETY / ‖dN/du‖ at the start ...
 MIN_STEPS = 200  # ... and at least this many steps over the whole interval
-CUBIC_LIMIT = 4_000_000  # solutions with more stored values interpolate linearly (cubic splines get slow)
 
 
 class PeriodicRHS:
@@ -116,10 +115,10 @@ class SpectralSolver(Solver):
         n = resolved_option(0, problem, cls.name, "n", DEFAULT_MODES.get(problem.dim, 32))
         return [{"n": max(n // 2, 8)}, {"n": n}]
 
-    def solve(self, problem: Problem) -> GridSolution:
+    def solve(self, problem: Problem) -> SplineGridSolution:
         self.check(problem)
         if self.config["backend"] not in ("auto", "numpy", "torch"):
-            raise ProblemError(f"spectral: backend must be auto, numpy or torch, not {self.config['backend']!r}")
+            raise PdesolveError(f"spectral: backend must be auto, numpy or torch, not {self.config['backend']!r}")
         n = int(resolved_option(self.config["n"], problem, self.name, "n", DEFAULT_MODES[problem.dim]))
         grid = box_grid(problem, n, method="spectral")
         backend = FourierBackend.for_settings(self.config["backend"], self.settings.device, self.settings.dtype)
@@ -135,8 +134,7 @@ class SpectralSolver(Solver):
         with time_bar(self.settings.progress, problem, self.name) as bar:
             values, steps, largest = march(split.coefficients(u0), times, dt, bar)
         stats = {"steps": steps, "dt": largest, "modes": n, "backend": "torch" if backend.use_torch else "numpy"}
-        interpolation = "cubic" if values.size <= CUBIC_LIMIT else "linear"
-        return GridSolution(problem, grid, values, times, stats=stats, interpolation=interpolation)
+        return SplineGridSolution(problem, grid, values, times, stats=stats, interpolation="cubic")
 
 
 class ETDRK4March:
