@@ -32,6 +32,7 @@ from pdesolve.errors import NotApplicableError, PdesolveError
 
 METHODS = ("direct", "cg")
 PRECONDITIONERS = ("jacobi", "ic0", "amg", "none")
+SINGULAR_PIVOT = 1e-10
 
 Preconditioner = Callable[[np.ndarray], np.ndarray]
 
@@ -95,10 +96,17 @@ def solve_linear(
 
 
 def direct_solve(matrix: sp.csr_matrix, rhs: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Sparse LU: returns the solution, the factorisation time and the solve time."""
+    """Sparse LU: returns the solution, the factorisation time and the solve time.
+
+    A pivot below ``SINGULAR_PIVOT`` times the largest one means a singular matrix (rounding keeps
+    it from being exactly 0): its "solution" would carry an arbitrary null-space component.
+    """
     start = time.perf_counter()
     try:
         factor = splu(matrix.tocsc())
+        pivots = np.abs(factor.U.diagonal())
+        if pivots.min() < SINGULAR_PIVOT * pivots.max():
+            raise RuntimeError(f"smallest/largest LU pivot {pivots.min() / pivots.max():.2g}")
     except RuntimeError as error:  # SuperLU: "Factor is exactly singular"
         raise PdesolveError(
             f"the matrix is singular ({error}): the problem has no unique solution "

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 
 from pdesolve.classical.fd import FiniteDifference
-from pdesolve.errors import NotApplicableError
+from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.problem import (
     Box,
     Dirichlet,
     Disk,
     Neumann,
+    Periodic,
     Polygon,
     Problem,
     Rectangle,
@@ -142,3 +143,14 @@ def test_polygon_corners_must_be_grid_nodes(lshape):
         boundary=Dirichlet(0.0),
     )
     assert "slanted" in FiniteDifference.not_applicable(slanted)
+
+
+def test_singular_periodic_poisson_is_refused():
+    problem = Problem(
+        "periodic",
+        Rectangle((0.0, 0.0), (1.0, 1.0)),
+        residual=lambda u, x, p: -laplacian(u) - sin(2 * pi * x.x),
+        boundary=Periodic(),
+    )
+    with pytest.raises(PdesolveError, match="singular"):
+        FiniteDifference(n=32).solve(problem)

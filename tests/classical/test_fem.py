@@ -9,7 +9,7 @@ from pdesolve.classical.fd import FiniteDifference
 from pdesolve.classical.fem import FiniteElement
 from pdesolve.classical.fem_forms import recognise
 from pdesolve.classical.mesh_solution import MeshSolution
-from pdesolve.errors import NotApplicableError, NotLinearError
+from pdesolve.errors import NotApplicableError, NotLinearError, PdesolveError
 from pdesolve.problem import (
     Box,
     Coords,
@@ -227,6 +227,9 @@ def test_not_applicable_reasons():
     assert "periodic" in FiniteElement.not_applicable(make(lambda u, x, p: -laplacian(u) - 1, Periodic()))
     heat = Problem("heat", square, rhs=lambda u, x, p: laplacian(u), time=(0.0, 1.0), initial=lambda x, p: 0 * x.x)
     assert "stationary" in FiniteElement.not_applicable(heat)
+    pure_neumann = make(lambda u, x, p: -laplacian(u) - cos(pi * x.x), Neumann(0.0))  # u is fixed up to a constant
+    with pytest.raises(PdesolveError, match="singular"):
+        FiniteElement(n=9).solve(pure_neumann)
 
 
 def test_mesh_solution_evaluation_and_export():
