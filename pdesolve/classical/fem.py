@@ -67,6 +67,8 @@ def _is_dirichlet(condition: Condition) -> bool:
 
 def _dirichlet_value(condition: Condition, x: Coords, params: Any) -> np.ndarray:
     if isinstance(condition, Robin):  # β = 0: α u = g
+        if condition.alpha == 0:
+            raise ProblemError("a Robin condition needs alpha or beta non-zero")
         return np.asarray(evaluate_value(condition.value, x, params), dtype=float) / condition.alpha
     return np.asarray(evaluate_value(condition.value, x, params), dtype=float)
 

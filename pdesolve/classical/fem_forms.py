@@ -17,7 +17,7 @@ products of ``u`` with ``u`` (nonlinear), first derivatives (advection), mixed d
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,14 @@ class FormField(Field):
     ``diffusion`` (D), ``first`` (F) hold one entry per axis; zeros are the float 0.0.
     """
 
-    def __init__(self, dim: int, reaction: Any = 0.0, source: Any = 0.0, first=None, diffusion=None) -> None:
+    def __init__(
+        self,
+        dim: int,
+        reaction: Any = 0.0,
+        source: Any = 0.0,
+        first: Sequence[Any] | None = None,
+        diffusion: Sequence[Any] | None = None,
+    ) -> None:
         self.dim = dim
         self.reaction = reaction
         self.source = source
