@@ -51,12 +51,13 @@ def apply_operator(matrix: sp.csr_matrix, values: Any, grid_shape: tuple[int, ..
     return np.asarray(matrix @ flat).T.reshape(values.shape)
 
 
-def _fft(values: Any):
-    return torch.fft if torch.is_tensor(values) else np.fft
-
-
 def _as_multiplier(symbol: np.ndarray, values: Any) -> Any:
-    return torch.as_tensor(symbol, device=values.device) if torch.is_tensor(values) else symbol
+    if not torch.is_tensor(values):
+        return symbol
+    complex_dtype = (
+        torch.complex64 if values.dtype in (torch.float32, torch.bfloat16, torch.float16) else torch.complex128
+    )
+    return torch.as_tensor(symbol, device=values.device, dtype=complex_dtype)
 
 
 class GridField(Field):
@@ -99,17 +100,27 @@ class GridField(Field):
         return GridField(op(self.values, other), self.grid, self.stagger)
 
     # --- derivatives ----------------------------------------------------------------------
-    def _spectral(self, symbol: Callable[[list[np.ndarray]], np.ndarray]) -> Any:
-        """Multiply by a Fourier symbol over the grid axes (the trailing dimensions of values)."""
+    def _spectral(self, key: tuple, symbol: Callable[[list[np.ndarray]], np.ndarray]) -> Any:
+        """Multiply by a Fourier symbol over the grid axes (the trailing dimensions of values).
+
+        Real transforms (``rfftn``) halve the work; the symbol on the half spectrum is cached per grid.
+        """
         if isinstance(self.values, AffineMap):
             raise NotApplicableError("spectral grids are not assembled into sparse matrices")
-        fft = _fft(self.values)
+        values = self.values if torch.is_tensor(self.values) else np.asarray(self.values, dtype=float)
         axes = tuple(range(-self.grid.dim, 0))
-        ks = np.meshgrid(*[self.grid.wavenumbers(k) for k in range(self.grid.dim)], indexing="ij")
-        transformed = fft.fftn(self.values, axes=axes) if fft is np.fft else fft.fftn(self.values, dim=axes)
-        product = transformed * _as_multiplier(symbol(ks), self.values)
-        back = fft.ifftn(product, axes=axes) if fft is np.fft else fft.ifftn(product, dim=axes)
-        return back.real
+        cache_key = ("symbol", key, (values.device, values.dtype) if torch.is_tensor(values) else "numpy")
+        if cache_key not in self.grid._cache:
+            ks = [self.grid.wavenumbers(k) for k in range(self.grid.dim)]
+            ks[-1] = ks[-1][: self.grid.shape[-1] // 2 + 1].copy()
+            ks[-1][-1] = abs(ks[-1][-1])  # rfft's last mode is the (positive) Nyquist frequency
+            multiplier = symbol(np.meshgrid(*ks, indexing="ij"))
+            self.grid._cache[cache_key] = _as_multiplier(multiplier, values)
+        multiplier = self.grid._cache[cache_key]
+        n = self.grid.shape
+        if torch.is_tensor(values):
+            return torch.fft.irfftn(torch.fft.rfftn(values, dim=axes) * multiplier, s=n, dim=axes)
+        return np.fft.irfftn(np.fft.rfftn(values, axes=axes) * multiplier, s=n, axes=axes)
 
     def derivative(self, axis: str, order: int = 1) -> GridField:
         k = self.grid.axis_index(axis)
@@ -122,7 +133,7 @@ class GridField(Field):
                     s = np.where(np.abs(ks[k]) == np.abs(ks[k]).max(), 0, s)
                 return s
 
-            return GridField(node._spectral(symbol), self.grid)
+            return GridField(node._spectral(("d", k, order), symbol), self.grid)
         if order == 2:
             return GridField(node._apply("second", k), self.grid)
         values = node.values
@@ -150,7 +161,7 @@ class GridField(Field):
 
     def laplacian(self) -> GridField:
         if self.grid.method == "spectral":
-            return GridField(self.at_nodes()._spectral(lambda ks: -sum(k**2 for k in ks)), self.grid)
+            return GridField(self.at_nodes()._spectral(("laplacian",), lambda ks: -sum(k**2 for k in ks)), self.grid)
         return self.divergence_of(self.gradient())
 
     def inverse_laplacian(self) -> GridField:
@@ -164,4 +175,4 @@ class GridField(Field):
             s[(0,) * len(ks)] = 0.0
             return s
 
-        return GridField(self.at_nodes()._spectral(symbol), self.grid)
+        return GridField(self.at_nodes()._spectral(("inverse_laplacian",), symbol), self.grid)
