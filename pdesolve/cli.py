@@ -17,17 +17,18 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from pdesolve.errors import NotApplicableError, PdesolveError
+from pdesolve.errors import PdesolveError
 from pdesolve.io.config import Config, check_device, resolve
 from pdesolve.io.run_folder import default_folder, prepare_folder, read_metrics
 from pdesolve.problem import Problem, load_problem
 from pdesolve.problem.loading import catalogue_directory, catalogue_names
-from pdesolve.report.compare import compare, cuda_out_of_memory, reference_line
+from pdesolve.report.compare import compare, cuda_out_of_memory, lookup, reference_line
 from pdesolve.report.metrics import Reference, environment
 from pdesolve.report.run import Job, finish, perform, write_solution
 from pdesolve.report.table import text_table
 from pdesolve.solvers.available import load_all
-from pdesolve.solvers.base import SOLVERS, Solver
+from pdesolve.solvers.base import SOLVERS
+from pdesolve.solvers.classical_alias import Alias
 from pdesolve.solvers.classical_alias import resolve as resolve_alias
 
 PREFIX = "pdesolve: error: "
@@ -103,7 +104,7 @@ def command_list(args: argparse.Namespace) -> int:
         lines.append(f"  {name:<{width}}  {_kind(problems[name])}" + (f": {description[0]}" if description else ""))
     if not names:
         lines.append("  (none)")
-    solvers = list(SOLVERS.values())
+    solvers = sorted(SOLVERS.values(), key=lambda s: issubclass(s, Alias))  # aliases last
     width = max((len(s.name) for s in solvers), default=0)
     lines += ["", "Solvers:"]
     lines += [f"  {s.name:<{width}}  {s.family:<10}  {s.summary}" for s in solvers]
@@ -113,7 +114,8 @@ def command_list(args: argparse.Namespace) -> int:
         lines.append(" " * (width + 2) + "  ".join(s.name for s in solvers))
         for name, problem in problems.items():
             marks = ["x" if s.not_applicable(problem) is None else "." for s in solvers]
-            lines.append(f"  {name:<{width}}" + "".join(f"  {m:^{len(s.name)}}" for m, s in zip(marks, solvers)))
+            row = f"  {name:<{width}}" + "".join(f"  {m:^{len(s.name)}}" for m, s in zip(marks, solvers))
+            lines.append(row.rstrip())
     print("\n".join(lines))
     return 0
 
@@ -159,18 +161,9 @@ def _summary(args: argparse.Namespace, argv: Sequence[str], config: Config, prob
     }
 
 
-def _solver(name: str, problem: Problem) -> type[Solver]:
-    if name not in SOLVERS:
-        raise PdesolveError(f"unknown solver {name!r} (known: {', '.join(sorted(SOLVERS))})")
-    reason = SOLVERS[name].not_applicable(problem)
-    if reason:
-        raise NotApplicableError(f"solver {name!r} does not apply to {problem.name!r}: {reason}")
-    return SOLVERS[name]
-
-
 def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     config, problem = _prepare(args)
-    solver, alias = resolve_alias(_solver(args.solver, problem), problem)
+    solver, alias = resolve_alias(lookup(args.solver, problem), problem)
     config.check_used([solver], set(SOLVERS))
     job = Job(solver, config.options_for(solver, *([alias] if alias else [])), alias)
     settings = config.settings(progress=sys.stderr.isatty())

@@ -42,6 +42,16 @@ class Outcome:
     record: dict[str, Any] = field(default_factory=dict)
 
 
+def lookup(name: str, problem: Problem) -> type[Solver]:
+    """The registered solver ``name``; one-line errors when it is unknown or does not apply."""
+    if name not in SOLVERS:
+        raise PdesolveError(f"unknown solver {name!r} (known: {', '.join(sorted(SOLVERS))})")
+    reason = SOLVERS[name].not_applicable(problem)
+    if reason:
+        raise NotApplicableError(f"solver {name!r} does not apply to {problem.name!r}: {reason}")
+    return SOLVERS[name]
+
+
 def choose_solvers(
     problem: Problem, names: list[str] | None
 ) -> tuple[list[tuple[type[Solver], str | None]], list[str]]:
@@ -50,14 +60,7 @@ def choose_solvers(
     if names is None:
         names = [n for n, s in SOLVERS.items() if not issubclass(s, Alias) and s.not_applicable(problem) is None]
         names += [n for n, s in SOLVERS.items() if issubclass(s, Alias) and s.not_applicable(problem) is None]
-    chosen: list[tuple[type[Solver], str | None]] = []
-    for name in names:
-        if name not in SOLVERS:
-            raise PdesolveError(f"unknown solver {name!r} (known: {', '.join(sorted(SOLVERS))})")
-        reason = SOLVERS[name].not_applicable(problem)
-        if reason:
-            raise NotApplicableError(f"solver {name!r} does not apply to {problem.name!r}: {reason}")
-        chosen.append(resolve(SOLVERS[name], problem))
+    chosen = [resolve(lookup(name, problem), problem) for name in names]
     concrete = {solver for solver, alias in chosen if alias is None}
     kept = []
     for solver, alias in chosen:
