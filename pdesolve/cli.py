@@ -173,7 +173,7 @@ def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     run, full_config = perform(job, problem, settings)
     files = write_solution(run, folder)
     reference = Reference.of(problem)
-    record = finish(run, reference, folder, settings, {**summary, "config": full_config, "files": files})
+    record = finish(run, reference, folder, settings, {"config": full_config, "files": files}, summary)
     print(text_table([record]))
     print(reference_line(reference))
     print(f"run folder: {folder}")

@@ -125,7 +125,7 @@ def choose_reference(problem: Problem, outcomes: list[Outcome]) -> tuple[Referen
 
 
 def run_all(
-    problem: Problem, jobs: list[Job], settings: Settings, folder: Path, extra: dict[str, Any]
+    problem: Problem, jobs: list[Job], settings: Settings, folder: Path, context: dict[str, Any]
 ) -> tuple[list[Outcome], Reference | None]:
     """Run every job into its own subfolder, then measure all against the reference."""
     outcomes = [Outcome(job, folder / _slug(k + 1, job)) for k, job in enumerate(jobs)]
@@ -136,7 +136,7 @@ def run_all(
         _attempt(outcome, problem, settings)
     reference, reference_outcome = choose_reference(problem, outcomes)
     for outcome in outcomes:
-        details = {**extra, "config": outcome.config, "files": outcome.files}
+        details = {"config": outcome.config, "files": outcome.files}
         if outcome.failed:
             outcome.record = {
                 "solver": outcome.job.solver.name,
@@ -144,12 +144,12 @@ def run_all(
                 "options": outcome.job.options,
                 "failed": outcome.failed,
             }
-            write_metrics(outcome.folder, {**outcome.record, **details})
+            write_metrics(outcome.folder, {**context, **outcome.record, **details})
         else:
             is_reference = outcome is reference_outcome
             own = None if is_reference else reference
             outcome.record = finish(
-                outcome.run, own, outcome.folder, settings, {**details, "is_reference": is_reference}
+                outcome.run, own, outcome.folder, settings, {**details, "is_reference": is_reference}, context
             )
         outcome.record["folder"] = outcome.folder.name
     return outcomes, reference
@@ -237,7 +237,7 @@ def compare(
     for note in notes:
         echo(f"note: {note}")
     summary = {**summary, "notes": notes, "jobs": [job.label for job in jobs]}
-    extra = {key: summary[key] for key in ("problem", "versions", "platform", "command")}
-    outcomes, reference = run_all(problem, jobs, settings, folder, extra)
+    context = {key: summary[key] for key in ("problem", "versions", "platform", "command")}
+    outcomes, reference = run_all(problem, jobs, settings, folder, context)
     write_report(problem, outcomes, reference, folder, summary)
     return outcomes, reference

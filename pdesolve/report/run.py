@@ -53,9 +53,20 @@ def write_solution(run: Run, folder: Path) -> dict[str, str]:
     return files
 
 
-def finish(run: Run, reference: Reference | None, folder: Path, settings: Settings, extra: dict[str, Any]) -> dict:
-    """Errors and error plot (when there is a reference), then ``metrics.json``; returns the record."""
-    files = dict(extra.pop("files", {}))
+def finish(
+    run: Run,
+    reference: Reference | None,
+    folder: Path,
+    settings: Settings,
+    details: dict[str, Any],
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """Errors and error plot (when there is a reference), then ``metrics.json``.
+
+    ``details`` belong to this run (its full config, files written); ``context`` is shared by the runs
+    of a comparison (problem, versions, command). Returns the run's record without the context.
+    """
+    files = dict(details.get("files", {}))
     if reference is not None:
         run.errors = solution_errors(run.solution, reference)
         plot_error(run.solution, reference, folder / "error.png", f"{run.solution.problem.name}: {run.label}")
@@ -63,8 +74,8 @@ def finish(run: Run, reference: Reference | None, folder: Path, settings: Settin
     record = {
         **run_record(run, settings),
         "reference": None if reference is None else reference.source,
-        **extra,
+        **details,
         "files": files,
     }
-    write_metrics(folder, record)
+    write_metrics(folder, {**context, **record})
     return record
