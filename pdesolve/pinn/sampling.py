@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from pdesolve.problem import Box, Coords, Periodic, Problem
+from pdesolve.problem import Box, Coords, Domain, Periodic, Problem
 from pdesolve.problem.conditions import Condition
 
 SAMPLING = {"sobol": "Sobol", "hammersley": "Hammersley", "pseudo": "pseudo", "uniform": "uniform"}
@@ -90,7 +90,7 @@ class Sampler:
 
     def _boundary(self, seed: int) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
         problem = self.problem
-        points, normals = problem.domain.sample_boundary(self.n_boundary, seed=seed)
+        points, normals = boundary_points(problem.domain, self.n_boundary, seed)
         keep = ~self._on_periodic_face(points)
         points, normals = points[keep], normals[keep]
         if problem.is_evolution:
@@ -134,6 +134,14 @@ class Sampler:
         if self.soft_periodic:
             points.periodic = self._periodic_pairs(seed)
         return points
+
+
+def boundary_points(domain: Domain, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points and outward normals on the boundary; an interval gets both ends equally often."""
+    if isinstance(domain, Box) and domain.dim == 1:
+        ends = np.resize([0, 1], max(n, 2))
+        return np.array([domain.lower, domain.upper])[ends], np.array([[-1.0], [1.0]])[ends]
+    return domain.sample_boundary(n, seed=seed)
 
 
 def condition_mask(condition: Condition, coords: Coords) -> np.ndarray:
