@@ -13,7 +13,8 @@ formed explicitly:
 - ``"cg"``: CGLS, i.e. conjugate gradients on the damped normal equations using only products with
   ``J`` and ``Jᵀ`` (so ``J`` may be a :class:`MatrixFree` operator built from jvp/vjp).
 
-Rows may also arrive in blocks (:func:`reduce_rows`): a streaming (TSQR) QR keeps only an ``m × m``
+:class:`SVDSystem` keeps a factorisation so that new cut-offs or damping cost almost nothing
+(Levenberg–Marquardt retries). Rows may also arrive in blocks (:func:`reduce_rows`): a streaming (TSQR) QR keeps only an ``m × m``
 triangle, so an ``N × m`` Jacobian never has to be held in one piece. ``‖J δ - r‖`` equals
 ``‖R δ - Qᵀr‖`` up to a constant, hence every method above applies to the reduced system.
 
@@ -131,28 +132,65 @@ def _residual_norm(J: torch.Tensor, delta: torch.Tensor, r: torch.Tensor) -> flo
     return float(torch.linalg.vector_norm(J @ delta - r))
 
 
+@dataclass(frozen=True)
+class SVDSystem:
+    """``J = U diag(s) Vᵀ`` with ``Uᵀr`` kept: solves for any cut-off and damping without refactoring
+    (a Levenberg–Marquardt retry with new damping costs two small products).
+
+    ``‖J δ - r‖² = ‖diag(s) Vᵀδ - Uᵀr‖² + outside_sq`` where ``outside_sq`` is the part of ``‖r‖²``
+    outside the column space (plus a reduced system's own ``residual_sq``).
+    """
+
+    s: torch.Tensor
+    Vh: torch.Tensor
+    utr: torch.Tensor
+    outside_sq: float
+    rhs_norm: float
+    shape: tuple[int, int]
+
+    @classmethod
+    def factor(cls, J: torch.Tensor, r: torch.Tensor) -> SVDSystem:
+        """Factor ``J`` (R-SVD: a QR first when ``J`` is tall)."""
+        A, b = J, r
+        if J.shape[0] > 2 * J.shape[1]:
+            Q, A = torch.linalg.qr(J, mode="reduced")
+            b = Q.mT @ r
+        U, s, Vh = torch.linalg.svd(A, full_matrices=False)
+        utr = U.mT @ b
+        rhs_sq = float(r.square().sum())
+        return cls(s, Vh, utr, max(rhs_sq - float(utr.square().sum()), 0.0), rhs_sq**0.5, tuple(J.shape))
+
+    @classmethod
+    def factor_reduced(cls, system: ReducedSystem) -> SVDSystem:
+        factored = cls.factor(system.R, system.qtr)
+        outside = factored.outside_sq + system.residual_sq
+        return cls(factored.s, factored.Vh, factored.utr, outside, system.rhs_norm, factored.shape)
+
+    def solve(self, rcond: float | None = None, damping: float = 0.0) -> tuple[torch.Tensor, LeastSquaresInfo]:
+        """Truncated (singular values ``≤ rcond · σ_max`` dropped) and Tikhonov-filtered solution."""
+        s = self.s
+        if rcond is None:
+            rcond = torch.finfo(s.dtype).eps * max(self.shape)
+        sigma_max = float(s[0]) if len(s) else 0.0
+        keep = s > rcond * sigma_max
+        filt = torch.where(keep, s / (s.square() + damping), torch.zeros_like(s))
+        coefficients = filt * self.utr
+        delta = self.Vh.mT @ coefficients
+        inside = float((self.utr - s * coefficients).square().sum())
+        info = LeastSquaresInfo(
+            "svd",
+            (inside + self.outside_sq) ** 0.5,
+            self.rhs_norm,
+            rank=int(keep.sum()),
+            sigma_max=sigma_max,
+            sigma_min_kept=float(s[keep][-1]) if bool(keep.any()) else 0.0,
+        )
+        return delta, info
+
+
 def _svd(J: torch.Tensor, r: torch.Tensor, rcond: float | None, damping: float):
-    n, m = J.shape
-    A, b = J, r
-    if n > 2 * m:  # R-SVD: the singular values and right vectors of J are those of R
-        Q, A = torch.linalg.qr(J, mode="reduced")
-        b = Q.mT @ r
-    U, s, Vh = torch.linalg.svd(A, full_matrices=False)
-    if rcond is None:
-        rcond = torch.finfo(J.dtype).eps * max(n, m)
-    sigma_max = float(s[0]) if len(s) else 0.0
-    keep = s > rcond * sigma_max
-    filt = torch.where(keep, s / (s.square() + damping), torch.zeros_like(s))
-    delta = Vh.mT @ (filt * (U.mT @ b))
-    info = LeastSquaresInfo(
-        "svd",
-        _residual_norm(J, delta, r),
-        float(torch.linalg.vector_norm(r)),
-        rank=int(keep.sum()),
-        sigma_max=sigma_max,
-        sigma_min_kept=float(s[keep][-1]) if bool(keep.any()) else 0.0,
-    )
-    return delta, info
+    delta, info = SVDSystem.factor(J, r).solve(rcond, damping)
+    return delta, _replace(info, residual_norm=_residual_norm(J, delta, r))
 
 
 def _qr(J: torch.Tensor, r: torch.Tensor, damping: float):

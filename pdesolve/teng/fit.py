@@ -4,12 +4,11 @@ One iteration (Chen et al., "TENG", ICML 2024, Sec. 3): the residual ``r = targe
 Jacobian ``J = ∂u_θ(X)/∂θ_S`` on a random subset ``S`` of the parameters, the least-squares step
 ``δ = argmin ‖J δ - r‖`` (truncated SVD by default) and ``θ_S ← θ_S + δ``. Unlike the paper's plain
 iteration, a step that raises the residual is solved again with Levenberg–Marquardt damping (the
-residual of the trial point is needed for the next iteration anyway, so the check is free). Jacobian rows come in
+residual at the trial point is needed for the next iteration anyway, so the check costs no extra pass). Jacobian rows come in
 memory-bounded blocks; when there is more than one block they are reduced by a streaming QR, so an
 ``N × |S|`` matrix is never held in one piece.
 
-:func:`fit_initial` fits ``u_0`` from scratch: a short Adam warm start, then Gauss–Newton steps that
-may be non-monotone (see its docstring).
+:func:`fit_initial` fits ``u_0`` from scratch: a short Adam warm start, then damped Gauss–Newton.
 """
 
 from __future__ import annotations
@@ -19,12 +18,12 @@ from dataclasses import dataclass, field
 
 import torch
 
-from pdesolve.ngd import ReducedSystem, reduce_rows, solve_least_squares, solve_reduced
+from pdesolve.ngd import ReducedSystem, SVDSystem, reduce_rows, solve_least_squares, solve_reduced
 from pdesolve.teng.model import SampledModel
 
 GROWTH = 1e3
 PATIENCE = 8
-MAX_TRIES = 8
+MAX_TRIES = 12
 MU_MIN = 1e-12
 
 
@@ -61,11 +60,11 @@ class FitInfo:
 
 @dataclass(frozen=True)
 class Linearization:
-    """The Jacobian on ``columns`` (None: all) with the residual, as ``(J, r)`` or a streamed QR;
+    """The Jacobian on ``columns`` (None: all) with the residual: an SVD (method svd), ``(J, r)`` or a streamed QR;
     ``scale`` is the mean squared column norm of ``J`` (the unit of relative damping)."""
 
     columns: torch.Tensor | None
-    system: tuple[torch.Tensor, torch.Tensor] | ReducedSystem
+    system: SVDSystem | tuple[torch.Tensor, torch.Tensor] | ReducedSystem
     scale: float
 
 
@@ -76,11 +75,12 @@ def _relative(r: torch.Tensor, target: torch.Tensor) -> float:
 
 
 class GaussNewtonFit:
-    """``fit(θ, target)``: safeguarded Gauss–Newton on random parameter subsets (generator on the CPU).
+    """``fit(θ, target)``: Gauss–Newton safeguarded as Levenberg–Marquardt, on random parameter subsets.
 
-    A step is accepted when it lowers the residual below ``growth ×`` the best so far (``growth = 1``:
-    monotone). A rejected step is solved again with Levenberg–Marquardt damping ``μ · scale``, μ
-    raised 100-fold per rejection from ``MU_MIN``, and lowered 100-fold after each accepted step.
+    A step is accepted when it lowers the residual. A rejected step is solved again with damping
+    ``μ · scale`` (μ from ``MU_MIN``, doubling growth factor; Nielsen 1999), and after an accepted step
+    μ shrinks by the gain ratio, to plain Gauss–Newton (μ = 0) once it falls below ``MU_MIN``.
+    The random subsets come from ``generator`` (on the CPU, so runs repeat across devices).
     """
 
     def __init__(self, model: SampledModel, options: FitOptions, generator: torch.Generator) -> None:
@@ -98,24 +98,30 @@ class GaussNewtonFit:
     def linearize(self, theta: torch.Tensor, r: torch.Tensor, size: int) -> Linearization:
         """The Jacobian on a random subset of ``size`` parameters: one block, or a streamed QR of blocks."""
         columns = self.columns(size, theta.numel(), theta.device)
-        blocks = list(self.model.jacobian_blocks(theta, columns, self.options.jacobian_mode))
-        width = blocks[0].shape[1]
-        if len(blocks) == 1:
-            return Linearization(columns, (blocks[0], r), float(blocks[0].square().sum()) / width)
-        system = reduce_rows(zip(blocks, torch.split(r, [len(b) for b in blocks])))
-        return Linearization(columns, system, float(system.R.square().sum()) / width)
+        width = theta.numel() if columns is None else len(columns)
+        blocks = self.model.jacobian_blocks(theta, columns, self.options.jacobian_mode)
+        svd = self.options.method == "svd"
+        if self.model.n_points <= self.model.chunk_size:
+            J = next(blocks)
+            system = SVDSystem.factor(J, r) if svd else (J, r)
+            return Linearization(columns, system, float(J.square().sum()) / width)
+        reduced = reduce_rows(zip(blocks, torch.split(r, self.model.chunk_size)))  # one block held at a time
+        system = SVDSystem.factor_reduced(reduced) if svd else reduced
+        return Linearization(columns, system, float(reduced.R.square().sum()) / width)
 
-    def solve(self, theta: torch.Tensor, lin: Linearization, damping: float) -> torch.Tensor:
-        """The least-squares step ``δ`` (full length, zero off the subset) for ``J δ ≈ r``."""
+    def solve(self, theta: torch.Tensor, lin: Linearization, damping: float) -> tuple[torch.Tensor, float]:
+        """The step ``δ`` (full length, zero off the subset) for ``J δ ≈ r`` and the predicted ``‖r - Jδ‖``."""
         opts = self.options
         solver = {"method": opts.method, "rcond": opts.rcond, "damping": damping}
-        if isinstance(lin.system, ReducedSystem):
-            delta, _ = solve_reduced(lin.system, **solver)
+        if isinstance(lin.system, SVDSystem):  # factored once per linearization
+            delta, info = lin.system.solve(opts.rcond, damping)
+        elif isinstance(lin.system, ReducedSystem):
+            delta, info = solve_reduced(lin.system, **solver)
         else:
-            delta, _ = solve_least_squares(*lin.system, **solver)
-        if lin.columns is None:
-            return delta
-        return torch.zeros_like(theta).index_copy_(0, lin.columns, delta)
+            delta, info = solve_least_squares(*lin.system, **solver)
+        if lin.columns is not None:
+            delta = torch.zeros_like(theta).index_copy_(0, lin.columns, delta)
+        return delta, info.residual_norm
 
     def fit(
         self,
@@ -125,29 +131,36 @@ class GaussNewtonFit:
         growth: float = 1.0,
         patience: int = 0,
     ) -> tuple[torch.Tensor, FitInfo]:
-        """Up to ``iterations`` Gauss–Newton steps from ``θ`` (stop at ``tol``, or after ``patience``
-        iterations without a new best when ``patience > 0``); returns the best θ and a :class:`FitInfo`."""
+        """Up to ``iterations`` steps from ``θ``; returns the best θ seen and a :class:`FitInfo`.
+
+        A step is accepted when its residual is below ``growth ×`` the best so far (``growth = 1``:
+        monotone) and below that of ``u = 0``. The fit stops at ``tol``, or after ``patience``
+        iterations without a new best when ``patience > 0``.
+        """
         opts = self.options
         iterations = opts.iterations if iterations is None else iterations
         theta = theta.detach()
         r = target - self.model.values(theta)
+        norm = max(float(torch.linalg.vector_norm(target)), 1e-300)
         residual = _relative(r, target)
         info = FitInfo([residual])
-        best, best_residual, mu, stalled = theta, residual, 0.0, 0
+        best, best_residual, mu, factor, stalled = theta, residual, 0.0, 2.0, 0
         for k in range(iterations):
             if best_residual <= opts.tol:
                 break
             lin = self.linearize(theta, r, opts.subset_first if k == 0 else opts.subset)
             for _ in range(MAX_TRIES):
-                trial = theta + self.solve(theta, lin, opts.damping + mu * lin.scale)
+                delta, predicted = self.solve(theta, lin, opts.damping + mu * lin.scale)
                 info.solves += 1
-                r_trial = target - self.model.values(trial)
+                r_trial = target - self.model.values(theta + delta)
                 trial_residual = _relative(r_trial, target)
-                if trial_residual < growth * best_residual:
-                    theta, r, residual = trial, r_trial, trial_residual
-                    mu = mu / 100 if mu > MU_MIN else 0.0
+                if trial_residual < min(growth * best_residual, 1.0):
+                    # Nielsen's update from the gain ratio (actual / predicted decrease)
+                    gain = (residual**2 - trial_residual**2) / max(residual**2 - (predicted / norm) ** 2, 1e-300)
+                    mu = mu * max(1 / 3, 1 - (2 * min(gain, 1.0) - 1) ** 3) if mu > MU_MIN else 0.0
+                    theta, r, residual, factor = theta + delta, r_trial, trial_residual, 2.0
                     break
-                mu = MU_MIN if mu == 0 else 100 * mu
+                mu, factor = max(mu * factor, MU_MIN), 2 * factor
             else:
                 break  # no acceptable step even with strong damping
             info.residuals.append(residual)
@@ -162,9 +175,10 @@ class GaussNewtonFit:
 
 
 def adam_warm_start(model: SampledModel, theta: torch.Tensor, target: torch.Tensor, steps: int, lr: float):
-    """``steps`` Adam iterations on the mean squared error ``mean((u_θ - target)²)``."""
+    """``steps`` Adam iterations on ``mean((u_θ - target)²)``, the rate decaying exponentially to ``lr/100``."""
     theta = theta.detach().clone().requires_grad_(True)
     optimizer = torch.optim.Adam([theta], lr=lr)
+    schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.01 ** (1 / max(steps, 1)))
     for _ in range(steps):
         optimizer.zero_grad()
         loss = sum(
@@ -173,6 +187,7 @@ def adam_warm_start(model: SampledModel, theta: torch.Tensor, target: torch.Tens
         ) / len(target)
         loss.backward()
         optimizer.step()
+        schedule.step()
     return theta.detach()
 
 
@@ -182,8 +197,14 @@ def fit_initial(
     """Fit ``u_0``: Adam warm start, then Gauss–Newton until ``fitter.options.tol`` or ``iterations``.
 
     Far from the solution Gauss–Newton is not monotone (it may first raise the residual, then
-    converge fast), so steps up to ``GROWTH`` times the best residual are accepted; the fit stops
-    after ``PATIENCE`` iterations without a new best.
+    converge fast), so steps up to ``GROWTH`` times the best residual are accepted at first; after
+    ``PATIENCE`` iterations without a new best the fit goes on from the best parameters with
+    monotone (Levenberg–Marquardt safeguarded) steps.
     """
     theta = adam_warm_start(fitter.model, theta, target, adam_steps, lr)
-    return fitter.fit(theta, target, iterations, growth=GROWTH, patience=PATIENCE)
+    theta, info = fitter.fit(theta, target, iterations, growth=GROWTH, patience=PATIENCE)
+    remaining = iterations - info.iterations
+    if info.final > fitter.options.tol and remaining > 0:
+        theta, monotone = fitter.fit(theta, target, remaining, patience=PATIENCE)
+        info = FitInfo(info.residuals[:-1] + monotone.residuals, info.solves + monotone.solves)
+    return theta, info

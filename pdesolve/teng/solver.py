@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import torch
 from tqdm import tqdm
 
+from pdesolve.classical.evolution import resolved_option
 from pdesolve.errors import DivergenceError, ProblemError
 from pdesolve.ngd import FlatModule, rows_per_chunk
 from pdesolve.problem import Coords, Dirichlet, Problem
@@ -40,8 +41,8 @@ class TengSolver(Solver):
     summary: ClassVar[str] = "time-evolving natural gradient (TENG-Euler/Heun): per-step Gauss–Newton fits, float64"
     options: ClassVar[dict[str, Any]] = {
         "scheme": "heun",  # euler | heun
-        "dt": 0.0,  # 0: the problem's defaults["dt"], else (t1 - t0) / 100
-        "n_points": 0,  # 0: the problem's defaults["n_points"], else 1024 / 65536 / 32768 in 1D / 2D / 3D
+        "dt": 0.0,  # 0: the problem's defaults (["teng"]["dt"] or ["dt"]), else (t1 - t0) / 100
+        "n_points": 0,  # 0: the problem's defaults, else 1024 / 65536 / 32768 points in 1D / 2D / 3D
         "resample": False,  # new uniform random points every step instead of the fixed grid
         "width": 40,
         "depth": 5,
@@ -111,7 +112,7 @@ class TengSolver(Solver):
 
     def _time_grid(self, problem: Problem) -> tuple[float, int]:
         t0, t1 = problem.time
-        dt = self.config["dt"] or problem.defaults.get("dt") or (t1 - t0) / DEFAULT_STEPS
+        dt = resolved_option(self.config["dt"], problem, self.name, "dt", (t1 - t0) / DEFAULT_STEPS)
         steps = max(1, math.ceil((t1 - t0) / dt - 1e-9))
         return (t1 - t0) / steps, steps
 
@@ -129,7 +130,7 @@ class TengSolver(Solver):
         network = TengNetwork(lower, upper, problem.periodic_axes, cfg["width"], cfg["depth"], self._lift(problem))
         network.reset_parameters(self.settings.seed).to(device=device, dtype=dtype)
         fn = FlatModule(network)
-        n_points = cfg["n_points"] or problem.defaults.get("n_points") or DEFAULT_POINTS[problem.dim]
+        n_points = int(resolved_option(cfg["n_points"], problem, self.name, "n_points", DEFAULT_POINTS[problem.dim]))
         generator = torch.Generator().manual_seed(self.settings.seed)
         chunk = rows_per_chunk(fn.n_params, cfg["memory_gb"] * 2**30, torch.finfo(dtype).bits // 8, minimum=16)
         model = SampledModel(fn, problem, self._points(problem, n_points, None), chunk)

@@ -64,7 +64,7 @@ def time_errors():
     """A change of ν Δt = 2% and 1% per step: Heun's time error (≈ 5 (νΔt)³/6 ≈ 7e-6) dwarfs the fit
     error, while the step stays small enough for Gauss–Newton to converge in a few iterations."""
     problem = heat(nu=1.0, t1=0.1)
-    options = {"width": 10, "n_points": 128, "iterations": 5, "corrector_iterations": 5}
+    options = {"width": 10, "n_points": 128, "iterations": 6, "corrector_iterations": 6}
     return {
         (scheme, dt): final_error(run(problem, scheme=scheme, dt=dt, **options), problem)
         for scheme in ("euler", "heun")
@@ -72,12 +72,15 @@ def time_errors():
     }
 
 
-@pytest.mark.parametrize("scheme,order", [("euler", 1), ("heun", 2)])
-def test_time_convergence_order(time_errors, scheme, order):
+@pytest.mark.parametrize("scheme,order,band", [("euler", 1, 0.15), ("heun", 2, 0.4)])
+def test_time_convergence_order(time_errors, scheme, order, band):
     coarse, fine = time_errors[(scheme, 0.02)], time_errors[(scheme, 0.01)]
-    assert fine > 1e-6  # the time error, not the fit, is measured
+    # the semi-discrete scheme's own error at Δt = 0.02 (amplification 1 - Δt [+ Δt²/2] per step)
+    growth = (1 - 0.02) if scheme == "euler" else (1 - 0.02 + 0.02**2 / 2)
+    scheme_error = abs(growth**5 - math.exp(-0.1)) / math.exp(-0.1)
+    assert coarse == pytest.approx(scheme_error, rel=0.05)  # TENG follows the scheme: fit error ≪ time error
     observed = math.log2(coarse / fine)
-    assert order - 0.2 < observed < order + 0.2, (coarse, fine)
+    assert order - band < observed < order + band, (coarse, fine)
 
 
 def test_dirichlet_network_with_a_lift():
