@@ -3,8 +3,8 @@
 ``u = Q(σ(W_L + K_L) ... σ(W_1 + K_1) P(a, x))``: a pointwise lift ``P`` of the inputs and coordinates to
 ``width`` channels, ``layers`` Fourier layers each adding a pointwise linear map ``W`` to the global
 convolution ``K v = F⁻¹(R · F v)`` that keeps the lowest ``modes`` frequencies per axis (eq. 4 of the paper),
-GELU between layers, and a two-layer pointwise projection ``Q``. Non-periodic axes are zero-padded by a
-fixed fraction of their length (as in the authors' Darcy code), so the same weights serve any resolution.
+GELU between layers, and a two-layer pointwise projection ``Q``. Non-periodic axes are zero-padded (as in the
+authors' Darcy code) to a period of a fixed multiple of their length, so the same weights serve any resolution.
 Inputs and outputs are normalised by per-channel means and standard deviations stored with the model.
 """
 
@@ -73,7 +73,7 @@ class SpectralConv(nn.Module):
 class FNO(nn.Module):
     """Fourier neural operator on ``(batch, in_channels, *grid)`` inputs, ``(batch, out_channels, *grid)`` outputs.
 
-    ``periodic`` says per axis whether the data are periodic (no padding, coordinates without the right end).
+    ``periodic`` says per axis whether the data are periodic (no padding; nodes leave out the right end).
     """
 
     def __init__(
@@ -104,7 +104,7 @@ class FNO(nn.Module):
             periodic=periodic,
         )
         self.dim, self.periodic, self.padding = dim, periodic, padding
-        self.lift = _pointwise(dim, in_channels + dim, width)
+        self.lift = _pointwise(dim, in_channels + dim + sum(periodic), width)
         self.spectral = nn.ModuleList(SpectralConv(width, width, (modes,) * dim) for _ in range(layers))
         self.pointwise = nn.ModuleList(_pointwise(dim, width, width) for _ in range(layers))
         self.project = nn.Sequential(
@@ -130,18 +130,24 @@ class FNO(nn.Module):
         return stats.reshape(1, -1, *([1] * self.dim))
 
     def _coordinates(self, x: torch.Tensor) -> torch.Tensor:
-        axes = [
-            torch.linspace(0.0, 1.0, n + 1 if per else n, device=x.device)[:n]
-            for n, per in zip(x.shape[2:], self.periodic)
-        ]
-        mesh = torch.stack(torch.meshgrid(*axes, indexing="ij"))
-        return mesh.to(x.dtype).expand(x.shape[0], *mesh.shape)
+        """Position channels: ``x`` in [0, 1] on a non-periodic axis, ``(cos 2πx, sin 2πx)`` on a periodic one
+        (smooth across the period, so its Fourier coefficients do not depend on the resolution)."""
+        sizes = x.shape[2:]
+        mesh = torch.meshgrid(*[torch.arange(n, device=x.device, dtype=x.dtype) for n in sizes], indexing="ij")
+        channels = []
+        for index, n, per in zip(mesh, sizes, self.periodic):
+            if per:
+                channels += [torch.cos(2 * torch.pi * index / n), torch.sin(2 * torch.pi * index / n)]
+            else:
+                channels.append(index / (n - 1))
+        stacked = torch.stack(channels)
+        return stacked.expand(x.shape[0], *stacked.shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         sizes = x.shape[2:]
         x = (x - self._expand(self.input_mean)) / self._expand(self.input_std)
         x = self.lift(torch.cat([x, self._coordinates(x)], dim=1))
-        pads = [0 if per else round(self.padding * n) for n, per in zip(sizes, self.periodic)]
+        pads = [0 if per else padding_nodes(n, self.padding) for n, per in zip(sizes, self.periodic)]
         if any(pads):
             x = functional.pad(x, [p for pad in reversed(pads) for p in (0, pad)])
         for k, (spectral, pointwise) in enumerate(zip(self.spectral, self.pointwise)):
@@ -152,6 +158,13 @@ class FNO(nn.Module):
             x = x[(slice(None), slice(None), *[slice(0, n) for n in sizes])]
         x = self.project(x)
         return x * self._expand(self.output_std) + self._expand(self.output_mean)
+
+
+def padding_nodes(n: int, fraction: float) -> int:
+    """Zeros appended to a non-periodic axis of ``n`` nodes (spacing ``h = L / (n - 1)``) so that the padded
+    period ``(n + pad) h`` is ``(1 + fraction) L`` at every resolution: the Fourier modes, and so the learned
+    weights, then mean the same frequencies on every grid."""
+    return max(round((1 + fraction) * (n - 1)) - n, 0)
 
 
 def count_parameters(model: nn.Module) -> int:

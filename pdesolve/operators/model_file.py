@@ -32,7 +32,7 @@ def save_model(path: str | Path, model: FNO, card: dict[str, Any]) -> Path:
         "parameters": count_parameters(model),
         "architecture": dict(model.config),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "versions": {"torch": torch.__version__, "python": platform.python_version()},
+        "versions": {"torch": str(torch.__version__), "python": platform.python_version()},
     }
     state = {"format": FORMAT, "config": model.config, "state_dict": model.state_dict(), "card": card}
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -1,0 +1,79 @@
+"""Training: a tiny FNO learns smooth Darcy on CPU, transfers from 32² to 64², resumes exactly from checkpoints."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from pdesolve.operators.pairs import data_grid
+from pdesolve.operators.physics_loss import PhysicsLoss
+from pdesolve.operators.pipeline import build_model
+from pdesolve.operators.training import TrainConfig, evaluate, train
+
+SMALL = {"modes": 4, "width": 8, "layers": 2, "projection": 8}
+
+
+def tensors(dataset):
+    return torch.as_tensor(dataset.inputs), torch.as_tensor(dataset.outputs)
+
+
+def test_a_tiny_fno_learns_smooth_darcy_on_cpu_within_a_minute(trained):
+    result = trained["result"]
+    assert result.seconds < 60
+    assert result.test_error[0] > 0.2  # it starts far off ...
+    assert result.final_test_error < 0.05  # ... and ends within 5 % (relative L2 on 24 held-out members)
+    assert trained["card"]["test_error"] == result.final_test_error
+
+
+def test_trained_at_32_it_evaluates_at_64_within_twice_its_error(trained_periodic):
+    model, data = trained_periodic["model"], trained_periodic
+    error32 = evaluate(model, *tensors(data["test"]))
+    error64 = evaluate(model, *tensors(data["test64"]))
+    assert error32 == pytest.approx(data["result"].final_test_error, rel=1e-5)
+    assert error32 < 0.05
+    assert error64 < 2 * error32, (error32, error64)
+
+
+def test_resume_from_a_checkpoint_continues_exactly(trained, tmp_path):
+    config = TrainConfig(epochs=4, batch_size=16, checkpoint_every=2, progress=False)
+    train_set, test_set = tensors(trained["train"]), tensors(trained["test"])
+
+    straight = build_model(trained["train"], **SMALL)
+    train(straight, train_set, test_set, config)
+
+    def stop_after_two(epoch, result):
+        if result.epochs == 2:
+            raise KeyboardInterrupt
+
+    interrupted = build_model(trained["train"], **SMALL)
+    with pytest.raises(KeyboardInterrupt):
+        train(interrupted, train_set, test_set, config, tmp_path, callback=stop_after_two)
+    resumed = build_model(trained["train"], seed=99, **SMALL)  # other initial weights: all must come from the file
+    result = train(resumed, train_set, test_set, config, tmp_path, resume=True)
+    assert result.epochs == 4 and len(result.train_loss) == 4
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_physics_loss_vanishes_at_the_classical_solution(problem, trained):
+    loss = PhysicsLoss(problem, data_grid(problem, 32), ["a"])
+    inputs, outputs = tensors(trained["test"])
+    u = outputs[:, 0].clone().requires_grad_(True)
+    assert loss(u, inputs) < 1e-8
+    scaled = loss(1.01 * u, inputs)  # R(1.01 u) = 0.01 R(0) for this linear problem
+    assert scaled.item() == pytest.approx(1e-4, rel=1e-3)
+    scaled.backward()
+    assert u.grad.abs().max() > 0
+
+
+def test_training_with_the_physics_loss_lowers_the_residual(problem, trained):
+    loss = PhysicsLoss(problem, data_grid(problem, 32), ["a"])
+    inputs, outputs = tensors(trained["test"])
+    residuals = {}
+    for weight in (0.0, 1.0):
+        config = TrainConfig(epochs=2, batch_size=16, lr=1e-2, physics_weight=weight, progress=False)
+        model = build_model(trained["train"], **SMALL)
+        train(model, tensors(trained["train"]), (inputs, outputs), config, physics=loss)
+        with torch.no_grad():
+            residuals[weight] = loss(model(inputs)[:, 0], inputs).item()
+    assert residuals[1.0] < 0.6 * residuals[0.0], residuals
