@@ -149,20 +149,21 @@ class SVDSystem:
     shape: tuple[int, int]
 
     @classmethod
-    def factor(cls, J: torch.Tensor, r: torch.Tensor) -> SVDSystem:
-        """Factor ``J`` (R-SVD: a QR first when ``J`` is tall)."""
+    def factor(cls, J: torch.Tensor, r: torch.Tensor, driver: str | None = None) -> SVDSystem:
+        """Factor ``J`` (R-SVD: a QR first when ``J`` is tall); ``driver`` picks cuSOLVER's
+        gesvd / gesvdj / gesvda on CUDA (None: torch's choice)."""
         A, b = J, r
         if J.shape[0] > 2 * J.shape[1]:
             Q, A = torch.linalg.qr(J, mode="reduced")
             b = Q.mT @ r
-        U, s, Vh = torch.linalg.svd(A, full_matrices=False)
+        U, s, Vh = torch.linalg.svd(A, full_matrices=False, driver=driver if A.is_cuda else None)
         utr = U.mT @ b
         rhs_sq = float(r.square().sum())
         return cls(s, Vh, utr, max(rhs_sq - float(utr.square().sum()), 0.0), rhs_sq**0.5, tuple(J.shape))
 
     @classmethod
-    def factor_reduced(cls, system: ReducedSystem) -> SVDSystem:
-        factored = cls.factor(system.R, system.qtr)
+    def factor_reduced(cls, system: ReducedSystem, driver: str | None = None) -> SVDSystem:
+        factored = cls.factor(system.R, system.qtr, driver)
         outside = factored.outside_sq + system.residual_sq
         return cls(factored.s, factored.Vh, factored.utr, outside, system.rhs_norm, factored.shape)
 

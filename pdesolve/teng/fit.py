@@ -39,6 +39,7 @@ class FitOptions:
     subset_first: int = 1536
     subset: int = 1024
     jacobian_mode: str = "rev"
+    svd_driver: str | None = None
 
 
 @dataclass
@@ -103,10 +104,10 @@ class GaussNewtonFit:
         svd = self.options.method == "svd"
         if self.model.n_points <= self.model.chunk_size:
             J = next(blocks)
-            system = SVDSystem.factor(J, r) if svd else (J, r)
+            system = SVDSystem.factor(J, r, self.options.svd_driver) if svd else (J, r)
             return Linearization(columns, system, float(J.square().sum()) / width)
         reduced = reduce_rows(zip(blocks, torch.split(r, self.model.chunk_size)))  # one block held at a time
-        system = SVDSystem.factor_reduced(reduced) if svd else reduced
+        system = SVDSystem.factor_reduced(reduced, self.options.svd_driver) if svd else reduced
         return Linearization(columns, system, float(reduced.R.square().sum()) / width)
 
     def solve(self, theta: torch.Tensor, lin: Linearization, damping: float) -> tuple[torch.Tensor, float]:

@@ -1,7 +1,9 @@
 """The solution of a TENG run: the network with its parameters at every time step.
 
-Between two stored times ``t_k ≤ t ≤ t_{k+1}`` the value is the linear interpolation in time of the
-two network outputs, ``(1 - w) u_{θ_k}(x) + w u_{θ_{k+1}}(x)`` with ``w = (t - t_k)/(t_{k+1} - t_k)``.
+Between two stored times ``t_k < t < t_{k+1}`` the value is the cubic Hermite interpolant in time of
+the two network outputs and their time derivatives ``u_t = F(u)`` (the problem's right-hand side,
+evaluated on the network by autograd): its error is ``O(Δt⁴)``, so it keeps the step's accuracy
+between steps (``interpolation="linear"`` uses the network outputs only, error ``O(Δt²)``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import torch
 from pdesolve.ngd import FlatModule
 from pdesolve.problem import Problem
 from pdesolve.solvers.solution import Solution, grid_cells
+from pdesolve.teng.model import SampledModel
 
 GRID_POINTS_PER_AXIS = {1: 201, 2: 81, 3: 25}
 OUTPUT_TIMES = 11
@@ -30,8 +33,12 @@ class TengSolution(Solution):
         thetas: torch.Tensor,
         stats: dict[str, Any] | None = None,
         chunk_size: int = 65536,
+        interpolation: str = "hermite",
     ) -> None:
         super().__init__(problem, stats)
+        if interpolation not in ("hermite", "linear"):
+            raise ValueError(f"interpolation {interpolation!r}: choose 'hermite' or 'linear'")
+        self.interpolation = interpolation
         self.fn = fn
         self.times = np.asarray(times, dtype=float)
         self.thetas = thetas
@@ -47,6 +54,12 @@ class TengSolution(Solution):
         values = [self.fn(theta, x[s : s + self.chunk_size]) for s in range(0, len(x), self.chunk_size)]
         return torch.cat(values).cpu().numpy() if values else np.zeros(0)
 
+    def rate(self, k: int, points: np.ndarray) -> np.ndarray:
+        """``u_t = F(u)`` of the network with parameters ``thetas[k]`` at spatial points (N, dim)."""
+        theta = self.thetas[k]
+        x = torch.as_tensor(points, dtype=theta.dtype, device=theta.device)
+        return SampledModel(self.fn, self.problem, x, self.chunk_size).rhs(theta, self.times[k]).cpu().numpy()
+
     def __call__(self, points: np.ndarray) -> np.ndarray:
         points = np.atleast_2d(np.asarray(points, dtype=float))
         space, t = points[:, :-1], np.clip(points[:, -1], self.times[0], self.times[-1])
@@ -57,8 +70,21 @@ class TengSolution(Solution):
         out = np.empty(len(points))
         for interval in np.unique(k):
             rows = k == interval
-            left, right = self.network(interval, space[rows]), self.network(interval + 1, space[rows])
-            out[rows] = (1 - w[rows]) * left + w[rows] * right
+            out[rows] = self._between(interval, space[rows], w[rows])
+        return out
+
+    def _between(self, k: int, space: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Values at fractions ``w`` of the interval ``[t_k, t_{k+1}]``."""
+        left, right = self.network(k, space), self.network(k + 1, space)
+        if self.interpolation == "linear":
+            return (1 - w) * left + w * right
+        out = np.where(w < 0.5, left, right)  # exact at the stored times (w = 0 or 1)
+        inner = (w > 0) & (w < 1)
+        if inner.any():
+            s, x, h = w[inner], space[inner], self.times[k + 1] - self.times[k]
+            h00, h10, h01, h11 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, 3 * s**2 - 2 * s**3, s**3 - s**2
+            rates = h10 * self.rate(k, x) + h11 * self.rate(k + 1, x)
+            out[inner] = h00 * left[inner] + h01 * right[inner] + h * rates
         return out
 
     def grid(self) -> tuple[list[np.ndarray], np.ndarray]:

@@ -52,6 +52,7 @@ class TengSolver(Solver):
         "lstsq": "svd",  # svd | qr | cg
         "rcond": 1e-11,  # relative singular-value cut-off (≈ eps · N of the paper's lstsq at 65,536 points)
         "damping": 0.0,
+        "svd_driver": "",  # CUDA only: gesvd | gesvdj | gesvda ("": torch's choice)
         "param_subset": 1536,  # parameters in a fit's first solve (0: all)
         "param_subset_later": 1024,  # ... in its later solves
         "jacobian": "rev",  # rev | fwd
@@ -143,6 +144,7 @@ class TengSolver(Solver):
             subset_first=cfg["param_subset"],
             subset=cfg["param_subset_later"],
             jacobian_mode=cfg["jacobian"],
+            svd_driver=cfg["svd_driver"] or None,
         )
         fitter = GaussNewtonFit(model, fit_options, generator)
         dt, steps = self._time_grid(problem)

@@ -1,0 +1,159 @@
+"""TENG on the paper's three 2D benchmarks: relative L2 error over time, wall time per step, peak memory.
+
+Chen et al., "TENG" (ICML 2024): heat (ν = 0.1, Δt = 0.005), Allen–Cahn (ν = 0.005, Δt = 0.005),
+Burgers (ν = 0.01, Δt = 0.001) on [0, 2π)² periodic, u0 = 0.04 cosh(3 sin x) sinh(sin y), T = 4.
+The error is measured on a 512² grid against the Fourier-spectral (ETDRK4) solution of the
+``spectral`` solver, which is exact for the heat equation up to round-off.
+
+    python benchmarks/teng.py --quick                      # CPU, seconds: tiny net, few steps
+    python benchmarks/teng.py --device cuda --steps 40 --out teng.json
+    python benchmarks/teng.py --device cuda --problems heat2d --final-time 4 --eval-every 100
+
+``--steps`` / ``--final-time`` cut the run short so it fits a time budget; the error is evaluated
+every ``--eval-every`` steps (and at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from pdesolve.classical.spectral import SpectralSolver
+from pdesolve.problem import load_problem
+from pdesolve.report.memory import PeakMemory
+from pdesolve.solvers import Settings
+from pdesolve.teng import TengSolver
+
+PROBLEMS = ("heat2d", "allen_cahn2d", "burgers2d")
+PAPER_DT = {"heat2d": 0.005, "allen_cahn2d": 0.005, "burgers2d": 0.001}
+QUICK = {"width": 10, "depth": 2, "n_points": 1024, "init_adam_steps": 300, "init_iterations": 30}
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="CPU smoke run: tiny network, 3 steps, 64² reference")
+    parser.add_argument("--problems", default=",".join(PROBLEMS))
+    parser.add_argument("--scheme", default="heun", choices=("euler", "heun"))
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: up to --final-time)")
+    parser.add_argument("--final-time", type=float, default=4.0)
+    parser.add_argument("--eval-every", type=int, default=0, help="steps between error evaluations (0: ~10 per run)")
+    parser.add_argument("--reference-n", type=int, default=512, help="grid of the spectral reference and the error")
+    parser.add_argument("--n-points", type=int, default=65536)
+    parser.add_argument("--width", type=int, default=40)
+    parser.add_argument("--depth", type=int, default=5)
+    parser.add_argument("--lstsq", default="svd", choices=("svd", "qr", "cg"))
+    parser.add_argument("--param-subset", type=int, default=1536)
+    parser.add_argument("--param-subset-later", type=int, default=1024)
+    parser.add_argument("--memory-gb", type=float, default=8.0, help="bound on one block of Jacobian rows")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other teng option")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", help="write the results as JSON here")
+    return parser.parse_args()
+
+
+def teng_options(args: argparse.Namespace) -> dict:
+    options = {
+        "scheme": args.scheme,
+        "n_points": args.n_points,
+        "width": args.width,
+        "depth": args.depth,
+        "lstsq": args.lstsq,
+        "param_subset": args.param_subset,
+        "param_subset_later": args.param_subset_later,
+        "memory_gb": args.memory_gb,
+    }
+    if args.quick:
+        options |= QUICK
+    for item in args.set:
+        key, _, text = item.partition("=")
+        default = TengSolver.options[key]
+        options[key] = type(default)(text) if not isinstance(default, bool) else text.lower() in ("1", "true")
+    return options
+
+
+def run_problem(name: str, args: argparse.Namespace) -> dict:
+    base = load_problem(name)
+    dt = PAPER_DT[name]
+    steps = round(args.final_time / dt)
+    if args.steps:
+        steps = min(steps, args.steps)
+    every = args.eval_every or max(1, steps // 10)
+    outputs = max(1, steps // every)
+    steps = min(steps, outputs * every)  # the error is evaluated at whole steps only
+    problem = replace(base, time=(0.0, steps * dt))
+    settings = Settings(device=args.device, seed=args.seed)
+
+    start = time.perf_counter()
+    reference_n = 64 if args.quick else args.reference_n
+    eval_steps = [k * every for k in range(outputs + 1)]
+    reference = SpectralSolver(settings, n=reference_n, dt=dt / 4, outputs=outputs).solve(problem)
+    reference_seconds = time.perf_counter() - start
+
+    with PeakMemory(args.device) as memory:
+        solution = TengSolver(settings, dt=dt, **teng_options(args)).solve(problem)
+    points = reference.grid.points()
+    errors = []
+    for j, k in enumerate(eval_steps):
+        exact = reference.values[j].ravel()
+        approx = solution.network(k, points)
+        errors.append(float(np.linalg.norm(approx - exact) / np.linalg.norm(exact)))
+    stats = solution.stats
+    seconds = np.asarray(stats["step_seconds"])
+    return {
+        "problem": name,
+        "nu": base.params["nu"],
+        "dt": dt,
+        "steps": steps,
+        "final_time": steps * dt,
+        "times": [k * dt for k in eval_steps],
+        "relative_l2": errors,
+        "final_relative_l2": errors[-1],
+        "init_residual": stats["init_residual"],
+        "init_seconds": stats["init_seconds"],
+        "seconds_per_step_mean": float(seconds.mean()),
+        "seconds_per_step_median": float(np.median(seconds)),
+        "solves_per_step_mean": float(np.mean(stats["step_solves"])),
+        "max_step_residual": stats["max_step_residual"],
+        "n_params": stats["n_params"],
+        "n_points": stats["n_points"],
+        "peak_cpu_bytes": memory.cpu_bytes,
+        "peak_cuda_bytes": memory.cuda_bytes,
+        "reference": f"spectral ETDRK4 {reference_n}² (dt {dt / 4:g})",
+        "reference_seconds": reference_seconds,
+    }
+
+
+def main() -> None:
+    args = parse()
+    if args.quick:
+        args.device, args.steps = "cpu", args.steps or 3
+    results = []
+    for name in args.problems.split(","):
+        result = run_problem(name, args)
+        results.append(result)
+        print(
+            f"{name:14s} steps {result['steps']:4d}  L2 {result['final_relative_l2']:.2e}  "
+            f"{result['seconds_per_step_mean']:.3f} s/step  init {result['init_residual']:.1e}"
+        )
+    report = {
+        "benchmark": "teng",
+        "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor() or "cpu",
+        "torch": torch.__version__,
+        "options": vars(args),
+        "teng_options": teng_options(args),
+        "results": results,
+    }
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            json.dump(report, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()
