@@ -6,8 +6,8 @@ forcing f = 0.1 (sin 2π(x + y) + cos 2π(x + y)). Initial vorticity: a Gaussian
 N(0, σ² (-Δ + 49 I)^(-2.5)) with σ = 7^(3/2) as in the FNO code's sampler (the paper writes the
 measure as N(0, 7^(3/2) (-Δ + 49I)^(-2.5))), drawn on a 256² grid like the paper's data (which
 are then subsampled to 64²); the plain problem uses the member of seed 0. The paper's ν = 1e-3
-runs go to T = 50; the default here is T = 10 (the paper's input window), which a CPU spectral
-solve at 64² finishes in seconds.
+runs go to T = 50; the default here is T = 10 (the paper's input window): the CPU spectral solve
+at 64² with steps of 0.01 takes about 20 s and is 4e-5 from a 128² solve.
 """
 
 from pdesolve.problem import (
@@ -47,5 +47,5 @@ problem = Problem(
     params={"nu": 1e-3, **family.draw(0)},
     family=family,
     description="vorticity NS on the periodic unit square, ν = 1e-3, FNO forcing, GRF initial vorticity",
-    defaults={"n": 64, "dt": 1e-3},
+    defaults={"n": 64, "dt": 1e-2},
 )
