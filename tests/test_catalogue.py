@@ -121,3 +121,10 @@ def test_families_draw_distinct_members_in_their_ranges():
     assert all(0 <= sorption.sample(s).p.u0 < 0.2 for s in range(5))
     navier_stokes = load_problem("navier_stokes2d")
     assert not np.array_equal(navier_stokes.sample(1).p.w0.values, navier_stokes.p.w0.values)
+
+
+def test_example_problem_file_is_consistent():
+    """examples/my_pde.py: its manufactured source matches its exact solution (defect O(h²))."""
+    problem = load_problem(str(catalogue_directory().parent / "examples" / "my_pde.py"))
+    coarse, fine = stationary_defect(problem, 17), stationary_defect(problem, 33)
+    assert 3.5 < coarse / fine < 4.5, (coarse, fine)
