@@ -175,6 +175,7 @@ class NaturalGradientStage:
             elif best_eta > 0:  # past the minimum along the ray
                 break
         self._assign(theta - best_eta * delta)
+        self.last_gain, self.last_eta = gain, best_eta
         if gain > 0.75:
             self.damping = max(self.damping / 3, 1e-15)
         elif gain < 0.25:

@@ -110,7 +110,7 @@ class PinnSolver(Solver):
         sampler = Sampler(
             problem,
             soft_conditions=soft,
-            soft_initial=problem.is_evolution and not hard,
+            soft_initial=problem.is_evolution and not model.transform.initial,
             soft_periodic=any(problem.periodic_axes) and not hard,
             n_interior=n_interior,
             n_boundary=n_boundary,

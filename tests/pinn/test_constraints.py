@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
@@ -68,10 +70,11 @@ def test_periodic_embedding_is_exactly_periodic_with_derivatives():
         domain=Interval(-1.0, 1.0),
         time=(0.0, 1.0),
         rhs=lambda u, x, p: 1e-4 * d(u, "x", 2) + 5 * u - 5 * u**3,
-        initial=lambda x, p: x.x**2 * cos(pi * x.x),
+        initial=lambda x, p: cos(pi * x.x) ** 2 + 0.5 * sin(pi * x.x),
         boundary=Periodic(),
     )
     model = _model(problem, "fourier")
+    assert model.exact_conditions == ["initial", "periodic"]
     t = torch.linspace(0, 1, 21, dtype=torch.float64)
     low, _ = network_field(model, problem, torch.stack([torch.full_like(t, -1.0), t], 1))
     high, _ = network_field(model, problem, torch.stack([torch.full_like(t, 1.0), t], 1))
@@ -81,4 +84,7 @@ def test_periodic_embedding_is_exactly_periodic_with_derivatives():
         assert float(torch.max(torch.abs(a - b))) <= 1e-12 * max(1.0, float(torch.max(torch.abs(a))))
     x = torch.linspace(-1, 1, 33, dtype=torch.float64)
     start = model(torch.stack([x, torch.zeros_like(x)], 1))
-    assert float(torch.max(torch.abs(start - x**2 * torch.cos(torch.pi * x)))) <= 1e-12
+    exact = torch.cos(torch.pi * x) ** 2 + 0.5 * torch.sin(torch.pi * x)
+    assert float(torch.max(torch.abs(start - exact))) <= 1e-12
+    allen_cahn = replace(problem, initial=lambda x, p: x.x**2 * cos(pi * x.x))  # ∂u₀ jumps across x = ±1
+    assert _model(allen_cahn).exact_conditions == ["periodic"]
