@@ -167,7 +167,7 @@ def generate_dataset(
     todo = [(k, shard) for k, shard in enumerate(spec.shards()) if not _shard_path(folder, k).is_file()]
     if not todo:
         return spec
-    on_gpu = settings.device.startswith("cuda")
+    on_gpu = settings.device.startswith("cuda") and solver != "direct"  # direct: scipy on the CPU
     workers = 1 if on_gpu else (workers or os.cpu_count() or 1)
     _JOB = (problem, spec, classical_solver(solver, settings))
     bar = tqdm(total=sum(n for _, (_, n) in todo), desc=f"dataset {problem.name}", disable=not settings.progress)
