@@ -23,7 +23,7 @@ def test_compare_default_runs_every_applicable_solver_once(cli, registry, proble
         ("raising", "{}"),
     }
     assert all(r["alias"] is None for r in metrics["runs"])
-    assert "classical stands for fd here" in result.err
+    assert result.err_lines == ["note: classical stands for fd here, which runs already"]  # no progress bar
     # second order: halving h divides the error by four
     ratio = runs[("gridfd", '{"n": 17}')]["rel_l2"] / runs[("gridfd", '{"n": 33}')]["rel_l2"]
     assert 3.6 < ratio < 4.4
@@ -94,3 +94,11 @@ def test_compare_with_no_classical_run_has_no_reference(cli, registry, problems,
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["reference"] is None and all(r["rel_l2"] is None for r in metrics["runs"])
     assert "No reference" in (out / "report.md").read_text()
+
+
+def test_progress_bar_only_on_a_terminal(cli, registry, problems, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    result = cli("compare", problems["poisson1d"], "--solvers", "gridfd", "--out", tmp_path / "tty")
+    assert result.code == 0 and "compare poisson1d" in result.err and "2/2" in result.err
