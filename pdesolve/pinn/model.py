@@ -44,14 +44,15 @@ def build_model(
     periodic_modes: int = 1,
     seed: int = 0,
 ) -> PinnModel:
-    """A seeded model for ``problem``; time (evolution problems) is one more, non-periodic input axis."""
+    """A seeded CPU model for ``problem``; time (evolution problems) is one more, non-periodic input axis."""
     lower, upper = (list(map(float, b)) for b in problem.domain.bounds)
     periodic = list(problem.periodic_axes) if hard_constraints else [False] * problem.dim
     if problem.is_evolution:
         lower, upper, periodic = lower + [problem.time[0]], upper + [problem.time[1]], periodic + [False]
-    embedding = InputEmbedding(lower, upper, periodic, periodic_modes)
-    generator = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng(devices=[]):
+    # built on the CPU whatever the default device (DeepXDE makes it CUDA when it can), then moved
+    with torch.device("cpu"), torch.random.fork_rng(devices=[]):
+        embedding = InputEmbedding(lower, upper, periodic, periodic_modes)
         torch.manual_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
         body = build_network(network, embedding.n_out, width, depth, activation, fourier_scale, generator)
-    return PinnModel(embedding, body, build_transform(problem, hard_constraints))
+        return PinnModel(embedding, body, build_transform(problem, hard_constraints))

@@ -16,6 +16,7 @@ Each stage has ``step(closure) -> loss`` where ``closure()`` returns the loss te
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -112,7 +113,8 @@ def residual_jacobian(r: torch.Tensor, params: list[torch.Tensor], chunk: int = 
     for start in range(0, n_params, chunk):
         size = min(chunk, n_params - start)
         basis = torch.zeros(size, n_params, dtype=g.dtype, device=g.device)
-        basis[torch.arange(size), start + torch.arange(size)] = 1
+        index = torch.arange(size, device=g.device)
+        basis[index, start + index] = 1
         (block,) = torch.autograd.grad(g, w, basis, is_grads_batched=True, retain_graph=True, allow_unused=True)
         columns.append(block if block is not None else torch.zeros(size, r.numel(), dtype=r.dtype, device=r.device))
     return torch.cat(columns).T
@@ -138,7 +140,7 @@ class NaturalGradientStage:
         self.params = params
         self.residual = residual
         self.damping, self.rcond, self.line_search = damping, rcond, line_search
-        self.last_info = None
+        self.last_info, self.last_gain, self.last_eta = None, math.nan, math.nan
 
     def _flat(self) -> torch.Tensor:
         return torch.cat([p.detach().reshape(-1) for p in self.params])

@@ -70,9 +70,7 @@ class Sampler:
         if problem.is_evolution and isinstance(domain, Box) and domain.dim < 3:
             t0, t1 = problem.time
             domain = Box((*domain.lower, t0), (*domain.upper, t1))
-        with warnings.catch_warnings():  # skopt's Sobol asks for powers of two
-            warnings.simplefilter("ignore", UserWarning)
-            points = domain.sample_interior(n, seed=seed, method=method)
+        points = quiet_interior(domain, n, seed, method)
         if points.shape[1] == problem.dim and problem.is_evolution:
             points = np.column_stack([points, self._times(len(points), np.random.default_rng(seed))])
         return self._tensor(points)
@@ -129,11 +127,18 @@ class Sampler:
         if self.soft_conditions:
             points.boundary = self._boundary(seed)
         if self.soft_initial:
-            space = problem.domain.sample_interior(self.n_initial, seed=seed, method=SAMPLING[self.method])
+            space = quiet_interior(problem.domain, self.n_initial, seed, SAMPLING[self.method])
             points.initial = self._tensor(np.column_stack([space, np.full(len(space), problem.time[0])]))
         if self.soft_periodic:
             points.periodic = self._periodic_pairs(seed)
         return points
+
+
+def quiet_interior(domain: Domain, n: int, seed: int, method: str) -> np.ndarray:
+    """``domain.sample_interior`` without skopt's warning that Sobol sequences like powers of two."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return domain.sample_interior(n, seed=seed, method=method)
 
 
 def boundary_points(domain: Domain, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

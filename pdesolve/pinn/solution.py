@@ -67,6 +67,12 @@ class PinnSolution(Solution):
         return out
 
     def final_snapshot(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
+        """Grid nodes in the domain and the grid cells whose nodes all lie in it, at the final time."""
         axes, points, inside = self._grid()
+        cells = grid_cells(tuple(len(a) for a in axes))
+        if not inside.all():
+            renumber = np.cumsum(inside) - 1
+            cells = [(kind, renumber[c[inside[c].all(axis=1)]]) for kind, c in cells]
+            points = points[inside]
         t = None if self.times is None else float(self.times[-1])
-        return points, self._values(points, inside, t), grid_cells(tuple(len(a) for a in axes))
+        return points, self._values(points, np.ones(len(points), dtype=bool), t), cells
