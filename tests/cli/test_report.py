@@ -87,3 +87,18 @@ def test_table_formatting():
         markdown_table(records).splitlines()[2]
         == "| classical (fd) | n=65 | 1.500e-04 | 2.000e-04 | 500.0 ms | - | 1.0 MiB |"
     )
+
+
+def test_peak_memory_on_cuda_reads_the_allocator(monkeypatch):
+    """The CUDA branch, with torch.cuda's counters stood in for (no GPU in CI)."""
+    import torch
+
+    calls = []
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: calls.append(("sync", device)))
+    monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", lambda device=None: calls.append(("reset", device)))
+    monkeypatch.setattr(torch.cuda, "memory_allocated", lambda device=None: 100)
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda device=None: 4100)
+    with PeakMemory("cuda:0") as memory:
+        pass
+    assert memory.cuda_bytes == 4000 and memory.peak_bytes == 4000
+    assert calls == [("sync", "cuda:0"), ("reset", "cuda:0"), ("sync", "cuda:0")]
