@@ -17,7 +17,7 @@ import torch
 from tqdm import tqdm
 
 from pdesolve.classical.evolution import resolved_option
-from pdesolve.errors import DivergenceError, ProblemError
+from pdesolve.errors import DivergenceError, PdesolveError, ProblemError
 from pdesolve.ngd import FlatModule, rows_per_chunk
 from pdesolve.problem import Coords, Dirichlet, Problem
 from pdesolve.problem.conditions import evaluate_value
@@ -154,6 +154,8 @@ class TengSolver(Solver):
 
         if cfg["resume"]:
             state = load_checkpoint(cfg["resume"], shaping, device)
+            if not math.isclose(state.dt, dt, rel_tol=1e-12):
+                raise PdesolveError(f"checkpoint {cfg['resume']} was made with dt = {state.dt:g}, not {dt:g}")
             generator.set_state(state.generator_state)
         else:
             state = self._initial_state(problem, fitter, dt, shaping)
