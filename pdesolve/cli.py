@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from pdesolve.cli_operators import add_dataset_parser, add_train_parser, run_dataset, run_train
 from pdesolve.errors import PdesolveError
 from pdesolve.io.config import Config, check_device, resolve
 from pdesolve.io.run_folder import default_folder, prepare_folder, read_metrics
@@ -77,6 +78,8 @@ def build_parser() -> ArgumentParser:
     comp.add_argument("--solvers", metavar="A,B,C", help="default: every applicable solver")
     show = commands.add_parser("show", help="print the metrics of a finished run")
     show.add_argument("run_dir", metavar="RUN_DIR", type=Path)
+    add_dataset_parser(commands, common)
+    add_train_parser(commands, common)
     return parser
 
 
@@ -233,6 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_show(args)
         if args.command == "solve":
             return command_solve(args, argv)
+        if args.command == "dataset":
+            return run_dataset(args)
+        if args.command == "train":
+            return run_train(args)
         return command_compare(args, argv)
     except (UsageError, PdesolveError) as error:
         print(PREFIX + _one_line(error), file=sys.stderr)
