@@ -80,35 +80,24 @@ def disk_distance(center: tuple[float, float], radius: float) -> Distance:
 def polygon_distance(vertices: tuple[tuple[float, float], ...]) -> Distance:
     """Sukumar & Srinivasan (2022), eqs. (5)-(8): trimmed segment distances joined as ``1/φ = Σ_i 1/φ_i``.
 
-    Written as ``Π φ_i / Σ_j Π_{i≠j} φ_i`` so that it is exactly 0 (not 0/0) on the boundary.
+    On the boundary some ``φ_i`` is 0, ``1/φ_i`` is infinite and ``φ`` exactly 0 (collocation points lie
+    inside, where everything is smooth).
     """
-    segments = list(zip(vertices, vertices[1:] + vertices[:1]))
+    p1 = torch.tensor(vertices, dtype=torch.float64)
+    p2 = torch.roll(p1, -1, dims=0)
+    length = torch.linalg.vector_norm(p2 - p1, dim=1)
+    centre = (p1 + p2) / 2
     scale = max(max(abs(c) for v in vertices for c in v), 1.0)
 
-    def segment(points: torch.Tensor, p1: tuple[float, float], p2: tuple[float, float]) -> torch.Tensor:
-        dx, dy = p2[0] - p1[0], p2[1] - p1[1]
-        length = math.hypot(dx, dy)
-        x, y = points[:, 0], points[:, 1]
-        f = ((x - p1[0]) * dy - (y - p1[1]) * dx) / length
-        cx, cy = (p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2
-        t = ((length / 2) ** 2 - (x - cx) ** 2 - (y - cy) ** 2) / length
-        varphi = torch.sqrt(t**2 + f**4)
-        return torch.sqrt(f**2 + ((varphi - t) / 2) ** 2)
-
     def phi(points: torch.Tensor) -> torch.Tensor:
-        parts = [segment(points, p1, p2) / scale for p1, p2 in segments]
-        product = torch.ones_like(parts[0])
-        for part in parts:
-            product = product * part
-        total = torch.zeros_like(parts[0])
-        for j in range(len(parts)):
-            others = torch.ones_like(parts[0])
-            for i, part in enumerate(parts):
-                if i != j:
-                    others = others * part
-            total = total + others
-        safe = torch.where(total > 0, total, torch.ones_like(total))
-        return torch.where(total > 0, product / safe, torch.zeros_like(total))  # 0/0 at the vertices
+        a, b, c, n = (v.to(points) for v in (p1, p2, centre, length))
+        x, y = points[:, :1], points[:, 1:2]  # (N, 1) against (segments,)
+        dx, dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+        f = ((x - a[:, 0]) * dy - (y - a[:, 1]) * dx) / n
+        t = ((n / 2) ** 2 - (x - c[:, 0]) ** 2 - (y - c[:, 1]) ** 2) / n
+        varphi = torch.sqrt(t**2 + f**4)
+        parts = torch.sqrt(f**2 + ((varphi - t) / 2) ** 2) / scale
+        return 1 / torch.sum(1 / parts, dim=1)
 
     return phi
 
