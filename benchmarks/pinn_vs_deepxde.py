@@ -5,6 +5,7 @@ Cases (the problems come from the catalogue, ``problems/*.py``):
 - ``burgers1d`` against ``burgers_raissi.npz`` (DeepXDE's Burgers example);
 - ``poisson_lshape`` against ``poisson_lshape.npz`` (NaN rows dropped) and against a fine
   finite-difference solve (the data do not satisfy -Δu = 1 exactly: max u ≈ 0.134 vs ≈ 0.149);
+  float64 on both sides (DeepXDE's float32 polygon sampling hands float64 points to a float32 net);
 - ``allen_cahn1d`` against the Fourier-spectral ETDRK4 solve;
 - ``poisson2d_ngd``: energy natural gradient, [2, 32, 1] tanh, 30 × 30 interior points, float64
   (DeepXDE, which has no natural gradient, runs Adam → L-BFGS on the same network for comparison).
@@ -54,7 +55,7 @@ class Case:
 
 FULL = {
     "burgers1d": Case("burgers1d", 32, 4, 10000, 10000, 8000, 400, 400, pinn={"network": "gated", "rar": True}),
-    "poisson_lshape": Case("poisson_lshape", 50, 4, 10000, 10000, 4000, 400),
+    "poisson_lshape": Case("poisson_lshape", 50, 4, 10000, 10000, 4000, 400, dtype="float64"),
     "allen_cahn1d": Case(
         "allen_cahn1d", 64, 4, 20000, 10000, 8000, 400, 400, pinn={"network": "gated", "causal": True}
     ),
@@ -62,7 +63,7 @@ FULL = {
 }
 QUICK = {
     "burgers1d": Case("burgers1d", 20, 3, 300, 100, 1000, 100, 100, every=50),
-    "poisson_lshape": Case("poisson_lshape", 20, 3, 300, 100, 500, 100, every=50),
+    "poisson_lshape": Case("poisson_lshape", 20, 3, 300, 100, 500, 100, dtype="float64", every=50),
     "allen_cahn1d": Case("allen_cahn1d", 20, 3, 300, 100, 1000, 100, 100, every=50),
     "poisson2d_ngd": Case("poisson2d", 32, 1, 150, 100, 900, 120, ngd=15, dtype="float64", every=5),
 }
