@@ -227,6 +227,10 @@ def run_deepxde(case: Case, problem, refs, seed: int) -> dict[str, Any]:
     lbfgs = case.lbfgs
     if lbfgs:
         dde.optimizers.config.set_LBFGS_options(maxiter=lbfgs)
+        # the PyTorch backend runs `iter_per_step` (set once at import: 1000) iterations between checks of
+        # maxiter; without this the budget is rounded up to 1000 and the error curve has one point
+        per_step = min(case.every, lbfgs)
+        dde.optimizers.config.LBFGS_options.update(iter_per_step=per_step, fun_per_step=int(1.25 * per_step))
         model.compile("L-BFGS")
         before = model.train_state.step
         model.train(callbacks=[Record()], display_every=10**9, verbose=0)
