@@ -16,18 +16,28 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from pdesolve.errors import ProblemError
 
 
 def _deepxde_geometry():
-    """Import ``deepxde.geometry`` quietly, with the PyTorch backend and float64 points."""
-    os.environ.setdefault("DDE_BACKEND", "pytorch")
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        import deepxde
-        import deepxde.geometry as geometry
+    """Import ``deepxde.geometry`` quietly, with float64 points and no global side effects.
 
-        deepxde.config.set_default_float("float64")
+    Importing DeepXDE (PyTorch backend) moves torch's default device to CUDA when one exists, and
+    ``set_default_float`` changes torch's default dtype: both are restored here.
+    """
+    os.environ.setdefault("DDE_BACKEND", "pytorch")
+    dtype, device = torch.get_default_dtype(), torch.get_default_device()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            import deepxde
+            import deepxde.geometry as geometry
+
+            deepxde.config.set_default_float("float64")
+    finally:
+        torch.set_default_dtype(dtype)
+        torch.set_default_device(device)
     return geometry
 
 
