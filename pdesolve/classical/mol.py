@@ -1,10 +1,11 @@
 """Method of lines: second-order finite differences in space, an implicit stiff integrator in time.
 
-The problem's ``rhs(u, x, p)`` is evaluated on a finite-difference :class:`GridField`; Dirichlet
-nodes are held at their (possibly time-dependent) values and the interior nodes form the ODE system
-``y' = F(y, t)``, integrated by scipy's BDF (variable-order backward differentiation formulas) or
-Radau IIA with a finite-difference Jacobian whose sparsity comes from the stencil
-(:mod:`pdesolve.classical.stencil_sparsity`).
+The problem's ``rhs(u, x, p)`` is evaluated on a finite-difference :class:`GridField`. The interior
+nodes form the ODE system ``y' = F(y, t)``; the boundary nodes follow them through their conditions
+(Dirichlet values, or Neumann / Robin rows with one-sided second-order normal derivatives, possibly
+time-dependent: :mod:`pdesolve.classical.boundary_closure`). The system is integrated by scipy's BDF
+(variable-order backward differentiation formulas) or Radau IIA with a finite-difference Jacobian
+whose sparsity comes from the stencil (:mod:`pdesolve.classical.stencil_sparsity`).
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from typing import Any
 import numpy as np
 from scipy.integrate import BDF, Radau
 
-from pdesolve.classical.assembly import box_grid, dirichlet_values
+from pdesolve.classical.assembly import box_grid
+from pdesolve.classical.boundary_closure import BoundaryClosure
 from pdesolve.classical.evolution import check_finite, output_times, resolved_option, time_bar
 from pdesolve.classical.spline_solution import SplineGridSolution
 from pdesolve.classical.stencil_sparsity import jacobian_sparsity
 from pdesolve.errors import DivergenceError, PdesolveError, ProblemError
-from pdesolve.problem import Box, Coords, Dirichlet, Grid, GridField, Neumann, Problem, Robin
+from pdesolve.problem import Box, Coords, Grid, GridField, Periodic, Problem
 from pdesolve.problem.field import VectorField
 from pdesolve.solvers.base import Solver, register
 
@@ -27,30 +29,27 @@ DEFAULT_NODES = {1: 2049, 2: 129, 3: 33}
 INTEGRATORS = {"BDF": BDF, "Radau": Radau}
 
 
-class HeldBoundaryRHS:
-    """``F`` on the interior nodes, with every Dirichlet node held at ``g(x, t)``."""
+class InteriorRHS:
+    """``F`` on the interior nodes; the boundary nodes follow from the interior and the conditions at ``t``."""
 
     def __init__(self, problem: Problem, grid: Grid) -> None:
         self.problem, self.grid = problem, grid
-        self.boundary = grid.boundary_mask()
-        self.unknown = ~self.boundary
+        self.closure = BoundaryClosure(problem, grid)
+        self.unknown = ~grid.boundary_mask()
         self.coords = grid.coordinates()
         self.p = problem.p
-        self._held: tuple[float, np.ndarray] | None = None
 
     def full(self, y: np.ndarray, t: float) -> np.ndarray:
-        """Grid values: the unknowns ``y`` inside, the boundary values at time ``t`` on the boundary."""
-        if self._held is None or self._held[0] != t:
-            held = dirichlet_values(self.problem, self.grid, self.boundary, t) if self.boundary.any() else None
-            self._held = (t, np.zeros(self.grid.shape) if held is None else held)
-        u = self._held[1].copy()
+        """Grid values: the unknowns ``y`` inside, the boundary values they imply at time ``t``."""
+        u = np.zeros(self.grid.shape)
         u[self.unknown] = y
-        return u
+        return self.closure.fill(u, t)
 
     def on_grid(self, u: np.ndarray, t: float) -> np.ndarray:
         """``rhs(u, x, p)`` at time ``t`` as an array of the grid's shape."""
         x = Coords(self.coords, t=np.full(self.grid.shape, float(t)))
-        out = self.problem.rhs(GridField(u, self.grid), x, self.p)
+        with np.errstate(invalid="ignore", divide="ignore"):  # boundary rows are dropped; the interior is checked
+            out = self.problem.rhs(GridField(u, self.grid), x, self.p)
         if isinstance(out, VectorField):
             raise ProblemError(f"problem {self.problem.name!r}: rhs must be a scalar expression, not a vector")
         if isinstance(out, GridField):
@@ -71,7 +70,9 @@ class HeldBoundaryRHS:
 class MethodOfLines(Solver):
     name = "mol"
     family = "classical"
-    summary = "method of lines: 2nd-order finite differences in space, implicit BDF/Radau in time (boxes)"
+    summary = (
+        "method of lines: 2nd-order finite differences, implicit BDF/Radau in time (boxes; Dirichlet/Neumann/Robin)"
+    )
     options = {"n": 0, "rtol": 1e-8, "atol": 1e-10, "method": "BDF", "outputs": 50}
 
     @classmethod
@@ -80,10 +81,8 @@ class MethodOfLines(Solver):
             return "it integrates evolution problems (rhs=); use fd or fem for stationary ones"
         if not isinstance(problem.domain, Box):
             return "uniform finite-difference grids need a box-shaped domain"
-        if problem.conditions(Neumann) or problem.conditions(Robin):
-            return "it holds Dirichlet values on the boundary; Neumann and Robin conditions are not supported"
-        if not problem.is_fully_periodic and not problem.conditions(Dirichlet):
-            return "the non-periodic boundaries need Dirichlet conditions"
+        if not problem.is_fully_periodic and len(problem.conditions(Periodic)) == len(problem.boundary):
+            return "the non-periodic boundaries need Dirichlet, Neumann or Robin conditions"
         return None
 
     @classmethod
@@ -98,11 +97,13 @@ class MethodOfLines(Solver):
             raise PdesolveError(f"mol: method must be one of {', '.join(INTEGRATORS)}, not {method!r}")
         n = int(resolved_option(self.config["n"], problem, self.name, "n", DEFAULT_NODES[problem.dim]))
         grid = box_grid(problem, n, method="fd")
-        rhs = HeldBoundaryRHS(problem, grid)
+        rhs = InteriorRHS(problem, grid)
         if not rhs.unknown.any():
             raise ProblemError(f"mol: the grid {grid.shape} of {problem.name!r} has no interior nodes")
         t0, t1 = problem.time
-        sparsity = jacobian_sparsity(lambda u: rhs.on_grid(u, t0), grid, rhs.unknown, seed=self.settings.seed)
+        sparsity = jacobian_sparsity(
+            lambda u: rhs.on_grid(rhs.closure.fill(u, t0), t0), grid, rhs.unknown, seed=self.settings.seed
+        )
         integrator = INTEGRATORS[method](
             rhs, t0, rhs.initial(), t1, rtol=self.config["rtol"], atol=self.config["atol"], jac_sparsity=sparsity
         )
@@ -119,7 +120,7 @@ class MethodOfLines(Solver):
         return SplineGridSolution(problem, grid, values, times, stats=stats, interpolation="cubic")
 
     def _integrate(
-        self, integrator: Any, rhs: HeldBoundaryRHS, times: np.ndarray, problem: Problem
+        self, integrator: Any, rhs: InteriorRHS, times: np.ndarray, problem: Problem
     ) -> tuple[np.ndarray, int]:
         """Step to the end, reading the dense output at every output time on the way; (values, steps)."""
         snapshots = [rhs.full(integrator.y, times[0])]
@@ -128,7 +129,13 @@ class MethodOfLines(Solver):
         with time_bar(self.settings.progress, problem, self.name) as bar:
             while pending < len(times):
                 t_before = integrator.t
-                message = integrator.step()
+                try:
+                    message = integrator.step()
+                except RuntimeError as error:  # scipy's sparse LU of a Jacobian gone NaN or singular
+                    raise DivergenceError(
+                        f"mol: {self.config['method']} failed at t = {integrator.t:.6g} ({error}); check that the boundary "
+                        "conditions are well posed (the signs of Robin alpha, beta) or change n"
+                    ) from None
                 steps += 1
                 if integrator.status == "failed":
                     raise DivergenceError(f"mol: {self.config['method']} stopped at t = {integrator.t:.6g}: {message}")

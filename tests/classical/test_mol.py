@@ -4,14 +4,13 @@ import numpy as np
 import pytest
 
 from pdesolve.classical.assembly import box_grid
-from pdesolve.classical.mol import HeldBoundaryRHS, MethodOfLines
+from pdesolve.classical.mol import InteriorRHS, MethodOfLines
 from pdesolve.classical.stencil_sparsity import jacobian_sparsity
 from pdesolve.errors import DivergenceError, NotApplicableError
 from pdesolve.problem import (
     Dirichlet,
     Disk,
     Interval,
-    Neumann,
     Periodic,
     Problem,
     Rectangle,
@@ -101,7 +100,7 @@ def test_heat2d_dirichlet_second_order():
 def test_sparsity_is_the_stencil():
     """Burgers (central u_x, u_xx) couples interior neighbours only; a periodic Laplacian wraps around."""
     grid = box_grid(BURGERS, 12)
-    rhs = HeldBoundaryRHS(BURGERS, grid)
+    rhs = InteriorRHS(BURGERS, grid)
     pattern = jacobian_sparsity(lambda u: rhs.on_grid(u, 0.0), grid, rhs.unknown).toarray() != 0
     inside = 10
     tridiagonal = np.abs(np.subtract.outer(np.arange(inside), np.arange(inside))) <= 1
@@ -116,7 +115,7 @@ def test_sparsity_is_the_stencil():
         boundary=Periodic(),
     )
     grid = box_grid(periodic, 10)
-    rhs = HeldBoundaryRHS(periodic, grid)
+    rhs = InteriorRHS(periodic, grid)
     pattern = jacobian_sparsity(lambda u: rhs.on_grid(u, 0.0), grid, rhs.unknown).tocsr()
     assert np.all(np.diff(pattern.indptr) == 5)  # the 5-point stencil, seams included
     assert pattern[0, 9] and pattern[0, 90]
@@ -136,14 +135,6 @@ def test_blow_up_raises_divergence_error():
 
 
 def test_not_applicable_reasons_and_variants():
-    neumann = Problem(
-        "heat_neumann",
-        Interval(0.0, 1.0),
-        rhs=lambda u, x, p: d(u, "x", 2),
-        time=(0.0, 1.0),
-        initial=lambda x, p: sin(pi * x.x),
-        boundary=Neumann(0.0),
-    )
     disk = Problem(
         "heat_disk",
         Disk((0.0, 0.0), 1.0),
@@ -152,10 +143,18 @@ def test_not_applicable_reasons_and_variants():
         initial=lambda x, p: 1 - x.x**2 - x.y**2,
         boundary=Dirichlet(0.0),
     )
-    assert "Neumann" in MethodOfLines.not_applicable(neumann)
+    periodic_in_x_only = Problem(
+        "heat_strip",
+        Rectangle((0.0, 0.0), (1.0, 1.0)),
+        rhs=lambda u, x, p: laplacian(u),
+        time=(0.0, 1.0),
+        initial=lambda x, p: sin(2 * pi * x.x),
+        boundary=Periodic(axes=("x",)),
+    )
     assert "box" in MethodOfLines.not_applicable(disk)
+    assert "Neumann or Robin" in MethodOfLines.not_applicable(periodic_in_x_only)
     assert MethodOfLines.not_applicable(BURGERS) is None
     with pytest.raises(NotApplicableError):
-        MethodOfLines().solve(neumann)
+        MethodOfLines().solve(disk)
     variants = MethodOfLines.compare_variants(BURGERS)
     assert len(variants) == 2 and variants[0]["n"] < variants[1]["n"]
