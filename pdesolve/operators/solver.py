@@ -43,6 +43,11 @@ class FNOSolver(Solver):
             return "an FNO needs a 1D-3D box-shaped domain"
         return None
 
+    @classmethod
+    def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
+        """None: a trained model is needed, so ``fno`` runs in ``compare`` only when named with ``--set model=``."""
+        return []
+
     def solve(self, problem: Problem) -> GridSolution:
         self.check(problem)
         if not self.config["model"]:

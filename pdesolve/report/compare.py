@@ -52,14 +52,34 @@ def lookup(name: str, problem: Problem) -> type[Solver]:
     return SOLVERS[name]
 
 
+def addressed(name: str, applicable: list[str], config: Config | None) -> bool:
+    """The user gave options for solver ``name``: its own (``--set NAME.key=...``) or a key only it has."""
+    if config is None:
+        return False
+    others = {key for n in applicable if n != name for key in SOLVERS[n].options}
+    return bool(config.per_solver.get(name)) or any(
+        key in SOLVERS[name].options and key not in others for key in config.common
+    )
+
+
 def choose_solvers(
-    problem: Problem, names: list[str] | None
+    problem: Problem, names: list[str] | None, config: Config | None = None
 ) -> tuple[list[tuple[type[Solver], str | None]], list[str]]:
-    """(solver, alias) pairs to run, and notes on skipped aliases. Default: every applicable solver."""
+    """(solver, alias) pairs to run, and notes on skipped solvers.
+
+    Default: every applicable solver with something to run: ``compare_variants``, or options the user
+    addressed to it (``fno`` has no variants without a model; ``--set model=PATH`` brings it in).
+    """
     notes: list[str] = []
     if names is None:
-        names = [n for n, s in SOLVERS.items() if not issubclass(s, Alias) and s.not_applicable(problem) is None]
-        names += [n for n, s in SOLVERS.items() if issubclass(s, Alias) and s.not_applicable(problem) is None]
+        applicable = [n for n, s in SOLVERS.items() if s.not_applicable(problem) is None]
+        names = [n for n in applicable if SOLVERS[n].compare_variants(problem) or addressed(n, applicable, config)]
+        names.sort(key=lambda n: issubclass(SOLVERS[n], Alias))  # aliases last
+        notes += [
+            f"{n} is left out: it runs once given its options (--set {n}.KEY=VALUE)"
+            for n in applicable
+            if n not in names
+        ]
     chosen = [resolve(lookup(name, problem), problem) for name in names]
     concrete = {solver for solver, alias in chosen if alias is None}
     kept = []
@@ -77,7 +97,7 @@ def plan(problem: Problem, chosen: list[tuple[type[Solver], str | None]], config
     jobs: list[Job] = []
     for solver, alias in chosen:
         user = config.options_for(solver, *([alias] if alias else []))
-        for variant in solver.compare_variants(problem):
+        for variant in solver.compare_variants(problem) or [{}]:
             job = Job(solver, {**variant, **user}, alias)
             if job not in jobs:
                 jobs.append(job)
@@ -228,7 +248,7 @@ def compare(
     echo: Callable[[str], None],
 ) -> tuple[list[Outcome], Reference | None]:
     """The whole comparison into ``folder`` (created once the plan stands); ``echo`` gets notes for the user."""
-    chosen, notes = choose_solvers(problem, names)
+    chosen, notes = choose_solvers(problem, names, config)
     if not chosen:
         raise PdesolveError(f"no solver applies to {problem.name!r}")
     config.check_used([solver for solver, _ in chosen], set(SOLVERS))
