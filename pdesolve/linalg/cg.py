@@ -28,6 +28,8 @@ import torch
 from scipy.linalg import eigvalsh_tridiagonal
 
 from pdesolve.errors import DivergenceError, NotApplicableError, PdesolveError
+from pdesolve.linalg import kernels
+from pdesolve.linalg.jacobi import Jacobi
 from pdesolve.linalg.system import LinearOperator
 
 
@@ -81,8 +83,17 @@ def lanczos_condition(rz_before: np.ndarray, curvature: np.ndarray, rz_after: np
     return float(high / low) if low > 0 else math.inf
 
 
+# the device scalars of one step, per column: state[FIELD]
+CURVATURE, RR, RZ_NEW, RZ, ALPHA, BETA, THRESHOLD = range(7)
+
+
 class ConjugateGradient:
-    """(Flexible) PCG for an SPD operator; ``solve(b)`` with ``b`` of shape (n,) or (n, k)."""
+    """(Flexible) PCG for an SPD operator; ``solve(b)`` with ``b`` of shape (n,) or (n, k).
+
+    Buffers (and the CUDA graph of one iteration) are kept between solves of right-hand sides of
+    the same shape. A column whose recursive residual is below ``tol`` is frozen on the device
+    (``α = 0``), so iterations past convergence inside a block change nothing and are not counted.
+    """
 
     def __init__(
         self,
@@ -92,60 +103,89 @@ class ConjugateGradient:
         maxiter: int | None = None,
         flexible: bool = False,
         check_every: int | None = None,
-        cuda_graph: bool = False,
+        cuda_graph: bool | None = None,
     ) -> None:
         self.A, self.M = operator, preconditioner
         self.tol, self.flexible = tol, flexible
         self.maxiter = maxiter if maxiter else min(max(1000, operator.shape[0]), 100_000)
         cuda = operator.device.type == "cuda"
         self.check_every = check_every or (32 if cuda else 1)
-        self.cuda_graph = cuda_graph and cuda and (preconditioner is None or preconditioner.capturable)
+        capturable = preconditioner is None or preconditioner.capturable
+        self.cuda_graph = (cuda if cuda_graph is None else cuda_graph) and cuda and capturable
+        self.mode = 0 if preconditioner is None else 1 if isinstance(preconditioner, Jacobi) else 2
         self.singular_condition = 0.1 / torch.finfo(operator.dtype).eps
+        self.key: tuple | None = None  # (shape of b) of the buffers
+        self.graph: Any = None
 
     # --- the iteration: in-place kernels only ----------------------------------------------
-    def _allocate(self, b: torch.Tensor, x0: torch.Tensor | None) -> None:
+    def _allocate(self, b: torch.Tensor) -> None:
+        if self.key == tuple(b.shape):
+            return
         dtype, device = self.A.dtype, self.A.device
-        self.b64 = b.to(device=device, dtype=torch.float64)
-        self.x = torch.zeros_like(self.b64) if x0 is None else x0.to(device=device, dtype=torch.float64).clone()
+        self.b64 = torch.empty(b.shape, dtype=torch.float64, device=device)
+        self.x = torch.zeros_like(self.b64)
         self.r = torch.empty(b.shape, dtype=dtype, device=device)
         self.z = self.r if self.M is None else torch.empty_like(self.r)
         self.p, self.Ap = torch.empty_like(self.r), torch.empty_like(self.r)
         self.r_old = torch.empty_like(self.r) if self.flexible else None
         columns = b.shape[1:]
-        self.rz, self.alpha, self.beta = (torch.empty(columns, dtype=dtype, device=device) for _ in range(3))
-        self.scratch = torch.empty((3, *columns), dtype=dtype, device=device)  # pᵀAp, rᵀr, zᵀr of one step
-        self.record = torch.empty((self.maxiter, 3, *columns), dtype=dtype, device=device)
+        self.state = torch.zeros((7, *columns), dtype=dtype, device=device)
+        self.record = torch.zeros((self.maxiter + self.check_every + 1, 3, *columns), dtype=dtype, device=device)
         self.counter = torch.zeros(1, dtype=torch.long, device=device)
-        self.tiny = torch.finfo(dtype).tiny
+        self.zero = torch.zeros((), dtype=dtype, device=device)
+        self.fused = not self.flexible and b.dim() == 1 and kernels.usable(self.r, self.x)
+        if self.fused:
+            self.partial = torch.empty((kernels.blocks(b.shape[0]), 2), dtype=dtype, device=device)
+            self.inverse = None
+            if self.mode == 1:
+                self.inverse = self.M.inverse[:1].contiguous() if self.M.uniform else self.M.inverse
+        self.key, self.graph = tuple(b.shape), None
 
     def _step(self) -> None:
-        s = self.scratch
+        s = self.state
         self.A.matvec(self.p, out=self.Ap)
-        torch.linalg.vecdot(self.p, self.Ap, dim=0, out=s[0])
-        torch.div(self.rz, s[0].clamp_min(self.tiny), out=self.alpha)
-        self.x.addcmul_(self.p, self.alpha)
+        torch.linalg.vecdot(self.p, self.Ap, dim=0, out=s[CURVATURE])
+        if self.fused:
+            z = self.z if self.mode == 1 else None
+            kernels.cg_update(self.x, self.p, self.r, self.Ap, self.inverse, z, s, self.partial, self.mode)
+            if self.mode == 2:
+                self.M.apply(self.r, out=self.z)
+                torch.linalg.vecdot(self.r, self.z, dim=0, out=s[RZ_NEW])
+            kernels.cg_finish(self.partial, s, self.record, self.counter, rz_summed=self.mode != 2)
+        else:
+            self._update()
+        torch.addcmul(self.z, self.p, s[BETA], out=self.p)
+
+    def _update(self) -> None:
+        """The torch form of :func:`kernels.cg_update` and :func:`kernels.cg_finish` (any columns, flexible β)."""
+        s = self.state
+        active = (s[RR] > s[THRESHOLD]) & (s[CURVATURE] > 0)
+        torch.where(active, s[RZ] / s[CURVATURE], self.zero, out=s[ALPHA])
+        self.x.addcmul_(self.p, s[ALPHA])
         if self.flexible:
             self.r_old.copy_(self.r)
-        self.r.addcmul_(self.Ap, self.alpha, value=-1)
-        torch.linalg.vecdot(self.r, self.r, dim=0, out=s[1])
+        self.r.addcmul_(self.Ap, s[ALPHA], value=-1)
+        torch.linalg.vecdot(self.r, self.r, dim=0, out=s[RR])
         if self.M is not None:
             self.M.apply(self.r, out=self.z)
-        torch.linalg.vecdot(self.r, self.z, dim=0, out=s[2])
-        numerator = s[2] - torch.linalg.vecdot(self.z, self.r_old, dim=0) if self.flexible else s[2]
-        torch.div(numerator, self.rz.clamp_min(self.tiny), out=self.beta)
-        torch.addcmul(self.z, self.p, self.beta, out=self.p)
-        self.rz.copy_(s[2])
-        self.record.index_copy_(0, self.counter, s.unsqueeze(0))
+        torch.linalg.vecdot(self.r, self.z, dim=0, out=s[RZ_NEW])
+        numerator = s[RZ_NEW] - torch.linalg.vecdot(self.z, self.r_old, dim=0) if self.flexible else s[RZ_NEW]
+        torch.where(s[RZ] > 0, numerator / s[RZ], self.zero, out=s[BETA])
+        s[RZ].copy_(s[RZ_NEW])
+        self.record.index_copy_(0, self.counter, s[:3].unsqueeze(0))
         self.counter.add_(1)
 
-    def _restart(self, residual64: torch.Tensor) -> np.ndarray:
+    def _restart(self, residual64: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Start the recurrences afresh from a float64 residual; returns (rᵀr, zᵀr) on the host."""
+        s = self.state
         self.r.copy_(residual64)
         if self.M is not None:
             self.M.apply(self.r, out=self.z)
         self.p.copy_(self.z)
-        torch.linalg.vecdot(self.r, self.z, dim=0, out=self.rz)
-        return torch.stack([torch.linalg.vecdot(self.r, self.r, dim=0), self.rz]).double().cpu().numpy()
+        torch.linalg.vecdot(self.r, self.z, dim=0, out=s[RZ])
+        torch.linalg.vecdot(self.r, self.r, dim=0, out=s[RR])
+        host = s[[RR, RZ]].double().cpu().numpy().reshape(2, -1)
+        return host[0], host[1]
 
     def _true_residual(self) -> tuple[torch.Tensor, np.ndarray]:
         residual = self.b64 - self.A.matvec64(self.x)
@@ -153,7 +193,7 @@ class ConjugateGradient:
         return residual, np.atleast_1d(norms / self.scale)
 
     def _capture(self) -> Any:
-        """A CUDA graph of one iteration (after eager warm-up iterations), or the eager step."""
+        """A CUDA graph of one iteration (captured after eager iterations), or the eager step."""
         try:
             graph = torch.cuda.CUDAGraph()
             with torch.cuda.graph(graph):
@@ -162,34 +202,44 @@ class ConjugateGradient:
         except Exception as error:  # capture is an optimisation: fall back to eager kernels
             warnings.warn(f"CUDA graph capture failed ({error}); iterating without it", stacklevel=3)
             torch.cuda.synchronize()
+            self.cuda_graph = False
             return self._step
 
     # --- the driver -----------------------------------------------------------------------
     def solve(self, b: torch.Tensor, x0: torch.Tensor | None = None) -> CGResult:
         if b.dim() not in (1, 2) or b.shape[0] != self.A.shape[0]:
             raise PdesolveError(f"right-hand side of shape {tuple(b.shape)} for a {self.A.shape} matrix")
-        self._allocate(b, x0)
+        self._allocate(b)
+        self.b64.copy_(b)
+        if x0 is None:
+            self.x.zero_()
+        else:
+            self.x.copy_(x0)
         norms = np.atleast_1d(torch.linalg.vector_norm(self.b64, dim=0).cpu().numpy())
         self.scale = np.where(norms > 0, norms, 1.0)
-        residual64 = self.b64 if x0 is None else self.b64 - self.A.matvec64(self.x)
-        rr, rz = np.atleast_1d(*self._restart(residual64))
         threshold = (self.tol * self.scale) ** 2
-        history = [float(np.max(np.sqrt(rr) / self.scale))]
-        segment: list[np.ndarray] = []  # (rz before, pᵀAp, rz after) of column 0 since the last restart
-        run, iterations, restarts, block, captured = self._step, 0, 0, 1, False
-        converged, last_true, true = history[0] <= self.tol, math.inf, None
+        self.state[THRESHOLD] = torch.as_tensor(threshold.reshape(self.state.shape[1:]), dtype=self.A.dtype)
+        residual64 = self.b64 if x0 is None else self.b64 - self.A.matvec64(self.x)
+        rr, rz = self._restart(residual64)
+        self.counter.zero_()
+        history = [np.sqrt(rr) / self.scale]
+        segment: list[np.ndarray] = []  # rows (rz before, pᵀAp, rz after) of column 0 since the last restart
+        iterations, restarts, block, next_check = 0, 0, 1, 64
+        converged, last_true, true = bool(history[0].max() <= self.tol), math.inf, None
         while not converged and iterations < self.maxiter:
             block = min(block, self.maxiter - iterations)
+            run = self._step if self.graph is None else self.graph
             for _ in range(block):
                 run()
-            if self.cuda_graph and not captured and iterations + block >= 3:
-                run, captured = self._capture(), True
+            if self.cuda_graph and self.graph is None:
+                self.graph = self._capture()
             chunk = self.record[iterations : iterations + block].double().cpu().numpy().reshape(block, 3, -1)
-            iterations += block
-            rr, rz = self._inspect(chunk, rr, rz, threshold, segment)
-            relative = np.sqrt(np.maximum(chunk[:, 1], 0)) / self.scale
-            history += [float(v) for v in relative.max(axis=1)]
-            if relative[-1].max() <= self.tol:
+            done = np.all(chunk[:, 1] <= threshold, axis=1)
+            steps = int(np.argmax(done)) + 1 if done.any() else block
+            rr, rz = self._inspect(chunk[:steps], rr, rz, threshold, segment)
+            iterations += steps
+            history += list(np.sqrt(np.maximum(chunk[:steps, 1], 0)) / self.scale)
+            if done.any():
                 residual64, true = self._true_residual()
                 if true.max() <= self.tol:
                     converged = True
@@ -197,65 +247,73 @@ class ConjugateGradient:
                 if true.max() > 0.5 * last_true:  # a restart that gains nothing: the attainable accuracy
                     break
                 last_true, restarts = true.max(), restarts + 1
-                rr, rz = np.atleast_1d(*self._restart(residual64.to(self.A.dtype)))
+                rr, rz = self._restart(residual64.to(self.A.dtype))
+                self.counter.fill_(iterations)
                 segment.clear()
-            self._check_singular(segment, iterations, final=False)
-            block = self._next_block(history, block)
+            if len(segment) >= next_check:
+                self._check_singular(segment, final=False)
+                next_check *= 2
+            block = self._next_block([float(h.max()) for h in history[-block - 1 :]], block, iterations)
         if not converged or true is None:
             _, true = self._true_residual()
             converged = bool(true.max() <= self.tol)
         condition = None if self.flexible else self._condition(segment)
         if not converged:
-            self._check_singular(segment, iterations, final=True)
-        return CGResult(self.x, iterations, converged, [float(v) for v in true], history, restarts, condition)
+            self._check_singular(segment, final=True)
+        worst = [float(h.max()) for h in history]
+        return CGResult(self.x.clone(), iterations, converged, [float(v) for v in true], worst, restarts, condition)
 
     def _inspect(
         self, chunk: np.ndarray, rr: np.ndarray, rz: np.ndarray, threshold: np.ndarray, segment: list
     ) -> tuple[np.ndarray, np.ndarray]:
         """Breakdown checks over a block of recorded (pᵀAp, rᵀr, zᵀr); returns the last (rᵀr, zᵀr)."""
-        for curvature, rr_next, rz_next in chunk:
-            active = rr > threshold  # columns not yet converged
-            if np.any(active & (rz > 0) & (curvature <= 0)):
-                raise NotApplicableError(
-                    f"CG met a direction of non-positive curvature (pᵀAp ≤ 0) at iteration {len(segment) + 1}: "
-                    "the matrix is not positive definite; it is indefinite (e.g. Helmholtz beyond its first "
-                    "eigenvalue) or singular (e.g. only Neumann or periodic conditions)"
-                )
-            if np.any((rr_next > threshold) & (rz_next <= 0)):
-                raise NotApplicableError("rᵀM⁻¹r ≤ 0: the preconditioner is not positive definite for this matrix")
-            if not (np.all(np.isfinite(rr_next)) and np.all(np.isfinite(rz_next))):
-                raise DivergenceError("CG produced non-finite values: the matrix or preconditioner is not usable")
-            segment.append(np.array([rz[0], curvature[0], rz_next[0]]))
-            rr, rz = rr_next, rz_next
-        return rr, rz
+        curvature, rr_next, rz_next = chunk[:, 0], chunk[:, 1], chunk[:, 2]
+        rr_before = np.concatenate([rr[None], rr_next[:-1]])
+        rz_before = np.concatenate([rz[None], rz_next[:-1]])
+        active = rr_before > threshold  # columns not yet converged
+        if np.any(active & (rz_before > 0) & (curvature <= 0)):
+            raise NotApplicableError(
+                "CG met a direction of non-positive curvature (pᵀAp ≤ 0): the matrix is not positive definite; "
+                "it is indefinite (e.g. Helmholtz beyond its first eigenvalue) or singular (e.g. only Neumann or "
+                "periodic conditions)"
+            )
+        if np.any((rr_next > threshold) & (rz_next <= 0)):
+            raise NotApplicableError("rᵀM⁻¹r ≤ 0: the preconditioner is not positive definite for this matrix")
+        if not (np.all(np.isfinite(rr_next)) and np.all(np.isfinite(rz_next))):
+            raise DivergenceError("CG produced non-finite values: the matrix or preconditioner is not usable")
+        on = active[:, 0]
+        segment.append(np.stack([rz_before[on, 0], curvature[on, 0], rz_next[on, 0]], axis=1))
+        return rr_next[-1], rz_next[-1]
 
     def _condition(self, segment: list) -> float | None:
-        if not segment:
+        values = np.concatenate(segment) if segment else np.empty((0, 3))
+        if len(values) == 0:
             return None
-        values = np.array(segment)
         return lanczos_condition(values[:, 0], values[:, 1], values[:, 2])
 
-    def _check_singular(self, segment: list, iterations: int, final: bool) -> None:
+    def _check_singular(self, segment: list, final: bool) -> None:
         """A Lanczos condition estimate beyond what the precision resolves means a singular matrix."""
-        if self.flexible or not (final or (iterations >= 64 and iterations & (iterations - 1) == 0)):
+        if self.flexible:
             return
         condition = self._condition(segment)
         if condition is not None and condition > self.singular_condition:
             raise PdesolveError(
                 f"the matrix is singular (or too ill-conditioned for {self.A.dtype}): CG's condition estimate "
-                f"{condition:.2g} after {iterations} iterations; the system has no unique solution"
+                f"{condition:.2g} after {sum(len(s) for s in segment)} iterations; the system has no unique solution"
             )
 
-    def _next_block(self, history: list[float], block: int) -> int:
-        """Iterations until the next look: the predicted remaining count, at most ``check_every``."""
-        if self.check_every <= 1 or len(history) <= block:
+    def _next_block(self, recent: list[float], block: int, iterations: int) -> int:
+        """Iterations until the next look: the predicted remaining count, at most ``check_every`` and
+        at most the iterations so far (so a poor early prediction costs at most a doubling)."""
+        if self.check_every <= 1:
             return 1
-        now, before = history[-1], history[-1 - block]
+        limit = max(1, min(self.check_every, iterations))
+        now, before = recent[-1], recent[0]
         if not (0 < now < before):
-            return self.check_every
+            return limit
         rate = (now / before) ** (1.0 / block)
         remaining = math.log(self.tol / now) / math.log(rate)
-        return int(min(max(math.ceil(remaining), 1), self.check_every))
+        return int(min(max(math.ceil(remaining), 1), limit))
 
 
 def cg(

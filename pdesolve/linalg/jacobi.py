@@ -22,12 +22,13 @@ def columns(vector: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 
 class Jacobi:
-    """``z = D⁻¹ r`` in one fused multiply."""
+    """``z = D⁻¹ r`` in one fused multiply (``uniform``: a constant diagonal, which CG's kernels exploit)."""
 
     capturable = True
 
     def __init__(self, operator: LinearOperator) -> None:
         self.inverse = inverse_diagonal(operator)
+        self.uniform = bool((self.inverse == self.inverse[0]).all())
 
     def apply(self, r: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         return torch.mul(r, columns(self.inverse, r), out=out) if out is not None else r * columns(self.inverse, r)

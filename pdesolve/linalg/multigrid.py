@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.linalg
@@ -27,19 +27,37 @@ from pdesolve.linalg.smoothers import make_smoother
 from pdesolve.linalg.system import LinearOperator, SparseOperator
 
 
+class Transfer(Protocol):
+    def restrict(self, fine: torch.Tensor) -> torch.Tensor: ...
+
+    def prolong_add(self, coarse: torch.Tensor, fine: torch.Tensor) -> torch.Tensor: ...
+
+
+class MatrixTransfer:
+    """A stored prolongation ``P`` and its transpose as a :class:`Transfer`."""
+
+    def __init__(self, prolongation: SparseOperator) -> None:
+        self.prolongation, self.restriction = prolongation, prolongation.transpose().compact()
+
+    def restrict(self, fine: torch.Tensor) -> torch.Tensor:
+        return self.restriction.matvec(fine)
+
+    def prolong_add(self, coarse: torch.Tensor, fine: torch.Tensor) -> torch.Tensor:
+        return fine.add_(self.prolongation.matvec(coarse))
+
+
 @dataclass
 class Level:
     """One level above the coarsest: its operator, smoother and transfers to the next coarser level."""
 
     operator: LinearOperator
     smoother: Any
-    restriction: SparseOperator
-    prolongation: SparseOperator
+    transfer: Transfer
 
 
-def coarse_inverse(matrix: SparseOperator, dtype: torch.dtype) -> torch.Tensor:
+def coarse_inverse(matrix: Any, dtype: torch.dtype) -> torch.Tensor:
     """The dense inverse of the (small, SPD) coarsest matrix, by Cholesky on the host in float64."""
-    dense = matrix.to_scipy().toarray()
+    dense = (matrix.to_scipy() if isinstance(matrix, SparseOperator) else matrix.to_csr()).toarray()
     try:
         factor = scipy.linalg.cho_factor((dense + dense.T) / 2)
     except np.linalg.LinAlgError:
@@ -51,20 +69,28 @@ def coarse_inverse(matrix: SparseOperator, dtype: torch.dtype) -> torch.Tensor:
 
 
 class Multigrid:
-    """The V-cycle ``z = V(r)`` as a CG preconditioner (``apply``)."""
+    """The V-cycle ``z = V(r)`` as a CG preconditioner (``apply``).
+
+    ``prolongations`` are stored matrices (restriction by their transpose) or :class:`Transfer` objects;
+    ``coarse`` is the coarsest operator (a stored matrix or anything with ``to_csr``).
+    """
 
     capturable = True
 
     def __init__(
         self,
         operators: Sequence[LinearOperator],
-        prolongations: Sequence[SparseOperator],
-        coarse: SparseOperator,
+        prolongations: Sequence[SparseOperator | Transfer],
+        coarse: Any,
         smoother: str = "chebyshev",
         steps: int = 2,
     ) -> None:
         self.levels = [
-            Level(operator, make_smoother(smoother, operator, steps), prolongation.transpose().compact(), prolongation)
+            Level(
+                operator,
+                make_smoother(smoother, operator, steps),
+                MatrixTransfer(prolongation) if isinstance(prolongation, SparseOperator) else prolongation,
+            )
             for operator, prolongation in zip(operators, prolongations)
         ]
         self.coarse = coarse_inverse(coarse, coarse.dtype)
@@ -77,8 +103,7 @@ class Multigrid:
         x = level.smoother.smooth(b)
         residual = level.operator.matvec(x)
         torch.sub(b, residual, out=residual)
-        correction = self._cycle(index + 1, level.restriction.matvec(residual))
-        x.add_(level.prolongation.matvec(correction))
+        level.transfer.prolong_add(self._cycle(index + 1, level.transfer.restrict(residual)), x)
         return level.smoother.smooth(b, x)
 
     def apply(self, r: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:

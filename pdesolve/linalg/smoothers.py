@@ -61,19 +61,16 @@ class ChebyshevSmoother:
         self.theta, self.delta = (upper + lower) / 2, (upper - lower) / 2
 
     def smooth(self, b: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
+        """Smooth ``A x = b`` from ``x`` (zero when None); ``b`` is left as it is."""
         inverse = columns(self.inverse, b)
-        if x is None:
-            r = b.clone()
-            x = torch.zeros_like(b)
-        else:
-            r = torch.sub(b, self.operator.matvec(x))
+        r = b if x is None else b - self.operator.matvec(x)
+        d = torch.mul(r, inverse).mul_(1.0 / self.theta)
+        x = d.clone() if x is None else x.add_(d)
         sigma = self.theta / self.delta
         rho = 1.0 / sigma
-        d = r * inverse / self.theta
-        x.add_(d)
         ad = torch.empty_like(b)
         for _ in range(1, self.degree):
-            r.sub_(self.operator.matvec(d, out=ad))
+            r = r - self.operator.matvec(d, out=ad)
             rho_next = 1.0 / (2.0 * sigma - rho)
             d.mul_(rho_next * rho).addcmul_(r, inverse, value=2.0 * rho_next / self.delta)
             x.add_(d)

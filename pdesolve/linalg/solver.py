@@ -17,7 +17,7 @@ from scipy.sparse.linalg import splu
 from pdesolve.classical.assembly import LinearSystem, assemble, box_grid
 from pdesolve.errors import NotApplicableError, PdesolveError, ProblemError
 from pdesolve.linalg.cg import ConjugateGradient
-from pdesolve.linalg.preconditioners import PRECONDITIONERS, GridLayout, describe, make_preconditioner
+from pdesolve.linalg.preconditioners import PRECONDITIONERS, GridLayout, box_shape, describe, make_preconditioner
 from pdesolve.linalg.stencil import StencilOperator
 from pdesolve.linalg.system import LinearOperator, SparseOperator, spd_form
 from pdesolve.problem import Mesh, Problem
@@ -26,13 +26,6 @@ from pdesolve.solvers.solution import GridSolution
 
 DEFAULT_NODES = {1: 1025, 2: 129, 3: 33}
 CHECK_NODES = {1: 33, 2: 17, 3: 9}  # the coarse grid on which not_applicable looks at the matrix
-
-
-def box_shape(mask: np.ndarray) -> tuple[int, ...] | None:
-    """The shape of the box the unknowns fill, or None when they do not fill one (an L-shape)."""
-    where = np.nonzero(mask)
-    shape = tuple(int(w.max() - w.min() + 1) for w in where)
-    return shape if int(np.prod(shape)) == int(mask.sum()) else None
 
 
 def device_operator(
@@ -100,8 +93,10 @@ class CGSolver(Solver):
     def solve(self, problem: Problem) -> GridSolution:
         self.check(problem)
         precond = self.config["precond"]
-        if precond not in PRECONDITIONERS:
-            raise PdesolveError(f"precond={precond!r}: choose one of {', '.join(PRECONDITIONERS)}")
+        if precond not in PRECONDITIONERS and not str(precond).endswith(".pt"):
+            raise PdesolveError(
+                f"precond={precond!r}: choose one of {', '.join(PRECONDITIONERS)} or a learned checkpoint (.pt)"
+            )
         device = torch.device(self.settings.device)
         if device.type == "cuda" and not torch.cuda.is_available():
             raise PdesolveError("--device cuda: no CUDA device is available")
@@ -117,9 +112,14 @@ class CGSolver(Solver):
         start = time.perf_counter()
         operator = device_operator(matrix, system, self.config["matrix_free"], device, dtype)
         layout = GridLayout(grid.shape, system.unknown, grid.periodic)
-        preconditioner = make_preconditioner(
-            precond, operator, matrix, layout, self.config["smoother"], self.config["smoother_steps"]
-        )
+        if str(precond).endswith(".pt"):  # a learned preconditioner (pdesolve/learned); its inference is timed here
+            from pdesolve.learned.hook import learned_preconditioner
+
+            preconditioner = learned_preconditioner(precond, problem, operator, matrix, system.unknown)
+        else:
+            preconditioner = make_preconditioner(
+                precond, operator, matrix, layout, self.config["smoother"], self.config["smoother_steps"]
+            )
         b = torch.as_tensor(rhs, device=device)
         synchronize(device)
         setup_time = time.perf_counter() - start
@@ -130,7 +130,7 @@ class CGSolver(Solver):
             preconditioner,
             tol=self.config["tol"],
             maxiter=self.config["maxiter"] or None,
-            flexible=self.config["flexible"],
+            flexible=self.config["flexible"] or getattr(preconditioner, "flexible", False),
             check_every=self.config["check_every"] or None,
             cuda_graph=self.config["cuda_graph"],
         )

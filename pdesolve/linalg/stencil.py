@@ -16,6 +16,7 @@ import scipy.sparse as sp
 import torch
 
 from pdesolve.errors import NotApplicableError
+from pdesolve.linalg import kernels
 
 Coefficient = float | np.ndarray
 
@@ -160,12 +161,29 @@ class StencilOperator:
             self._coefficients[dtype] = self._on_device(dtype)
         return self._coefficients[dtype]
 
+    def _kernel_form(self, dtype: torch.dtype) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Coefficients as contiguous device tensors (scalars as one-element tensors) for the triton kernel."""
+        key = ("kernel", dtype)
+        if key not in self._coefficients:
+            diagonal, couplings = self._coefficients_in(dtype)
+
+            def tensor(c: float | torch.Tensor) -> torch.Tensor:
+                return torch.tensor([c], dtype=dtype, device=self.device) if isinstance(c, float) else c.contiguous()
+
+            self._coefficients[key] = (tensor(diagonal), [tensor(c) for c in couplings])
+        return self._coefficients[key]
+
     def _apply(self, x: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
-        diagonal, couplings = self._coefficients_in(x.dtype)
         batch = x.shape[1:]
         grid = self.grid_shape
+        y = torch.empty_like(x) if out is None else out
+        if not batch and len(grid) in (2, 3) and not any(self.periodic) and kernels.usable(x, y):
+            diagonal, couplings = self._kernel_form(x.dtype)
+            kernels.star_stencil(x, y, grid, diagonal, couplings)
+            return y
+        diagonal, couplings = self._coefficients_in(x.dtype)
         X = x.view(*grid, *batch)
-        Y = (torch.empty_like(x) if out is None else out).view(*grid, *batch)
+        Y = y.view(*grid, *batch)
 
         def field(c: torch.Tensor) -> torch.Tensor:  # coefficients broadcast over the batch columns
             return c.view(*grid, *(1,) * len(batch))
