@@ -7,6 +7,7 @@ as one-element device tensors, never as Python floats (triton would pass those a
 
 - :func:`star_stencil`: ``y = A x`` for the 5-/7-point operator of :class:`~pdesolve.linalg.stencil.StencilOperator`.
 - :func:`box_stencil`: ``y = A x`` for the 9-/27-point operator of :class:`~pdesolve.linalg.box_stencil.BoxStencil`.
+- :func:`ell_matvec`: ``y = A x`` for a stored matrix in ELLPACK form (coalesced loads; Kincaid et al. 1989).
 - :func:`cg_update` and :func:`cg_finish`: one PCG step's vector updates with its dot products, and its scalars.
 """
 
@@ -65,7 +66,7 @@ if triton is not None:
         c_down = _coefficient(c_ptr, idx - stride, down, ARRAY)
         return c_up * x_up + c_down * x_down
 
-    @triton.jit
+    @triton.jit(do_not_specialize=["n0", "n1", "n2", "size"])
     def _star_kernel(
         x_ptr,
         y_ptr,
@@ -96,7 +97,7 @@ if triton is not None:
             acc += _pair(x_ptr, c0_ptr, idx, inside, idx // (n1 * n2), n0, n1 * n2, C0_ARRAY)
         tl.store(y_ptr + idx, acc, mask=inside)
 
-    @triton.jit
+    @triton.jit(do_not_specialize=["n0", "n1", "n2", "size"])
     def _box_kernel(
         c_ptr, x_ptr, y_ptr, n0, n1, n2, size,
         DIM: tl.constexpr, POINTS: tl.constexpr, CENTER: tl.constexpr, BLOCK: tl.constexpr,
@@ -120,7 +121,18 @@ if triton is not None:
                 acc += c * tl.load(x_ptr + idx + (d0 * n1 + d1) * n2 + d2, mask=ok, other=0.0)
         tl.store(y_ptr + idx, acc, mask=inside)
 
-    @triton.jit
+    @triton.jit(do_not_specialize=["rows"])
+    def _ell_kernel(values_ptr, columns_ptr, x_ptr, y_ptr, rows, WIDTH: tl.constexpr, BLOCK: tl.constexpr):
+        idx = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+        inside = idx < rows
+        acc = tl.zeros([BLOCK], dtype=values_ptr.dtype.element_ty)
+        for k in tl.static_range(WIDTH):
+            column = tl.load(columns_ptr + k * rows + idx, mask=inside, other=0)
+            value = tl.load(values_ptr + k * rows + idx, mask=inside, other=0.0)
+            acc += value * tl.load(x_ptr + column, mask=inside, other=0.0)
+        tl.store(y_ptr + idx, acc, mask=inside)
+
+    @triton.jit(do_not_specialize=["size"])
     def _cg_update_kernel(
         x_ptr, p_ptr, r_ptr, ap_ptr, inv_ptr, z_ptr, state_ptr, partial_ptr, size,
         MODE: tl.constexpr, INV_ARRAY: tl.constexpr, BLOCK: tl.constexpr,
@@ -146,7 +158,7 @@ if triton is not None:
         if MODE == 0:  # no preconditioner: z is r
             tl.store(partial_ptr + 2 * pid + 1, tl.sum(r * r, axis=0))
 
-    @triton.jit
+    @triton.jit(do_not_specialize=["nblocks"])
     def _cg_finish_kernel(
         partial_ptr, state_ptr, record_ptr, counter_ptr, nblocks, RZ_SUMMED: tl.constexpr, BLOCK: tl.constexpr
     ):
@@ -196,6 +208,12 @@ def box_stencil(x: torch.Tensor, y: torch.Tensor, shape: tuple[int, ...], coeffi
         coefficients, x, y, n0, n1, n2, x.numel(),
         DIM=len(shape), POINTS=3 ** len(shape), CENTER=(3 ** len(shape) - 1) // 2, BLOCK=BLOCK,
     )  # fmt: skip
+
+
+def ell_matvec(values: torch.Tensor, columns: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> None:
+    """``y = A x`` for a matrix in ELLPACK form: ``values[k, i]`` at column ``columns[k, i]`` (padding: zeros)."""
+    rows = y.numel()
+    _ell_kernel[(blocks(rows),)](values, columns, x, y, rows, WIDTH=values.shape[0], BLOCK=BLOCK)
 
 
 def cg_update(

@@ -33,7 +33,7 @@ def device_operator(
 ) -> LinearOperator:
     """The stored CSR matrix, or its matrix-free stencil when ``matrix_free`` (unknowns filling a box)."""
     if not matrix_free:
-        return SparseOperator(matrix, device, dtype)
+        return SparseOperator(matrix, device, dtype).compact()
     shape = box_shape(system.unknown)
     if shape is None:
         raise NotApplicableError("matrix_free needs the unknowns to fill a box; this domain is not one")

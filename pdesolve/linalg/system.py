@@ -17,6 +17,7 @@ import torch
 
 from pdesolve.classical.linear_solvers import definiteness_sign
 from pdesolve.errors import NotApplicableError
+from pdesolve.linalg import kernels
 
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
 
@@ -90,8 +91,13 @@ class SparseOperator:
                 source if dtype == torch.float64 else _with_values(source, source.values().to(dtype), torch.int64)
             )
         self.shape = tuple(self.matrix.shape)
+        self.ell: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def matvec(self, x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        if self.ell is not None and x.dim() == 1 and kernels.usable(x):
+            y = torch.empty_like(x) if out is None else out
+            kernels.ell_matvec(*self.ell, x, y)
+            return y
         if self.backend == "scipy":
             y = torch.from_numpy(np.asarray(self.matrix @ x.numpy()))
             return y if out is None else out.copy_(y)
@@ -140,9 +146,12 @@ class SparseOperator:
         return _to_scipy(self.matrix64)
 
     def compact(self) -> SparseOperator:
-        """The same operator with 32-bit column indices on CUDA (fewer bytes per nonzero to stream)."""
+        """The same operator with 32-bit column indices on CUDA (fewer bytes per nonzero to stream), and
+        in ELLPACK form for the triton product when its rows are short (at most ``ELL_WIDTH`` nonzeros)."""
         if self.backend == "torch" and self.device.type == "cuda" and self.matrix64._nnz() < 2**31 - 1:
             self.matrix = _with_values(self.matrix, self.matrix.values(), torch.int32)
+            if kernels.triton is not None:
+                self.ell = _ellpack(self.matrix)
         return self
 
     @classmethod
@@ -160,6 +169,25 @@ class SparseOperator:
             return like._like(matrix)
         coo = torch.sparse_coo_tensor(torch.stack([rows, cols]), values.to(torch.float64), shape)
         return like._like(coo.coalesce().to_sparse_csr())
+
+
+ELL_WIDTH = 32
+
+
+def _ellpack(matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """``(values, columns)`` of shape (width, rows), padded with zeros at the row's own column; None if too wide."""
+    crow = matrix.crow_indices().long()
+    lengths = crow.diff()
+    width = int(lengths.max()) if lengths.numel() else 0
+    if not 0 < width <= ELL_WIDTH or width * lengths.numel() > 1.5 * matrix._nnz():
+        return None
+    rows = torch.repeat_interleave(torch.arange(lengths.numel(), device=crow.device), lengths)
+    slot = torch.arange(rows.numel(), device=crow.device) - crow[rows]
+    values = torch.zeros((width, lengths.numel()), dtype=matrix.values().dtype, device=crow.device)
+    columns = torch.arange(lengths.numel(), dtype=torch.int32, device=crow.device).repeat(width, 1)
+    values[slot, rows] = matrix.values()
+    columns[slot, rows] = matrix.col_indices().to(torch.int32)
+    return values, columns
 
 
 _NUMPY = {torch.float64: np.float64, torch.float32: np.float32}
