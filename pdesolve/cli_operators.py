@@ -18,6 +18,7 @@ import torch.distributed as dist
 
 from pdesolve.errors import PdesolveError
 from pdesolve.io.config import check_device, resolve
+from pdesolve.learned.cli import PRECOND_MODELS, add_precond_arguments, run_train_precond
 from pdesolve.operators.dataset import generate_dataset, load_dataset
 from pdesolve.operators.pairs import default_solver
 from pdesolve.operators.pipeline import MODEL_FILE, train_operator
@@ -51,12 +52,14 @@ def add_dataset_parser(subparsers, common: argparse.ArgumentParser | None = None
 
 def add_train_parser(subparsers, common: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "train", parents=[common] if common is not None else [], help="train a neural operator on a data set"
+        "train",
+        parents=[common] if common is not None else [],
+        help="train a neural operator on a data set, or a learned preconditioner on a problem family",
     )
     _add_common(parser, common)
     parser.add_argument("problem", metavar="PROBLEM", help="catalogue name or path to a .py file")
-    parser.add_argument("--model", choices=["fno"], default="fno", help="architecture (default: fno)")
-    parser.add_argument("--data", type=Path, required=True, help="data set folder from `pdesolve dataset`")
+    parser.add_argument("--model", choices=["fno", *PRECOND_MODELS], default="fno", help="architecture (default: fno)")
+    parser.add_argument("--data", type=Path, help="data set folder from `pdesolve dataset` (fno)")
     parser.add_argument("--test-data", type=Path, help="test data set (default: hold out --test-samples of --data)")
     parser.add_argument("--test-samples", type=int, help="held-out samples (default: 10%%, at most 100)")
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
@@ -70,6 +73,7 @@ def add_train_parser(subparsers, common: argparse.ArgumentParser | None = None) 
     parser.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
     parser.add_argument("--checkpoint-every", type=int, default=TrainConfig.checkpoint_every, help="epochs")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    add_precond_arguments(parser)
     return parser
 
 
@@ -116,6 +120,10 @@ def _distributed_device(requested: str) -> torch.device:
 def run_train(args: argparse.Namespace) -> int:
     settings = _settings(args)
     problem = load_problem(args.problem)
+    if args.model in PRECOND_MODELS:
+        return run_train_precond(args, problem, settings)
+    if args.data is None:
+        raise PdesolveError("--model fno trains on a data set: give --data (made by `pdesolve dataset`)")
     device = _distributed_device(settings.device)
     data = load_dataset(args.data, problem)
     if args.test_data is not None:

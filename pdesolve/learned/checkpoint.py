@@ -1,0 +1,106 @@
+"""Model files of learned preconditioners: weights, architecture and a model card, refused off their family.
+
+A checkpoint names the family it was trained on (:func:`~pdesolve.learned.systems.fingerprint`), its dimension
+and training size; it applies from that size up to ``MAX_SCALE`` times more unknowns (the range the benchmark
+measures) and is refused elsewhere with a :class:`~pdesolve.errors.PdesolveError`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from pdesolve.errors import PdesolveError
+from pdesolve.learned.kinds import Kind, kind_of
+from pdesolve.learned.systems import fingerprint
+from pdesolve.problem import Problem
+
+FORMAT = "pdesolve-learned-preconditioner/1"
+MAX_SCALE = 20.0  # unknowns, relative to the training size (16× plus odd-grid rounding)
+
+
+@dataclass
+class Checkpoint:
+    kind: Kind
+    model: nn.Module
+    card: dict[str, Any]
+
+
+def save_checkpoint(path: Path, kind: Kind, model: nn.Module, architecture: dict[str, int], card: dict) -> None:
+    """Write ``path`` (.pt) and its model card ``path.with_suffix('.md')``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {name: value.detach().cpu() for name, value in model.state_dict().items()}
+    torch.save({"format": FORMAT, "kind": kind.name, "architecture": architecture, "state": state, "card": card}, path)
+    path.with_suffix(".md").write_text(model_card(card))
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    path = Path(path)
+    if not path.is_file():
+        raise PdesolveError(
+            f"no learned preconditioner at {path}: train one with `pdesolve train PROBLEM --model precond-gnn`"
+        )
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise PdesolveError(f"{path} is not a readable checkpoint: {error}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise PdesolveError(f"{path} is not a learned-preconditioner checkpoint (format {FORMAT})")
+    kind = kind_of(data["kind"])
+    model = kind.build(data["card"]["dim"], **data["architecture"])
+    model.load_state_dict(data["state"])
+    return Checkpoint(kind, model.eval(), data["card"])
+
+
+def check_applicable(checkpoint: Checkpoint, problem: Problem, unknowns: int, source: str = "the checkpoint") -> None:
+    """Refuse a problem of another family or dimension, or a size outside the trained range."""
+    card = checkpoint.card
+    if card["fingerprint"] != fingerprint(problem):
+        raise PdesolveError(
+            f"{source} was trained on the family of {card['problem']!r}, not on {problem.name!r} "
+            f"(or its coefficient family differs); train one with `pdesolve train {problem.name} --model "
+            f"precond-{checkpoint.kind.name}`"
+        )
+    if card["dim"] != problem.dim:
+        raise PdesolveError(f"{source} is for {card['dim']}D grids; {problem.name} is {problem.dim}D")
+    low, high = card["unknowns"], MAX_SCALE * card["unknowns"]
+    if not low <= unknowns <= high:
+        raise PdesolveError(
+            f"{source} was trained at n={card['n']} ({low} unknowns) and applies from {low} to {int(high)} "
+            f"unknowns; this system has {unknowns}: train at this size with `pdesolve train {problem.name} "
+            f"--model precond-{checkpoint.kind.name} --nodes N`"
+        )
+
+
+def model_card(card: dict[str, Any]) -> str:
+    """The card as Markdown: what it is, what it was trained on, how long, how well it did."""
+    validation = card["validation"]
+    rows = "\n".join(
+        f"| {name} | {values['train']:.1f} | {values['unseen']:.1f} |" for name, values in validation.items()
+    )
+    return f"""# Learned preconditioner `{card["kind"]}` for `{card["problem"]}`
+
+{card["summary"]}
+
+- family: `{card["problem"]}` ({card["family"]})
+- grid: n = {card["n"]} nodes per axis, {card["unknowns"]} unknowns ({card["dim"]}D); applies up to
+  {int(MAX_SCALE * card["unknowns"])} unknowns
+- training: {card["samples"]} members (seeds {card["seeds"]}), {card["steps"]} Adam steps, lr {card["lr"]},
+  {card["training_seconds"]:.1f} s on {card["device"]} (torch {card["torch"]}); {card["parameters"]} parameters
+- architecture: `{json.dumps(card["architecture"])}`
+- loss: first {card["loss_first"]:.4g}, last {card["loss_last"]:.4g}
+
+Validation: mean CG iterations to a true relative residual of 1e-8 (float64, CPU) on training members and on
+{card["unseen_members"]} unseen members of the family.
+
+| preconditioner | training members | unseen members |
+| --- | --- | --- |
+{rows}
+
+Reproduce: `{card["command"]}`
+"""
