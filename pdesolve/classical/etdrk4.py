@@ -72,17 +72,18 @@ class ETDRK4:
         self.e2 = backend.complex_array(np.exp(z / 2))
         self.q = backend.complex_array(h * weights["q"])
         self.f1 = backend.complex_array(h * weights["f1"])
-        self.f2 = backend.complex_array(h * weights["f2"])
+        self.f2 = backend.complex_array(2 * h * weights["f2"])  # the weight of na + nb: 2 f2
         self.f3 = backend.complex_array(h * weights["f3"])
 
     def step(self, v: Any, t: float) -> Any:
         """Advance ``v`` from ``t`` to ``t + h`` (Cox & Matthews 2002, eqs. 26–29)."""
         h, half = self.h, self.h / 2
         nv = self.nonlinear(v, t)
-        a = self.e2 * v + self.q * nv
+        ev = self.e2 * v
+        a = ev + self.q * nv
         na = self.nonlinear(a, t + half)
-        b = self.e2 * v + self.q * na
+        b = ev + self.q * na
         nb = self.nonlinear(b, t + half)
         c = self.e2 * a + self.q * (2 * nb - nv)
         nc = self.nonlinear(c, t + h)
-        return self.e * v + self.f1 * nv + 2 * self.f2 * (na + nb) + self.f3 * nc
+        return self.e * v + self.f1 * nv + self.f2 * (na + nb) + self.f3 * nc

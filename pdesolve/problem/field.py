@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 
 class Field:
     """Values of one unknown plus what is needed to differentiate them."""
@@ -67,7 +69,13 @@ class Field:
         return self._reflected(other, lambda a, b: a / b)
 
     def __pow__(self, exponent: Any) -> Field:
-        return self.with_values(self.values**exponent)
+        values = self.values
+        if isinstance(values, np.ndarray) and isinstance(exponent, int) and 2 <= exponent <= 4:
+            power = values  # products: numpy's pow() of negative bases is ~100x slower (u**3 of Allen–Cahn)
+            for _ in range(exponent - 1):
+                power = power * values
+            return self.with_values(power)
+        return self.with_values(values**exponent)
 
     def __neg__(self) -> Field:
         return self.with_values(-self.values)

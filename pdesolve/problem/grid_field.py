@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy.fft
 import scipy.sparse as sp
 import torch
 
@@ -67,6 +68,7 @@ class GridField(Field):
         self.values = values
         self.grid = grid
         self.stagger = stagger
+        self._rfft: tuple[Any, Any] | None = None  # (values, their rfftn) once a spectral derivative needs it
 
     def with_values(self, values: Any) -> GridField:
         return GridField(values, self.grid, self.stagger)
@@ -103,7 +105,8 @@ class GridField(Field):
     def _spectral(self, key: tuple, symbol: Callable[[list[np.ndarray]], np.ndarray]) -> Any:
         """Multiply by a Fourier symbol over the grid axes (the trailing dimensions of values).
 
-        Real transforms (``rfftn``) halve the work; the symbol on the half spectrum is cached per grid.
+        Real transforms (``rfftn``) halve the work; the symbol on the half spectrum is cached per grid, the
+        transform of the values per field.
         """
         if isinstance(self.values, AffineMap):
             raise NotApplicableError("spectral grids are not assembled into sparse matrices")
@@ -119,8 +122,15 @@ class GridField(Field):
         multiplier = self.grid._cache[cache_key]
         n = self.grid.shape
         if torch.is_tensor(values):
-            return torch.fft.irfftn(torch.fft.rfftn(values, dim=axes) * multiplier, s=n, dim=axes)
-        return np.fft.irfftn(np.fft.rfftn(values, axes=axes) * multiplier, s=n, axes=axes)
+            return torch.fft.irfftn(self._transform(values, axes) * multiplier, s=n, dim=axes)
+        return scipy.fft.irfftn(self._transform(values, axes) * multiplier, s=n, axes=axes)
+
+    def _transform(self, values: Any, axes: tuple[int, ...]) -> Any:
+        """``rfftn`` of ``values``, kept on the field so that its several derivatives share one transform."""
+        if self._rfft is None or self._rfft[0] is not values:
+            hat = torch.fft.rfftn(values, dim=axes) if torch.is_tensor(values) else scipy.fft.rfftn(values, axes=axes)
+            self._rfft = (values, hat)
+        return self._rfft[1]
 
     def derivative(self, axis: str, order: int = 1) -> GridField:
         k = self.grid.axis_index(axis)
