@@ -14,6 +14,7 @@ stops after about --time-limit seconds of iterations (reported as not converged)
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import time
@@ -35,7 +36,7 @@ from pdesolve.linalg.system import SparseOperator
 from pdesolve.problem import Coords, GaussianRandomField, Thresholded
 
 # interior unknowns per axis for each size label and dimension
-SIZES = {"quick": {2: 63, 3: 23}, "1M": {2: 1024, 3: 100}, "16M": {2: 4096, 3: 256}}
+SIZES = {"quick": {2: 63, 3: 23}, "warm-up": {2: 64, 3: 32}, "1M": {2: 1024, 3: 100}, "16M": {2: 4096, 3: 256}}
 CASES = {"poisson2d": 2, "poisson3d": 3, "darcy2d": 2}
 
 
@@ -189,9 +190,10 @@ def main(argv: list[str] | None = None) -> None:
         "options": vars(args),
         "results": [],
     }
-    if args.device.startswith("cuda"):  # process start-up (CUDA context, libraries, triton compiles) is not setup
-        for case in args.cases.split(","):
-            m = SIZES["quick"][CASES[case]]
+    if args.device.startswith("cuda"):  # process start-up (CUDA context, libraries, kernel compiles) is not setup:
+        # small systems whose sizes are and are not multiples of 16 compile every kernel variant first
+        for case, label in itertools.product(args.cases.split(","), ("quick", "warm-up")):
+            m = SIZES[label][CASES[case]]
             A = StencilOperator.from_faces(
                 faces_of(case, m), [1.0 / (m + 1)] * CASES[case], (m,) * CASES[case]
             ).to_csr()

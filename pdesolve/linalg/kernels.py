@@ -2,7 +2,8 @@
 
 Each kernel has a torch equivalent beside its caller (the CPU path, which the tests exercise); a
 caller asks :func:`usable` first. ``TRITON_INTERPRET=1`` runs the kernels on CPU tensors (slowly), which
-is how they are checked without a GPU. Scalars that must keep float64 precision (``1/h²``, ``α``) travel
+is how they are checked without a GPU. Stencil and ELLPACK kernels specialise on the divisibility of their
+sizes (aligned, vectorised loads), so a new kind of shape compiles once; the CG kernels do not need to. Scalars that must keep float64 precision (``1/h²``, ``α``) travel
 as one-element device tensors, never as Python floats (triton would pass those as float32).
 
 - :func:`star_stencil`: ``y = A x`` for the 5-/7-point operator of :class:`~pdesolve.linalg.stencil.StencilOperator`.
@@ -66,7 +67,7 @@ if triton is not None:
         c_down = _coefficient(c_ptr, idx - stride, down, ARRAY)
         return c_up * x_up + c_down * x_down
 
-    @triton.jit(do_not_specialize=["n0", "n1", "n2", "size"])
+    @triton.jit
     def _star_kernel(
         x_ptr,
         y_ptr,
@@ -97,7 +98,7 @@ if triton is not None:
             acc += _pair(x_ptr, c0_ptr, idx, inside, idx // (n1 * n2), n0, n1 * n2, C0_ARRAY)
         tl.store(y_ptr + idx, acc, mask=inside)
 
-    @triton.jit(do_not_specialize=["n0", "n1", "n2", "size"])
+    @triton.jit
     def _box_kernel(
         c_ptr, x_ptr, y_ptr, n0, n1, n2, size,
         DIM: tl.constexpr, POINTS: tl.constexpr, CENTER: tl.constexpr, BLOCK: tl.constexpr,
@@ -121,7 +122,7 @@ if triton is not None:
                 acc += c * tl.load(x_ptr + idx + (d0 * n1 + d1) * n2 + d2, mask=ok, other=0.0)
         tl.store(y_ptr + idx, acc, mask=inside)
 
-    @triton.jit(do_not_specialize=["rows"])
+    @triton.jit
     def _ell_kernel(values_ptr, columns_ptr, x_ptr, y_ptr, rows, WIDTH: tl.constexpr, BLOCK: tl.constexpr):
         idx = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
         inside = idx < rows
