@@ -3,7 +3,7 @@
 Each kernel has a torch equivalent beside its caller (the CPU path, which the tests exercise); a
 caller asks :func:`usable` first. ``TRITON_INTERPRET=1`` runs the kernels on CPU tensors (slowly), which
 is how they are checked without a GPU. Stencil and ELLPACK kernels specialise on the divisibility of their
-sizes (aligned, vectorised loads), so a new kind of shape compiles once; the CG kernels do not need to. Scalars that must keep float64 precision (``1/h²``, ``α``) travel
+sizes (aligned, vectorised loads), so a new kind of shape compiles once. Scalars that must keep float64 precision (``1/h²``, ``α``) travel
 as one-element device tensors, never as Python floats (triton would pass those as float32).
 
 - :func:`star_stencil`: ``y = A x`` for the 5-/7-point operator of :class:`~pdesolve.linalg.stencil.StencilOperator`.
@@ -133,7 +133,7 @@ if triton is not None:
             acc += value * tl.load(x_ptr + column, mask=inside, other=0.0)
         tl.store(y_ptr + idx, acc, mask=inside)
 
-    @triton.jit(do_not_specialize=["size"])
+    @triton.jit
     def _cg_update_kernel(
         x_ptr, p_ptr, r_ptr, ap_ptr, inv_ptr, z_ptr, state_ptr, partial_ptr, size,
         MODE: tl.constexpr, INV_ARRAY: tl.constexpr, BLOCK: tl.constexpr,
