@@ -95,7 +95,7 @@ class SparseOperator:
 
     def matvec(self, x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         if self.ell is not None and x.dim() == 1 and kernels.usable(x):
-            y = torch.empty_like(x) if out is None else out
+            y = x.new_empty(self.shape[0]) if out is None else out
             kernels.ell_matvec(*self.ell, x, y)
             return y
         if self.backend == "scipy":
