@@ -175,7 +175,7 @@ ELL_WIDTH = 32
 
 
 def _ellpack(matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """``(values, columns)`` of shape (width, rows), padded with zeros at the row's own column; None if too wide."""
+    """``(values, columns)`` of shape (width, rows), padded with zeros (at column 0); None if too wide."""
     crow = matrix.crow_indices().long()
     lengths = crow.diff()
     width = int(lengths.max()) if lengths.numel() else 0
@@ -184,7 +184,7 @@ def _ellpack(matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
     rows = torch.repeat_interleave(torch.arange(lengths.numel(), device=crow.device), lengths)
     slot = torch.arange(rows.numel(), device=crow.device) - crow[rows]
     values = torch.zeros((width, lengths.numel()), dtype=matrix.values().dtype, device=crow.device)
-    columns = torch.arange(lengths.numel(), dtype=torch.int32, device=crow.device).repeat(width, 1)
+    columns = torch.zeros((width, lengths.numel()), dtype=torch.int32, device=crow.device)
     values[slot, rows] = matrix.values()
     columns[slot, rows] = matrix.col_indices().to(torch.int32)
     return values, columns
