@@ -1,0 +1,62 @@
+"""A fixed uniform partition of a box (space, and optionally time) into experts.
+
+Chalapathi, Du & Krishnapriyan ("Scaling physics-informed hard constraints with mixture-of-experts",
+ICLR 2024) split the domain into a uniform grid of subdomains; each expert enforces the PDE on its own
+subdomain with its own basis weights, and no continuity is imposed between experts. One expert is the
+single global hard constraint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pdesolve.errors import PdesolveError
+
+
+@dataclass(frozen=True)
+class ExpertPartition:
+    """``splits[a]`` equal pieces along axis ``a`` of ``[lower, upper]``; experts numbered in C order.
+
+    >>> ExpertPartition((0.0,), (1.0,), (4,)).assign(np.array([[0.1], [0.3], [1.0]])).tolist()
+    [0, 1, 3]
+    """
+
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    splits: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not (len(self.lower) == len(self.upper) == len(self.splits)):
+            raise PdesolveError("an expert partition needs one split count per axis")
+        if any(s < 1 for s in self.splits):
+            raise PdesolveError(f"expert splits must be positive, got {self.splits}")
+
+    @classmethod
+    def for_axes(
+        cls, lower: tuple[float, ...], upper: tuple[float, ...], experts: int | tuple[int, ...]
+    ) -> ExpertPartition:
+        """``experts`` pieces along the first axis (an int), or a split count per axis (a tuple)."""
+        if isinstance(experts, int):
+            experts = (experts,) + (1,) * (len(lower) - 1)
+        return cls(tuple(float(v) for v in lower), tuple(float(v) for v in upper), tuple(int(s) for s in experts))
+
+    @property
+    def count(self) -> int:
+        return int(np.prod(self.splits))
+
+    def assign(self, points: np.ndarray) -> np.ndarray:
+        """The expert of each point (rows of ``points`` hold one coordinate per axis)."""
+        points = np.asarray(points, dtype=float).reshape(-1, len(self.splits))
+        lower, upper, splits = np.array(self.lower), np.array(self.upper), np.array(self.splits)
+        relative = (points - lower) / np.where(upper > lower, upper - lower, 1.0)
+        cell = np.clip(np.floor(relative * splits).astype(int), 0, splits - 1)
+        return np.ravel_multi_index(tuple(cell.T), tuple(self.splits))
+
+    def box(self, expert: int) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper corners of one expert's subdomain."""
+        cell = np.array(np.unravel_index(expert, self.splits))
+        lower, upper = np.array(self.lower), np.array(self.upper)
+        width = (upper - lower) / np.array(self.splits)
+        return lower + cell * width, lower + (cell + 1) * width

@@ -1,0 +1,157 @@
+"""Batched Levenberg–Marquardt for the small nonlinear least-squares problems of hard constraints.
+
+Every expert ``k`` of every sample ``b`` solves ``min_ω ½‖r_bk(ω)‖² + ½ ridge ‖ω‖²`` for its ``nb`` basis
+weights (Levenberg 1944, Marquardt 1963; as in Chalapathi et al., ICLR 2024). All problems advance together:
+one Jacobian evaluation, one batched factorisation ``J = QR``, ``R = U diag(σ) Vᵀ`` (float64; the
+eigenvectors of the Gauss–Newton matrix ``JᵀJ`` without forming it) and one trial residual per iteration, with damping and acceptance decided per problem by masks,
+never by a Python loop over experts. The factorisation gives any damping for free (the per-system
+:class:`~pdesolve.ngd.least_squares.SVDSystem` idea, batched): ``δ = -V (diag(σ²) + ridge + λ)⁻¹ Vᵀ g``.
+
+A numerically singular ``JᵀJ`` (fewer rows than basis functions, duplicate basis functions) is solved with
+the damping floor ``√eps · s_max`` and a :class:`SingularSystemWarning`, never with NaNs.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+Residual = Callable[[torch.Tensor], torch.Tensor]
+ResidualAndJacobian = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+class SingularSystemWarning(UserWarning):
+    """A least-squares system of a hard constraint is (numerically) rank deficient."""
+
+
+@dataclass(frozen=True)
+class LMOptions:
+    """``max_iter`` iterations; stop when a step is below ``tol · (‖ω‖ + tol)`` (default 1e-10 in float64,
+    1e-5 otherwise), when an accepted step of a singular system lowers the cost by less than ``tol · cost``,
+    when a rejected step raises it by less than ``tol · cost`` (the minimum up to rounding), or when the cost
+    falls below ``atol``;
+    initial damping ``damping · s_max``, divided by ``decrease`` after accepted and multiplied by ``increase``
+    after rejected steps; ``ridge`` is Tikhonov regularisation of ω (part of the objective)."""
+
+    max_iter: int = 50
+    tol: float | None = None
+    atol: float = 1e-28
+    damping: float = 1e-10
+    increase: float = 10.0
+    decrease: float = 10.0
+    ridge: float = 0.0
+
+
+@dataclass(frozen=True)
+class GaussNewtonMatrix:
+    """``J = Q U diag(σ) Vᵀ`` per problem (QR, then the SVD of the small triangle; float64), so that
+    ``JᵀJ = V diag(s) Vᵀ`` with ``s = σ²`` and steps never square the condition number; ``floor`` is the
+    damping of singular systems."""
+
+    sigma: torch.Tensor  # (..., nb)
+    V: torch.Tensor  # (..., nb, nb)
+    QU: torch.Tensor  # (..., M, nb)
+    floor: torch.Tensor  # (...)
+
+    @property
+    def s(self) -> torch.Tensor:
+        return self.sigma.square()
+
+    @classmethod
+    def of(cls, J: torch.Tensor) -> GaussNewtonMatrix:
+        """Factor Jacobians ``J`` (..., M, nb); warn when some system is singular."""
+        J64 = J.to(torch.float64)
+        if J.shape[-2] < J.shape[-1]:  # fewer rows than unknowns: pad with zero rows (rank deficient anyway)
+            J64 = torch.cat([J64, J64.new_zeros(*J.shape[:-2], J.shape[-1] - J.shape[-2], J.shape[-1])], dim=-2)
+        Q, R = torch.linalg.qr(J64, mode="reduced")
+        U, sigma, Vh = torch.linalg.svd(R)
+        eps = torch.finfo(torch.float64).eps
+        sigma_max = sigma[..., 0]
+        singular = sigma[..., -1] <= 10 * J.shape[-1] * eps * sigma_max
+        if bool(singular.any()):
+            warnings.warn(
+                "a hard-constraint least-squares system is singular (too few points or linearly dependent "
+                "basis functions): solved with damping",
+                SingularSystemWarning,
+                stacklevel=3,
+            )
+        floor = torch.where(singular, eps**0.5 * sigma_max.square().clamp_min(eps), torch.zeros_like(sigma_max))
+        QU = (Q @ U)[..., : J.shape[-2], :]
+        return cls(sigma, Vh.mT, QU, floor)
+
+    def solve(self, rhs: torch.Tensor, shift: torch.Tensor | float) -> torch.Tensor:
+        """``(JᵀJ + shift + floor)⁻¹ rhs`` for ``rhs`` (..., nb); ``shift`` per problem or scalar."""
+        coefficients = (self.V.mT @ rhs.to(torch.float64)[..., None])[..., 0] / self._denominator(shift)
+        return (self.V @ coefficients[..., None])[..., 0].to(rhs.dtype)
+
+    def step(self, r: torch.Tensor, omega: torch.Tensor, ridge: float, shift: torch.Tensor) -> torch.Tensor:
+        """The damped Gauss–Newton step ``-(JᵀJ + ridge + shift + floor)⁻¹ (Jᵀr + ridge ω)``, with ``Jᵀr``
+        taken as ``V σ (QU)ᵀ r`` (accurate to ``eps · cond(J)``)."""
+        projected = (self.QU.mT @ r.to(torch.float64)[..., None])[..., 0]
+        gradient = self.sigma * projected + ridge * (self.V.mT @ omega.to(torch.float64)[..., None])[..., 0]
+        coefficients = gradient / self._denominator(shift + ridge)
+        return -(self.V @ coefficients[..., None])[..., 0].to(omega.dtype)
+
+    def _denominator(self, shift: torch.Tensor | float) -> torch.Tensor:
+        shift = torch.as_tensor(shift, dtype=torch.float64, device=self.sigma.device)
+        return self.s + (shift + self.floor)[..., None]
+
+
+@dataclass(frozen=True)
+class LMResult:
+    """The solution ω (..., nb), its residual rows and Jacobian, ``JᵀJ`` at ω, iterations and per-problem
+    convergence flags."""
+
+    omega: torch.Tensor
+    residual: torch.Tensor
+    jacobian: torch.Tensor
+    gauss_newton: GaussNewtonMatrix
+    iterations: int
+    converged: torch.Tensor
+
+
+def _cost(r: torch.Tensor, omega: torch.Tensor, ridge: float) -> torch.Tensor:
+    cost = 0.5 * r.to(torch.float64).square().sum(-1) + 0.5 * ridge * omega.to(torch.float64).square().sum(-1)
+    return torch.nan_to_num(cost, nan=torch.inf)
+
+
+def levenberg_marquardt(
+    residual_and_jacobian: ResidualAndJacobian,
+    residual: Residual,
+    omega: torch.Tensor,
+    options: LMOptions = LMOptions(),
+) -> LMResult:
+    """Minimise ``½‖r(ω)‖² + ½ ridge ‖ω‖²`` for a batch of problems (leading dims of ``omega``).
+
+    ``residual_and_jacobian(ω) -> (r (..., M), J (..., M, nb))``; ``residual(ω) -> r`` for trial steps.
+    """
+    omega = omega.detach()
+    ridge = options.ridge
+    tol = options.tol if options.tol is not None else (1e-10 if omega.dtype == torch.float64 else 1e-5)
+    r, J = residual_and_jacobian(omega)
+    H = GaussNewtonMatrix.of(J)
+    cost = _cost(r, omega, ridge)
+    lam = options.damping * H.s[..., -1]
+    converged = cost <= options.atol
+    iterations = 0
+    while iterations < options.max_iter and not bool(converged.all()):
+        step = H.step(r, omega, ridge, lam)
+        step = torch.where(converged[..., None], torch.zeros_like(step), step)
+        trial = omega + step
+        trial_cost = _cost(residual(trial), trial, ridge)
+        accept = (trial_cost <= cost) & ~converged
+        small = step.norm(dim=-1) <= tol * (omega.norm(dim=-1) + tol)
+        stalled = accept & (H.floor > 0) & (cost - trial_cost <= tol * cost)
+        flat = ~accept & (trial_cost - cost <= tol * cost)  # at the minimum up to rounding
+        omega = torch.where(accept[..., None], trial, omega)
+        cost = torch.where(accept, trial_cost, cost)
+        lam = torch.where(accept, lam / options.decrease, lam * options.increase)
+        converged = converged | small | stalled | flat | (cost <= options.atol)
+        iterations += 1
+        if bool(accept.any()):
+            r, J = residual_and_jacobian(omega)
+            H = GaussNewtonMatrix.of(J)
+    return LMResult(omega, r, J, H, iterations, converged)
