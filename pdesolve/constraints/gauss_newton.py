@@ -143,7 +143,7 @@ def levenberg_marquardt(
         trial = omega + step
         trial_cost = _cost(residual(trial), trial, ridge)
         accept = (trial_cost <= cost) & ~converged
-        small = step.norm(dim=-1) <= tol * (omega.norm(dim=-1) + tol)
+        small = accept & (step.norm(dim=-1) <= tol * (omega.norm(dim=-1) + tol))
         stalled = accept & (H.floor > 0) & (cost - trial_cost <= tol * cost)
         flat = ~accept & (trial_cost - cost <= tol * cost)  # at the minimum up to rounding
         omega = torch.where(accept[..., None], trial, omega)
