@@ -10,10 +10,12 @@ replacement). ``x`` accumulates in float64, so a float32 run is mixed-precision 
 reaches float64 tolerances, or stops after a restart that gains nothing and says it did not converge.
 
 One iteration is a fixed sequence of in-place kernels on persistent tensors: no ``.item()`` inside,
-scalars go to a device-side history; the host looks at it every few iterations (adaptively, fewer as
-convergence nears) and checks for breakdown: ``pᵀAp ≤ 0`` (indefinite matrix), ``zᵀr ≤ 0``
-(indefinite preconditioner), a Lanczos condition estimate beyond float precision (singular matrix).
-On CUDA the iteration can be captured once in a CUDA graph and replayed.
+scalars go to a device-side record; the host reads it every few iterations (as many as the convergence
+rate predicts, at most ``check_every`` and at most doubling the count) and checks for breakdown:
+``pᵀAp ≤ 0`` (indefinite matrix), ``zᵀr ≤ 0`` (indefinite preconditioner), a Lanczos condition estimate
+beyond float precision (singular matrix). On CUDA the iteration is captured once in a CUDA graph and
+replayed; with triton, a Jacobi step is five kernels (product, ``pᵀAp``, fused ``x``/``r``/``z`` update with
+its dots, scalars, ``p``) — see :mod:`pdesolve.linalg.kernels`.
 """
 
 from __future__ import annotations
