@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from pdesolve.constraints.training import add_train_constraint_options, run_constrained_training
 from pdesolve.errors import PdesolveError
 from pdesolve.io.config import check_device, resolve
 from pdesolve.learned.cli import PRECOND_MODELS, add_precond_arguments, run_train_precond
@@ -74,6 +75,7 @@ def add_train_parser(subparsers, common: argparse.ArgumentParser | None = None) 
     parser.add_argument("--checkpoint-every", type=int, default=TrainConfig.checkpoint_every, help="epochs")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     add_precond_arguments(parser)
+    add_train_constraint_options(parser)
     return parser
 
 
@@ -131,6 +133,8 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         held_out = args.test_samples or max(1, min(100, len(data.inputs) // 10))
         train_data, test_data = data.split(held_out)
+    if args.constraint != "none":
+        return run_constrained_training(args, problem, train_data, test_data, settings, device)
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
