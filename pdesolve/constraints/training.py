@@ -178,7 +178,7 @@ def train_hard_constrained(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(batch)
+            total += float(loss.detach()) * len(batch)
         schedule.step()
         result.train_loss.append(total / len(inputs))
     result.seconds = time.perf_counter() - start

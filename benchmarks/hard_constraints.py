@@ -1,0 +1,238 @@
+"""Hard constraints with mixture of experts (Chalapathi, Du & Krishnapriyan, ICLR 2024): soft vs one global
+hard constraint vs MoE hard constraints, and the cost of the constraint against its number of points.
+
+Cases (FNO backbones on the space-time grid, input = the initial condition repeated over time):
+
+- ``diffusion_sorption1d`` (PDEBench's setup; u0 ~ U(0, 0.2), t ∈ [0, 500]); experts split in x. Its data
+  come from a small implicit solver here (the classical solvers do not take its Robin outflow condition
+  yet): backward Euler with the retardation factor lagged one step, second-order central differences,
+  Dirichlet inflow, a one-sided first-order Robin row at the outflow (β = D = 5e-4, so the O(h β) error is
+  far below the others). As in the paper's code, ``R(u)`` uses ``max(u, 0)``, so the residual stays
+  defined for the slightly negative values a least-squares fit can take.
+- ``navier_stokes2d`` (vorticity, periodic, ν = 1e-3) over a short window ``--ns-time``; data from the
+  ``spectral`` solver; experts split 2 × 2 in x, y.
+
+Reported per case: test relative L2 (space-time) of soft / hard / MoE after the same epochs, the training
+time per epoch, and per number of constraint points (total over the experts; capped by the grid's rows):
+training-step time, inference time and peak memory of hard and MoE. One JSON file (``--out``).
+
+    python benchmarks/hard_constraints.py --quick --out hc_quick.json        # CPU, under 2 minutes
+    python benchmarks/hard_constraints.py --device cuda --out hc.json          # sized for ~10 min on one GPU
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+import warnings
+from dataclasses import asdict, replace
+
+import numpy as np
+import scipy.linalg
+import torch
+
+from pdesolve.classical.assembly import box_grid
+from pdesolve.classical.spectral import SpectralSolver
+from pdesolve.constraints.boundary import boundary_rows
+from pdesolve.constraints.training import (
+    ConstrainedOperator,
+    ConstraintConfig,
+    ConstraintData,
+    relative_l2,
+    train_hard_constrained,
+)
+from pdesolve.problem import Coords, Grid, Problem, d, load_problem
+from pdesolve.report.memory import PeakMemory
+from pdesolve.solvers import Settings
+
+warnings.filterwarnings("ignore", message="Sparse")
+
+FULL = {
+    "ds": {"nx": 256, "levels": 26, "train": 48, "test": 12, "epochs": 15, "experts": 4},
+    "ns": {"n": 32, "levels": 11, "train": 32, "test": 8, "epochs": 10, "experts": (2, 2, 1)},
+    "points": [100, 1000, 10_000, 100_000],
+}
+QUICK = {
+    "ds": {"nx": 32, "levels": 6, "train": 8, "test": 4, "epochs": 3, "experts": 4},
+    "ns": {"n": 12, "levels": 4, "train": 4, "test": 2, "epochs": 2, "experts": (2, 2, 1)},
+    "points": [100, 1000],
+}
+
+
+# --- data ----------------------------------------------------------------------------------------
+def clipped_sorption(problem: Problem) -> Problem:
+    """Diffusion–sorption with ``R(max(u, 0))``, the paper's guard against negative concentrations."""
+
+    def rhs(u, x, p):
+        positive = u.map(lambda v: v.clamp_min(0.0) if torch.is_tensor(v) else np.maximum(v, 0.0))
+        retardation = 1 + (1 - p.phi) / p.phi * p.rho_s * p.k * p.n_f * (positive + 1e-6) ** (p.n_f - 1)
+        return p.D / retardation * d(u, "x", 2)
+
+    return replace(problem, rhs=rhs)
+
+
+def sorption_trajectories(problem: Problem, nx: int, levels: int, samples: int, seed: int, substeps: int = 20):
+    """Backward-Euler trajectories (samples, levels, nx) of diffusion–sorption for u0 ~ the family."""
+    (lower,), (upper,) = problem.domain.bounds
+    x = np.linspace(lower, upper, nx)
+    h = x[1] - x[0]
+    t0, t1 = problem.time
+    dt = (t1 - t0) / (levels - 1) / substeps
+    rows = boundary_rows(problem, Coords([np.array([x[0], x[-1]])], t=np.array([t0, t0])))
+    (a0, a1), (b0, b1), (g0, g1) = rows.alpha, rows.beta, rows.value
+    out = np.zeros((samples, levels, nx))
+    for s in range(samples):
+        member = problem.sample(seed + s)
+        p = member.p
+        u = np.full(nx, float(member.initial(Coords([x]), p)[0]))
+        out[s, 0] = u
+        for level in range(1, levels):
+            for _ in range(substeps):
+                R = 1 + (1 - p.phi) / p.phi * p.rho_s * p.k * p.n_f * (np.maximum(u, 0) + 1e-6) ** (p.n_f - 1)
+                c = dt * p.D / R / h**2
+                band = np.zeros((3, nx))
+                band[1] = 1 + 2 * c
+                band[0, 2:] = -c[1:-1]
+                band[2, :-2] = -c[1:-1]
+                rhs = u.copy()
+                band[1, 0], band[0, 1] = a0 + b0 / h, -b0 / h  # α u + β (u0 - u1)/h (outward normal -x)
+                rhs[0] = g0
+                band[1, -1], band[2, -2] = a1 + b1 / h, -b1 / h  # α u + β (u_n - u_{n-1})/h
+                rhs[-1] = g1
+                u = scipy.linalg.solve_banded((1, 1), band, rhs)
+            out[s, level] = u
+    return Grid((float(lower),), (float(upper),), (nx,)), np.linspace(t0, t1, levels), out
+
+
+def navier_stokes_trajectories(problem: Problem, n: int, levels: int, samples: int, seed: int, device: str):
+    """Spectral (ETDRK4) trajectories (samples, levels, n, n) of vorticity on the periodic grid."""
+    grid = box_grid(problem, n, method="spectral")
+    times = np.linspace(*problem.time, levels)
+    points = grid.points()
+    out = np.zeros((samples, levels, n, n))
+    for s in range(samples):
+        solver = SpectralSolver(Settings(device=device), n=n, outputs=levels - 1)
+        solution = solver.solve(problem.sample(seed + s))
+        for k, t in enumerate(times):
+            out[s, k] = np.asarray(solution(np.column_stack([points, np.full(len(points), t)]))).reshape(n, n)
+    return grid, times, out
+
+
+def as_data(trajectories: np.ndarray) -> ConstraintData:
+    u = torch.as_tensor(trajectories, dtype=torch.float32)
+    return ConstraintData(u[:, :1], u, list(range(u.shape[1])))
+
+
+# --- measurements --------------------------------------------------------------------------------
+def synchronize(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def accuracy(problem, grid, train, test, base: ConstraintConfig, experts, device: str) -> dict:
+    """Test relative L2 and seconds per epoch of soft, hard (one expert) and MoE training."""
+    results = {}
+    for constraint in ("soft", "hard", "moe"):
+        config = replace(base, constraint=constraint, experts=experts)
+        result = train_hard_constrained(problem, grid, train, test, config, device)
+        results[constraint] = {
+            "test_relative_l2": result.test_error,
+            "seconds_per_epoch": result.seconds / max(1, config.epochs),
+            "final_train_loss": result.train_loss[-1],
+        }
+        print(f"  {constraint:4s}: test relative L2 {result.test_error:.4f} ({result.seconds:.1f} s)", flush=True)
+    return results
+
+
+def train_step(model: ConstrainedOperator, optimizer, inputs: torch.Tensor, targets: torch.Tensor) -> None:
+    loss = relative_l2(model(inputs), targets).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def scaling(problem, grid, train, base: ConstraintConfig, experts, points: list[int], device: str) -> list[dict]:
+    """Training-step time, inference time and peak memory of hard and MoE against the constraint points."""
+    rows = []
+    inputs = train.inputs[: base.batch_size].to(device)
+    targets = train.targets[: base.batch_size].to(device)
+    for total in points:
+        for constraint, k in (("hard", 1), ("moe", experts)):
+            count = int(np.prod(k)) if not isinstance(k, int) else k
+            config = replace(base, constraint=constraint, experts=k, points=max(1, total // count))
+            torch.manual_seed(0)
+            model = ConstrainedOperator(problem, grid, config, channels=inputs.shape[1]).to(device)
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+            actual = int(model.system.rows.weight.gt(0).sum())
+
+            train_step(model, optimizer, inputs, targets)  # warm-up (caches, CUDA kernels)
+            synchronize(device)
+            with PeakMemory(device) as memory:
+                start = time.perf_counter()
+                train_step(model, optimizer, inputs, targets)
+                synchronize(device)
+                step_seconds = time.perf_counter() - start
+            with torch.no_grad():
+                start = time.perf_counter()
+                model(inputs)
+                synchronize(device)
+                inference = time.perf_counter() - start
+            peak = memory.cuda_bytes if memory.cuda_bytes is not None else memory.cpu_bytes
+            rows.append({"requested_points": total, "rows": actual, "constraint": constraint, "experts": count,
+                         "train_step_s": step_seconds, "inference_s": inference, "peak_bytes": peak,
+                         "lm_iterations": model.layer.report.iterations})  # fmt: skip
+            print(f"  {constraint:4s} {actual:7d} rows: step {step_seconds:.3f} s, inference {inference:.3f} s, "
+                  f"peak {peak / 2**20:.0f} MiB", flush=True)  # fmt: skip
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="CPU smoke run (< 2 min)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", help="JSON file")
+    parser.add_argument("--cases", default="ds,ns", help="comma list of ds, ns")
+    parser.add_argument("--basis", type=int, default=16)
+    parser.add_argument("--ns-time", type=float, default=1.0, help="Navier–Stokes window [0, T] (default 1)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+    if args.device == "cpu":
+        torch.set_num_threads(min(4, torch.get_num_threads()))
+    base = ConstraintConfig(
+        basis=4 if args.quick else args.basis, points=None, ridge=1e-4, lm_iterations=20, batch_size=4, lr=3e-3,
+        modes=4 if args.quick else 12, width=8 if args.quick else 32, layers=2 if args.quick else 4, seed=args.seed,
+    )  # fmt: skip
+    report = {"device": args.device, "quick": args.quick, "platform": platform.platform(),
+              "torch": torch.__version__, "config": asdict(base), "cases": {}}  # fmt: skip
+    for case in args.cases.split(","):
+        size = sizes[case]
+        start = time.perf_counter()
+        if case == "ds":
+            problem = clipped_sorption(load_problem("diffusion_sorption1d"))
+            grid, times, u = sorption_trajectories(problem, size["nx"], size["levels"], size["train"] + size["test"],
+                                                   args.seed)  # fmt: skip
+        else:
+            problem = replace(load_problem("navier_stokes2d"), time=(0.0, args.ns_time))
+            grid, times, u = navier_stokes_trajectories(problem, size["n"], size["levels"],
+                                                        size["train"] + size["test"], args.seed, args.device)  # fmt: skip
+        data_seconds = time.perf_counter() - start
+        print(f"{case}: data {u.shape} in {data_seconds:.1f} s", flush=True)
+        train, test = as_data(u[: size["train"]]), as_data(u[size["train"] :])
+        config = replace(base, levels=size["levels"], epochs=size["epochs"])
+        report["cases"][case] = {
+            "problem": problem.name, "grid": list(grid.shape), "levels": size["levels"], "experts": size["experts"],
+            "train_samples": size["train"], "test_samples": size["test"], "data_seconds": data_seconds,
+            "accuracy": accuracy(problem, grid, train, test, config, size["experts"], args.device),
+            "scaling": scaling(problem, grid, train, config, size["experts"], sizes["points"], args.device),
+        }  # fmt: skip
+        if args.out:
+            with open(args.out, "w") as handle:
+                json.dump(report, handle, indent=2, default=str)
+    print(json.dumps({c: r["accuracy"] for c, r in report["cases"].items()}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
