@@ -98,10 +98,11 @@ def kind_of(name: str) -> Kind:
 
 
 def solve_with(kind: Kind, model: nn.Module, system: GridSystem, tol: float = 1e-8, maxiter: int = 5000) -> CGResult:
-    """Solve ``system`` with the learned preconditioner on the CPU in float64 (validation and tests)."""
+    """Solve ``A x = 1`` (a unit source, whatever the problem's own right-hand side) with the learned
+    preconditioner on the CPU in float64 (validation and tests)."""
     operator = SparseOperator(system.matrix)
     preconditioner = kind.preconditioner(model, operator, system.matrix, system.shape)
-    b = torch.as_tensor(system.rhs)
+    b = torch.ones(system.size, dtype=torch.float64)
     if kind.name == "dcdm":
         return conjugate_directions(operator, b, preconditioner, tol=tol, maxiter=maxiter)
     return cg(operator, b, preconditioner, tol=tol, maxiter=maxiter)
