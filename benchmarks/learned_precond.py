@@ -41,13 +41,20 @@ CLASSICAL = ("jacobi", "ic0", "mg", "amg")
 TRAINING_NODES = {2: TRAIN_NODES[2], 3: 13}  # the committed checkpoints' grids (odd interior counts)
 
 
+def coarsens(m: int, dim: int, coarse_size: int = 256) -> bool:
+    """Whether halving ``m`` interior unknowns per axis (``m -> (m - 1) / 2`` while odd) reaches a small grid."""
+    while m**dim > coarse_size and m % 2 == 1 and m >= 3:
+        m = (m - 1) // 2
+    return m**dim <= 8 * coarse_size
+
+
 def scaled_nodes(nodes: int, dim: int) -> list[int]:
-    """Node counts with about 1×, 4× and 16× the unknowns of ``nodes`` (odd interior counts where possible)."""
-    interior = nodes - 2
+    """Node counts with about 1×, 4× and 16× the unknowns of ``nodes``, nearest ones that multigrid coarsens."""
     sizes = [nodes]
     for factor in (4, 16):
-        m = int(round(interior * factor ** (1 / dim)))
-        sizes.append(m + 2 if m % 2 else m + 3)
+        target = int(round((nodes - 2) * factor ** (1 / dim)))
+        m = min((m for m in range(target - 4, target + 5) if coarsens(m, dim)), key=lambda m: abs(m - target))
+        sizes.append(m + 2)
     return sizes
 
 

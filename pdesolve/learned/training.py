@@ -24,6 +24,7 @@ from pdesolve.problem import Problem
 
 UNSEEN_SEED = 1_000_000  # unseen members are drawn from seeds UNSEEN_SEED + i, never used for training
 BASELINES = ("jacobi", "ic0", "mg")
+VALIDATION_MAXITER = 1000  # an untrained DCDM network need not converge: the card then shows 1000
 
 
 @dataclass
@@ -69,8 +70,8 @@ def validate(
     """
     table: dict[str, dict[str, float]] = {}
     runs = {name: (lambda s, name=name: baseline_iterations(name, s)) for name in BASELINES}
-    runs[f"{kind.name} (untrained)"] = lambda s: solve_with(kind, untrained, s).iterations
-    runs[f"{kind.name} (trained)"] = lambda s: solve_with(kind, model, s).iterations
+    runs[f"{kind.name} (untrained)"] = lambda s: solve_with(kind, untrained, s, maxiter=VALIDATION_MAXITER).iterations
+    runs[f"{kind.name} (trained)"] = lambda s: solve_with(kind, model, s, maxiter=VALIDATION_MAXITER).iterations
     for name, run in runs.items():
         table[name] = {
             label: float(np.mean([run(s) for s in systems]))
@@ -127,7 +128,7 @@ def _train(
         "kind": kind.name,
         "summary": kind.summary,
         "problem": problem.name,
-        "family": repr(problem.family) if problem.family else "a single problem (no family)",
+        "family": repr(problem.family.samplers) if problem.family else "a single problem (no family)",
         "fingerprint": fingerprint(problem),
         "dim": problem.dim,
         "n": options.nodes,
