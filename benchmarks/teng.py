@@ -48,7 +48,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--n-points", type=int, default=65536)
     parser.add_argument("--width", type=int, default=40)
     parser.add_argument("--depth", type=int, default=5)
-    parser.add_argument("--lstsq", default="svd", choices=("svd", "qr", "cg"))
+    parser.add_argument("--lstsq", default="cholesky", choices=("cholesky", "svd", "qr", "cg"))
     parser.add_argument("--param-subset", type=int, default=1536)
     parser.add_argument("--param-subset-later", type=int, default=1024)
     parser.add_argument("--memory-gb", type=float, default=8.0, help="bound on one block of Jacobian rows")

@@ -108,3 +108,19 @@ def jacobian(
 ) -> torch.Tensor:
     """The whole Jacobian ``(N, len(columns) or P)``; see :func:`jacobian_blocks`."""
     return torch.cat(list(jacobian_blocks(fn, theta, points, columns, chunk_size, mode, **kwargs)))
+
+
+def directional_derivatives(
+    fn: NetworkFunction, theta: torch.Tensor, v: torch.Tensor, points: torch.Tensor, **kwargs: Any
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(J v, ∂²fn/∂θ² [v, v])`` at the points by nested forward mode (about three forward passes).
+
+    The second derivative is what Levenberg–Marquardt's geodesic acceleration needs
+    (Transtrum & Sethna, arXiv 1201.5885): exact, without a finite-difference step.
+    """
+    theta, v = theta.detach(), v.detach()
+
+    def along(t: torch.Tensor) -> torch.Tensor:
+        return jvp(lambda s: fn(s, points, **kwargs), (t,), (v,))[1]
+
+    return jvp(along, (theta,), (v,))

@@ -12,10 +12,12 @@ from collections.abc import Iterator
 import torch
 
 from pdesolve.errors import ProblemError
-from pdesolve.ngd import FlatModule, jacobian_blocks
+from pdesolve.ngd import FlatModule, directional_derivatives, jacobian_blocks
 from pdesolve.problem import Coords, NetworkField, Problem
 from pdesolve.problem.coords import SPACE_NAMES
 from pdesolve.problem.field import Field
+from pdesolve.teng.network import TengNetwork
+from pdesolve.teng.structured import JacobianFactors, factor_indices, jacobian_factors
 
 
 class SampledModel:
@@ -27,6 +29,9 @@ class SampledModel:
         self.points = points
         self.chunk_size = max(1, chunk_size)
         self.params = problem.p
+        network = fn.module
+        self.structured = isinstance(network, TengNetwork)
+        self._indices = factor_indices(network, points.device) if self.structured else None
 
     @property
     def n_points(self) -> int:
@@ -60,6 +65,23 @@ class SampledModel:
         if values.shape != (chunk.shape[0],):
             raise ProblemError(f"problem {self.problem.name!r}: rhs returns shape {tuple(values.shape)}")
         return values.detach()
+
+    @torch.no_grad()
+    def factors(self, theta: torch.Tensor) -> JacobianFactors:
+        """The closed-form Jacobian factors and the values at all points (:mod:`pdesolve.teng.structured`)."""
+        if not self.structured:
+            raise ValueError("structured Jacobians need a TengNetwork")
+        params = self.fn.unflatten(theta.detach())
+        parts = [jacobian_factors(self.fn.module, params, chunk, self._indices) for chunk in self.chunks()]
+        if len(parts) == 1:
+            return parts[0]
+        cat = [torch.cat([getattr(p, name) for p in parts]) for name in ("left", "right", "values")]
+        return JacobianFactors(cat[0], cat[1], self._indices[0], self._indices[1], cat[2])
+
+    def directional(self, theta: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(J v, u''[v, v])`` at the sample points (the lift does not depend on θ)."""
+        pairs = [directional_derivatives(self.fn, theta, v, chunk, with_lift=False) for chunk in self.chunks()]
+        return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
 
     def jacobian_blocks(self, theta: torch.Tensor, columns: torch.Tensor | None, mode: str) -> Iterator[torch.Tensor]:
         """Rows of ``∂u_θ(X)/∂θ[columns]``, one block per chunk (the lift does not depend on θ)."""

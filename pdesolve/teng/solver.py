@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import torch
@@ -46,21 +47,27 @@ class TengSolver(Solver):
         "resample": False,  # new uniform random points every step instead of the fixed grid
         "width": 40,
         "depth": 5,
-        "iterations": 7,  # Gauss–Newton solves of an Euler step and of Heun's predictor
+        "iterations": 7,  # least-squares iterations of an Euler step and of Heun's predictor
         "corrector_iterations": 5,  # ... of Heun's corrector
         "tol": 1e-12,  # stop a fit early at ‖r‖/‖target‖ ≤ tol
-        "lstsq": "svd",  # svd | qr | cg
-        "rcond": 1e-11,  # relative singular-value cut-off (≈ eps · N of the paper's lstsq at 65,536 points)
-        "damping": 0.0,
+        "lstsq": "cholesky",  # cholesky (damped normal equations) | svd | qr | cg
+        "rcond": 1e-11,  # svd: relative singular-value cut-off (≈ eps · N of the paper's lstsq at 65,536 points)
+        "damping": 0.0,  # fixed damping added to the adaptive Levenberg–Marquardt one
+        "mu": 1e-10,  # start of the adaptive damping of a time step's fit (relative to the scaled Gram matrix)
+        "geodesic": 0.0,  # geodesic acceleration in the time steps' fits (cholesky): ‖a‖ ≤ geodesic ‖δ‖; 0: off
         "svd_driver": "",  # CUDA only: gesvd | gesvdj | gesvda ("": torch's choice)
         "param_subset": 1536,  # parameters in a fit's first solve (0: all)
         "param_subset_later": 1024,  # ... in its later solves
-        "jacobian": "rev",  # rev | fwd
+        "jacobian": "structured",  # structured (closed form, TENG network) | rev | fwd
         "memory_gb": 2.0,  # bound on one block of Jacobian rows
-        "init_adam_steps": 1000,
-        "init_lr": 1e-3,
-        "init_iterations": 200,
-        "init_tol": 1e-12,
+        "init_adam_steps": 500,
+        "init_lr": 1e-2,
+        "init_iterations": 200,  # Levenberg–Marquardt iterations of the fit of u_0
+        "init_tol": 1e-10,
+        "init_param_subset": 0,  # parameters in each iteration of the fit of u_0 (0: all)
+        "init_lstsq": "cholesky",  # the fit of u_0's first, non-monotone phase (svd: interpolates small problems)
+        "init_geodesic": 1.5,  # geodesic acceleration of the fit of u_0 (0: off)
+        "init_mu": 1e-3,  # start of its adaptive damping
         "checkpoint_every": 0,  # steps between checkpoints (0: none)
         "checkpoint_path": "teng_checkpoint.pt",
         "resume": "",  # a checkpoint to continue from
@@ -145,6 +152,8 @@ class TengSolver(Solver):
             subset=cfg["param_subset_later"],
             jacobian_mode=cfg["jacobian"],
             svd_driver=cfg["svd_driver"] or None,
+            geodesic=cfg["geodesic"],
+            mu=cfg["mu"],
         )
         fitter = GaussNewtonFit(model, fit_options, generator)
         dt, steps = self._time_grid(problem)
@@ -193,8 +202,24 @@ class TengSolver(Solver):
             target = self._initial_values(problem, model.points)
         except Exception as error:
             raise ProblemError(f"problem {problem.name!r}: initial(x, p) fails on torch points: {error}") from None
+        subset = cfg["init_param_subset"]
+        options = replace(
+            fitter.options,
+            tol=cfg["init_tol"],
+            subset_first=subset,
+            subset=subset,
+            geodesic=cfg["init_geodesic"],
+            mu=cfg["init_mu"],
+        )
+        initial = GaussNewtonFit(model, options, fitter.generator)
         theta, info = fit_initial(
-            fitter, model.fn.theta0, target, cfg["init_adam_steps"], cfg["init_lr"], cfg["init_iterations"]
+            initial,
+            model.fn.theta0,
+            target,
+            cfg["init_adam_steps"],
+            cfg["init_lr"],
+            cfg["init_iterations"],
+            cfg["init_lstsq"],
         )
         stats = {
             "init_residual": info.final,

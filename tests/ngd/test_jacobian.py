@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from pdesolve.ngd import FlatModule, jacobian, jacobian_blocks, rows_per_chunk
+from pdesolve.ngd import FlatModule, directional_derivatives, jacobian, jacobian_blocks, rows_per_chunk
 from pdesolve.teng.network import TengNetwork
 
 
@@ -61,3 +61,14 @@ def test_directional_finite_differences(setup):
 def test_rows_per_chunk_respects_the_budget():
     assert rows_per_chunk(8361, 2**30) * 8361 * 8 <= 2**30
     assert rows_per_chunk(10**9, 1.0, minimum=16) == 16
+
+
+def test_directional_derivatives_against_finite_differences(setup):
+    fn, theta, points = setup
+    v = torch.randn(theta.numel(), dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    first, second = directional_derivatives(fn, theta, v, points)
+    assert torch.allclose(first, jacobian(fn, theta, points) @ v, rtol=0, atol=1e-13)
+    h = 1e-4
+    with torch.no_grad():
+        central = (fn(theta + h * v, points) - 2 * fn(theta, points) + fn(theta - h * v, points)) / h**2
+    assert torch.allclose(second, central, rtol=0, atol=1e-5)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from pdesolve.ngd import MatrixFree, reduce_rows, solve_least_squares, solve_reduced
+from pdesolve.ngd import GramSystem, MatrixFree, reduce_rows, solve_least_squares, solve_reduced
 
 
 def vandermonde(rows: int = 60, cols: int = 10) -> torch.Tensor:
@@ -106,3 +106,29 @@ def test_unknown_method_and_qr_on_wide_systems_are_refused():
         solve_least_squares(J, torch.ones(2, dtype=torch.float64), method="lu")
     with pytest.raises(ValueError, match="damping > 0"):
         solve_least_squares(J, torch.ones(2, dtype=torch.float64), method="qr")
+
+
+@pytest.mark.parametrize("shape", [(40, 8), (8, 40)])
+@pytest.mark.parametrize("scale_columns", [False, True])
+def test_gram_system_solves_the_scaled_damped_problem(shape, scale_columns):
+    """Primal (tall) and kernel (wide) forms against the closed form, for the kept and for another rhs."""
+    torch.manual_seed(2)
+    J = torch.randn(*shape, dtype=torch.float64) * torch.logspace(0, 3, shape[1], dtype=torch.float64)
+    r, other = torch.randn(2, shape[0], dtype=torch.float64)
+    system = GramSystem.factor(J, r, scale_columns=scale_columns)
+    S = system.scale
+    A = (J * S).T @ (J * S) + 0.3 * torch.eye(shape[1], dtype=torch.float64)
+    for rhs in (r, other):
+        delta, info = system.solve(0.3, None if rhs is r else rhs)
+        assert torch.allclose(delta, S * torch.linalg.solve(A, (J * S).T @ rhs), rtol=0, atol=1e-10)
+        assert info.residual_norm == pytest.approx(float((rhs - J @ delta).norm()), rel=1e-9)
+    blocks = zip(torch.split(J, 7), torch.split(r, 7))
+    if shape[0] > shape[1]:
+        streamed, _ = GramSystem.accumulate(blocks, scale_columns=scale_columns).solve(0.3)
+        assert torch.allclose(streamed, system.solve(0.3)[0], rtol=0, atol=1e-12)
+    assert torch.allclose(
+        solve_least_squares(J, r, "cholesky", damping=0.3)[0],
+        torch.linalg.solve(J.T @ J + 0.3 * torch.eye(shape[1], dtype=torch.float64), J.T @ r),
+        rtol=0,
+        atol=1e-10,
+    )

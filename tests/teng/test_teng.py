@@ -19,6 +19,7 @@ SMALL = {
     "init_adam_steps": 200,
     "init_lr": 1e-2,
     "init_iterations": 40,
+    "init_lstsq": "svd",
     "iterations": 4,
     "corrector_iterations": 4,
 }
