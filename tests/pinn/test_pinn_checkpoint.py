@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from conftest import POISSON1D_SOURCE, poisson1d
+from pinn_helpers import POISSON1D_SOURCE, poisson1d
 
 import pdesolve.cli
 from pdesolve.errors import DivergenceError
