@@ -22,7 +22,7 @@ EXPERTS = 3  # an odd count: rank 0 solves two experts, rank 1 one
 
 def _run(group_world: bool) -> dict[str, torch.Tensor]:
     sys.path.insert(0, os.path.dirname(__file__))
-    from conftest import heat, space_time_basis
+    from constraints_helpers import heat, space_time_basis
 
     grid, times = Grid((0.0,), (1.0,), (12,), periodic=(True,)), np.linspace(0.0, 0.5, 5)
     system = GridConstraintSystem(heat(), grid, experts=EXPERTS, times=times)

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import allen_cahn, cubic_basis, heat, poisson, space_time_basis
+from constraints_helpers import allen_cahn, cubic_basis, heat, poisson, space_time_basis
 
 from pdesolve.constraints import GridConstraintSystem, GridHardConstraint, LMOptions, SingularSystemWarning
 from pdesolve.constraints.experts import ExpertPartition

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import torch
-from conftest import heat
+from constraints_helpers import heat
 
 import pdesolve.cli
 from pdesolve.constraints.training import ConstraintConfig, ConstraintData, train_hard_constrained
