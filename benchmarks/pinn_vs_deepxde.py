@@ -65,7 +65,7 @@ QUICK = {
     "burgers1d": Case("burgers1d", 20, 3, 300, 100, 1000, 100, 100, every=50),
     "poisson_lshape": Case("poisson_lshape", 20, 3, 300, 100, 500, 100, dtype="float64", every=50),
     "allen_cahn1d": Case("allen_cahn1d", 20, 3, 300, 100, 1000, 100, 100, every=50),
-    "poisson2d_ngd": Case("poisson2d", 32, 1, 150, 100, 900, 120, ngd=15, dtype="float64", every=5),
+    "poisson2d_ngd": Case("poisson2d", 32, 1, 150, 100, 900, 120, ngd=60, dtype="float64", every=5),
 }
 
 
