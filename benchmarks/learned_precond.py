@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from timing import timed
 
 from pdesolve.learned.checkpoint import Checkpoint, check_applicable, load_checkpoint
 from pdesolve.learned.cli import TRAIN_NODES
@@ -56,19 +55,6 @@ def scaled_nodes(nodes: int, dim: int) -> list[int]:
         m = min((m for m in range(target - 4, target + 5) if coarsens(m, dim)), key=lambda m: abs(m - target))
         sizes.append(m + 2)
     return sizes
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def timed(function: Callable[[], Any], device: torch.device) -> tuple[Any, float]:
-    synchronize(device)
-    start = time.perf_counter()
-    value = function()
-    synchronize(device)
-    return value, time.perf_counter() - start
 
 
 def checkpoint_for(case: str, kind: str, args: argparse.Namespace) -> Checkpoint:

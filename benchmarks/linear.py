@@ -18,7 +18,6 @@ import itertools
 import json
 import platform
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,6 +26,7 @@ import scipy
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
+from timing import timed
 
 from pdesolve.classical.linear_solvers import IncompleteCholesky
 from pdesolve.linalg.cg import ConjugateGradient
@@ -50,19 +50,6 @@ def faces_of(case: str, m: int) -> list[Any]:
     x, y = np.meshgrid(axis, axis, indexing="ij")
     a = field.sample(np.random.default_rng(0))(Coords([x, y]))
     return [0.5 * (a[:-1, 1:-1] + a[1:, 1:-1]), 0.5 * (a[1:-1, :-1] + a[1:-1, 1:])]
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def timed(function: Callable[[], Any], device: torch.device) -> tuple[Any, float]:
-    synchronize(device)
-    start = time.perf_counter()
-    value = function()
-    synchronize(device)
-    return value, time.perf_counter() - start
 
 
 def true_residual(A: sp.csr_matrix, x: np.ndarray, b: np.ndarray) -> float:
