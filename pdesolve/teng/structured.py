@@ -29,28 +29,20 @@ class JacobianFactors:
     right_index: torch.Tensor
     values: torch.Tensor
 
+    def _indices(self, columns: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The (left, right) factor indices of ``columns`` (all columns when None)."""
+        if columns is None:
+            return self.left_index, self.right_index
+        return self.left_index[columns], self.right_index[columns]
+
     def columns(self, columns: torch.Tensor | None = None) -> torch.Tensor:
         """``J[:, columns]`` (all columns when None)."""
-        li, ri = (
-            (self.left_index, self.right_index)
-            if columns is None
-            else (
-                self.left_index[columns],
-                self.right_index[columns],
-            )
-        )
+        li, ri = self._indices(columns)
         return self.left[:, li] * self.right[:, ri]
 
     def rmatvec(self, w: torch.Tensor, columns: torch.Tensor | None = None) -> torch.Tensor:
         """``J[:, columns]ᵀ w`` through the small matrix ``leftᵀ diag(w) right`` (one GEMM)."""
-        li, ri = (
-            (self.left_index, self.right_index)
-            if columns is None
-            else (
-                self.left_index[columns],
-                self.right_index[columns],
-            )
-        )
+        li, ri = self._indices(columns)
         return (self.left.mT @ (self.right * w[:, None]))[li, ri]
 
     def rows(self, start: int, stop: int) -> JacobianFactors:
