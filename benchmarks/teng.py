@@ -1,4 +1,5 @@
-"""TENG on the paper's three 2D benchmarks: relative L2 error over time, wall time per step, peak memory.
+"""TENG on the paper's three 2D benchmarks: relative L2 error over time, wall time per step, peak memory,
+for TENG-Euler and TENG-Heun, and the classical spectral solver's time to the same final error.
 
 Chen et al., "TENG" (ICML 2024): heat (ν = 0.1, Δt = 0.005), Allen–Cahn (ν = 0.005, Δt = 0.005),
 Burgers (ν = 0.01, Δt = 0.001) on [0, 2π)² periodic, u0 = 0.04 cosh(3 sin x) sinh(sin y), T = 4.
@@ -10,7 +11,9 @@ The error is measured on a 512² grid against the Fourier-spectral (ETDRK4) solu
     python benchmarks/teng.py --device cuda --problems heat2d --final-time 4 --eval-every 100
 
 ``--steps`` / ``--final-time`` cut the run short so it fits a time budget; the error is evaluated
-every ``--eval-every`` steps (and at the end).
+every ``--eval-every`` steps (and at the end). "Spectral to the same error": the ETDRK4 solver at the
+paper's Δt on 8², 16², … grids, timed; the coarsest grid whose final error (at its nodes, against the
+reference) is at most TENG's is the classical cost of that accuracy.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="CPU smoke run: tiny network, 3 steps, 64² reference")
     parser.add_argument("--problems", default=",".join(PROBLEMS))
-    parser.add_argument("--scheme", default="heun", choices=("euler", "heun"))
+    parser.add_argument("--schemes", default="euler,heun", help="comma-separated: euler, heun")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: up to --final-time)")
     parser.add_argument("--final-time", type=float, default=4.0)
@@ -58,9 +61,9 @@ def parse() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def teng_options(args: argparse.Namespace) -> dict:
+def teng_options(args: argparse.Namespace, scheme: str) -> dict:
     options = {
-        "scheme": args.scheme,
+        "scheme": scheme,
         "n_points": args.n_points,
         "width": args.width,
         "depth": args.depth,
@@ -76,6 +79,54 @@ def teng_options(args: argparse.Namespace) -> dict:
         default = TengSolver.options[key]
         options[key] = type(default)(text) if not isinstance(default, bool) else text.lower() in ("1", "true")
     return options
+
+
+def spectral_time_to_error(problem, reference, dt: float, settings: Settings) -> list[dict]:
+    """Final error and wall time of the spectral solver on grids 8², 16², … up to the reference's."""
+    rows = []
+    n_reference = reference.grid.shape[0]
+    exact = reference.values[-1]
+    n = 8
+    while n < n_reference:
+        start = time.perf_counter()
+        coarse = SpectralSolver(settings, n=n, dt=dt, outputs=1).solve(problem)
+        seconds = time.perf_counter() - start
+        at_nodes = exact[:: n_reference // n, :: n_reference // n]
+        error = float(np.linalg.norm(coarse.values[-1] - at_nodes) / np.linalg.norm(at_nodes))
+        rows.append({"n": n, "relative_l2": error, "seconds": seconds})
+        n *= 2
+    return rows
+
+
+def teng_run(problem, reference, eval_steps: list[int], dt: float, args: argparse.Namespace, scheme: str) -> dict:
+    """One TENG run: its error at the evaluation steps and its cost."""
+    settings = Settings(device=args.device, seed=args.seed)
+    with PeakMemory(args.device) as memory:
+        solution = TengSolver(settings, dt=dt, **teng_options(args, scheme)).solve(problem)
+    points = reference.grid.points()
+    errors = []
+    for j, k in enumerate(eval_steps):
+        exact = reference.values[j].ravel()
+        approx = solution.network(k, points)
+        errors.append(float(np.linalg.norm(approx - exact) / np.linalg.norm(exact)))
+    stats = solution.stats
+    seconds = np.asarray(stats["step_seconds"])
+    return {
+        "scheme": scheme,
+        "relative_l2": errors,
+        "final_relative_l2": errors[-1],
+        "init_residual": stats["init_residual"],
+        "init_seconds": stats["init_seconds"],
+        "seconds_per_step_mean": float(seconds.mean()),
+        "seconds_per_step_median": float(np.median(seconds)),
+        "seconds_total": float(seconds.sum()) + stats["init_seconds"],
+        "solves_per_step_mean": float(np.mean(stats["step_solves"])),
+        "max_step_residual": stats["max_step_residual"],
+        "n_params": stats["n_params"],
+        "n_points": stats["n_points"],
+        "peak_cpu_bytes": memory.cpu_bytes,
+        "peak_cuda_bytes": memory.cuda_bytes,
+    }
 
 
 def run_problem(name: str, args: argparse.Namespace) -> dict:
@@ -96,16 +147,11 @@ def run_problem(name: str, args: argparse.Namespace) -> dict:
     reference = SpectralSolver(settings, n=reference_n, dt=dt / 4, outputs=outputs).solve(problem)
     reference_seconds = time.perf_counter() - start
 
-    with PeakMemory(args.device) as memory:
-        solution = TengSolver(settings, dt=dt, **teng_options(args)).solve(problem)
-    points = reference.grid.points()
-    errors = []
-    for j, k in enumerate(eval_steps):
-        exact = reference.values[j].ravel()
-        approx = solution.network(k, points)
-        errors.append(float(np.linalg.norm(approx - exact) / np.linalg.norm(exact)))
-    stats = solution.stats
-    seconds = np.asarray(stats["step_seconds"])
+    runs = [teng_run(problem, reference, eval_steps, dt, args, scheme) for scheme in args.schemes.split(",")]
+    spectral = spectral_time_to_error(problem, reference, dt, settings)
+    for run in runs:
+        enough = [row for row in spectral if row["relative_l2"] <= run["final_relative_l2"]]
+        run["spectral_to_same_error"] = enough[0] if enough else None
     return {
         "problem": name,
         "nu": base.params["nu"],
@@ -113,18 +159,8 @@ def run_problem(name: str, args: argparse.Namespace) -> dict:
         "steps": steps,
         "final_time": steps * dt,
         "times": [k * dt for k in eval_steps],
-        "relative_l2": errors,
-        "final_relative_l2": errors[-1],
-        "init_residual": stats["init_residual"],
-        "init_seconds": stats["init_seconds"],
-        "seconds_per_step_mean": float(seconds.mean()),
-        "seconds_per_step_median": float(np.median(seconds)),
-        "solves_per_step_mean": float(np.mean(stats["step_solves"])),
-        "max_step_residual": stats["max_step_residual"],
-        "n_params": stats["n_params"],
-        "n_points": stats["n_points"],
-        "peak_cpu_bytes": memory.cpu_bytes,
-        "peak_cuda_bytes": memory.cuda_bytes,
+        "runs": runs,
+        "spectral": spectral,
         "reference": f"spectral ETDRK4 {reference_n}² (dt {dt / 4:g})",
         "reference_seconds": reference_seconds,
     }
@@ -138,16 +174,19 @@ def main() -> None:
     for name in args.problems.split(","):
         result = run_problem(name, args)
         results.append(result)
-        print(
-            f"{name:14s} steps {result['steps']:4d}  L2 {result['final_relative_l2']:.2e}  "
-            f"{result['seconds_per_step_mean']:.3f} s/step  init {result['init_residual']:.1e}"
-        )
+        for run in result["runs"]:
+            same = run["spectral_to_same_error"]
+            classical = f"spectral {same['n']}² {same['seconds']:.3f} s" if same else "spectral: no grid reached it"
+            print(
+                f"{name:14s} {run['scheme']:5s} steps {result['steps']:4d}  L2 {run['final_relative_l2']:.2e}  "
+                f"{run['seconds_per_step_mean']:.3f} s/step  init {run['init_residual']:.1e}  {classical}"
+            )
     report = {
         "benchmark": "teng",
         "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor() or "cpu",
         "torch": torch.__version__,
         "options": vars(args),
-        "teng_options": teng_options(args),
+        "teng_options": teng_options(args, "heun"),
         "results": results,
     }
     if args.out:
