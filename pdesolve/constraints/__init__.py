@@ -2,7 +2,8 @@
 
 - :mod:`~pdesolve.constraints.experts`: a fixed uniform partition of the domain (space, optionally time);
 - :mod:`~pdesolve.constraints.rows`, :mod:`~pdesolve.constraints.boundary`: which rows each expert owns;
-- :mod:`~pdesolve.constraints.grid_system`: the rows of a problem on a (space-time) grid, through GridField;
+- :mod:`~pdesolve.constraints.subdomains`: each expert's window of the grid (its subdomain plus a halo);
+- :mod:`~pdesolve.constraints.grid_system`: the rows of a problem on a (space-time) grid, per expert window;
 - :mod:`~pdesolve.constraints.gauss_newton`: batched Levenberg–Marquardt over all experts at once;
 - :mod:`~pdesolve.constraints.implicit`: the implicit-function-theorem backward;
 - :mod:`~pdesolve.constraints.distributed`: experts sharded over ranks;

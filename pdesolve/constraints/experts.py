@@ -46,13 +46,20 @@ class ExpertPartition:
     def count(self) -> int:
         return int(np.prod(self.splits))
 
-    def assign(self, points: np.ndarray) -> np.ndarray:
-        """The expert of each point (rows of ``points`` hold one coordinate per axis)."""
+    def cells(self, points: np.ndarray) -> np.ndarray:
+        """The cell of each point along each axis, (R, axes) (rows of ``points`` hold one coordinate per axis)."""
         points = np.asarray(points, dtype=float).reshape(-1, len(self.splits))
         lower, upper, splits = np.array(self.lower), np.array(self.upper), np.array(self.splits)
         relative = (points - lower) / np.where(upper > lower, upper - lower, 1.0)
-        cell = np.clip(np.floor(relative * splits).astype(int), 0, splits - 1)
-        return np.ravel_multi_index(tuple(cell.T), tuple(self.splits))
+        return np.clip(np.floor(relative * splits).astype(int), 0, splits - 1)
+
+    def assign(self, points: np.ndarray) -> np.ndarray:
+        """The expert of each point (rows of ``points`` hold one coordinate per axis)."""
+        return np.ravel_multi_index(tuple(self.cells(points).T), tuple(self.splits))
+
+    def expert_cells(self) -> np.ndarray:
+        """The cell of each expert along each axis, (axes, K)."""
+        return np.array(np.unravel_index(np.arange(self.count), self.splits))
 
     def box(self, expert: int) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper corners of one expert's subdomain."""

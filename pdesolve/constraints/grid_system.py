@@ -1,9 +1,11 @@
 """Constraint rows of a problem on a grid, for backbones that output basis functions on that grid (FNO).
 
-The field ``u = Σᵢ ωᵢ bᵢ`` of each expert is built on the whole grid and handed to the problem's own
-``residual`` / ``rhs`` as a :class:`~pdesolve.problem.GridField` with torch values (finite differences or FFTs
-per the grid's method); each expert then keeps the rows located in its subdomain (so derivatives at an
-expert's points are those of its own combination, as in Chalapathi et al., ICLR 2024). Rows:
+Every expert works on its own window of the grid (:mod:`~pdesolve.constraints.subdomains`): its subdomain
+plus a halo of ``halo`` cells. The basis values are cut into windows once, all experts at once
+``(batch, K, nb, *window)``; each expert's field ``u_k = Σᵢ ω_ki bᵢ`` is formed on its window only and
+handed to the problem's own ``residual`` / ``rhs`` as a :class:`~pdesolve.constraints.subdomains.BlockField`
+(second-order finite differences on the window), so the cost of all experts together is about that of one
+whole-grid constraint, and a row equals the whole-grid evaluation of its expert's combination. Rows:
 
 - stationary: ``residual(u)`` at the nodes off non-periodic boundaries;
 - evolution on time levels ``t_0 … t_{T-1}``: the trapezoidal residual
@@ -13,12 +15,12 @@ expert's points are those of its own combination, as in Chalapathi et al., ICLR 
   by the grid's one-sided second-order differences.
 
 Basis values are ``(batch, nb, *grid)`` for stationary and ``(batch, nb, T, *grid)`` for evolution problems.
-Jacobians use reverse mode twice (the transpose trick ``J t = ∂/∂c ⟨J^T c, t⟩``), which the sparse grid
-operators support, on ``nb`` copies of each expert's field at once.
+Jacobians in ω use reverse mode twice (``J t = ∂/∂c ⟨J^T c, t⟩``) on ``nb`` copies of every expert's weights.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,18 +29,37 @@ import torch
 from pdesolve.constraints.boundary import boundary_rows
 from pdesolve.constraints.experts import ExpertPartition
 from pdesolve.constraints.rows import ExpertRows, expert_rows
+from pdesolve.constraints.subdomains import BlockField, Windows, axis_windows, window_grid
 from pdesolve.errors import NotApplicableError
 from pdesolve.problem import Box, Coords, Grid, GridField, Problem
 
 
 class _Channel:
-    """Stands in for a family field ``p.a``: at the grid it returns the batch's input channel."""
+    """Stands in for a family field ``p.a``: on the windows it returns the batch's input channel."""
 
     def __init__(self, values: torch.Tensor) -> None:
         self.values = values
 
     def __call__(self, x: Coords) -> torch.Tensor:
         return self.values
+
+
+@dataclass
+class WindowedBasis:
+    """Basis values cut into the experts' windows, with what the rows read besides ω."""
+
+    basis: torch.Tensor  # (batch, K, nb, *window)
+    params: Any
+    initial: torch.Tensor | None  # (batch, K, 1, *space window): u_0 of evolution problems
+    whole: torch.Tensor  # (batch, nb, *field), for Δ⁻¹ on spectral grids
+    _potential: torch.Tensor | None = None
+
+    def potential(self, system: GridConstraintSystem) -> torch.Tensor:
+        """``Δ⁻¹bᵢ`` on the whole spectral grid, cut into windows (computed on first use)."""
+        if self._potential is None:
+            inverse = GridField(self.whole, system.grid).inverse_laplacian().values
+            self._potential = system.windows.gather(inverse, system._constants(self.whole)["window"])
+        return self._potential
 
 
 class GridConstraintSystem:
@@ -54,37 +75,38 @@ class GridConstraintSystem:
         inputs: list[str] | None = None,
         weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
         seed: int = 0,
+        halo: int = 2,
     ) -> None:
         if not isinstance(problem.domain, Box):
             raise NotApplicableError("a grid hard constraint needs a box-shaped domain")
         if problem.is_evolution and (times is None or len(times) < 2):
             raise NotApplicableError("an evolution problem needs at least two time levels for its grid constraint")
-        self.problem, self.grid = problem, grid
-        self.times = np.asarray(times, dtype=float) if problem.is_evolution else np.zeros(1)
-        self.inputs = list(inputs or (["initial"] if problem.is_evolution else []))
+        self.problem, self.grid, self.halo = problem, grid, halo
+        self.evolution = problem.is_evolution
+        self.times = np.asarray(times, dtype=float) if self.evolution else np.zeros(1)
+        self.inputs = list(inputs or (["initial"] if self.evolution else []))
         lower, upper = list(grid.lower), list(grid.upper)
-        if problem.is_evolution:
+        if self.evolution:
             lower.append(float(self.times[0]))
             upper.append(float(self.times[-1]))
         self.partition = ExpertPartition.for_axes(tuple(lower), tuple(upper), experts)
         self._build_rows(points, weights, seed)
-        self._coords: dict[tuple, Coords] = {}
+        self._tensors: dict[tuple, dict[str, Any]] = {}
 
     @property
     def experts(self) -> int:
-        return self.partition.count
+        return self.rows.experts
 
     @property
     def field_shape(self) -> tuple[int, ...]:
         """Shape of one basis function: ``(*grid)`` or ``(T, *grid)``."""
-        return (len(self.times), *self.grid.shape) if self.problem.is_evolution else self.grid.shape
+        return (len(self.times), *self.grid.shape) if self.evolution else self.grid.shape
 
     # --- where the rows are --------------------------------------------------------------------
     def _build_rows(self, points: int | None, weights: tuple[float, float, float], seed: int) -> None:
-        space = self.grid.points()
-        interior = ~self.grid.boundary_mask().ravel()
-        levels = len(self.times)
-        evolution = self.problem.is_evolution
+        grid, evolution = self.grid, self.evolution
+        space = grid.points()
+        interior = ~grid.boundary_mask().ravel()
         mid = 0.5 * (self.times[1:] + self.times[:-1]) if evolution else np.zeros(1)
 
         def located(nodes: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -92,33 +114,107 @@ class GridConstraintSystem:
                 return nodes
             return np.column_stack([np.tile(nodes, (len(t), 1)), np.repeat(t, len(nodes))])
 
-        self.pde_index = np.flatnonzero(np.tile(interior, len(mid)))
-        pde = located(space, mid)[self.pde_index]
-        initial = located(space, self.times[:1]) if evolution else np.zeros((0, space.shape[1]))
+        # candidate rows: (first level, last level, node) of each, PDE / initial / boundary
+        pde_flat = np.flatnonzero(np.tile(interior, len(mid)))
+        pde_level, pde_node = np.divmod(pde_flat, grid.size)
+        initial_node = np.arange(grid.size) if evolution else np.zeros(0, dtype=int)
         boundary_nodes = np.flatnonzero(~interior)
-        bc_levels = np.arange(1, levels) if evolution else np.arange(1)
-        t = self.times[bc_levels] if evolution else None
+        bc_levels = np.arange(1, len(self.times)) if evolution else np.arange(1)
         nodes = space[boundary_nodes]
-        x = Coords(list(np.tile(nodes, (len(bc_levels), 1)).T), t=None if t is None else np.repeat(t, len(nodes)))
-        rows = boundary_rows(self.problem, x)
-        node_of_row = np.tile(boundary_nodes, len(bc_levels))[rows.keep]
-        level_of_row = np.repeat(bc_levels, len(boundary_nodes))[rows.keep]
-        self.bc_flat = level_of_row * self.grid.size + node_of_row
-        self.bc_axis, self.bc_sign = self._normal_axes(node_of_row)
-        self.bc_alpha, self.bc_beta, self.bc_value = rows.alpha[rows.keep], rows.beta[rows.keep], rows.value[rows.keep]
-        bc_points = np.tile(nodes, (len(bc_levels), 1))[rows.keep]
-        if evolution:
-            bc_points = np.column_stack([bc_points, np.repeat(t, len(nodes))[rows.keep]])
-        self.rows: ExpertRows = expert_rows(
-            self.partition, [pde, initial, bc_points], [True, False, False], points, list(weights), seed
+        t = np.repeat(self.times[bc_levels], len(nodes)) if evolution else None
+        rows = boundary_rows(self.problem, Coords(list(np.tile(nodes, (len(bc_levels), 1)).T), t=t))
+        bc_node = np.tile(boundary_nodes, len(bc_levels))[rows.keep]
+        bc_level = np.repeat(bc_levels, len(boundary_nodes))[rows.keep]
+        bc_points = space[bc_node] if not evolution else np.column_stack([space[bc_node], self.times[bc_level]])
+        pde_points = located(space, mid)[pde_flat]
+        initial_points = located(space, self.times[:1]) if evolution else np.zeros((0, grid.dim))
+        global_rows = expert_rows(
+            self.partition, [pde_points, initial_points, bc_points], [True, False, False], points, list(weights), seed
         )
-        self._tensors: dict[tuple, dict[str, torch.Tensor]] = {}
+        self.row_ids = global_rows.index.numpy()
+        first = np.concatenate([pde_level, np.zeros(len(initial_node), dtype=int), bc_level])
+        last = np.concatenate([pde_level + (1 if evolution else 0), first[len(pde_level) :]])
+        node = np.concatenate([pde_node, initial_node, bc_node])
+        owner = self.partition.assign(np.concatenate([pde_points, initial_points, bc_points]))
+        self.windows = self._windows(first, last, node, owner)
+        self._local_rows(global_rows, len(pde_level), len(initial_node), first, node, rows, bc_node)
         nodes_at = located(space, self.times) if evolution else space
         self.node_owner = self.partition.assign(nodes_at).reshape(self.field_shape)
 
+    def _windows(self, first: np.ndarray, last: np.ndarray, node: np.ndarray, owner: np.ndarray) -> Windows:
+        """Each expert's window: the levels and nodes of its candidate rows, plus the halo in space."""
+        grid, cells = self.grid, self.partition.expert_cells()
+        position = np.array(np.unravel_index(node, grid.shape))
+        reach = np.arange(-self.halo, self.halo + 1)
+        index, periodic = [], []
+        if self.evolution:
+            splits = self.partition.splits[-1]
+            needed = [np.concatenate([first[m], last[m]]) for m in (cells[-1][owner] == c for c in range(splits))]
+            index.append(axis_windows(needed, len(self.times), False)[0][cells[-1]])
+        for a, n in enumerate(grid.shape):
+            needed = []
+            for c in range(self.partition.splits[a]):
+                mine = np.unique(position[a][cells[a][owner] == c])
+                spread = (mine[:, None] + reach).ravel()
+                needed.append(spread if grid.periodic[a] else np.clip(spread, 0, n - 1))
+            windows, whole = axis_windows(needed, n, grid.periodic[a])
+            index.append(windows[cells[a]])
+            periodic.append(whole)
+        space = Windows(tuple(index), grid)
+        widths = space.shape[1:] if self.evolution else space.shape
+        return Windows(tuple(index), window_grid(grid, tuple(widths), tuple(periodic)))
+
+    def _local_rows(self, global_rows: ExpertRows, n_pde: int, n_initial: int, first, node, rows, bc_node) -> None:
+        """Each expert's rows as indices into its own candidates ``[PDE on the window, initial, its boundary rows]``."""
+        shape, windows = self.field_shape, self.windows
+        pde_shape = (windows.shape[0] - 1, *windows.shape[1:]) if self.evolution else windows.shape
+        n_local_pde = int(np.prod(pde_shape))
+        n_local_initial = int(np.prod(windows.shape[1:])) if self.evolution else 0
+        ids, weight = self.row_ids, global_rows.weight.numpy()
+        experts, per = ids.shape
+        expert = np.repeat(np.arange(experts), per)
+        flat = ids.ravel()
+        level = first[flat]
+        position = np.array(np.unravel_index(node[flat], self.grid.shape))
+        if self.evolution:
+            position = np.vstack([level, position])
+        local = np.zeros(flat.shape, dtype=np.int64)
+        for a in range(len(shape)):
+            start = windows.index[a][expert, 0]
+            offset = np.mod(position[a] - start, shape[a])
+            padding = weight.ravel() == 0
+            inside = padding | (windows.index[a][expert, np.minimum(offset, windows.shape[a] - 1)] == position[a])
+            if not inside.all():
+                raise AssertionError("a constraint row lies outside its expert's window")  # a bug, not user input
+            position[a] = np.where(padding, 0, offset)
+        kind = np.searchsorted([n_pde, n_pde + n_initial], flat, side="right")
+        pde = kind == 0
+        local[pde] = np.ravel_multi_index(tuple(position[:, pde]), pde_shape)
+        initial = kind == 1
+        if self.evolution:
+            local[initial] = n_local_pde + np.ravel_multi_index(tuple(position[1:, initial]), windows.shape[1:])
+        # boundary rows: a slot per expert, in the order of its row list
+        bc = (kind == 2) & (weight.ravel() != 0)
+        slot = np.cumsum(bc.reshape(experts, per), axis=1).ravel() - 1
+        width = max(1, int(bc.reshape(experts, per).sum(1).max()))
+        local[bc] = n_local_pde + n_local_initial + slot[bc]
+        self.rows = ExpertRows(torch.as_tensor(local.reshape(experts, per)), global_rows.weight)
+        j = flat[bc] - n_pde - n_initial
+        axis, sign = self._normal_axes(bc_node[j])
+        arrays = {
+            "bc_position": np.ravel_multi_index(tuple(position[:, bc]), windows.shape),
+            "bc_axis": axis, "bc_sign": sign, "bc_alpha": rows.alpha[rows.keep][j],
+            "bc_beta": rows.beta[rows.keep][j], "bc_value": rows.value[rows.keep][j],
+        }  # fmt: skip
+        self.bc = {}
+        for name, values in arrays.items():
+            padded = np.full((experts, width), -1 if name == "bc_axis" else 0, dtype=values.dtype)
+            padded[expert[bc], slot[bc]] = values
+            self.bc[name] = padded
+
     def _normal_axes(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each boundary node, the first non-periodic axis it ends, and the outward sign."""
-        index = np.array(np.unravel_index(nodes, self.grid.shape))
+        index = np.array(np.unravel_index(nodes, self.grid.shape)).reshape(self.grid.dim, -1)
         axis = np.full(len(nodes), -1)
         sign = np.zeros(len(nodes))
         for k in reversed(range(self.grid.dim)):
@@ -131,100 +227,107 @@ class GridConstraintSystem:
 
     def subset(self, experts: range | list[int]) -> GridConstraintSystem:
         """The same system restricted to some experts (a rank's share)."""
+        keep = np.asarray(list(experts), dtype=int)
         other = object.__new__(GridConstraintSystem)
         other.__dict__.update(self.__dict__)
-        other.rows = self.rows.subset(experts)
+        other.rows = self.rows.subset(keep.tolist())
+        other.row_ids = self.row_ids[keep]
+        other.windows = self.windows.subset(keep)
+        other.bc = {name: values[keep] for name, values in self.bc.items()}
         other._tensors = {}
         return other
 
-    def _constants(self, like: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _constants(self, like: torch.Tensor) -> dict[str, Any]:
         key = (like.device, like.dtype)
         if key not in self._tensors:
             as_t = lambda a: torch.as_tensor(a, device=like.device, dtype=like.dtype)  # noqa: E731
             rows = self.rows.to(like.device, like.dtype)
-            self._tensors[key] = {
-                "index": rows.index,
-                "weight": rows.weight,
-                "pde_index": torch.as_tensor(self.pde_index, device=like.device),
-                "bc_flat": torch.as_tensor(self.bc_flat, device=like.device),
-                "bc_axis": torch.as_tensor(self.bc_axis, device=like.device),
-                "bc_sign": as_t(self.bc_sign),
-                "bc_alpha": as_t(self.bc_alpha),
-                "bc_beta": as_t(self.bc_beta),
-                "bc_value": as_t(self.bc_value),
-                "dt": as_t(np.diff(self.times)) if self.problem.is_evolution else as_t([1.0]),
-            }
-            coords = [as_t(c) for c in self.grid.coordinates()]
-            t = as_t(self.times).reshape(-1, *([1] * self.grid.dim)) if self.problem.is_evolution else None
-            self._coords[key] = Coords(coords, t=t)
+            window = tuple(torch.as_tensor(i, device=like.device) for i in self.windows.index)
+            experts = rows.experts
+            space_index = self.windows.index[1:] if self.evolution else self.windows.index
+            lead = [experts, 1] + ([1] if self.evolution else [])  # experts, channels, time
+            space = [
+                as_t(axis[index]).reshape(*lead, *[-1 if b == a else 1 for b in range(self.grid.dim)])
+                for a, (axis, index) in enumerate(zip(self.grid.axes, space_index))
+            ]
+            constants = {
+                "index": rows.index, "weight": rows.weight, "window": window,
+                "bc_position": torch.as_tensor(self.bc["bc_position"], device=like.device),
+                "bc_axis": torch.as_tensor(self.bc["bc_axis"], device=like.device)[:, None],
+                **{name: as_t(self.bc[name])[:, None] for name in ("bc_sign", "bc_alpha", "bc_beta", "bc_value")},
+            }  # fmt: skip
+            t = None
+            if self.evolution:
+                levels = as_t(self.times[self.windows.index[0]])  # (K, Tw)
+                constants["dt"] = levels.diff(dim=1).reshape(experts, 1, -1, *([1] * self.grid.dim))
+                t = levels.reshape(experts, 1, -1, *([1] * self.grid.dim))
+            constants["coords"] = Coords(space, t=t)
+            self._tensors[key] = constants
         return self._tensors[key]
 
     # --- the rows ------------------------------------------------------------------------------
-    def _all_rows(self, u: torch.Tensor, inputs: torch.Tensor | None) -> torch.Tensor:
-        """Every candidate row for fields ``u`` (batch, K, c, *field_shape) -> (batch, K, c, R)."""
-        c = self._constants(u)
-        x = self._coords[(u.device, u.dtype)]
-        lead = u.shape[:3]
-        params = self.problem.p
-        if not self.problem.is_evolution and self.inputs:
-            params = params.replace(**{name: _Channel(inputs[:, None, None, k]) for k, name in enumerate(self.inputs)})
-        if self.problem.is_evolution:
-            f = self.problem.rhs(GridField(u, self.grid), x, params)
-            f = torch.broadcast_to(f.at_nodes().values if hasattr(f, "at_nodes") else torch.as_tensor(f), u.shape)
-            dt = c["dt"].reshape(-1, *([1] * self.grid.dim))
-            pde = (u[:, :, :, 1:] - u[:, :, :, :-1]) / dt - 0.5 * (f[:, :, :, 1:] + f[:, :, :, :-1])
-            u0 = inputs[:, None, None, self.inputs.index("initial")]
-            initial = (u[:, :, :, 0] - u0).flatten(3)
-        else:
-            res = self.problem.residual(GridField(u, self.grid), x, params)
-            pde = torch.broadcast_to(res.at_nodes().values, lead + self.grid.shape)
-            initial = u.new_zeros(*lead, 0)
-        pde = pde.flatten(3)[..., c["pde_index"]]
-        return torch.cat([pde, initial, self._boundary(u, c)], dim=-1)
+    def prepare(self, basis: torch.Tensor, inputs: torch.Tensor | None = None) -> WindowedBasis:
+        """Cut ``basis`` (batch, nb, *field) and the input channels into the experts' windows."""
+        c = self._constants(basis)
+        params, initial = self.problem.p, None
+        if self.evolution:
+            u0 = inputs[:, self.inputs.index("initial")][:, None]
+            initial = self.windows.gather(u0, c["window"][1:])
+        elif self.inputs:
+            windows = self.windows.gather(inputs, c["window"])
+            params = params.replace(**{n: _Channel(windows[:, :, k, None]) for k, n in enumerate(self.inputs)})
+        return WindowedBasis(self.windows.gather(basis, c["window"]), params, initial, basis)
 
-    def _boundary(self, u: torch.Tensor, c: dict[str, torch.Tensor]) -> torch.Tensor:
-        if len(self.bc_flat) == 0:
-            return u.new_zeros(*u.shape[:3], 0)
-        field = u if self.problem.is_evolution else u.reshape(*u.shape[:3], 1, *self.grid.shape)
-        flat = field.flatten(3)
-        values = c["bc_alpha"] * flat[..., c["bc_flat"]]
+    def local_rows(self, omega: torch.Tensor, local: WindowedBasis) -> torch.Tensor:
+        """Weighted rows (batch, K, c, M) of every expert for weights ``omega`` (batch, K, c, nb)."""
+        c = self._constants(local.basis)
+        u = torch.einsum("bkci,bki...->bkc...", omega, local.basis)
+        potential = None
+        if self.grid.method == "spectral":
+            potential = lambda: torch.einsum("bkci,bki...->bkc...", omega, local.potential(self))  # noqa: E731
+        field = BlockField(u, self.windows.grid, potential)
+        if self.evolution:
+            f = self.problem.rhs(field, c["coords"], local.params)
+            f = torch.broadcast_to(f.at_nodes().values if hasattr(f, "at_nodes") else torch.as_tensor(f), u.shape)
+            pde = (u[:, :, :, 1:] - u[:, :, :, :-1]) / c["dt"] - 0.5 * (f[:, :, :, 1:] + f[:, :, :, :-1])
+            initial = (u[:, :, :, 0] - local.initial).flatten(3)
+        else:
+            pde = torch.broadcast_to(self.problem.residual(field, c["coords"], local.params).at_nodes().values, u.shape)
+            initial = u.new_zeros(*u.shape[:3], 0)
+        full = torch.cat([pde.flatten(3), initial, self._boundary(u, c)], dim=-1)
+        index = c["index"][None, :, None, :].expand(*full.shape[:3], -1)
+        return torch.gather(full, -1, index) * c["weight"][None, :, None, :]
+
+    def _boundary(self, u: torch.Tensor, c: dict[str, Any]) -> torch.Tensor:
+        """``α u + β ∂u/∂n - g`` at each expert's boundary slots (zero rows where it has none)."""
+        flat = u.flatten(3)
+        index = c["bc_position"][None, :, None, :].expand(*u.shape[:3], -1)
+        values = c["bc_alpha"] * torch.gather(flat, -1, index)
         normal = torch.zeros_like(values)
         for k in range(self.grid.dim):
             on_axis = c["bc_axis"] == k
             if self.grid.periodic[k] or not bool(on_axis.any()):
                 continue
-            derivative = GridField(field, self.grid).derivative(self.grid.names[k]).values.flatten(3)
-            normal = normal + torch.where(on_axis, derivative[..., c["bc_flat"]], torch.zeros_like(normal))
+            derivative = GridField(u, self.windows.grid).derivative(self.grid.names[k]).values.flatten(3)
+            normal = normal + torch.where(on_axis, torch.gather(derivative, -1, index), torch.zeros_like(normal))
         return values + c["bc_beta"] * c["bc_sign"] * normal - c["bc_value"]
-
-    def _expert_rows(self, full: torch.Tensor) -> torch.Tensor:
-        """Each expert's rows of ``full`` (batch, K, c, R) -> (batch, K, c, M), weighted."""
-        c = self._constants(full)
-        index = c["index"][None, :, None, :].expand(*full.shape[:3], -1)
-        return torch.gather(full, -1, index) * c["weight"][None, :, None, :]
-
-    def combine(self, omega: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
-        """``u_k = Σᵢ ω_ki bᵢ``: (batch, K, nb) and (batch, nb, *field) -> (batch, K, *field)."""
-        return torch.einsum("bki,bi...->bk...", omega, basis)
 
     def residual(self, omega: torch.Tensor, basis: torch.Tensor, inputs: torch.Tensor | None = None) -> torch.Tensor:
         """Weighted rows of every expert, (batch, K, M)."""
-        u = self.combine(omega, basis)[:, :, None]
-        return self._expert_rows(self._all_rows(u, inputs))[:, :, 0]
+        return self.local_rows(omega[:, :, None], self.prepare(basis, inputs))[:, :, 0]
 
     def residual_and_jacobian(
         self, omega: torch.Tensor, basis: torch.Tensor, inputs: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Rows (batch, K, M) and their Jacobian in ω (batch, K, M, nb)."""
-        basis = basis.detach()
-        nb = basis.shape[1]
-        u = self.combine(omega.detach(), basis)
+        local = self.prepare(basis.detach(), inputs)
+        batch, experts, nb = omega.shape
         with torch.enable_grad():
-            copies = u[:, :, None].expand(-1, -1, nb, *u.shape[2:]).clone().requires_grad_()
-            rows = self._expert_rows(self._all_rows(copies, inputs))
+            copies = omega.detach()[:, :, None].expand(-1, -1, nb, -1).clone().requires_grad_()
+            rows = self.local_rows(copies, local)
             probe = torch.zeros_like(rows, requires_grad=True)
             (transposed,) = torch.autograd.grad(rows, copies, probe, create_graph=True)
-            tangent = basis[:, None].expand_as(copies)
+            tangent = torch.eye(nb, dtype=omega.dtype, device=omega.device).expand(batch, experts, nb, nb)
             (jt,) = torch.autograd.grad(transposed, probe, tangent)
         return rows[:, :, 0].detach(), jt.transpose(-1, -2)
 
@@ -234,4 +337,9 @@ class GridConstraintSystem:
         return (omega[:, owner] * basis.movedim(1, -1)).sum(-1)
 
     def describe(self) -> dict[str, Any]:
-        return {"experts": self.experts, "rows_per_expert": self.rows.per_expert, "grid": list(self.field_shape)}
+        return {
+            "experts": self.experts,
+            "rows_per_expert": self.rows.per_expert,
+            "grid": list(self.field_shape),
+            "window": list(self.windows.shape),
+        }

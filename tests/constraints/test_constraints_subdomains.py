@@ -1,0 +1,59 @@
+"""Experts evaluate their rows on their own windows: every row equals the whole-grid evaluation of that
+expert's combination, restricted to its subdomain (finite differences, periodic wrap, boundary rows,
+time splits, and Δ⁻¹ on spectral grids)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from constraints_helpers import heat, poisson
+
+from pdesolve.constraints import GridConstraintSystem
+from pdesolve.constraints.subdomains import axis_windows
+from pdesolve.problem import Grid, load_problem
+
+
+def _navier_stokes():
+    return load_problem("navier_stokes2d")
+
+
+CASES = {
+    "poisson, Dirichlet ends": (poisson, Grid((0.0,), (1.0,), (21,)), 4, None),
+    "heat, periodic, split in time": (heat, Grid((0.0,), (1.0,), (20,), periodic=(True,)), (3, 2), 7),
+    "navier-stokes, spectral, 2x2": (_navier_stokes, Grid((0.0,) * 2, (1.0,) * 2, (12, 12), (True,) * 2, "spectral"),
+                                     (2, 2, 1), 3),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_expert_rows_equal_the_whole_grid_rows_restricted_to_its_subdomain(case):
+    make, grid, experts, levels = CASES[case]
+    problem = make()
+    times = np.linspace(0.0, 0.5, levels) if levels else None
+    generator = torch.Generator().manual_seed(3)
+    field = (levels, *grid.shape) if levels else grid.shape
+    basis = torch.randn(2, 3, *field, generator=generator, dtype=torch.float64)
+    inputs = torch.randn(2, 1, *grid.shape, generator=generator, dtype=torch.float64) if levels else None
+    moe = GridConstraintSystem(problem, grid, experts, times, points=5, weights=(1.0, 2.0, 3.0))
+    single = GridConstraintSystem(problem, grid, 1, times, weights=(1.0, 2.0, 3.0))
+    assert np.prod(moe.windows.shape) < np.prod(single.windows.shape)  # experts work on smaller blocks
+    omega = torch.randn(2, moe.experts, 3, generator=generator, dtype=torch.float64)
+    rows = moe.residual(omega, basis, inputs)
+    for k in range(moe.experts):
+        whole = single.residual(omega[:, k : k + 1], basis, inputs)[:, 0]  # every candidate row, in order
+        weight = moe.rows.weight[k]
+        expected = whole[:, moe.row_ids[k]] / single.rows.weight[0, moe.row_ids[k]] * weight
+        torch.testing.assert_close(rows[:, k], expected, rtol=1e-12, atol=1e-10)
+    assert moe.rows.weight.gt(0).sum(1).min() > 0
+
+
+def test_windows_wrap_periodic_axes_and_stay_inside_bounded_ones():
+    needed = [np.arange(-2, 6), np.arange(3, 11), np.arange(8, 14)]
+    periodic, whole = axis_windows(needed, 12, True)
+    assert not whole and periodic[0].tolist() == [10, 11, 0, 1, 2, 3, 4, 5]
+    assert periodic[2].tolist() == [8, 9, 10, 11, 0, 1, 2, 3]
+    bounded, _ = axis_windows([np.clip(v, 0, 11) for v in needed], 12, False)
+    assert bounded[0].tolist() == list(range(8)) and bounded[2].tolist() == list(range(4, 12))
+    full, whole = axis_windows([np.arange(-2, 14)], 12, True)
+    assert whole and full[0].tolist() == list(range(12))
