@@ -52,12 +52,19 @@ warnings.filterwarnings("ignore", message="Sparse")
 FULL = {
     "ds": {"nx": 256, "levels": 26, "train": 48, "test": 12, "epochs": 15, "experts": 4},
     "ns": {"n": 32, "levels": 11, "train": 32, "test": 8, "epochs": 10, "experts": (2, 2, 1)},
-    "points": [100, 1000, 10_000, 100_000],
+    # the cost sweep runs on the paper's grids (1024 x 101 and 64² x 11 hold 1e5 and 4.5e4 rows)
+    "sweep": {
+        "ds": {"grid": 1024, "levels": 101, "points": [100, 1000, 10_000, 100_000]},
+        "ns": {"grid": 64, "levels": 11, "points": [100, 1000, 10_000]},
+    },
 }
 QUICK = {
     "ds": {"nx": 32, "levels": 6, "train": 8, "test": 4, "epochs": 3, "experts": 4},
     "ns": {"n": 12, "levels": 4, "train": 4, "test": 2, "epochs": 2, "experts": (2, 2, 1)},
-    "points": [100, 1000],
+    "sweep": {
+        "ds": {"grid": 256, "levels": 21, "points": [100, 1000]},
+        "ns": {"grid": 24, "levels": 5, "points": [100, 1000]},
+    },
 }
 
 
@@ -153,39 +160,72 @@ def train_step(model: ConstrainedOperator, optimizer, inputs: torch.Tensor, targ
     optimizer.step()
 
 
-def scaling(problem, grid, train, base: ConstraintConfig, experts, points: list[int], device: str) -> list[dict]:
-    """Training-step time, inference time and peak memory of hard and MoE against the constraint points."""
-    rows = []
-    inputs = train.inputs[: base.batch_size].to(device)
-    targets = train.targets[: base.batch_size].to(device)
-    for total in points:
-        for constraint, k in (("hard", 1), ("moe", experts)):
-            count = int(np.prod(k)) if not isinstance(k, int) else k
-            config = replace(base, constraint=constraint, experts=k, points=max(1, total // count))
-            torch.manual_seed(0)
-            model = ConstrainedOperator(problem, grid, config, channels=inputs.shape[1]).to(device)
-            optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-            actual = int(model.system.rows.weight.gt(0).sum())
+def sweep_inputs(problem: Problem, case: str, n: int, batch: int) -> tuple[Grid, torch.Tensor]:
+    """The sweep's grid and a batch of initial conditions of the family on it (targets do not matter)."""
+    if case == "ds":
+        grid = Grid((0.0,), (1.0,), (n,))
+    else:
+        grid = box_grid(problem, n, method="spectral")
+    x = Coords(list(grid.points().T))
+    fields = [np.broadcast_to(problem.sample(s).initial(x, problem.sample(s).p), (grid.size,)) for s in range(batch)]
+    return grid, torch.as_tensor(np.stack(fields), dtype=torch.float32).reshape(batch, 1, *grid.shape)
 
-            train_step(model, optimizer, inputs, targets)  # warm-up (caches, CUDA kernels)
+
+def measure(problem, grid, inputs, targets, config: ConstraintConfig, device: str, repeats: int = 3) -> dict:
+    """One constraint's training-step and inference time (medians of ``repeats``) and peak memory, after a
+    warm-up step."""
+    torch.manual_seed(0)
+    model = ConstrainedOperator(problem, grid, config, channels=inputs.shape[1]).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    train_step(model, optimizer, inputs, targets)  # warm-up (caches, CUDA kernels)
+    synchronize(device)
+    steps, inferences = [], []
+    with PeakMemory(device) as memory:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            train_step(model, optimizer, inputs, targets)
             synchronize(device)
-            with PeakMemory(device) as memory:
-                start = time.perf_counter()
-                train_step(model, optimizer, inputs, targets)
-                synchronize(device)
-                step_seconds = time.perf_counter() - start
-            with torch.no_grad():
-                start = time.perf_counter()
-                model(inputs)
-                synchronize(device)
-                inference = time.perf_counter() - start
-            peak = memory.cuda_bytes if memory.cuda_bytes is not None else memory.cpu_bytes
-            rows.append({"requested_points": total, "rows": actual, "constraint": constraint, "experts": count,
-                         "train_step_s": step_seconds, "inference_s": inference, "peak_bytes": peak,
-                         "lm_iterations": model.layer.report.iterations})  # fmt: skip
-            print(f"  {constraint:4s} {actual:7d} rows: step {step_seconds:.3f} s, inference {inference:.3f} s, "
-                  f"peak {peak / 2**20:.0f} MiB", flush=True)  # fmt: skip
-    return rows
+            steps.append(time.perf_counter() - start)
+    with torch.no_grad():
+        for _ in range(repeats):
+            start = time.perf_counter()
+            model(inputs)
+            synchronize(device)
+            inferences.append(time.perf_counter() - start)
+    step_seconds, inference = float(np.median(steps)), float(np.median(inferences))
+    peak = memory.cuda_bytes if memory.cuda_bytes is not None else memory.cpu_bytes
+    return {"rows": int(model.system.rows.weight.gt(0).sum()), "window": list(model.system.windows.shape),
+            "train_step_s": step_seconds, "inference_s": inference, "peak_bytes": peak,
+            "lm_iterations": model.layer.report.iterations}  # fmt: skip
+
+
+def scaling(problem, case: str, sweep: dict, base: ConstraintConfig, experts, device: str) -> dict:
+    """Training-step time, inference time and peak memory of hard and MoE against the constraint points
+    (total over the experts), and the speed-up of MoE over the single hard constraint."""
+    grid, inputs = sweep_inputs(problem, case, sweep["grid"], base.batch_size)
+    inputs = inputs.to(device)
+    targets = torch.randn(base.batch_size, sweep["levels"], *grid.shape, device=device)
+    config = replace(base, levels=sweep["levels"])
+    count = experts if isinstance(experts, int) else int(np.prod(experts))
+    runs, speedups = [], []
+    for total in sweep["points"]:
+        pair = {}
+        for constraint, k in (("hard", 1), ("moe", experts)):
+            chosen = replace(config, constraint=constraint, experts=k, points=max(1, total // (count if k != 1 else 1)))
+            pair[constraint] = {"requested_points": total, "constraint": constraint, "experts": 1 if k == 1 else count,
+                                **measure(problem, grid, inputs, targets, chosen, device)}  # fmt: skip
+            run = pair[constraint]
+            print(f"  {constraint:4s} {run['rows']:7d} rows: step {run['train_step_s']:.3f} s, inference "
+                  f"{run['inference_s']:.3f} s, peak {run['peak_bytes'] / 2**20:.0f} MiB", flush=True)  # fmt: skip
+        runs += [pair["hard"], pair["moe"]]
+        hard, moe = pair["hard"], pair["moe"]
+        speedups.append({"requested_points": total, "rows": moe["rows"],
+                         "train_step_speedup": hard["train_step_s"] / moe["train_step_s"],
+                         "inference_speedup": hard["inference_s"] / moe["inference_s"],
+                         "memory_ratio": hard["peak_bytes"] / max(1, moe["peak_bytes"])})  # fmt: skip
+        print(f"  MoE speed-up at {total} points: step {speedups[-1]['train_step_speedup']:.2f}x, inference "
+              f"{speedups[-1]['inference_speedup']:.2f}x", flush=True)  # fmt: skip
+    return {"grid": list(grid.shape), "levels": sweep["levels"], "runs": runs, "speedup": speedups}
 
 
 def main() -> None:
@@ -194,6 +234,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", help="JSON file")
     parser.add_argument("--cases", default="ds,ns", help="comma list of ds, ns")
+    parser.add_argument("--sweep-only", action="store_true", help="only the cost sweep (no accuracy training)")
     parser.add_argument("--basis", type=int, default=16)
     parser.add_argument("--ns-time", type=float, default=1.0, help="Navier–Stokes window [0, T] (default 1)")
     parser.add_argument("--seed", type=int, default=0)
@@ -209,29 +250,33 @@ def main() -> None:
               "torch": torch.__version__, "config": asdict(base), "cases": {}}  # fmt: skip
     for case in args.cases.split(","):
         size = sizes[case]
-        start = time.perf_counter()
         if case == "ds":
             problem = clipped_sorption(load_problem("diffusion_sorption1d"))
-            grid, times, u = sorption_trajectories(problem, size["nx"], size["levels"], size["train"] + size["test"],
-                                                   args.seed)  # fmt: skip
         else:
             problem = replace(load_problem("navier_stokes2d"), time=(0.0, args.ns_time))
-            grid, times, u = navier_stokes_trajectories(problem, size["n"], size["levels"],
-                                                        size["train"] + size["test"], args.seed, args.device)  # fmt: skip
-        data_seconds = time.perf_counter() - start
-        print(f"{case}: data {u.shape} in {data_seconds:.1f} s", flush=True)
-        train, test = as_data(u[: size["train"]]), as_data(u[size["train"] :])
-        config = replace(base, levels=size["levels"], epochs=size["epochs"])
-        report["cases"][case] = {
-            "problem": problem.name, "grid": list(grid.shape), "levels": size["levels"], "experts": size["experts"],
-            "train_samples": size["train"], "test_samples": size["test"], "data_seconds": data_seconds,
-            "accuracy": accuracy(problem, grid, train, test, config, size["experts"], args.device),
-            "scaling": scaling(problem, grid, train, config, size["experts"], sizes["points"], args.device),
-        }  # fmt: skip
+        result = report["cases"].setdefault(case, {"problem": problem.name, "experts": size["experts"]})
+        if not args.sweep_only:
+            start = time.perf_counter()
+            if case == "ds":
+                grid, times, u = sorption_trajectories(problem, size["nx"], size["levels"],
+                                                       size["train"] + size["test"], args.seed)  # fmt: skip
+            else:
+                grid, times, u = navier_stokes_trajectories(problem, size["n"], size["levels"],
+                                                            size["train"] + size["test"], args.seed, args.device)  # fmt: skip
+            data_seconds = time.perf_counter() - start
+            print(f"{case}: data {u.shape} in {data_seconds:.1f} s", flush=True)
+            train, test = as_data(u[: size["train"]]), as_data(u[size["train"] :])
+            config = replace(base, levels=size["levels"], epochs=size["epochs"])
+            result.update({"grid": list(grid.shape), "levels": size["levels"], "train_samples": size["train"],
+                           "test_samples": size["test"], "data_seconds": data_seconds,
+                           "accuracy": accuracy(problem, grid, train, test, config, size["experts"], args.device)})  # fmt: skip
+        print(f"{case}: cost sweep on {sizes['sweep'][case]}", flush=True)
+        result["scaling"] = scaling(problem, case, sizes["sweep"][case], base, size["experts"], args.device)
         if args.out:
             with open(args.out, "w") as handle:
                 json.dump(report, handle, indent=2, default=str)
-    print(json.dumps({c: r["accuracy"] for c, r in report["cases"].items()}, indent=2))
+    print(json.dumps({c: {k: r[k] for k in ("accuracy",) if k in r} | {"speedup": r["scaling"]["speedup"]}
+                      for c, r in report["cases"].items()}, indent=2))  # fmt: skip
 
 
 if __name__ == "__main__":
