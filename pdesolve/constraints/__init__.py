@@ -7,7 +7,8 @@
 - :mod:`~pdesolve.constraints.gauss_newton`: batched Levenberg–Marquardt over all experts at once;
 - :mod:`~pdesolve.constraints.implicit`: the implicit-function-theorem backward;
 - :mod:`~pdesolve.constraints.distributed`: experts sharded over ranks;
-- :mod:`~pdesolve.constraints.layer`: the layer (``GridHardConstraint``);
+- :mod:`~pdesolve.constraints.layer`: the layer for grid backbones (``GridHardConstraint``);
+- :mod:`~pdesolve.constraints.points`: the layer for point backbones (an MLP of ``(x, t)``, ``PointHardConstraint``);
 - :mod:`~pdesolve.constraints.training`: training FNO backbones with soft, hard or mixture-of-experts constraints.
 """
 

@@ -113,6 +113,20 @@ class LMResult:
     converged: torch.Tensor
 
 
+def rows_and_jacobian(rows: Callable[[torch.Tensor], torch.Tensor], omega: torch.Tensor):
+    """Rows ``r`` (batch, K, M) and Jacobian (batch, K, M, nb) of ``rows(ω (batch, K, c, nb)) -> (batch, K, c, M)``
+    at ``omega`` (batch, K, nb): reverse mode twice on ``nb`` copies, ``J e_c = ∂/∂p ⟨Jᵀp, e_c⟩``."""
+    batch, experts, nb = omega.shape
+    with torch.enable_grad():
+        copies = omega.detach()[:, :, None].expand(-1, -1, nb, -1).clone().requires_grad_()
+        r = rows(copies)
+        probe = torch.zeros_like(r, requires_grad=True)
+        (transposed,) = torch.autograd.grad(r, copies, probe, create_graph=True)
+        tangent = torch.eye(nb, dtype=omega.dtype, device=omega.device).expand(batch, experts, nb, nb)
+        (jt,) = torch.autograd.grad(transposed, probe, tangent)
+    return r[:, :, 0].detach(), jt.transpose(-1, -2)
+
+
 def _cost(r: torch.Tensor, omega: torch.Tensor, ridge: float) -> torch.Tensor:
     cost = 0.5 * r.to(torch.float64).square().sum(-1) + 0.5 * ridge * omega.to(torch.float64).square().sum(-1)
     return torch.nan_to_num(cost, nan=torch.inf)

@@ -15,7 +15,7 @@ whole-grid constraint, and a row equals the whole-grid evaluation of its expert'
   by the grid's one-sided second-order differences.
 
 Basis values are ``(batch, nb, *grid)`` for stationary and ``(batch, nb, T, *grid)`` for evolution problems.
-Jacobians in ω use reverse mode twice (``J t = ∂/∂c ⟨J^T c, t⟩``) on ``nb`` copies of every expert's weights.
+Jacobians in ω: :func:`~pdesolve.constraints.gauss_newton.rows_and_jacobian` (``nb`` copies of the weights).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import torch
 
 from pdesolve.constraints.boundary import boundary_rows
 from pdesolve.constraints.experts import ExpertPartition
+from pdesolve.constraints.gauss_newton import rows_and_jacobian
 from pdesolve.constraints.rows import ExpertRows, expert_rows
 from pdesolve.constraints.subdomains import BlockField, Windows, axis_windows, window_grid
 from pdesolve.errors import NotApplicableError
@@ -321,15 +322,7 @@ class GridConstraintSystem:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Rows (batch, K, M) and their Jacobian in ω (batch, K, M, nb)."""
         local = self.prepare(basis.detach(), inputs)
-        batch, experts, nb = omega.shape
-        with torch.enable_grad():
-            copies = omega.detach()[:, :, None].expand(-1, -1, nb, -1).clone().requires_grad_()
-            rows = self.local_rows(copies, local)
-            probe = torch.zeros_like(rows, requires_grad=True)
-            (transposed,) = torch.autograd.grad(rows, copies, probe, create_graph=True)
-            tangent = torch.eye(nb, dtype=omega.dtype, device=omega.device).expand(batch, experts, nb, nb)
-            (jt,) = torch.autograd.grad(transposed, probe, tangent)
-        return rows[:, :, 0].detach(), jt.transpose(-1, -2)
+        return rows_and_jacobian(lambda copies: self.local_rows(copies, local), omega)
 
     def assemble(self, omega: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
         """The constrained field: at each node the combination of the expert owning it, (batch, *field)."""
