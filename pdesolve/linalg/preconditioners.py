@@ -41,8 +41,10 @@ def make_preconditioner(
     steps: int = 2,
     coarse_size: int = 256,
     backend: str | None = None,
+    amg_setup: str = "torch",
 ) -> Preconditioner | None:
-    """The preconditioner ``kind`` for the SPD float64 ``matrix`` that ``operator`` applies on its device."""
+    """The preconditioner ``kind`` for the SPD float64 ``matrix`` that ``operator`` applies on its device
+    (``amg_setup``: torch or pyamg builds the AMG hierarchy)."""
     if kind == "none":
         return None
     if kind == "jacobi":
@@ -50,7 +52,7 @@ def make_preconditioner(
     if kind == "ic0":
         return IncompleteCholeskyCPU(matrix)
     if kind == "amg":
-        return algebraic_multigrid(operator, matrix, smoother, steps, coarse_size, backend)
+        return algebraic_multigrid(operator, matrix, smoother, steps, coarse_size, backend, amg_setup)
     if kind == "mg":
         if layout is None:
             raise PdesolveError("precond=mg needs a grid (a finite-difference system); use precond=amg on meshes")

@@ -68,6 +68,7 @@ class CGSolver(Solver):
         "flexible": False,
         "smoother": "chebyshev",  # multigrid smoother: chebyshev | jacobi
         "smoother_steps": 2,
+        "amg_setup": "torch",  # who builds the precond=amg hierarchy: torch (on the device) | pyamg (on the host)
         "check_every": 0,  # 0: 1 on CPU, up to 32 on CUDA
         "cuda_graph": True,  # replay one captured iteration on CUDA (ignored on the CPU)
     }
@@ -118,7 +119,13 @@ class CGSolver(Solver):
             preconditioner = learned_preconditioner(precond, problem, operator, matrix, system.unknown)
         else:
             preconditioner = make_preconditioner(
-                precond, operator, matrix, layout, self.config["smoother"], self.config["smoother_steps"]
+                precond,
+                operator,
+                matrix,
+                layout,
+                self.config["smoother"],
+                self.config["smoother_steps"],
+                amg_setup=self.config["amg_setup"],
             )
         b = torch.as_tensor(rhs, device=device)
         synchronize(device)
