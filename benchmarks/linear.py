@@ -9,6 +9,7 @@ stops after about --time-limit seconds of iterations (reported as not converged)
 
     python benchmarks/linear.py --quick --out linear_quick.json          # CPU, under a minute
     python benchmarks/linear.py --device cuda --sizes 1M,16M --out linear_h100.json
+    python benchmarks/linear.py --device cpu --sizes 1M --preconds amg,amg-pyamg --matrix-free "" --peers ""
 """
 
 from __future__ import annotations
@@ -36,7 +37,13 @@ from pdesolve.linalg.system import SparseOperator
 from pdesolve.problem import Coords, GaussianRandomField, Thresholded
 
 # interior unknowns per axis for each size label and dimension
-SIZES = {"quick": {2: 63, 3: 23}, "warm-up": {2: 64, 3: 32}, "1M": {2: 1024, 3: 100}, "16M": {2: 4096, 3: 256}}
+SIZES = {
+    "quick": {2: 63, 3: 23},
+    "warm-up": {2: 64, 3: 32},
+    "64k": {2: 256, 3: 40},
+    "1M": {2: 1024, 3: 100},
+    "16M": {2: 4096, 3: 256},
+}
 CASES = {"poisson2d": 2, "poisson3d": 3, "darcy2d": 2}
 
 
@@ -70,7 +77,11 @@ def torch_run(
             operator = StencilOperator.from_faces(faces_of(case, m), [h] * dim, (m,) * dim, device, dtype)
         else:
             operator = SparseOperator(A, device, dtype).compact()
-        return operator, make_preconditioner(precond, operator, A, layout, args.smoother, args.smoother_steps)
+        kind, _, setup = precond.partition("-")  # amg-pyamg: PyAMG's hierarchy cycled on the device
+        preconditioner = make_preconditioner(
+            kind, operator, A, layout, args.smoother, args.smoother_steps, amg_setup=setup or "torch"
+        )
+        return operator, preconditioner
 
     (operator, M), setup_time = timed(setup, device)
     rhs = torch.as_tensor(b, device=device, dtype=dtype)
@@ -148,14 +159,21 @@ def describe_device(device: torch.device) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small systems on the CPU (< 1 minute)")
-    parser.add_argument("--sizes", default="1M", help="comma list of: quick, 1M, 16M")
+    parser.add_argument("--sizes", default="1M", help="comma list of: quick, 64k, 1M, 16M")
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-    parser.add_argument("--preconds", default="jacobi,mg,amg", help="also: none, ic0 (factor and solves on the CPU)")
+    parser.add_argument(
+        "--preconds",
+        default="jacobi,mg,amg,amg-pyamg",
+        help="amg: SA hierarchy built in torch on the device; amg-pyamg: PyAMG's, built on the host; "
+        "also: none, ic0 (factor and solves on the CPU)",
+    )
     parser.add_argument("--matrix-free", default="jacobi,mg", help="preconditioners also run matrix-free")
     parser.add_argument("--peers", default="pyamg-sa", help="also: scipy-cg+jacobi, scipy-cg+ic0 (minutes at 1M)")
-    parser.add_argument("--peer-max-unknowns", type=int, default=1_100_000, help="CPU peers, amg, ic0 above: skipped")
+    parser.add_argument(
+        "--peer-max-unknowns", type=int, default=1_100_000, help="CPU peers, amg-pyamg, ic0 above: skipped"
+    )
     parser.add_argument("--tol", type=float, default=1e-8)
     parser.add_argument("--maxiter", type=int, default=30_000)
     parser.add_argument("--repeat", type=int, default=3)
@@ -196,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
             small = A.shape[0] <= args.peer_max_unknowns
             runs: list[tuple[str, bool]] = []  # (torch preconditioner or CPU peer, matrix-free)
             for precond in split:
-                if precond in ("ic0", "amg") and not small:
+                if precond in ("ic0", "amg-pyamg") and not small:
                     continue
                 runs.append((precond, False))
                 if precond in args.matrix_free.split(","):
