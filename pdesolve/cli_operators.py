@@ -45,6 +45,9 @@ def add_dataset_parser(subparsers, common: argparse.ArgumentParser | None = None
     parser.add_argument("problem", metavar="PROBLEM", help="catalogue name or path to a .py file")
     parser.add_argument("--samples", type=int, required=True, help="number of pairs (sample i uses seed + i)")
     parser.add_argument("--resolution", type=int, required=True, help="grid nodes per axis")
+    parser.add_argument(
+        "--solve-resolution", type=int, help="solve on this finer grid and keep the data grid's nodes (default: same)"
+    )
     parser.add_argument("--solver", help="classical solver: direct (stationary default), spectral (evolution default)")
     parser.add_argument("--workers", type=int, help="CPU processes (default: all cores; 1 on cuda)")
     parser.add_argument("--shard-size", type=int, default=100, help="samples per shard file (default: 100)")
@@ -101,6 +104,7 @@ def run_dataset(args: argparse.Namespace) -> int:
         settings=settings,
         workers=args.workers,
         shard_size=args.shard_size,
+        solve_resolution=args.solve_resolution,
     )
     print(f"data set: {folder} ({spec.samples} pairs of {problem.name} at {spec.grid_shape}, solver {spec.solver})")
     return 0

@@ -1,7 +1,8 @@
 """Training data for neural operators: input/solution pairs of a problem family, in shards.
 
 Sample ``i`` is ``problem.sample(seed + i)`` solved by a classical solver (:mod:`pdesolve.operators.pairs`),
-so a data set is a pure function of (problem, family, seed, resolution, solver): bit-identical however many
+at the data resolution or at ``solve_resolution`` and subsampled to it, so a data set is a pure function of
+(problem, family, seed, resolution, solve resolution, solver): bit-identical however many
 processes made it. Shards of ``shard_size`` samples are written atomically (temporary file, then rename)
 next to ``dataset.json``; a rerun skips the shards already on disk, so an interrupted run resumes.
 CPU solves run in parallel processes; a solver on the GPU runs in this process.
@@ -28,6 +29,7 @@ from pdesolve.operators.pairs import (
     family_description,
     input_channels,
     input_names,
+    solve_stride,
 )
 from pdesolve.problem import Problem
 from pdesolve.solvers.base import Settings
@@ -51,6 +53,7 @@ class DatasetSpec:
     lower: tuple[float, ...]
     upper: tuple[float, ...]
     periodic: tuple[bool, ...]
+    solve_resolution: int | None = None  # None: solved at ``resolution``
 
     @classmethod
     def read(cls, folder: Path) -> DatasetSpec:
@@ -98,10 +101,22 @@ class Dataset:
         return head, tail
 
 
-def make_spec(problem: Problem, samples: int, resolution: int, seed: int, solver: str, shard_size: int) -> DatasetSpec:
+def make_spec(
+    problem: Problem,
+    samples: int,
+    resolution: int,
+    seed: int,
+    solver: str,
+    shard_size: int,
+    solve_resolution: int | None = None,
+) -> DatasetSpec:
     if samples < 1 or shard_size < 1:
         raise PdesolveError("--samples and the shard size must be positive")
     grid = data_grid(problem, resolution)
+    if solve_resolution == resolution:
+        solve_resolution = None
+    if solve_resolution is not None:
+        solve_stride(problem, resolution, solve_resolution)  # refuses grids that do not nest
     return DatasetSpec(
         problem=problem.name,
         family=family_description(problem),
@@ -115,6 +130,7 @@ def make_spec(problem: Problem, samples: int, resolution: int, seed: int, solver
         lower=tuple(float(v) for v in grid.lower),
         upper=tuple(float(v) for v in grid.upper),
         periodic=grid.periodic,
+        solve_resolution=solve_resolution,
     )
 
 
@@ -126,9 +142,12 @@ def _solve_sample(index: int) -> tuple[np.ndarray, np.ndarray, float]:
     problem, spec, solve = _JOB
     grid = data_grid(problem, spec.resolution)
     member = problem.sample(spec.seed + index)
+    fine = spec.solve_resolution or spec.resolution
     start = time.perf_counter()
-    output = solve(member, grid)
+    output = solve(member, data_grid(problem, fine))
     seconds = time.perf_counter() - start
+    if spec.solve_resolution is not None:
+        output = output[tuple(slice(None, None, s) for s in solve_stride(problem, spec.resolution, fine))]
     if not np.all(np.isfinite(output)):
         raise PdesolveError(f"the classical solve of sample {index} (seed {spec.seed + index}) is not finite")
     return input_channels(problem, member, grid), output[None], seconds
@@ -150,12 +169,13 @@ def generate_dataset(
     settings: Settings | None = None,
     workers: int | None = None,
     shard_size: int = 100,
+    solve_resolution: int | None = None,
 ) -> DatasetSpec:
     """Write (or complete) a data set in ``folder``; returns its spec. See the module docstring."""
     global _JOB
     settings = settings or Settings(seed=seed)
     folder = Path(folder)
-    spec = make_spec(problem, samples, resolution, seed, solver, shard_size)
+    spec = make_spec(problem, samples, resolution, seed, solver, shard_size, solve_resolution)
     folder.mkdir(parents=True, exist_ok=True)
     if (folder / METADATA).is_file():
         existing = DatasetSpec.read(folder)

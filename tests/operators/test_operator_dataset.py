@@ -49,3 +49,17 @@ def test_a_data_set_of_another_problem_is_refused(problem, make_problem, tmp_pat
         generate_dataset(problem, folder, 2, 16, seed=1, workers=1)
     with pytest.raises(PdesolveError, match="not a data set"):
         load_dataset(tmp_path)
+
+
+def test_a_finer_solve_is_subsampled_to_the_data_grid(problem, tmp_path):
+    """The FNO paper's way: solve on a grid whose nodes include the data grid's, keep those nodes."""
+    generate_dataset(problem, tmp_path / "d", 2, 16, seed=3, workers=1, solve_resolution=31)
+    data = load_dataset(tmp_path / "d")
+    assert data.spec.solve_resolution == 31 and data.outputs.shape == (2, 1, 16, 16)
+    member = problem.sample(3)
+    fine = direct_solve(member, data_grid(problem, 31))
+    assert np.array_equal(data.outputs[0, 0], fine[::2, ::2].astype(np.float32))
+    coarse = direct_solve(member, data_grid(problem, 16))
+    assert 1e-4 < np.abs(data.outputs[0, 0] - coarse).max() < 0.05 * np.abs(coarse).max()  # another, close, solve
+    with pytest.raises(PdesolveError, match="not a subset of the solve grid"):
+        generate_dataset(problem, tmp_path / "e", 2, 16, seed=3, workers=1, solve_resolution=30)
