@@ -93,23 +93,43 @@ def residuals(model: nn.Module, problem: Problem, points: PointSet) -> dict[str,
 
 
 class CausalWeights:
-    """Chunked residual loss ``(1/M) Σ_i w_i L_i``, ``w_i = exp(−ε Σ_{k<i} L_k)`` (Wang et al. 2022)."""
+    """Chunked residual loss ``(1/M) Σ_i w_i L_i``, ``w_i = exp(−ε Σ_{k<i} L_k)`` (Wang et al. 2022).
+
+    As a least-squares residual (Gauss–Newton) row ``j`` in chunk ``i`` is scaled by
+    ``√(w_i / (M n_i))``; ``refresh=False`` keeps the weights of the last refresh, so that the trial
+    points of one Gauss–Newton step are compared on one loss.
+    """
 
     def __init__(self, time: tuple[float, float], chunks: int = 32, epsilon: float = 1.0) -> None:
         self.t0, self.t1 = time
         self.chunks, self.epsilon = chunks, epsilon
         self.last_min_weight = 1.0
+        self._frozen: torch.Tensor | None = None
 
-    def loss(self, residual: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def _chunks(self, residual: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Chunk index per row, mean square per chunk, points per chunk."""
         m = self.chunks
         index = ((t.detach() - self.t0) / (self.t1 - self.t0) * m).floor().long().clamp(0, m - 1)
         sums = torch.zeros(m, dtype=residual.dtype, device=residual.device).index_add(0, index, residual**2)
         counts = torch.bincount(index, minlength=m).to(residual.dtype).clamp(min=1)
-        per_chunk = sums / counts
+        return index, sums / counts, counts
+
+    def _weights(self, per_chunk: torch.Tensor) -> torch.Tensor:
         before = torch.cumsum(per_chunk.detach(), 0) - per_chunk.detach()
         weights = torch.exp(-self.epsilon * before)
         self.last_min_weight = float(weights.min())
-        return torch.mean(weights * per_chunk)
+        return weights
+
+    def loss(self, residual: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        _, per_chunk, _ = self._chunks(residual, t)
+        return torch.mean(self._weights(per_chunk) * per_chunk)
+
+    def scale_rows(self, residual: torch.Tensor, t: torch.Tensor, refresh: bool = True) -> torch.Tensor:
+        """``r_j √(w_i / (M n_i))``: its squared norm is :meth:`loss` (weights of the last refresh if not ``refresh``)."""
+        index, per_chunk, counts = self._chunks(residual, t)
+        if refresh or self._frozen is None:
+            self._frozen = self._weights(per_chunk)
+        return residual * torch.sqrt(self._frozen / (self.chunks * counts))[index]
 
 
 class LossWeights:
@@ -164,10 +184,15 @@ class Objective:
     def weighted(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
         return sum(self.weights[name] * term for name, term in terms.items())
 
-    def residual_vector(self, points: PointSet) -> torch.Tensor:
-        """``r`` with ``‖r‖² = Σ_i λ_i mean(r_i²)`` (no causal weights): the Gauss–Newton residual."""
-        parts = [
-            r * (self.weights[name] / r.numel()) ** 0.5
-            for name, r in residuals(self.model, self.problem, points).items()
-        ]
+    def residual_vector(self, points: PointSet, refresh: bool = True) -> torch.Tensor:
+        """``r`` with ``‖r‖² = Σ_i λ_i mean(r_i²)`` (causal on the PDE term): the Gauss–Newton residual.
+
+        ``refresh=False`` keeps the causal weights of the previous call (one loss within a step).
+        """
+        parts = []
+        for name, r in residuals(self.model, self.problem, points).items():
+            if name == "pde" and self.causal is not None:
+                parts.append(self.causal.scale_rows(r, points.interior[:, -1], refresh) * self.weights[name] ** 0.5)
+            else:
+                parts.append(r * (self.weights[name] / r.numel()) ** 0.5)
         return torch.cat(parts)

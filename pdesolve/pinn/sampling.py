@@ -3,7 +3,9 @@
 Interior points come from the domain's own sampling (DeepXDE's geometry); evolution problems on boxes
 sample the space-time box at once, so quasi-random sequences stay low-discrepancy in (x, t).
 Residual-based adaptive refinement (RAR, Lu, Meng, Mao & Karniadakis 2021, DeepXDE §2.8) adds the
-candidate points of largest residual to the interior set.
+candidate points of largest residual to the interior set; the residual-based adaptive distribution
+(RAD, Wu, Zhu, Tan, Kartha & Lu 2023, "A comprehensive study of non-adaptive and residual-based
+adaptive sampling for PINNs") redraws them with density ``∝ |r|^k / mean|r|^k + c``.
 """
 
 from __future__ import annotations
@@ -157,4 +159,15 @@ def condition_mask(condition: Condition, coords: Coords) -> np.ndarray:
 def rar_select(candidates: torch.Tensor, residual: torch.Tensor, k: int) -> torch.Tensor:
     """The ``k`` candidates with the largest ``|residual|`` (RAR, Lu et al. 2021)."""
     order = torch.argsort(residual.detach().abs(), descending=True)[:k]
+    return candidates[order]
+
+
+def rad_select(
+    candidates: torch.Tensor, residual: torch.Tensor, n: int, seed: int, k: float = 1.0, c: float = 1.0
+) -> torch.Tensor:
+    """``n`` of the candidates drawn without replacement with probability ``∝ |r|^k / mean|r|^k + c`` (RAD)."""
+    power = residual.detach().abs().to(torch.float64) ** k
+    density = power / power.mean().clamp_min(torch.finfo(torch.float64).tiny) + c
+    generator = torch.Generator(device=density.device).manual_seed(seed)
+    order = torch.multinomial(density, min(n, len(candidates)), replacement=False, generator=generator)
     return candidates[order]

@@ -16,6 +16,7 @@ from pdesolve.errors import PdesolveError
 from pdesolve.pinn.applicability import why_not_applicable
 from pdesolve.pinn.checkpoint import Checkpointer, load_checkpoint
 from pdesolve.pinn.constraints import hard_dirichlet_condition
+from pdesolve.pinn.gauss_newton import SOLVERS
 from pdesolve.pinn.losses import CausalWeights, LossWeights, Objective
 from pdesolve.pinn.model import build_model
 from pdesolve.pinn.networks import ACTIVATIONS, NETWORKS
@@ -53,11 +54,15 @@ class PinnSolver(Solver):
         "sampling": "sobol",
         "resample_every": 0,
         "rar": False,
+        "rad": False,
         "adam_steps": 2000,
         "lr": 1e-3,
         "lbfgs_steps": 500,
         "ngd_steps": 0,
         "ngd_rcond": 1e-6,
+        "ngd_solver": "auto",
+        "ngd_damping": 1e-3,
+        "ngd_refresh_every": 0,
         "loss_weights": "fixed",
         "causal": False,
         "checkpoint_every": 0,
@@ -86,6 +91,7 @@ class PinnSolver(Solver):
         c = self.config
         choices = {"network": NETWORKS, "activation": ACTIVATIONS, "sampling": tuple(SAMPLING)}
         choices["loss_weights"] = ("fixed", "adaptive")
+        choices["ngd_solver"] = SOLVERS
         for key, allowed in choices.items():
             if c[key] not in allowed:
                 raise PdesolveError(f"pinn: {key} must be one of {', '.join(allowed)}, got {c[key]!r}")
@@ -96,6 +102,8 @@ class PinnSolver(Solver):
                 raise PdesolveError(f"pinn: {key} must be non-negative")
         if not 0 < c["ngd_rcond"] < 1:
             raise PdesolveError(f"pinn: ngd_rcond must lie in (0, 1), got {c['ngd_rcond']}")
+        if c["ngd_damping"] < 0 or c["ngd_refresh_every"] < 0:
+            raise PdesolveError("pinn: ngd_damping and ngd_refresh_every must be non-negative")
 
     def checkpoint_path(self, problem: Problem) -> Path:
         return Path(self.config["checkpoint"] or f"{problem.name}.pinn.pt")
@@ -138,9 +146,13 @@ class PinnSolver(Solver):
             lbfgs_steps=c["lbfgs_steps"],
             ngd_steps=c["ngd_steps"],
             ngd_rcond=c["ngd_rcond"],
+            ngd_solver=c["ngd_solver"],
+            ngd_damping=c["ngd_damping"],
+            ngd_refresh_every=c["ngd_refresh_every"],
             refresh_every=refresh,
             resample=c["resample_every"] > 0,
             rar=c["rar"],
+            rad=c["rad"],
             seed=s.seed,
         )
         checkpointer = Checkpointer(self.checkpoint_path(problem), c["checkpoint_every"])

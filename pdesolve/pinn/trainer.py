@@ -1,8 +1,8 @@
-"""The training loop: stages in order (Adam → L-BFGS → natural gradient), point refresh, checkpoints.
+"""The training loop: stages in order (Adam → L-BFGS → Gauss–Newton), point refresh, checkpoints.
 
 During Adam the training points may be redrawn every ``refresh_every`` steps (``resample``) and/or grown
-by RAR; L-BFGS and the natural gradient keep the last set fixed (their curvature models assume one
-loss). A non-finite loss stops training with :class:`~pdesolve.errors.DivergenceError` and leaves the
+by RAR; L-BFGS keeps the last set fixed (its curvature memory assumes one loss). The Gauss–Newton stage
+may redraw/grow them every ``ngd_refresh_every`` steps: each of its steps builds its model afresh. A non-finite loss stops training with :class:`~pdesolve.errors.DivergenceError` and leaves the
 last good checkpoint in place; Ctrl-C saves a checkpoint first.
 """
 
@@ -17,10 +17,12 @@ from typing import Any
 import torch
 
 from pdesolve.errors import DivergenceError
+from pdesolve.ngd.residual_jacobian import jacobian_function
 from pdesolve.pinn.checkpoint import Checkpointer
+from pdesolve.pinn.gauss_newton import GaussNewtonStage
 from pdesolve.pinn.losses import Objective, pde_residual
-from pdesolve.pinn.optimizers import AdamStage, LbfgsStage, NaturalGradientStage
-from pdesolve.pinn.sampling import PointSet, Sampler, rar_select
+from pdesolve.pinn.optimizers import AdamStage, LbfgsStage
+from pdesolve.pinn.sampling import PointSet, Sampler, rad_select, rar_select
 
 
 @dataclass(frozen=True)
@@ -32,9 +34,13 @@ class Plan:
     lbfgs_steps: int = 500
     ngd_steps: int = 0
     ngd_rcond: float = 1e-6
+    ngd_solver: str = "auto"
+    ngd_damping: float = 1e-3
+    ngd_refresh_every: int = 0
     refresh_every: int = 0
     resample: bool = False
     rar: bool = False
+    rad: bool = False
     seed: int = 0
 
     @property
@@ -82,11 +88,15 @@ class Trainer:
             torch.cat([self.base.interior, self.added]), self.base.boundary, self.base.initial, self.base.periodic
         )
 
-    def _refresh(self) -> None:
-        """Redraw (resample) and/or add the largest-residual candidates (RAR) at a refresh step."""
-        round_ = self.step // self.plan.refresh_every
-        if self.plan.resample:
+    def _refresh(self, round_: int, resample: bool) -> None:
+        """Redraw (resample; by RAD when asked) and/or add the largest-residual candidates (RAR)."""
+        if resample:
             self.base = self.sampler.draw(self.plan.seed + round_, method="pseudo")
+        if resample and self.plan.rad:
+            n = self.sampler.n_interior
+            candidates = self.sampler.interior(4 * n, self.plan.seed + 7_919 * round_, method="pseudo")
+            residual = pde_residual(self.model, self.objective.problem, candidates)
+            self.base.interior = rad_select(candidates, residual, n, self.plan.seed + round_)
         if self.plan.rar:
             k = max(1, self.sampler.n_interior // 10)
             candidates = self.sampler.interior(10 * k, self.plan.seed + 100_003 * round_, method="pseudo")
@@ -99,8 +109,20 @@ class Trainer:
             return AdamStage(self.params, self.plan.lr)
         if name == "lbfgs":
             return LbfgsStage(self.params)
-        return NaturalGradientStage(
-            self.params, lambda: self.objective.residual_vector(self.points), self.plan.ngd_rcond
+        objective = self.objective
+        linearize = jacobian_function(
+            self.model,
+            self.params,
+            lambda: objective.residual_vector(self.points),
+            per_sample=not self.base.periodic,  # a soft periodic row pairs two points
+        )
+        return GaussNewtonStage(
+            self.params,
+            lambda: objective.residual_vector(self.points, refresh=False),
+            linearize,
+            solver=self.plan.ngd_solver,
+            rcond=self.plan.ngd_rcond,
+            damping=self.plan.ngd_damping,
         )
 
     def _closure(self, adaptive: bool) -> Callable[[], torch.Tensor]:
@@ -199,8 +221,10 @@ class Trainer:
             bar = tqdm(total=steps, initial=self.step, desc=f"pinn {name}", leave=False)
         clock = time.perf_counter()
         while self.step < steps:
-            if name == "adam" and self.plan.refresh_every and self.step and self.step % self.plan.refresh_every == 0:
-                self._refresh()
+            every = {"adam": self.plan.refresh_every, "ngd": self.plan.ngd_refresh_every}.get(name, 0)
+            if every and self.step and self.step % every == 0:
+                ngd = name == "ngd"
+                self._refresh(self.step // every + (10_000 if ngd else 0), self.plan.resample or ngd)
             loss = stage.step(closure)
             if not math.isfinite(loss):
                 self._diverged()

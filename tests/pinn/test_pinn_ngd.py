@@ -1,4 +1,4 @@
-"""Energy natural gradient (Gauss–Newton with a truncated-SVD solve and a grid line search)."""
+"""Energy natural gradient / damped Gauss–Newton (truncated SVD or Cholesky, line search, adaptive damping)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pytest
 import torch
 from pinn_helpers import poisson2d, relative_l2
 
-from pdesolve.pinn.optimizers import NaturalGradientStage
+from pdesolve.pinn.gauss_newton import GaussNewtonStage
 from pdesolve.pinn.solver import PinnSolver
 
-NGD_ONLY = {"adam_steps": 0, "lbfgs_steps": 0, "sampling": "uniform"}
+NGD_ONLY = {"adam_steps": 0, "lbfgs_steps": 0, "sampling": "uniform", "ngd_damping": 0.0}  # undamped ENGD
 
 
 def test_one_step_solves_a_linear_least_squares_problem_then_stalls():
@@ -19,7 +19,7 @@ def test_one_step_solves_a_linear_least_squares_problem_then_stalls():
     A = torch.cat([A, A[:, :1]], dim=1)  # rank 3 of 4 columns
     b = torch.randn(12, dtype=torch.float64, generator=generator)
     theta = torch.zeros(4, dtype=torch.float64, requires_grad=True)
-    stage = NaturalGradientStage([theta], lambda: A @ theta - b)
+    stage = GaussNewtonStage([theta], lambda: A @ theta - b, damping=0.0)
     minimum = float((A @ torch.linalg.pinv(A) @ b - b).square().sum())
     assert abs(stage.step() - minimum) <= 1e-12 * minimum
     assert stage.last_eta == 1.0 and stage.last_info.rank == 3
