@@ -2,7 +2,8 @@
 
 Defaults follow what the literature shows to work: hard constraints (exact Dirichlet, periodic and
 initial data), Adam then L-BFGS, Sobol points; gradient-norm weights, causal weights, Fourier features,
-RAR and energy natural gradient are options.
+RAR/RAD and the damped Gauss–Newton natural gradient (``ngd_*``; :mod:`pdesolve.pinn.gauss_newton`)
+are options.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def default_points(problem: Problem) -> tuple[int, int, int]:
 class PinnSolver(Solver):
     name = "pinn"
     family = "pinn"
-    summary = "physics-informed network: hard constraints, Adam → L-BFGS, natural gradient, RAR, causal weights"
+    summary = "physics-informed network: hard constraints, Adam → L-BFGS, Gauss–Newton natural gradient, RAR/RAD, causal weights"
     options = {
         "network": "mlp",
         "width": 32,
@@ -76,16 +77,29 @@ class PinnSolver(Solver):
 
     @classmethod
     def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
-        """A modest budget for ``pdesolve compare``: seconds for stationary problems, minutes in time.
+        """A CPU-friendly budget for ``pdesolve compare``: damped Gauss–Newton from the random start, float64.
 
-        Stationary: energy natural gradient (Gauss–Newton, float64) on one hidden layer of 32, which
-        converges in tens of steps (poisson2d: relative L2 ≈ 1e-7 after 30 steps on 400 points).
-        Evolution: Adam then L-BFGS on three hidden layers of 20 (burgers1d: 4e-2 in under a minute).
+        Stationary: two hidden layers of 24, 100 steps (CPU, one thread: helmholtz2d 1.6e-4 in 11 s,
+        poisson2d 1.2e-6 in 12 s; the L-shape's loss 8e-5 in 16 s). Evolution: three hidden layers of 20
+        on 2000 points redrawn by RAD every 10 steps, 150 steps (burgers1d: see benchmarks/RESULTS.md).
         """
         if problem.is_evolution:
-            return [{"width": 20, "depth": 3, "adam_steps": 1000, "lbfgs_steps": 300}]
-        n_interior = {1: 64, 2: 400}.get(problem.dim, 1000)
-        return [{"width": 32, "depth": 1, "n_interior": n_interior, "adam_steps": 0, "lbfgs_steps": 0, "ngd_steps": 30}]
+            return [
+                {
+                    "width": 20,
+                    "depth": 3,
+                    "n_interior": 2000,
+                    "adam_steps": 0,
+                    "lbfgs_steps": 0,
+                    "ngd_steps": 150,
+                    "ngd_refresh_every": 10,
+                    "rad": True,
+                }
+            ]
+        n_interior = {1: 64, 2: 900}.get(problem.dim, 2000)
+        return [
+            {"width": 24, "depth": 2, "n_interior": n_interior, "adam_steps": 0, "lbfgs_steps": 0, "ngd_steps": 100}
+        ]
 
     def _validate(self) -> None:
         c = self.config
