@@ -70,7 +70,9 @@ FULL = {
     "poisson_lshape": Case(
         "poisson_lshape", 50, 4, 10000, 10000, 4000, 400, ngd=500, pinn={"width": 32, "depth": 3}, dtype="float64"
     ),
-    "allen_cahn1d": Case("allen_cahn1d", 64, 4, 20000, 10000, 8000, 400, 400, ngd=1000, pinn=GN_EVOLUTION, every=10),
+    "allen_cahn1d": Case(
+        "allen_cahn1d", 64, 4, 20000, 10000, 8000, 400, 400, ngd=1000, pinn={**GN_EVOLUTION, "causal": True}, every=10
+    ),
     "poisson2d_ngd": Case("poisson2d", 32, 1, 10000, 10000, 900, 120, ngd=1000, pinn=ENGD_PAPER, dtype="float64"),
 }
 QUICK = {
@@ -81,7 +83,17 @@ QUICK = {
         "poisson_lshape", 20, 3, 300, 100, 500, 100, ngd=50, pinn={"width": 24, "depth": 2}, dtype="float64", every=10
     ),
     "allen_cahn1d": Case(
-        "allen_cahn1d", 20, 3, 300, 100, 1000, 100, 100, ngd=60, pinn={**GN_EVOLUTION, "n_interior": 2000}, every=10
+        "allen_cahn1d",
+        20,
+        3,
+        300,
+        100,
+        1000,
+        100,
+        100,
+        ngd=60,
+        pinn={**GN_EVOLUTION, "n_interior": 2000, "causal": True},
+        every=10,
     ),
     "poisson2d_ngd": Case("poisson2d", 32, 1, 150, 100, 900, 120, ngd=60, pinn=ENGD_PAPER, dtype="float64", every=5),
 }
