@@ -24,6 +24,7 @@ from pdesolve.operators.dataset import generate_dataset, load_dataset
 from pdesolve.operators.pairs import default_solver
 from pdesolve.operators.pipeline import MODEL_FILE, train_operator
 from pdesolve.operators.training import TrainConfig
+from pdesolve.operators.trajectories import parse_times
 from pdesolve.problem import load_problem
 from pdesolve.solvers.base import Settings
 
@@ -49,6 +50,12 @@ def add_dataset_parser(subparsers, common: argparse.ArgumentParser | None = None
         "--solve-resolution", type=int, help="solve on this finer grid and keep the data grid's nodes (default: same)"
     )
     parser.add_argument("--solver", help="classical solver: direct (stationary default), spectral (evolution default)")
+    parser.add_argument(
+        "--times",
+        type=parse_times,
+        help="store trajectories: the solution at start:stop:step (stop left out) or t1,t2,... "
+        "(the FNO paper's Navier-Stokes: 1:51:1; the problem's end time is extended to the last)",
+    )
     parser.add_argument("--workers", type=int, help="CPU processes (default: all cores; 1 on cuda)")
     parser.add_argument("--shard-size", type=int, default=100, help="samples per shard file (default: 100)")
     return parser
@@ -74,6 +81,9 @@ def add_train_parser(subparsers, common: argparse.ArgumentParser | None = None) 
     parser.add_argument("--modes", type=int, default=12, help="Fourier modes per axis (default: 12)")
     parser.add_argument("--width", type=int, default=32, help="channels of the Fourier layers (default: 32)")
     parser.add_argument("--layers", type=int, default=4, help="Fourier layers (default: 4)")
+    parser.add_argument(
+        "--history", type=int, default=10, help="trajectory data: levels the autoregressive FNO reads (default: 10)"
+    )
     parser.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
     parser.add_argument("--checkpoint-every", type=int, default=TrainConfig.checkpoint_every, help="epochs")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
@@ -105,8 +115,14 @@ def run_dataset(args: argparse.Namespace) -> int:
         workers=args.workers,
         shard_size=args.shard_size,
         solve_resolution=args.solve_resolution,
+        times=args.times,
     )
-    print(f"data set: {folder} ({spec.samples} pairs of {problem.name} at {spec.grid_shape}, solver {spec.solver})")
+    what = (
+        "pairs"
+        if spec.times is None
+        else f"trajectories ({len(spec.times)} times, {spec.times[0]:g}..{spec.times[-1]:g})"
+    )
+    print(f"data set: {folder} ({spec.samples} {what} of {problem.name} at {spec.grid_shape}, solver {spec.solver})")
     return 0
 
 
@@ -138,6 +154,8 @@ def run_train(args: argparse.Namespace) -> int:
         held_out = args.test_samples or max(1, min(100, len(data.inputs) // 10))
         train_data, test_data = data.split(held_out)
     if args.constraint != "none":
+        if data.spec.times is not None:
+            raise PdesolveError("--constraint trains one-shot models: it takes pairs, not trajectory data (--times)")
         return run_constrained_training(args, problem, train_data, test_data, settings, device)
     config = TrainConfig(
         epochs=args.epochs,
@@ -152,10 +170,14 @@ def run_train(args: argparse.Namespace) -> int:
     )
     out = args.out or Path("runs") / f"{problem.name}-fno"
     architecture = {"modes": args.modes, "width": args.width, "layers": args.layers}
-    _, result, card = train_operator(problem, train_data, test_data, config, device, out, args.resume, architecture)
+    _, result, card = train_operator(
+        problem, train_data, test_data, config, device, out, args.resume, architecture, args.history
+    )
     if not dist.is_initialized() or dist.get_rank() == 0:
+        final = f", {card['final_relative_l2']:.3e} at the final time" if "rollout" in card else ""
+        scheme = f" (autoregressive, {args.history} levels in)" if "rollout" in card else ""
         print(
-            f"trained {args.model} for {problem.name}: test relative L2 {card['test_error']:.3e} "
+            f"trained {args.model}{scheme} for {problem.name}: test relative L2 {card['test_error']:.3e}{final} "
             f"after {result.epochs} epochs ({result.seconds:.1f} s); model: {Path(out) / MODEL_FILE}"
         )
     if dist.is_initialized():

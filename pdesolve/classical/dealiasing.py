@@ -32,7 +32,10 @@ def _axis_modes(n: int, m: int, half: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Padding:
-    """Zero-padding and truncation between the rfft layouts of ``shape`` and its 3/2-finer grid."""
+    """Zero-padding and truncation between the rfft layouts of ``shape`` and its 3/2-finer grid.
+
+    Coefficients may carry leading batch axes: ``(*batch, *half-spectrum)``.
+    """
 
     def __init__(self, shape: tuple[int, ...], backend: FourierBackend) -> None:
         self.shape = shape
@@ -49,18 +52,25 @@ class Padding:
 
     def pad(self, v: Any) -> Any:
         """Coefficients on the coarse grid -> the same function's coefficients on the fine grid."""
-        out = self.backend.complex_zeros(self.half_fine)
-        out.reshape(-1)[self.fine_index] = v.reshape(-1)[self.coarse_index] * self.ratio
+        batch = self._batch(v)
+        out = self.backend.complex_zeros((*batch, *self.half_fine))
+        out.reshape(*batch, -1)[..., self.fine_index] = v.reshape(*batch, -1)[..., self.coarse_index] * self.ratio
         return out
 
     def drop_nyquist(self, v: Any) -> Any:
         """Coefficients without the Nyquist modes that padding leaves out (they would stay frozen)."""
-        out = self.backend.complex_zeros(self.half_coarse)
-        out.reshape(-1)[self.coarse_index] = v.reshape(-1)[self.coarse_index]
+        batch = self._batch(v)
+        out = self.backend.complex_zeros((*batch, *self.half_coarse))
+        out.reshape(*batch, -1)[..., self.coarse_index] = v.reshape(*batch, -1)[..., self.coarse_index]
         return out
 
     def truncate(self, w: Any) -> Any:
         """Coefficients on the fine grid -> those of its modes that the coarse grid holds."""
-        out = self.backend.complex_zeros(self.half_coarse)
-        out.reshape(-1)[self.coarse_index] = w.reshape(-1)[self.fine_index] / self.ratio
+        batch = self._batch(w)
+        out = self.backend.complex_zeros((*batch, *self.half_coarse))
+        out.reshape(*batch, -1)[..., self.coarse_index] = w.reshape(*batch, -1)[..., self.fine_index] / self.ratio
         return out
+
+    def _batch(self, v: Any) -> tuple[int, ...]:
+        """The leading (batch) axes of coefficients ``v``."""
+        return tuple(v.shape[: v.ndim - len(self.shape)])

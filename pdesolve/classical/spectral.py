@@ -9,9 +9,11 @@ de-aliased by padding (Orszag's 3/2 rule, :mod:`pdesolve.classical.dealiasing`).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import torch
 
 from pdesolve.classical.assembly import box_grid
 from pdesolve.classical.dealiasing import Padding
@@ -117,24 +119,65 @@ class SpectralSolver(Solver):
 
     def solve(self, problem: Problem) -> SplineGridSolution:
         self.check(problem)
+        grid, backend, split = self._setup(problem)
+        u0 = split.rhs.initial()
+        times = output_times(problem, self.config["outputs"])
+        march = ETDRK4March(split.symbol, split.nonlinear_hat, backend, grid)
+        with time_bar(self.settings.progress, problem, self.name) as bar:
+            values, steps, largest = march(split.coefficients(u0), times, self._step(problem, split, u0), bar)
+        stats = {
+            "steps": steps,
+            "dt": largest,
+            "modes": grid.shape[0],
+            "backend": "torch" if backend.use_torch else "numpy",
+        }
+        return SplineGridSolution(problem, grid, values, times, stats=stats, interpolation="cubic")
+
+    def solve_batch(self, members: list[Problem], times: np.ndarray) -> np.ndarray:
+        """Members of one family that differ only in their initial condition, marched together (batched FFTs).
+
+        Returns the values at ``times`` (increasing, none before ``t0``; the problems' own ``t1`` is ignored),
+        shape ``(len(members), len(times), *grid)``. The right-hand side is the first member's: a family
+        whose members also differ in ``rhs`` is refused.
+        """
+        t0 = members[0].time[0] if members and members[0].is_evolution else 0.0
+        times = np.asarray(times, dtype=float)
+        if not members or len(times) == 0 or times[0] < t0 or np.any(np.diff(times) <= 0):
+            raise PdesolveError(f"spectral: a batch needs members and increasing output times from t0 = {t0}")
+        problem = replace(members[0], time=(t0, float(times[-1])))
+        self.check(problem)
+        grid, backend, split = self._setup(problem)
+        initial = [PeriodicRHS(member, grid, backend).initial() for member in members]
+        u0 = torch.stack(initial) if backend.use_torch else np.stack(initial)
+        if len(members) > 1:
+            other = PeriodicRHS(replace(members[1], time=problem.time), grid, backend)
+            same = backend.to_numpy(split.rhs(u0[0], t0)) == backend.to_numpy(other(u0[0], t0))
+            if not np.all(same):
+                raise PdesolveError(
+                    f"spectral: members of {problem.name!r} differ in more than u(t0); solve them one by one"
+                )
+        marched = np.concatenate([[t0], times]) if times[0] > t0 else times
+        march = ETDRK4March(split.symbol, split.nonlinear_hat, backend, grid)
+        with time_bar(self.settings.progress, problem, self.name) as bar:
+            values, _, _ = march(split.coefficients(u0), marched, self._step(problem, split, u0), bar)
+        return np.moveaxis(values[len(marched) - len(times) :], 0, 1)
+
+    def _setup(self, problem: Problem) -> tuple[Grid, FourierBackend, FourierSplit]:
         if self.config["backend"] not in ("auto", "numpy", "torch"):
             raise PdesolveError(f"spectral: backend must be auto, numpy or torch, not {self.config['backend']!r}")
         n = int(resolved_option(self.config["n"], problem, self.name, "n", DEFAULT_MODES[problem.dim]))
         grid = box_grid(problem, n, method="spectral")
         backend = FourierBackend.for_settings(self.config["backend"], self.settings.device, self.settings.dtype)
-        split = FourierSplit(problem, grid, backend, self.config["dealias"])
-        u0 = split.rhs.initial()
+        return grid, backend, FourierSplit(problem, grid, backend, self.config["dealias"])
+
+    def _step(self, problem: Problem, split: FourierSplit, u0: Any) -> float:
+        """The option or problem default ``dt``, else a fraction of the explicit part's rate at the start."""
         t0, t1 = problem.time
         dt = float(resolved_option(self.config["dt"], problem, self.name, "dt", 0.0))
         if dt <= 0:
-            rate = explicit_rate(lambda u: split.nonlinear(u, t0), u0, backend, self.settings.seed)
+            rate = explicit_rate(lambda u: split.nonlinear(u, t0), u0, split.backend, self.settings.seed)
             dt = min(STEP_SAFETY / rate if rate > 0 else np.inf, (t1 - t0) / MIN_STEPS)
-        times = output_times(problem, self.config["outputs"])
-        march = ETDRK4March(split.symbol, split.nonlinear_hat, backend, grid)
-        with time_bar(self.settings.progress, problem, self.name) as bar:
-            values, steps, largest = march(split.coefficients(u0), times, dt, bar)
-        stats = {"steps": steps, "dt": largest, "modes": n, "backend": "torch" if backend.use_torch else "numpy"}
-        return SplineGridSolution(problem, grid, values, times, stats=stats, interpolation="cubic")
+        return dt
 
 
 class ETDRK4March:

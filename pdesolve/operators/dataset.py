@@ -2,8 +2,9 @@
 
 Sample ``i`` is ``problem.sample(seed + i)`` solved by a classical solver (:mod:`pdesolve.operators.pairs`),
 at the data resolution or at ``solve_resolution`` and subsampled to it, so a data set is a pure function of
-(problem, family, seed, resolution, solve resolution, solver): bit-identical however many
-processes made it. Shards of ``shard_size`` samples are written atomically (temporary file, then rename)
+(problem, family, seed, resolution, solve resolution, solver, times, shard size): bit-identical however many
+processes made it. With ``times`` the outputs are trajectories, the solution at each of those times
+(:mod:`pdesolve.operators.trajectories`; a shard's members are marched together as one batch). Shards of ``shard_size`` samples are written atomically (temporary file, then rename)
 next to ``dataset.json``; a rerun skips the shards already on disk, so an interrupted run resumes.
 CPU solves run in parallel processes; a solver on the GPU runs in this process.
 """
@@ -15,7 +16,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from pdesolve.operators.pairs import (
     input_names,
     solve_stride,
 )
+from pdesolve.operators.trajectories import batch_solver, check_times, solve_trajectories
 from pdesolve.problem import Problem
 from pdesolve.solvers.base import Settings
 
@@ -54,6 +56,7 @@ class DatasetSpec:
     upper: tuple[float, ...]
     periodic: tuple[bool, ...]
     solve_resolution: int | None = None  # None: solved at ``resolution``
+    times: tuple[float, ...] | None = None  # None: one output (u at t1, or the stationary solution)
 
     @classmethod
     def read(cls, folder: Path) -> DatasetSpec:
@@ -84,7 +87,7 @@ class DatasetSpec:
 
 @dataclass
 class Dataset:
-    """Pairs in memory: ``inputs`` (N, channels, *grid) and ``outputs`` (N, 1, *grid), float32."""
+    """Pairs in memory: ``inputs`` (N, channels, *grid) and ``outputs`` (N, 1 or len(times), *grid), float32."""
 
     spec: DatasetSpec
     inputs: np.ndarray
@@ -109,9 +112,13 @@ def make_spec(
     solver: str,
     shard_size: int,
     solve_resolution: int | None = None,
+    times: tuple[float, ...] | None = None,
 ) -> DatasetSpec:
     if samples < 1 or shard_size < 1:
         raise PdesolveError("--samples and the shard size must be positive")
+    if times is not None:
+        check_times(problem, times)
+        batch_solver(solver, Settings())
     grid = data_grid(problem, resolution)
     if solve_resolution == resolution:
         solve_resolution = None
@@ -131,15 +138,16 @@ def make_spec(
         upper=tuple(float(v) for v in grid.upper),
         periodic=grid.periodic,
         solve_resolution=solve_resolution,
+        times=None if times is None else tuple(float(t) for t in times),
     )
 
 
 # --- generation ------------------------------------------------------------------------------
-_JOB: tuple[Problem, DatasetSpec, ClassicalSolve] | None = None  # inherited by forked workers
+_JOB: tuple[Problem, DatasetSpec, ClassicalSolve, Settings] | None = None  # inherited by forked workers
 
 
 def _solve_sample(index: int) -> tuple[np.ndarray, np.ndarray, float]:
-    problem, spec, solve = _JOB
+    problem, spec, solve, _ = _JOB
     grid = data_grid(problem, spec.resolution)
     member = problem.sample(spec.seed + index)
     fine = spec.solve_resolution or spec.resolution
@@ -151,6 +159,20 @@ def _solve_sample(index: int) -> tuple[np.ndarray, np.ndarray, float]:
     if not np.all(np.isfinite(output)):
         raise PdesolveError(f"the classical solve of sample {index} (seed {spec.seed + index}) is not finite")
     return input_channels(problem, member, grid), output[None], seconds
+
+
+def _solve_trajectory_shard(shard: tuple[int, int]) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """The samples of one shard marched together; each gets the batch's time divided evenly."""
+    problem, spec, _, settings = _JOB
+    first, count = shard
+    grid = data_grid(problem, spec.resolution)
+    members = [problem.sample(spec.seed + index) for index in range(first, first + count)]
+    start = time.perf_counter()
+    values = solve_trajectories(members, spec.times, spec.resolution, spec.solve_resolution, spec.solver, settings)
+    seconds = (time.perf_counter() - start) / count
+    if not np.all(np.isfinite(values)):
+        raise PdesolveError(f"the classical solve of samples {first}..{first + count - 1} is not finite")
+    return [(input_channels(problem, m, grid), v, seconds) for m, v in zip(members, values)]
 
 
 def _limit_threads() -> None:
@@ -170,12 +192,13 @@ def generate_dataset(
     workers: int | None = None,
     shard_size: int = 100,
     solve_resolution: int | None = None,
+    times: tuple[float, ...] | None = None,
 ) -> DatasetSpec:
     """Write (or complete) a data set in ``folder``; returns its spec. See the module docstring."""
     global _JOB
     settings = settings or Settings(seed=seed)
     folder = Path(folder)
-    spec = make_spec(problem, samples, resolution, seed, solver, shard_size, solve_resolution)
+    spec = make_spec(problem, samples, resolution, seed, solver, shard_size, solve_resolution, times)
     folder.mkdir(parents=True, exist_ok=True)
     if (folder / METADATA).is_file():
         existing = DatasetSpec.read(folder)
@@ -189,7 +212,7 @@ def generate_dataset(
         return spec
     on_gpu = settings.device.startswith("cuda") and solver != "direct"  # direct: scipy on the CPU
     workers = 1 if on_gpu else (workers or os.cpu_count() or 1)
-    _JOB = (problem, spec, classical_solver(solver, settings))
+    _JOB = (problem, spec, classical_solver(solver, settings), replace(settings, progress=False))
     bar = tqdm(total=sum(n for _, (_, n) in todo), desc=f"dataset {problem.name}", disable=not settings.progress)
     try:
         if workers == 1:
@@ -199,8 +222,11 @@ def generate_dataset(
             context = multiprocessing.get_context("fork")  # workers inherit the problem (lambdas do not pickle)
             pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_limit_threads)
             run = pool.map
-        for k, (first, count) in todo:
-            results = list(run(_solve_sample, range(first, first + count)))
+        if spec.times is not None:  # one batch per shard, shards in parallel
+            shards = run(_solve_trajectory_shard, [shard for _, shard in todo])
+        else:  # samples in parallel, shard by shard
+            shards = (list(run(_solve_sample, range(first, first + count))) for _, (first, count) in todo)
+        for (k, (_, count)), results in zip(todo, shards):
             _write_shard(folder, k, results)
             bar.update(count)
     finally:

@@ -1,6 +1,7 @@
 """Trained operator files: weights, architecture and a model card, plus the card as Markdown beside them.
 
-The card says what the model was trained for (problem, family, inputs, resolution, data set), how
+The card says what the model was trained for (problem, family, inputs, resolution, data set; for an
+autoregressive model its ``rollout``: history, steps and the data's output times), how
 (epochs, batch, learning rate, physics weight, devices, time) and how well (train loss, test relative L2),
 so that ``pdesolve solve --solver fno`` can refuse a model made for another problem.
 """
@@ -18,6 +19,7 @@ import torch
 from pdesolve.errors import PdesolveError
 from pdesolve.operators.fno import FNO, count_parameters
 from pdesolve.operators.pairs import family_description
+from pdesolve.operators.rollout import Rollout
 from pdesolve.problem import Problem
 
 FORMAT = "pdesolve-fno-1"
@@ -42,8 +44,9 @@ def save_model(path: str | Path, model: FNO, card: dict[str, Any]) -> Path:
     return path
 
 
-def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[FNO, dict[str, Any]]:
-    """The model (in eval mode, on ``device``) and its card."""
+def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[FNO | Rollout, dict[str, Any]]:
+    """The model (in eval mode, on ``device``) and its card; an autoregressive model (card ``rollout``) comes
+    wrapped in its :class:`Rollout`."""
     path = Path(path)
     if not path.is_file():
         raise PdesolveError(f"model file {path} does not exist (train one with `pdesolve train PROBLEM --data DIR`)")
@@ -55,7 +58,10 @@ def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[FN
         raise PdesolveError(f"{path} is not a pdesolve operator file (format {FORMAT})")
     model = FNO.from_config(state["config"]).to(device)
     model.load_state_dict(state["state_dict"])
-    return model.eval(), state["card"]
+    card = state["card"]
+    if "rollout" in card:
+        model = Rollout(model, card["rollout"]["history"], card["rollout"]["steps"])
+    return model.eval(), card
 
 
 def check_model_problem(card: dict[str, Any], problem: Problem) -> None:

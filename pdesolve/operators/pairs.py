@@ -94,7 +94,7 @@ def direct_solve(member: Problem, grid: Grid) -> np.ndarray:
 
 def registry_solve(name: str, settings: Settings) -> ClassicalSolve:
     """A registered solver (e.g. ``spectral``) run at the data resolution and read off at the grid nodes."""
-    _register_solvers()
+    register_solvers()
     if name not in SOLVERS:
         known = ", ".join(sorted(SOLVERS)) or "none"
         raise PdesolveError(f"classical solver {name!r} is not available (registered: {known}; or use 'direct')")
@@ -114,7 +114,7 @@ def registry_solve(name: str, settings: Settings) -> ClassicalSolve:
     return solve
 
 
-def _register_solvers() -> None:
+def register_solvers() -> None:
     """Import the registered solver modules that exist (some may still be missing from a checkout)."""
     for module in SOLVER_MODULES:
         try:

@@ -3,11 +3,18 @@
 ``pdesolve solve darcy2d --solver fno --set model=PATH --set n=128`` samples the family member (the problem's
 own parameters when it sets every family field, else ``problem.sample(seed)``), puts its inputs on an
 ``n``-node grid, and runs the model there (``n = 0``: the resolution it was trained at).
+
+An autoregressive model (trained on trajectories) needs the member's first ``history`` levels: the classical
+solver of its data computes the member's trajectory at the model's times, the model rolls out from its first
+levels, and the relative L2 errors against that trajectory (over all predicted levels and at the final
+time) go to the stats and to one line on stderr. The solution holds the predicted levels.
 """
 
 from __future__ import annotations
 
+import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -16,6 +23,8 @@ import torch
 from pdesolve.errors import PdesolveError
 from pdesolve.operators.model_file import check_model_problem, load_model
 from pdesolve.operators.pairs import data_grid, input_channels
+from pdesolve.operators.rollout import Rollout, rollout_errors
+from pdesolve.operators.trajectories import solve_trajectories
 from pdesolve.problem import Box, Problem
 from pdesolve.solvers.base import Solver, register
 from pdesolve.solvers.solution import GridSolution
@@ -55,6 +64,8 @@ class FNOSolver(Solver):
         device = torch.device(self.settings.device)
         model, card = load_model(self.config["model"], device)
         check_model_problem(card, problem)
+        if isinstance(model, Rollout):
+            return self._rollout(problem, model, card, device)
         resolution = self.config["n"] or int(card["resolution"])
         member = family_member(problem, self.settings.seed)
         grid = data_grid(problem, resolution)
@@ -71,6 +82,40 @@ class FNOSolver(Solver):
         }
         values = values[0, 0].astype(float)
         return GridSolution(member, grid, values[None] if times is not None else values, times=times, stats=stats)
+
+    def _rollout(self, problem: Problem, model: Rollout, card: dict[str, Any], device: torch.device) -> GridSolution:
+        """The model's rollout from the classical trajectory's first levels, with its errors against the rest."""
+        times, history = tuple(card["rollout"]["times"]), model.history
+        resolution = self.config["n"] or int(card["resolution"])
+        finer = card.get("solve_resolution") if resolution == card["resolution"] else None
+        member = family_member(problem, self.settings.seed)
+        start = time.perf_counter()
+        reference = solve_trajectories([member], times, resolution, finer, card["classical_solver"], self.settings)
+        classical_seconds = time.perf_counter() - start
+        window = torch.as_tensor(reference[:, :history], dtype=torch.float32, device=device)
+        values, seconds = _timed_inference(model, window, self.config["repeats"])
+        errors = rollout_errors(torch.as_tensor(values), torch.as_tensor(reference[:, history:]))
+        print(
+            f"fno rollout of {model.steps} steps from t = {times[history - 1]:g} to {times[-1]:g}: relative L2 "
+            f"{errors['trajectory_relative_l2']:.3e} over the trajectory, {errors['final_relative_l2']:.3e} at the "
+            f"final time ({card['classical_solver']} reference, {classical_seconds:.2f} s; model {seconds:.4f} s)",
+            file=sys.stderr,
+        )
+        stats: dict[str, Any] = {
+            **errors,
+            "iterations": model.steps,
+            "history": history,
+            "resolution": resolution,
+            "trained_resolution": card["resolution"],
+            "inference_seconds": seconds,
+            "classical_seconds": classical_seconds,
+            "model": str(self.config["model"]),
+            "parameters": card.get("parameters"),
+            "card_test_error": card.get("test_error"),
+        }
+        member = replace(member, time=(member.time[0], times[-1]))
+        grid = data_grid(problem, resolution)
+        return GridSolution(member, grid, values[0].astype(float), times=np.array(times[history:]), stats=stats)
 
 
 @torch.no_grad()

@@ -1,7 +1,8 @@
 """Training a neural operator on input/solution pairs: relative L2 loss (the FNO paper's), Adam, and a cosine
 schedule or the FNO paper's step decay (the rate halved every 100 epochs).
 
-One process or many: launched by ``torchrun`` (``torch.distributed`` initialised), the model is wrapped in
+The loss per sample is the relative L2 error unless ``loss`` says otherwise (the autoregressive rollout sums
+the per-step errors, :mod:`pdesolve.operators.rollout`). One process or many: launched by ``torchrun`` (``torch.distributed`` initialised), the model is wrapped in
 DistributedDataParallel and each rank takes its share of every epoch's permutation. The permutation of
 epoch ``e`` is drawn from ``(seed, e)`` alone, so a run resumed from a checkpoint continues exactly as an
 uninterrupted one. On CUDA the forward pass runs under bf16 autocast (the FFTs stay in float32).
@@ -61,6 +62,7 @@ class TrainResult:
 
 
 Physics = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (prediction, target) -> per-sample loss (batch,)
 Callback = Callable[[int, TrainResult], None]
 
 
@@ -103,10 +105,12 @@ def train(
     resume: bool = False,
     physics: Physics | None = None,
     callback: Callback | None = None,
+    loss_function: Loss | None = None,
 ) -> TrainResult:
     """Train ``model`` (already on the data's device) in place; returns the history. See the module docstring."""
     inputs, outputs = train_data
     device = inputs.device
+    loss_function = loss_function or relative_l2
     rank, world = rank_and_world()
     if len(inputs) < world:
         raise PdesolveError(f"{len(inputs)} training samples cannot be shared by {world} processes")
@@ -141,7 +145,7 @@ def train(
             x, y = inputs[batch], outputs[batch]
             with _autocast(device, config.amp):
                 prediction = network(x)
-            loss = relative_l2(prediction, y).mean()
+            loss = loss_function(prediction, y).mean()
             if physics is not None and config.physics_weight > 0:
                 loss = loss + config.physics_weight * physics(prediction.float()[:, 0], x)
             optimizer.zero_grad(set_to_none=True)
