@@ -98,6 +98,44 @@ QUICK = {
     "poisson2d_ngd": Case("poisson2d", 32, 1, 150, 100, 900, 120, ngd=60, pinn=ENGD_PAPER, dtype="float64", every=5),
 }
 
+# a CPU-sized run (about half an hour on two cores): DeepXDE's own example networks and point counts where it has
+# one (Burgers: 3 × 20, 2540 + 80 + 160 points, Adam then L-BFGS); pdesolve's Gauss–Newton on the same width
+CPU = {
+    "burgers1d": Case(
+        "burgers1d", 20, 3, 15000, 15000, 2540, 80, 160, ngd=200, pinn={**GN_EVOLUTION, "n_interior": 4000}, every=10
+    ),
+    "poisson_lshape": Case(
+        "poisson_lshape",
+        50,
+        4,
+        10000,
+        5000,
+        1200,
+        120,
+        ngd=200,
+        pinn={"width": 32, "depth": 3},
+        dtype="float64",
+        every=10,
+    ),
+    "allen_cahn1d": Case(
+        "allen_cahn1d",
+        20,
+        3,
+        15000,
+        10000,
+        4000,
+        100,
+        200,
+        ngd=300,
+        pinn={**GN_EVOLUTION, "n_interior": 4000, "causal": True},
+        every=10,
+    ),
+    "poisson2d_ngd": Case(
+        "poisson2d", 32, 1, 10000, 10000, 900, 120, ngd=200, pinn=ENGD_PAPER, dtype="float64", every=5
+    ),
+}
+BUDGETS = {"quick": QUICK, "cpu": CPU, "full": FULL}
+
 
 def relative_l2(values: np.ndarray, reference: np.ndarray) -> float:
     return float(np.linalg.norm(values.ravel() - reference) / np.linalg.norm(reference))
@@ -300,6 +338,7 @@ def summarize(name: str, case: Case, ours: dict, theirs: dict, refs: dict) -> di
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small budgets, CPU, about two minutes")
+    parser.add_argument("--budget", choices=tuple(BUDGETS), help="quick | cpu (about half an hour) | full (GPU)")
     parser.add_argument("--cases", default="all", help="comma-separated: " + ",".join(FULL))
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--seed", type=int, default=0)
@@ -307,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from pdesolve.problem import load_problem
 
-    table = QUICK if args.quick else FULL
+    budget = args.budget or ("quick" if args.quick else "full")
+    table = BUDGETS[budget]
     names = list(table) if args.cases == "all" else args.cases.split(",")
     device = "cpu" if args.quick else args.device
     if device == "cpu":
@@ -327,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             f"DeepXDE {r['deepxde']['errors']} in {r['deepxde']['wall_time_s']:.1f} s",
             flush=True,
         )
-    record = {"device": device, "torch": torch.__version__, "quick": args.quick, "results": results}
+    record = {"device": device, "torch": torch.__version__, "budget": budget, "results": results}
     if torch.cuda.is_available() and device.startswith("cuda"):
         record["gpu"] = torch.cuda.get_device_name()
     if args.out:
