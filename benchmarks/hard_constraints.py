@@ -194,9 +194,11 @@ def measure(problem, grid, inputs, targets, config: ConstraintConfig, device: st
             inferences.append(time.perf_counter() - start)
     step_seconds, inference = float(np.median(steps)), float(np.median(inferences))
     peak = memory.cuda_bytes if memory.cuda_bytes is not None else memory.cpu_bytes
+    report = model.layer.report
     return {"rows": int(model.system.rows.weight.gt(0).sum()), "window": list(model.system.windows.shape),
             "train_step_s": step_seconds, "inference_s": inference, "peak_bytes": peak,
-            "lm_iterations": model.layer.report.iterations}  # fmt: skip
+            "lm_iterations": report.iterations, "lm_expert_iterations": report.expert_iterations,
+            "lm_mean_iterations": float(np.mean(report.expert_iterations))}  # fmt: skip
 
 
 def scaling(problem, case: str, sweep: dict, base: ConstraintConfig, experts, device: str) -> dict:

@@ -2,10 +2,16 @@
 
 Every expert ``k`` of every sample ``b`` solves ``min_ω ½‖r_bk(ω)‖² + ½ ridge ‖ω‖²`` for its ``nb`` basis
 weights (Levenberg 1944, Marquardt 1963; as in Chalapathi et al., ICLR 2024). All problems advance together:
-one Jacobian evaluation, one batched factorisation ``J = QR``, ``R = U diag(σ) Vᵀ`` (float64; the
-eigenvectors of the Gauss–Newton matrix ``JᵀJ`` without forming it) and one trial residual per iteration, with damping and acceptance decided per problem by masks,
-never by a Python loop over experts. The factorisation gives any damping for free (the per-system
-:class:`~pdesolve.ngd.least_squares.SVDSystem` idea, batched): ``δ = -V (diag(σ²) + ridge + λ)⁻¹ Vᵀ g``.
+one trial residual, one Jacobian evaluation and one batched factorisation ``J = QR``, ``R = U diag(σ) Vᵀ``
+(float64; the eigenvectors of the Gauss–Newton matrix ``JᵀJ`` without forming it) per iteration, with damping
+and acceptance decided per problem by masks, never by a Python loop over experts. The factorisation gives any
+damping for free (the per-system :class:`~pdesolve.ngd.least_squares.SVDSystem` idea, batched):
+``δ = -V (diag(σ²) + ridge + λ)⁻¹ Vᵀ g``.
+
+Each problem stops on its own: the callbacks receive a mask of the problems whose rows are needed (trial
+residuals of the unconverged ones, Jacobians of those whose step was accepted) and may skip the rest (an
+expert whose samples have all converged costs nothing more), and only those problems are refactored.
+:attr:`LMResult.steps` counts the iterations of each problem.
 
 A numerically singular ``JᵀJ`` (fewer rows than basis functions, duplicate basis functions) is solved with
 the damping floor ``√eps · s_max`` and a :class:`SingularSystemWarning`, never with NaNs.
@@ -19,8 +25,8 @@ from dataclasses import dataclass
 
 import torch
 
-Residual = Callable[[torch.Tensor], torch.Tensor]
-ResidualAndJacobian = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+Residual = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+ResidualAndJacobian = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
 class SingularSystemWarning(UserWarning):
@@ -29,15 +35,18 @@ class SingularSystemWarning(UserWarning):
 
 @dataclass(frozen=True)
 class LMOptions:
-    """``max_iter`` iterations; stop when a step is below ``tol · (‖ω‖ + tol)`` (default 1e-10 in float64,
-    1e-5 otherwise), when an accepted step of a singular system lowers the cost by less than ``tol · cost``,
-    when a rejected step raises it by less than ``tol · cost`` (the minimum up to rounding), or when the cost
-    falls below ``atol``;
+    """``max_iter`` iterations; a problem stops when a step is below ``tol · (‖ω‖ + tol)`` (default 1e-10
+    in float64, 1e-5 otherwise), when a rejected step raises the cost (or an accepted step of a singular
+    system lowers it) by at most ``ftol · cost`` (default ``tol`` in float64 or when ``tol`` is given, else
+    3e-4 ≈ √eps of float32: float32 rows of a PDE cancel large terms, so their cost is known to about that;
+    cf. the f-tests of MINPACK and of the paper's optimistix solver, rtol 1e-4), or when the cost falls
+    below ``atol``;
     initial damping ``damping · s_max``, divided by ``decrease`` after accepted and multiplied by ``increase``
     after rejected steps; ``ridge`` is Tikhonov regularisation of ω (part of the objective)."""
 
     max_iter: int = 50
     tol: float | None = None
+    ftol: float | None = None
     atol: float = 1e-28
     damping: float = 1e-10
     increase: float = 10.0
@@ -82,6 +91,19 @@ class GaussNewtonMatrix:
         QU = (Q @ U)[..., : J.shape[-2], :]
         return cls(sigma, Vh.mT, QU, floor)
 
+    def updated(self, J: torch.Tensor, mask: torch.Tensor) -> GaussNewtonMatrix:
+        """This factorisation with the problems under ``mask`` (the leading dims) refactored from ``J``."""
+        if bool(mask.all()):
+            return GaussNewtonMatrix.of(J)
+        flat = mask.reshape(-1).nonzero()[:, 0]
+        fresh = GaussNewtonMatrix.of(J.reshape(-1, *J.shape[-2:])[flat])
+        parts = []
+        for old, new in zip((self.sigma, self.V, self.QU, self.floor), (fresh.sigma, fresh.V, fresh.QU, fresh.floor)):
+            merged = old.reshape(-1, *old.shape[mask.dim() :]).clone()
+            merged[flat] = new
+            parts.append(merged.reshape(old.shape))
+        return GaussNewtonMatrix(*parts)
+
     def solve(self, rhs: torch.Tensor, shift: torch.Tensor | float) -> torch.Tensor:
         """``(JᵀJ + shift + floor)⁻¹ rhs`` for ``rhs`` (..., nb); ``shift`` per problem or scalar."""
         coefficients = (self.V.mT @ rhs.to(torch.float64)[..., None])[..., 0] / self._denominator(shift)
@@ -102,8 +124,8 @@ class GaussNewtonMatrix:
 
 @dataclass(frozen=True)
 class LMResult:
-    """The solution ω (..., nb), its residual rows and Jacobian, ``JᵀJ`` at ω, iterations and per-problem
-    convergence flags."""
+    """The solution ω (..., nb), its residual rows and Jacobian, ``JᵀJ`` at ω, iterations (of the slowest
+    problem), per-problem convergence flags and per-problem iteration counts ``steps``."""
 
     omega: torch.Tensor
     residual: torch.Tensor
@@ -111,6 +133,7 @@ class LMResult:
     gauss_newton: GaussNewtonMatrix
     iterations: int
     converged: torch.Tensor
+    steps: torch.Tensor
 
 
 def rows_and_jacobian(rows: Callable[[torch.Tensor], torch.Tensor], omega: torch.Tensor):
@@ -140,32 +163,40 @@ def levenberg_marquardt(
 ) -> LMResult:
     """Minimise ``½‖r(ω)‖² + ½ ridge ‖ω‖²`` for a batch of problems (leading dims of ``omega``).
 
-    ``residual_and_jacobian(ω) -> (r (..., M), J (..., M, nb))``; ``residual(ω) -> r`` for trial steps.
+    ``residual_and_jacobian(ω, mask) -> (r (..., M), J (..., M, nb))`` and ``residual(ω, mask) -> r`` (trial
+    steps) need be right only where ``mask`` (the leading dims) is set; the other entries are ignored.
     """
     omega = omega.detach()
     ridge = options.ridge
-    tol = options.tol if options.tol is not None else (1e-10 if omega.dtype == torch.float64 else 1e-5)
-    r, J = residual_and_jacobian(omega)
+    wide = omega.dtype == torch.float64
+    tol = options.tol if options.tol is not None else (1e-10 if wide else 1e-5)
+    ftol = options.ftol if options.ftol is not None else (tol if wide or options.tol is not None else 3e-4)
+    everything = torch.ones(omega.shape[:-1], dtype=torch.bool, device=omega.device)
+    r, J = residual_and_jacobian(omega, everything)
     H = GaussNewtonMatrix.of(J)
     cost = _cost(r, omega, ridge)
     lam = options.damping * H.s[..., -1]
     converged = cost <= options.atol
+    steps = torch.zeros(omega.shape[:-1], dtype=torch.int64, device=omega.device)
     iterations = 0
     while iterations < options.max_iter and not bool(converged.all()):
-        step = H.step(r, omega, ridge, lam)
-        step = torch.where(converged[..., None], torch.zeros_like(step), step)
+        active = ~converged
+        step = torch.where(active[..., None], H.step(r, omega, ridge, lam), torch.zeros_like(omega))
         trial = omega + step
-        trial_cost = _cost(residual(trial), trial, ridge)
-        accept = (trial_cost <= cost) & ~converged
+        trial_cost = torch.where(active, _cost(residual(trial, active), trial, ridge), cost)
+        accept = (trial_cost <= cost) & active
         small = accept & (step.norm(dim=-1) <= tol * (omega.norm(dim=-1) + tol))
-        stalled = accept & (H.floor > 0) & (cost - trial_cost <= tol * cost)
-        flat = ~accept & (trial_cost - cost <= tol * cost)  # at the minimum up to rounding
+        stalled = accept & (H.floor > 0) & (cost - trial_cost <= ftol * cost)
+        flat = active & ~accept & (trial_cost - cost <= ftol * cost)  # at the minimum up to rounding
         omega = torch.where(accept[..., None], trial, omega)
         cost = torch.where(accept, trial_cost, cost)
-        lam = torch.where(accept, lam / options.decrease, lam * options.increase)
+        lam = torch.where(accept, lam / options.decrease, torch.where(active, lam * options.increase, lam))
         converged = converged | small | stalled | flat | (cost <= options.atol)
+        steps += active.long()
         iterations += 1
-        if bool(accept.any()):
-            r, J = residual_and_jacobian(omega)
-            H = GaussNewtonMatrix.of(J)
-    return LMResult(omega, r, J, H, iterations, converged)
+        if bool(accept.any()):  # new rows and Jacobians where ω moved (also for problems that just converged)
+            r_new, J_new = residual_and_jacobian(omega, accept)
+            r = torch.where(accept[..., None], r_new, r)
+            J = torch.where(accept[..., None, None], J_new, J)
+            H = H.updated(J, accept)
+    return LMResult(omega, r, J, H, iterations, converged, steps)

@@ -30,11 +30,43 @@ from pdesolve.constraints.implicit import implicit_solution
 
 @dataclass(frozen=True)
 class SolveReport:
-    """What the last solve did: LM iterations, the share of converged experts, the largest row residual."""
+    """What the last solve did: LM iterations (of the slowest problem), the share of converged experts, the
+    largest row residual, and each expert's iterations (mean over the batch)."""
 
     iterations: int
     converged: float
     max_residual: float
+    expert_iterations: list[float]
+
+    @classmethod
+    def of(cls, result: LMResult) -> SolveReport:
+        steps = result.steps.reshape(-1, result.steps.shape[-1]).double().mean(0)
+        return cls(
+            result.iterations,
+            float(result.converged.float().mean()),
+            float(result.residual.abs().max()),
+            steps.tolist(),
+        )
+
+
+def _on_active_experts(evaluate: Callable, system, omega: torch.Tensor, mask: torch.Tensor, subsets: dict):
+    """``evaluate(system, ω)`` for the experts with a problem under ``mask`` (batch, K) only, scattered back
+    into full-size outputs (zeros elsewhere); the experts' subsystems are kept in ``subsets``."""
+    experts = mask.any(0)
+    if bool(experts.all()):
+        return evaluate(system, omega)
+    keep = experts.nonzero()[:, 0]
+    key = tuple(keep.tolist())
+    if key not in subsets:
+        subsets[key] = system.subset(list(key))
+    out = evaluate(subsets[key], omega[:, keep])
+
+    def scatter(value: torch.Tensor) -> torch.Tensor:
+        full = value.new_zeros(value.shape[0], omega.shape[1], *value.shape[2:])
+        full[:, keep] = value
+        return full
+
+    return tuple(scatter(v) for v in out) if isinstance(out, tuple) else scatter(out)
 
 
 def constrained_weights(
@@ -49,16 +81,20 @@ def constrained_weights(
     start: float = 0.0,
 ) -> tuple[torch.Tensor, LMResult]:
     """ω (batch, K, nb) of every expert, differentiable in ``theta``; ``rows(system, ω, *θ)`` evaluates
-    the rows of a (sub)system. With ``group`` this rank solves its block of experts only."""
+    the rows of a (sub)system. With ``group`` this rank solves its block of experts only. Each LM iteration
+    evaluates only the experts with an unconverged sample (``system.subset``)."""
     rank, size = world(group)
     local = system if size == 1 else system.subset(expert_block(system.experts, rank, size))
     like = theta[0]
     omega0 = torch.full((batch, local.rows.experts, nb), start, dtype=like.dtype, device=like.device)
     detached = [t.detach() for t in theta]
+    subsets: dict = {}
     with torch.no_grad():
         result = levenberg_marquardt(
-            lambda w: rows_and_jacobian(local, w, *detached),
-            lambda w: rows(local, w, *detached),
+            lambda w, mask: _on_active_experts(
+                lambda s, v: rows_and_jacobian(s, v, *detached), local, w, mask, subsets
+            ),
+            lambda w, mask: _on_active_experts(lambda s, v: rows(s, v, *detached), local, w, mask, subsets),
             omega0,
             options,
         )
@@ -103,9 +139,7 @@ class GridHardConstraint(nn.Module):
             self.group,
             self.start,
         )
-        self.report = SolveReport(
-            result.iterations, float(result.converged.float().mean()), float(result.residual.abs().max())
-        )
+        self.report = SolveReport.of(result)
         return omega
 
     def forward(self, basis: torch.Tensor, inputs: torch.Tensor | None = None) -> torch.Tensor:

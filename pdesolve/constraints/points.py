@@ -225,9 +225,7 @@ class PointHardConstraint(nn.Module):
             self.system, theta, lambda s, w, *t: s.residual(w, list(t)),
             lambda s, w, *t: s.residual_and_jacobian(w, list(t)), 1, nb, self.options, self.group,
         )  # fmt: skip
-        self.report = SolveReport(
-            result.iterations, float(result.converged.float().mean()), float(result.residual.abs().max())
-        )
+        self.report = SolveReport.of(result)
         return omega
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
