@@ -253,7 +253,17 @@ def classical_seconds(problem: Problem, recipe: Recipe, solver: str, settings: S
         "resolution": recipe.resolution,
         "device": str(device),
         "torch_threads": torch.get_num_threads(),
+        **_rollout_share(problem, recipe, statistics.fmean(seconds)),
     }
+
+
+def _rollout_share(problem: Problem, recipe: Recipe, seconds: float) -> dict[str, float]:
+    """For trajectories: the part of the classical march that the rollout replaces (from the last level read
+    to the end; the march is uniform in time), which the speed-ups leave out."""
+    if recipe.times is None:
+        return {}
+    t0, start, end = problem.time[0], recipe.times[recipe.history - 1], recipe.times[-1]
+    return {"rollout_window_seconds_per_sample": seconds * (end - start) / (end - t0)}
 
 
 def with_speedups(rows: list[dict[str, Any]], classical: float) -> list[dict[str, Any]]:
