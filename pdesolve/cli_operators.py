@@ -77,6 +77,12 @@ def add_train_parser(subparsers, common: argparse.ArgumentParser | None = None) 
     parser.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     parser.add_argument("--lr", type=float, default=TrainConfig.lr)
     parser.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay)
+    parser.add_argument(
+        "--schedule",
+        choices=["cosine", "step"],
+        default=TrainConfig.schedule,
+        help="learning rate: cosine decay, or step (the FNO paper: halved every 100 epochs)",
+    )
     parser.add_argument("--physics-weight", type=float, default=0.0, help="weight of the residual loss (default 0)")
     parser.add_argument("--modes", type=int, default=12, help="Fourier modes per axis (default: 12)")
     parser.add_argument("--width", type=int, default=32, help="channels of the Fourier layers (default: 32)")
@@ -162,6 +168,7 @@ def run_train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         lr=args.lr,
         weight_decay=args.weight_decay,
+        schedule=args.schedule,
         physics_weight=args.physics_weight,
         amp=not args.no_amp,
         checkpoint_every=args.checkpoint_every,
