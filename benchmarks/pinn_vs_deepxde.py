@@ -335,6 +335,17 @@ def summarize(name: str, case: Case, ours: dict, theirs: dict, refs: dict) -> di
     }
 
 
+def write_record(path: str, device: str, budget: str, results: list[dict]) -> None:
+    """The JSON of the cases run so far, written atomically."""
+    record = {"device": device, "torch": torch.__version__, "budget": budget, "results": results}
+    if torch.cuda.is_available() and device.startswith("cuda"):
+        record["gpu"] = torch.cuda.get_device_name()
+    temporary = f"{path}.partial"
+    with open(temporary, "w") as handle:
+        json.dump(record, handle, indent=2, default=lambda v: None if isinstance(v, float) and math.isnan(v) else v)
+    os.replace(temporary, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small budgets, CPU, about two minutes")
@@ -367,12 +378,8 @@ def main(argv: list[str] | None = None) -> int:
             f"DeepXDE {r['deepxde']['errors']} in {r['deepxde']['wall_time_s']:.1f} s",
             flush=True,
         )
-    record = {"device": device, "torch": torch.__version__, "budget": budget, "results": results}
-    if torch.cuda.is_available() and device.startswith("cuda"):
-        record["gpu"] = torch.cuda.get_device_name()
-    if args.out:
-        with open(args.out, "w") as handle:
-            json.dump(record, handle, indent=2, default=lambda v: None if isinstance(v, float) and math.isnan(v) else v)
+        if args.out:  # after every case, so a run cut short keeps what it measured
+            write_record(args.out, device, budget, results)
     return 0
 
 
