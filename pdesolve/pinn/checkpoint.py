@@ -3,6 +3,7 @@
 A checkpoint holds everything an uninterrupted run would still have in memory: the model, the stage
 and step reached, the optimiser state, the loss weights, the training points (RAR points included),
 the loss history and the random-number state, so that resuming reproduces the same losses.
+``extra`` entries go into every checkpoint besides the trainer's state (time marching: the finished windows).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Checkpointer:
         self.path = Path(path)
         self.every = every
         self.saved_step: int | None = None
+        self.extra: dict[str, Any] = {}
 
     def due(self, global_step: int) -> bool:
         return self.every > 0 and global_step % self.every == 0
@@ -33,7 +35,7 @@ class Checkpointer:
         """Write ``state`` to a temporary file, then rename it over the previous checkpoint."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + ".tmp")
-        torch.save({"format": FORMAT, **state}, temporary)
+        torch.save({"format": FORMAT, **self.extra, **state}, temporary)
         os.replace(temporary, self.path)
         self.saved_step = state.get("global_step")
         return self.path
