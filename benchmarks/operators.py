@@ -346,8 +346,10 @@ def neuraloperator_peer(
             "skip": "linear (1x1 convolution)",
             "channel_mlp": "off",
             "domain_padding": padding,
+            "spectral_init": "complex normal, std sqrt(2 / (in + out)) (both)",
             "differs": "coordinates: x in [0, 1) on every axis (ours: x/(n-1), or cos/sin 2πx on periodic axes); "
-            "padding symmetric (ours one-sided); spectral weights' initialisation",
+            "padding symmetric (ours one-sided); GELU applied twice between Fourier layers (neuraloperator 2.0's "
+            "FNOBlocks with use_channel_mlp=False); a bias on the spectral convolution instead of on the skip",
         },
         "parameters": sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters()),  # real numbers
         "bf16_autocast": config.amp and device.type == "cuda",

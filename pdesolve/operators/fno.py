@@ -6,6 +6,7 @@ convolution ``K v = F⁻¹(R · F v)`` that keeps the lowest ``modes`` frequenci
 GELU between layers, and a two-layer pointwise projection ``Q``. Non-periodic axes are zero-padded (as in the
 authors' Darcy code) to a period of a fixed multiple of their length, so the same weights serve any resolution.
 Inputs and outputs are normalised by per-channel means and standard deviations stored with the model.
+The spectral weights start complex Glorot-normal (:class:`SpectralConv`), not as in the authors' code.
 """
 
 from __future__ import annotations
@@ -28,13 +29,21 @@ class SpectralConv(nn.Module):
 
     Weights are stored as real tensors (…, 2) so every optimiser and DDP's all-reduce see plain floats.
     The FFTs run in float32 even under bf16 autocast.
+
+    Initialisation: complex Glorot-normal (Glorot & Bengio 2010), ``E|R|² = 2 / (in + out)`` per mode, as
+    neuraloperator's ``SpectralConv`` (``init_std="auto"``, Kossaifi et al. 2024). Li et al.'s original code
+    draws ``rand / (in · out)``, which starts every Fourier layer near zero (a gain of ~0.5 / out per mode).
+    Same data, loop and seed, test relative L2 with that init -> this one: Burgers s = 256 (200 train, modes 16,
+    width 64, 30 epochs) 5.3e-3 -> 3.9e-3; the rollout Navier–Stokes of ``benchmarks/operators.py --quick``
+    4.9e-2 -> 3.6e-2. neuraloperator's FNO given Li et al.'s init loses as much (4.5e-3 -> 5.3e-3, 3.5e-2 -> 3.9e-2).
     """
 
     def __init__(self, in_channels: int, out_channels: int, modes: tuple[int, ...]) -> None:
         super().__init__()
         self.modes = tuple(modes)
         shape = (in_channels, out_channels, *[2 * m for m in modes[:-1]], modes[-1], 2)
-        self.weight = nn.Parameter(torch.rand(shape) / (in_channels * out_channels))
+        part_std = (1 / (in_channels + out_channels)) ** 0.5  # real and imaginary parts each
+        self.weight = nn.Parameter(torch.randn(shape) * part_std)
 
     def _kept(self, sizes: tuple[int, ...], device: torch.device) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Per axis, the kept frequency indices of the spectrum and of the weight."""
