@@ -34,9 +34,9 @@ class SpectralConv(nn.Module):
     neuraloperator's ``SpectralConv`` (``init_std="auto"``, Kossaifi et al. 2024). Li et al.'s original code
     draws ``rand / (in · out)``, which starts every Fourier layer near zero (a gain of ~0.5 / out per mode).
     Same data and loop, test relative L2 with that init -> this one: the rollout Navier–Stokes of
-    ``benchmarks/operators.py --quick``, seeds 0 and 1: 4.9e-2 -> 4.1e-2, 3.5e-2 -> 3.1e-2 (neuraloperator's FNO
-    given Li et al.'s init: 3.5e-2 -> 3.9e-2 the other way); Burgers s = 256 (200 train, modes 16, width 64,
-    30 epochs, cosine): within the seed-to-seed spread (5.3e-3, 3.8e-3 -> 3.9e-3, 4.3e-3).
+    ``benchmarks/operators.py --quick``, seeds 0, 1, 2: 4.9, 3.5, 4.9e-2 -> 4.1, 3.1, 4.0e-2 (neuraloperator's
+    FNO: 3.5, 4.0, 3.8e-2; given Li et al.'s init, seed 0: 3.5e-2 -> 3.9e-2); Burgers s = 256 (200 train,
+    modes 16, width 64, 30 epochs, cosine): within the seed-to-seed spread (5.3, 3.8e-3 -> 3.9, 4.3e-3).
     """
 
     def __init__(self, in_channels: int, out_channels: int, modes: tuple[int, ...]) -> None:
