@@ -103,8 +103,9 @@ QUICK = {
     "poisson2d_ngd": Case("poisson2d", 32, 1, 150, 100, 900, 120, ngd=60, pinn=ENGD_PAPER, dtype="float64", every=5),
 }
 
-# a CPU-sized run (about half an hour on two cores): DeepXDE's own example networks and point counts where it has
-# one (Burgers: 3 × 20, 2540 + 80 + 160 points, Adam then L-BFGS); pdesolve's Gauss–Newton on the same width
+# a CPU-sized run (an hour or more on two cores: DeepXDE's L-BFGS dominates): DeepXDE's own example networks and
+# point counts where it has one (Burgers: 3 × 20, 2540 + 80 + 160 points, Adam then L-BFGS); pdesolve's
+# Gauss–Newton on its own best settings (``pinn``), which for Burgers is 4 × 24
 CPU = {
     "burgers1d": Case("burgers1d", 20, 3, 15000, 15000, 2540, 80, 160, ngd=170, pinn=GN_BURGERS, every=10),
     "poisson_lshape": Case(
