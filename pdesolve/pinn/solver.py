@@ -90,8 +90,9 @@ class PinnSolver(Solver):
         error by 2–4×, and neither a fixed final point set, sharper RAD, causal weights, 3 windows nor weight
         averaging brought it to 1e-4 on the CPU; four hidden layers of 24 did with seed 0, 9.4e-5 after 150
         steps in about 150 s, not with seed 1, 1.3e-4; the data equal the Cole–Hopf solution to 3e-12).
-        Periodic evolution problems march through 10 time windows of 75 steps on 1000 points with x embedded by 4 harmonics (allen_cahn1d 2.6e-4 in 277 s,
-        50 steps 1.4e-3 in 170 s; without windows 1.9e-2 after 250 causal steps on 4000 points).
+        Periodic evolution problems march through 10 time windows of 75 steps on 1000 points with x embedded
+        by 4 harmonics (allen_cahn1d 2.6e-4 in 277 s, 50 steps 1.4e-3 in 170 s; without windows 1.9e-2 after
+        250 causal steps on 4000 points).
         """
         if problem.is_evolution and any(problem.periodic_axes):
             return [
