@@ -367,10 +367,13 @@ def main(argv: list[str] | None = None) -> int:
     device = "cpu" if args.quick else args.device
     if device == "cpu":
         torch.set_default_device("cpu")
+    problems = {name: load_problem(table[name].problem) for name in names}
+    missing = [name for name, problem in problems.items() if problem.reference and not problem.reference.available()]
+    if missing:  # before any case runs, not after the first one's minutes of training
+        parser.error(f"reference data of {', '.join(missing)} not found: set PDESOLVE_DATA to the data folder")
     results = []
-    for name in names:
+    for name, problem in problems.items():
         case = table[name]
-        problem = load_problem(case.problem)
         refs = references(problem, args.quick)
         ours = run_pdesolve(case, problem, refs, device, args.seed)
         theirs = run_deepxde(case, problem, refs, args.seed)
