@@ -66,17 +66,26 @@ def true_residual(A: sp.csr_matrix, x: np.ndarray, b: np.ndarray) -> float:
 
 
 def torch_run(
-    precond: str, matrix_free: bool, case: str, m: int, A: sp.csr_matrix, b: np.ndarray, args: argparse.Namespace
+    precond: str,
+    matrix_free: bool,
+    case: str,
+    faces: list[Any],
+    A: sp.csr_matrix,
+    b: np.ndarray,
+    args: argparse.Namespace,
 ) -> dict[str, Any]:
-    """Setup (operator and preconditioner on the device) and a timed solve after a warm-up solve."""
+    """Setup (operator and preconditioner on the device) and a timed solve after a warm-up solve.
+
+    ``A`` (stored) and ``faces`` (matrix-free) are the system as assembled on the host: not part of the setup."""
     device, dim = torch.device(args.device), CASES[case]
+    m = round(A.shape[0] ** (1 / dim))
     dtype = torch.float32 if args.dtype == "float32" else torch.float64
     h = 1.0 / (m + 1)
     layout = GridLayout((m + 2,) * dim, np.pad(np.ones((m,) * dim, dtype=bool), 1), (False,) * dim)
 
     def setup() -> tuple[Any, Any]:
         if matrix_free:
-            operator = StencilOperator.from_faces(faces_of(case, m), [h] * dim, (m,) * dim, device, dtype)
+            operator = StencilOperator.from_faces(faces, [h] * dim, (m,) * dim, device, dtype)
         else:
             operator = SparseOperator(A, device, dtype).compact()
         kind, _, setup = precond.partition("-")  # amg-pyamg: PyAMG's hierarchy cycled on the device
@@ -205,17 +214,17 @@ def main(argv: list[str] | None = None) -> None:
         # small systems whose sizes are and are not multiples of 16 compile every kernel variant first
         for case, label in itertools.product(args.cases.split(","), ("quick", "warm-up")):
             m = SIZES[label][CASES[case]]
-            A = StencilOperator.from_faces(
-                faces_of(case, m), [1.0 / (m + 1)] * CASES[case], (m,) * CASES[case]
-            ).to_csr()
+            faces = faces_of(case, m)
+            A = StencilOperator.from_faces(faces, [1.0 / (m + 1)] * CASES[case], (m,) * CASES[case]).to_csr()
             for precond in split:
                 for matrix_free in {False, precond in args.matrix_free.split(",")}:
-                    torch_run(precond, matrix_free, case, m, A, np.ones(A.shape[0]), args)
+                    torch_run(precond, matrix_free, case, faces, A, np.ones(A.shape[0]), args)
     for size in args.sizes.split(","):
         for case in args.cases.split(","):
             m = SIZES[size][CASES[case]]
             h = 1.0 / (m + 1)
-            A = StencilOperator.from_faces(faces_of(case, m), [h] * CASES[case], (m,) * CASES[case]).to_csr()
+            faces = faces_of(case, m)
+            A = StencilOperator.from_faces(faces, [h] * CASES[case], (m,) * CASES[case]).to_csr()
             b = np.ones(A.shape[0])
             small = A.shape[0] <= args.peer_max_unknowns
             runs: list[tuple[str, bool]] = []  # (torch preconditioner or CPU peer, matrix-free)
@@ -230,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
                 entry = {"case": case, "size": size, "unknowns": A.shape[0], "nonzeros": int(A.nnz)}
                 try:
                     if label in split:
-                        entry.update(torch_run(label, matrix_free, case, m, A, b, args))
+                        entry.update(torch_run(label, matrix_free, case, faces, A, b, args))
                     else:
                         entry.update(scipy_cg(label, A, b, args))
                 except Exception as error:  # one failing method must not lose the others' figures
