@@ -368,7 +368,13 @@ def _version(package: str) -> str:
 
 
 # --- one recipe ------------------------------------------------------------------------------
+def _report(recipe: Recipe, start: float, message: str) -> None:
+    """One progress line on stdout, so the log of a run cut by a time limit shows how far it got."""
+    print(f"{recipe.name}: {message} [{time.perf_counter() - start:.0f} s]", flush=True)
+
+
 def run(recipe: Recipe, device: torch.device, args: argparse.Namespace, progress: bool) -> dict:
+    start = time.perf_counter()
     problem = load(recipe)
     settings = Settings(device=recipe.classical_device or str(device), seed=0, progress=progress)
     solver = default_solver(problem)
@@ -381,16 +387,22 @@ def run(recipe: Recipe, device: torch.device, args: argparse.Namespace, progress
         problem, folder, samples, recipe.resolution, 0, solver, settings, args.workers, recipe.shard_size,
         recipe.solve_resolution, recipe.times,
     )  # fmt: skip
+    _report(recipe, start, f"data ready ({samples} samples in {folder})")
     train_data, test_data = load_dataset(folder, problem).split(recipe.test)
     config = replace(recipe.config, progress=progress)
     model, result, card = train_operator(
         problem, train_data, test_data, config, device, folder / "fno", architecture=recipe.architecture,
         history=recipe.history,
     )  # fmt: skip
+    _report(
+        recipe, start, f"pdesolve FNO trained: test rel. L2 {result.final_test_error:.3e} in {result.seconds:.0f} s"
+    )
     train_set, test_set = _tensors(train_data, device, recipe), _tensors(test_data, device, recipe)
     classical = classical_seconds(problem, recipe, solver, settings, args.classical_budget)
     per_sample = classical["seconds_per_sample"]
+    _report(recipe, start, f"classical solve: {per_sample:.3e} s per sample")
     peer = neuraloperator_peer(recipe, model, train_set, test_set, replace(config, progress=False), args.batches)
+    _report(recipe, start, f"neuraloperator: test rel. L2 {peer.get('test_relative_l2', peer.get('skipped'))}")
     if "inference" in peer:
         peer["inference"] = with_speedups(peer["inference"], per_sample)
     return {
@@ -477,8 +489,10 @@ def main(argv: list[str] | None = None) -> int:
         entry["wall_seconds"] = time.perf_counter() - start
         results["benchmarks"][recipe.name] = entry
         print(json.dumps({recipe.name: entry}, indent=2, default=str), flush=True)
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=2, default=str))
+        if args.out:  # after every recipe, so a run cut short keeps what it measured
+            temporary = args.out.with_name(f".{args.out.name}.tmp")
+            temporary.write_text(json.dumps(results, indent=2, default=str))
+            os.replace(temporary, args.out)
     return 0
 
 

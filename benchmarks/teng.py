@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -57,7 +59,12 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--memory-gb", type=float, default=8.0, help="bound on one block of Jacobian rows")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other teng option")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", help="write the results as JSON here")
+    parser.add_argument(
+        "--checkpoint",
+        help="checkpoint prefix: every run saves to PREFIX-<problem>-<scheme>.pt every 100 steps and resumes from "
+        "that file when it exists, so one command repeated continues a run cut by a time limit",
+    )
+    parser.add_argument("--out", help="write the results as JSON here (after every problem)")
     return parser.parse_args()
 
 
@@ -101,8 +108,12 @@ def spectral_time_to_error(problem, reference, dt: float, settings: Settings) ->
 def teng_run(problem, reference, eval_steps: list[int], dt: float, args: argparse.Namespace, scheme: str) -> dict:
     """One TENG run: its error at the evaluation steps and its cost."""
     settings = Settings(device=args.device, seed=args.seed)
+    options = teng_options(args, scheme)
+    if args.checkpoint:
+        path = Path(f"{args.checkpoint}-{problem.name}-{scheme}.pt")
+        options |= {"checkpoint_every": 100, "checkpoint_path": str(path), "resume": str(path) if path.exists() else ""}
     with PeakMemory(args.device) as memory:
-        solution = TengSolver(settings, dt=dt, **teng_options(args, scheme)).solve(problem)
+        solution = TengSolver(settings, dt=dt, **options).solve(problem)
     points = reference.grid.points()
     errors = []
     for j, k in enumerate(eval_steps):
@@ -179,8 +190,15 @@ def main() -> None:
             classical = f"spectral {same['n']}² {same['seconds']:.3f} s" if same else "spectral: no grid reached it"
             print(
                 f"{name:14s} {run['scheme']:5s} steps {result['steps']:4d}  L2 {run['final_relative_l2']:.2e}  "
-                f"{run['seconds_per_step_mean']:.3f} s/step  init {run['init_residual']:.1e}  {classical}"
+                f"{run['seconds_per_step_mean']:.3f} s/step  init {run['init_residual']:.1e}  {classical}",
+                flush=True,
             )
+        if args.out:
+            write_report(args, results)
+
+
+def write_report(args: argparse.Namespace, results: list[dict]) -> None:
+    """The JSON report of the problems run so far, written atomically."""
     report = {
         "benchmark": "teng",
         "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor() or "cpu",
@@ -189,9 +207,9 @@ def main() -> None:
         "teng_options": teng_options(args, "heun"),
         "results": results,
     }
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            json.dump(report, handle, indent=2)
+    temporary = Path(args.out).with_name(f".{Path(args.out).name}.tmp")
+    temporary.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    os.replace(temporary, args.out)
 
 
 if __name__ == "__main__":
