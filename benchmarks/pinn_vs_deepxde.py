@@ -62,8 +62,10 @@ class Case:
 
 # Gauss–Newton on evolution problems: float64, from the random start, points redrawn by RAD every 10 steps
 GN_EVOLUTION = {"dtype": "float64", "ngd_damping": 1e-3, "ngd_refresh_every": 10, "rad": True}
-# Burgers: 4 x 24 tanh (1849 parameters) on 4000 RAD points (CPU, one thread, seed 0: 9.4e-5 after 150 steps,
-# 7.7e-5 after 170, about 170 s; seed 1: 1.3-1.7e-4 after 150-170; 3 x 20 stays at 1.5-6e-4)
+# Burgers: 4 x 24 tanh (1849 parameters) on 4000 RAD points drawn from 25 candidates each, 260 steps (CPU, one
+# thread, about 240 s: seed 0 5.6e-5, seed 1 6.4e-5, seed 2 8.2e-5; at every step from 221 to 280 at most 9e-5
+# at all three). With 4 candidates per point a redraw moved the error 2-4x (seed 2: 1.6e-4 after 220 steps,
+# 5.7e-5 after 230; seed 1: 1.3e-4 after 150); 3 x 20 stays at 1.5-6e-4
 GN_BURGERS = {**GN_EVOLUTION, "width": 24, "depth": 4, "n_interior": 4000}
 # Allen-Cahn: 10 time windows, each Gauss-Newton from the previous window's network (hard initial condition from its
 # end), x through 4 harmonics, 1000 RAD points; ``ngd`` counts steps PER WINDOW (CPU, one thread: 50 steps 1.4e-3 in
@@ -73,7 +75,7 @@ AC_MARCHING = {**GN_EVOLUTION, "time_windows": 10, "periodic_modes": 4, "width":
 ENGD_PAPER = {"sampling": "uniform", "hard_constraints": False, "ngd_damping": 0.0}
 
 FULL = {
-    "burgers1d": Case("burgers1d", 32, 4, 10000, 10000, 8000, 400, 400, ngd=200, pinn=GN_BURGERS, every=10),
+    "burgers1d": Case("burgers1d", 32, 4, 10000, 10000, 8000, 400, 400, ngd=260, pinn=GN_BURGERS, every=10),
     "poisson_lshape": Case(
         "poisson_lshape", 50, 4, 10000, 10000, 4000, 400, ngd=500, pinn={"width": 32, "depth": 3}, dtype="float64"
     ),
@@ -107,7 +109,7 @@ QUICK = {
 # point counts where it has one (Burgers: 3 × 20, 2540 + 80 + 160 points, Adam then L-BFGS); pdesolve's
 # Gauss–Newton on its own best settings (``pinn``), which for Burgers is 4 × 24
 CPU = {
-    "burgers1d": Case("burgers1d", 20, 3, 15000, 15000, 2540, 80, 160, ngd=170, pinn=GN_BURGERS, every=10),
+    "burgers1d": Case("burgers1d", 20, 3, 15000, 15000, 2540, 80, 160, ngd=260, pinn=GN_BURGERS, every=10),
     "poisson_lshape": Case(
         "poisson_lshape",
         50,

@@ -88,8 +88,9 @@ class PinnSolver(Solver):
         on 2000 points redrawn by RAD every 10 steps, 150 steps (measured on 4000 points, one CPU thread:
         burgers1d 1.7e-4 after 150 steps in 90 s with seed 0, 4.5e-4 with seed 1: each RAD redraw moves the
         error by 2–4×, and neither a fixed final point set, sharper RAD, causal weights, 3 windows nor weight
-        averaging brought it to 1e-4 on the CPU; four hidden layers of 24 did with seed 0, 9.4e-5 after 150
-        steps in about 150 s, not with seed 1, 1.3e-4; the data equal the Cole–Hopf solution to 3e-12).
+        averaging brought it to 1e-4 on the CPU; those figures drew RAD points from 4 candidates each, now 25:
+        four hidden layers of 24 then reach ≤ 1e-4 at seeds 0, 1 and 2 after 260 steps in about 240 s, see
+        ``GN_BURGERS`` in benchmarks/pinn_vs_deepxde.py; the data equal the Cole–Hopf solution to 3e-12).
         Periodic evolution problems march through 10 time windows of 75 steps on 1000 points with x embedded
         by 4 harmonics (allen_cahn1d 2.6e-4 in 277 s, 50 steps 1.4e-3 in 170 s; without windows 1.9e-2 after
         250 causal steps on 4000 points).
