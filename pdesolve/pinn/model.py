@@ -1,4 +1,5 @@
-"""The trained function: input embedding → network → hard-constraint output transform."""
+"""The trained function: input embedding → network → hard-constraint output transform (+ corner singular
+functions on polygons, :mod:`pdesolve.pinn.singular`)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,29 @@ from torch import nn
 
 from pdesolve.pinn.constraints import InputEmbedding, build_transform
 from pdesolve.pinn.networks import build_network
-from pdesolve.problem import Problem
+from pdesolve.pinn.singular import CornerEnrichment, reentrant_corners
+from pdesolve.problem import Polygon, Problem
 
 
 class PinnModel(nn.Module):
     """``u(points)`` for points (N, dim[+1]) with time as the last column."""
 
-    def __init__(self, embedding: InputEmbedding, network: nn.Module, transform: nn.Module) -> None:
+    def __init__(
+        self,
+        embedding: InputEmbedding,
+        network: nn.Module,
+        transform: nn.Module,
+        enrichment: CornerEnrichment | None = None,
+    ) -> None:
         super().__init__()
         self.embedding = embedding
         self.network = network
         self.transform = transform
+        self.enrichment = enrichment
 
     def forward(self, points: torch.Tensor) -> torch.Tensor:
-        return self.transform(points, self.network(self.embedding(points)))
+        u = self.transform(points, self.network(self.embedding(points)))
+        return u if self.enrichment is None else u + self.enrichment(points)
 
     @property
     def exact_conditions(self) -> list[str]:
@@ -43,8 +53,12 @@ def build_model(
     fourier_scale: float = 1.0,
     periodic_modes: int = 1,
     seed: int = 0,
+    corner_enrichment: bool = True,
 ) -> PinnModel:
-    """A seeded CPU model for ``problem``; time (evolution problems) is one more, non-periodic input axis."""
+    """A seeded CPU model for ``problem``; time (evolution problems) is one more, non-periodic input axis.
+
+    ``corner_enrichment`` adds the singular functions of the re-entrant corners of a polygon when the
+    Dirichlet condition is exact (stationary problems)."""
     lower, upper = (list(map(float, b)) for b in problem.domain.bounds)
     periodic = list(problem.periodic_axes) if hard_constraints else [False] * problem.dim
     if problem.is_evolution:
@@ -55,4 +69,8 @@ def build_model(
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
         body = build_network(network, embedding.n_out, width, depth, activation, fourier_scale, generator)
-        return PinnModel(embedding, body, build_transform(problem, hard_constraints))
+        transform = build_transform(problem, hard_constraints)
+        corners = []
+        if corner_enrichment and isinstance(problem.domain, Polygon) and transform.dirichlet is not None:
+            corners = [] if problem.is_evolution else reentrant_corners(problem.domain.vertices)
+        return PinnModel(embedding, body, transform, CornerEnrichment(corners) if corners else None)

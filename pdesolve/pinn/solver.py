@@ -52,6 +52,7 @@ class PinnSolver(Solver):
         "fourier_scale": 1.0,
         "periodic_modes": 1,
         "hard_constraints": True,
+        "corner_enrichment": True,  # singular functions at re-entrant polygon corners (Hu, Jin & Zhou 2024)
         "n_interior": 0,
         "n_boundary": 0,
         "n_initial": 0,
@@ -193,6 +194,7 @@ class PinnSolver(Solver):
             c["fourier_scale"],
             c["periodic_modes"],
             seed=self.settings.seed,
+            corner_enrichment=bool(c["corner_enrichment"]),
         )
         return model.to(device=torch.device(self.settings.device), dtype=DTYPES[self.settings.dtype])
 

@@ -1,0 +1,97 @@
+"""Corner singular functions for PINNs on polygons with Dirichlet conditions.
+
+Near a corner of interior angle ω > π (re-entrant), the solution of −Δu = f with Dirichlet conditions on
+both edges behaves like ``γ r^{π/ω} sin(πθ/ω)`` (Grisvard 1985, "Elliptic problems in nonsmooth domains"),
+whose gradient blows up at the corner; a smooth network approximates it slowly. Singularity-enriched PINNs
+(Hu, Jin & Zhou 2024, "Solving Poisson problems in polygonal domains with singularity enriched physics
+informed neural networks", SIAM J. Sci. Comput.) add ``Σ_c γ_c s_c(x) η_c(r_c)`` with a trainable stress
+intensity factor ``γ_c`` per corner and a C² cut-off ``η_c`` that is 1 near the corner and 0 before any
+other edge, so the term vanishes on the whole boundary and an exact Dirichlet transform stays exact.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+# keeps r^{π/ω} differentiable at a point that lands exactly on the corner
+_TINY = 1e-30
+
+
+@dataclass(frozen=True)
+class Corner:
+    """A re-entrant corner: ``θ = 0`` along the direction ``start`` (radians), the domain for ``0 < θ < angle``;
+    the cut-off is 1 for ``r ≤ radius/2`` and 0 for ``r ≥ radius``."""
+
+    vertex: tuple[float, float]
+    start: float
+    angle: float
+    radius: float
+
+
+def reentrant_corners(vertices: tuple[tuple[float, float], ...]) -> list[Corner]:
+    """The corners of a simple polygon whose interior angle exceeds π."""
+    v = np.asarray(vertices, dtype=float)
+    x, y = v[:, 0], v[:, 1]
+    if np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y) < 0:  # clockwise: walk it counter-clockwise
+        v = v[::-1]
+    n = len(v)
+    corners = []
+    for i in range(n):
+        before, here, after = v[i - 1], v[i], v[(i + 1) % n]
+        start = math.atan2(*(after - here)[::-1])  # counter-clockwise: the interior lies left of each edge
+        angle = (math.atan2(*(before - here)[::-1]) - start) % (2 * math.pi)
+        if angle <= math.pi + 1e-9:
+            continue
+        others = [_segment_distance(here, v[k], v[(k + 1) % n]) for k in range(n) if i not in (k, (k + 1) % n)]
+        reach = min([*others, np.linalg.norm(after - here), np.linalg.norm(before - here)])
+        corners.append(Corner((float(here[0]), float(here[1])), start, angle, 0.9 * float(reach)))
+    return corners
+
+
+def _segment_distance(point: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    t = np.clip(np.dot(point - a, b - a) / np.dot(b - a, b - a), 0.0, 1.0)
+    return float(np.linalg.norm(point - (a + t * (b - a))))
+
+
+def cutoff(r: torch.Tensor, radius: float) -> torch.Tensor:
+    """1 for ``r ≤ radius/2``, 0 for ``r ≥ radius``, the quintic smoothstep between (C², so Δ is defined)."""
+    t = ((r - radius / 2) / (radius / 2)).clamp(0.0, 1.0)
+    return 1 - t**3 * (10 - 15 * t + 6 * t**2)
+
+
+class CornerEnrichment(nn.Module):
+    """``Σ_c γ_c r_c^{π/ω_c} sin(π θ_c/ω_c) η_c(r_c)`` at points (N, 2), with trainable ``γ`` (start: 0).
+
+    The sum is a bias-free ``nn.Linear`` over the singular functions, so the per-sample Jacobian of
+    :mod:`pdesolve.ngd.residual_jacobian` covers ``γ`` like any other weight."""
+
+    def __init__(self, corners: list[Corner]) -> None:
+        super().__init__()
+        self.corners = list(corners)
+        self.combine = nn.Linear(len(corners), 1, bias=False)
+        nn.init.zeros_(self.combine.weight)
+
+    @property
+    def gamma(self) -> torch.Tensor:
+        """The stress intensity factors ``γ_c`` (a view of the weights)."""
+        return self.combine.weight[0]
+
+    def singular_functions(self, points: torch.Tensor) -> torch.Tensor:
+        """``s_c η_c`` of every corner, (N, corners)."""
+        columns = []
+        for c in self.corners:
+            dx, dy = points[:, 0] - c.vertex[0], points[:, 1] - c.vertex[1]
+            r = torch.sqrt(dx * dx + dy * dy + _TINY)
+            outside = 2 * math.pi - c.angle  # the branch cut runs down the middle of the exterior wedge
+            theta = torch.remainder(torch.atan2(dy, dx) - c.start + outside / 2, 2 * math.pi) - outside / 2
+            exponent = math.pi / c.angle
+            columns.append(r**exponent * torch.sin(exponent * theta) * cutoff(r, c.radius))
+        return torch.stack(columns, dim=1)
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        return self.combine(self.singular_functions(points))[:, 0]
