@@ -49,8 +49,8 @@ def test_the_enriched_model_keeps_the_dirichlet_values_and_the_singular_part_is_
     problem = Problem(
         name="lshape", domain=Polygon(LSHAPE), residual=lambda u, x, p: -laplacian(u) - 1.0, boundary=Dirichlet(0.0)
     )
-    model = build_model(problem, width=8, depth=1, seed=0).double()
-    assert model.enrichment is not None and build_model(problem, corner_enrichment=False).enrichment is None
+    model = build_model(problem, width=8, depth=1, seed=0, corner_enrichment=True).double()
+    assert model.enrichment is not None and build_model(problem).enrichment is None
     with torch.no_grad():
         model.enrichment.gamma.fill_(0.7)
     boundary, _ = problem.domain.sample_boundary(400, seed=1)
@@ -71,7 +71,7 @@ def test_the_per_sample_jacobian_covers_the_stress_intensity_factor():
     problem = Problem(
         name="lshape", domain=Polygon(LSHAPE), residual=lambda u, x, p: -laplacian(u) - 1.0, boundary=Dirichlet(0.0)
     )
-    model = build_model(problem, width=6, depth=1, seed=0).double()
+    model = build_model(problem, width=6, depth=1, seed=0, corner_enrichment=True).double()
     params = list(model.parameters())
     points = torch.as_tensor(problem.domain.sample_interior(40, seed=2))
 
