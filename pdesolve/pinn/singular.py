@@ -5,8 +5,14 @@ both edges behaves like ``γ r^{π/ω} sin(πθ/ω)`` (Grisvard 1985, "Elliptic 
 whose gradient blows up at the corner; a smooth network approximates it slowly. Singularity-enriched PINNs
 (Hu, Jin & Zhou 2024, "Solving Poisson problems in polygonal domains with singularity enriched physics
 informed neural networks", SIAM J. Sci. Comput.) add ``Σ_c γ_c s_c(x) η_c(r_c)`` with a trainable stress
-intensity factor ``γ_c`` per corner and a C² cut-off ``η_c`` that is 1 near the corner and 0 before any
-other edge, so the term vanishes on the whole boundary and an exact Dirichlet transform stays exact.
+intensity factor ``γ_c`` per corner and a C² cut-off ``η_c`` that is 0 before any other edge, so the term
+vanishes on the whole boundary and an exact Dirichlet transform stays exact.
+
+The cut-off falls over the whole radius, ``η = 1 − S(r/R)`` with the quintic smoothstep ``S``: near the corner
+``η = 1 − 10 (r/R)³ + …``, so ``s η`` keeps the singularity and its correction is smooth. A cut-off that stays 1
+up to ``R/2`` and falls over the rest puts steep sources (``|η''|`` up to 28 for R = 0.9) in the annulus, which
+the network has to cancel: on the L-shape, damped Gauss–Newton then stalled at 5e-3, against 3e-4 with this one
+and 1.6e-3 without enrichment (300 steps).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ _TINY = 1e-30
 @dataclass(frozen=True)
 class Corner:
     """A re-entrant corner: ``θ = 0`` along the direction ``start`` (radians), the domain for ``0 < θ < angle``;
-    the cut-off is 1 for ``r ≤ radius/2`` and 0 for ``r ≥ radius``."""
+    the cut-off is 0 for ``r ≥ radius``."""
 
     vertex: tuple[float, float]
     start: float
@@ -59,8 +65,9 @@ def _segment_distance(point: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
 
 
 def cutoff(r: torch.Tensor, radius: float) -> torch.Tensor:
-    """1 for ``r ≤ radius/2``, 0 for ``r ≥ radius``, the quintic smoothstep between (C², so Δ is defined)."""
-    t = ((r - radius / 2) / (radius / 2)).clamp(0.0, 1.0)
+    """``1 − S(r/radius)``, ``S(t) = 10t³ − 15t⁴ + 6t⁵`` (C² at both ends, so Δ is defined): 1 at the corner,
+    0 for ``r ≥ radius``."""
+    t = (r / radius).clamp(0.0, 1.0)
     return 1 - t**3 * (10 - 15 * t + 6 * t**2)
 
 

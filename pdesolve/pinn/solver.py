@@ -52,7 +52,7 @@ class PinnSolver(Solver):
         "fourier_scale": 1.0,
         "periodic_modes": 1,
         "hard_constraints": True,
-        "corner_enrichment": False,  # singular functions at re-entrant polygon corners (Hu, Jin & Zhou 2024)
+        "corner_enrichment": True,  # singular functions at re-entrant polygon corners (Hu, Jin & Zhou 2024)
         "n_interior": 0,
         "n_boundary": 0,
         "n_initial": 0,
