@@ -60,6 +60,7 @@ class PinnSolver(Solver):
         "resample_every": 0,
         "rar": False,
         "rad": False,
+        "rad_candidates": 25,  # RAD's candidate points per drawn point
         "adam_steps": 2000,
         "lr": 1e-3,
         "lbfgs_steps": 500,
@@ -142,7 +143,7 @@ class PinnSolver(Solver):
         for key in ("width", "depth", "adam_steps", "lbfgs_steps", "ngd_steps", "checkpoint_every", "resample_every"):
             if c[key] < 0:
                 raise PdesolveError(f"pinn: {key} must be non-negative")
-        for key in ("periodic_modes", "time_windows"):
+        for key in ("periodic_modes", "time_windows", "rad_candidates"):
             if c[key] < 1:
                 raise PdesolveError(f"pinn: {key} must be at least 1, got {c[key]}")
         if not 0 < c["ngd_rcond"] < 1:
@@ -238,6 +239,7 @@ class PinnSolver(Solver):
             resample=c["resample_every"] > 0,
             rar=c["rar"],
             rad=c["rad"],
+            rad_candidates=int(c["rad_candidates"]),
             seed=s.seed,
         )
         return Trainer(objective, sampler, plan, checkpointer, s.progress, callback, callback_every)

@@ -24,11 +24,6 @@ from pdesolve.pinn.losses import Objective, pde_residual
 from pdesolve.pinn.optimizers import AdamStage, LbfgsStage
 from pdesolve.pinn.sampling import PointSet, Sampler, rad_select, rar_select
 
-# RAD draws its points from a dense candidate set (Wu et al. 2023): with only 4 candidates per point the
-# draw without replacement takes nearly every candidate in a thin front and caps its density there
-# (burgers1d, 4 × 24, 4000 points, seed 2: errors 5.7e-5–1.6e-4 over steps 200–230 with 4, 4.1e-5–1.0e-4
-# over steps 190–280, mostly below 9e-5, with 25)
-RAD_CANDIDATES = 25
 RESIDUAL_CHUNK = 20_000  # candidate points per residual evaluation (memory)
 
 
@@ -48,6 +43,12 @@ class Plan:
     resample: bool = False
     rar: bool = False
     rad: bool = False
+    # RAD draws its points from a dense candidate set (Wu et al. 2023): with only 4 candidates per point the
+    # draw without replacement takes nearly every candidate in a thin front and caps its density there
+    # (burgers1d, 4 × 24, 4000 points, seed 2: errors 5.7e-5–1.6e-4 over steps 200–230 with 4, 4.1e-5–1.0e-4
+    # over steps 190–280, mostly below 9e-5, with 25); a sparse set keeps the draw closer to uniform
+    # (allen_cahn1d, 10 windows of 1000 points: 2.6e-4 with 4, 7.0e-4 with 25)
+    rad_candidates: int = 25
     seed: int = 0
 
     @property
@@ -101,7 +102,9 @@ class Trainer:
             self.base = self.sampler.draw(self.plan.seed + round_, method="pseudo")
         if resample and self.plan.rad:
             n = self.sampler.n_interior
-            candidates = self.sampler.interior(RAD_CANDIDATES * n, self.plan.seed + 7_919 * round_, method="pseudo")
+            candidates = self.sampler.interior(
+                self.plan.rad_candidates * n, self.plan.seed + 7_919 * round_, method="pseudo"
+            )
             residual = torch.cat(
                 [
                     pde_residual(self.model, self.objective.problem, chunk).detach()

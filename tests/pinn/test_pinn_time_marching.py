@@ -9,6 +9,7 @@ import pytest
 import torch
 from pinn_helpers import relative_l2
 
+from pdesolve.errors import PdesolveError
 from pdesolve.pinn.checkpoint import load_checkpoint
 from pdesolve.pinn.solver import PinnSolver
 from pdesolve.problem import Interval, Periodic, Problem, d, exp, pi, sin
@@ -86,3 +87,14 @@ def test_resume_inside_a_window_reproduces_the_uninterrupted_run(tmp_path, setti
     assert resumed.stats["steps"] == full.stats["steps"]
     for ours, theirs in zip(resumed.stats["window_losses"], full.stats["window_losses"], strict=True):
         assert math.isclose(ours, theirs, rel_tol=1e-10, abs_tol=0)
+
+
+def test_rad_draws_from_as_many_candidates_as_asked_and_refuses_none(settings64):
+    options = {**GN, "width": 6, "depth": 1, "n_interior": 48, "ngd_steps": 4, "ngd_refresh_every": 2, "rad": True}
+    losses = [
+        PinnSolver(settings64, **options, rad_candidates=k).solve(advection_diffusion()).stats["final_loss"]
+        for k in (2, 25)
+    ]
+    assert losses[0] != losses[1]
+    with pytest.raises(PdesolveError, match="rad_candidates"):
+        PinnSolver(settings64, **options, rad_candidates=0).build(advection_diffusion())
