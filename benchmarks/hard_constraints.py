@@ -36,6 +36,7 @@ import torch
 from pdesolve.classical.assembly import box_grid
 from pdesolve.classical.spectral import SpectralSolver
 from pdesolve.constraints.boundary import boundary_rows
+from pdesolve.constraints.grid_system import GridConstraintSystem
 from pdesolve.constraints.training import (
     ConstrainedOperator,
     ConstraintConfig,
@@ -43,6 +44,7 @@ from pdesolve.constraints.training import (
     relative_l2,
     train_hard_constrained,
 )
+from pdesolve.io.run_folder import write_json
 from pdesolve.problem import Coords, Grid, Problem, d, load_problem
 from pdesolve.report.memory import PeakMemory
 from pdesolve.solvers import Settings
@@ -161,8 +163,7 @@ def accuracy(problem, grid, train, test, base: ConstraintConfig, experts, device
 def discretization_floor(problem, grid, data: ConstraintData, levels: int, device: str, samples: int = 2) -> float:
     """Mean relative L2 between the data and the field that zeroes the constraint rows on the same space-time
     grid: no model whose output satisfies, or is trained on, those rows alone can come closer to the data."""
-    config = ConstraintConfig(constraint="soft", points=None, levels=levels, modes=1, width=1, layers=1)
-    system = ConstrainedOperator(problem, grid, config).to(device, torch.float64).system
+    system = GridConstraintSystem(problem, grid, times=np.linspace(*problem.time, levels))
     errors = []
     for k in range(samples):
         target = data.targets[k : k + 1].to(device, torch.float64)
@@ -316,8 +317,7 @@ def main() -> None:
         print(f"{case}: cost sweep on {sizes['sweep'][case]}", flush=True)
         result["scaling"] = scaling(problem, case, sizes["sweep"][case], base, size["experts"], args.device)
         if args.out:
-            with open(args.out, "w") as handle:
-                json.dump(report, handle, indent=2, default=str)
+            write_json(args.out, report)
     print(json.dumps({c: {k: r[k] for k in ("accuracy",) if k in r} | {"speedup": r["scaling"]["speedup"]}
                       for c, r in report["cases"].items()}, indent=2))  # fmt: skip
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import platform
 import time
 from typing import Any
@@ -32,6 +31,7 @@ import torch
 from timing import timed
 
 from pdesolve.classical.linear_solvers import IncompleteCholesky
+from pdesolve.io.run_folder import write_json
 from pdesolve.linalg.cg import ConjugateGradient
 from pdesolve.linalg.preconditioners import GridLayout, make_preconditioner
 from pdesolve.linalg.stencil import StencilOperator
@@ -251,8 +251,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"res={entry.get('residual', float('nan')):.2e} {entry.get('error', '')}",
                     flush=True,
                 )
-                with open(args.out, "w") as handle:
-                    json.dump(report, handle, indent=1)
+                write_json(args.out, report)
 
 
 if __name__ == "__main__":

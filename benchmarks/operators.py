@@ -49,6 +49,7 @@ import torch
 from timing import timed
 
 from pdesolve.errors import PdesolveError
+from pdesolve.io.run_folder import write_json
 from pdesolve.operators.dataset import Dataset, generate_dataset, load_dataset
 from pdesolve.operators.fno import count_parameters
 from pdesolve.operators.pairs import classical_solver, data_grid, default_solver
@@ -490,9 +491,7 @@ def main(argv: list[str] | None = None) -> int:
         results["benchmarks"][recipe.name] = entry
         print(json.dumps({recipe.name: entry}, indent=2, default=str), flush=True)
         if args.out:  # after every recipe, so a run cut short keeps what it measured
-            temporary = args.out.with_name(f".{args.out.name}.tmp")
-            temporary.write_text(json.dumps(results, indent=2, default=str))
-            os.replace(temporary, args.out)
+            write_json(args.out, results)
     return 0
 
 

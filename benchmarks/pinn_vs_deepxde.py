@@ -25,8 +25,6 @@ DeepXDE's final error. ``--quick`` runs small budgets on the CPU in about two mi
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -351,13 +349,12 @@ def summarize(name: str, case: Case, ours: dict, theirs: dict, refs: dict) -> di
 
 def write_record(path: str, device: str, budget: str, results: list[dict]) -> None:
     """The JSON of the cases run so far, written atomically."""
+    from pdesolve.io.run_folder import write_json
+
     record = {"device": device, "torch": torch.__version__, "budget": budget, "results": results}
     if torch.cuda.is_available() and device.startswith("cuda"):
         record["gpu"] = torch.cuda.get_device_name()
-    temporary = f"{path}.partial"
-    with open(temporary, "w") as handle:
-        json.dump(record, handle, indent=2, default=lambda v: None if isinstance(v, float) and math.isnan(v) else v)
-    os.replace(temporary, path)
+    write_json(path, record)
 
 
 def main(argv: list[str] | None = None) -> int:

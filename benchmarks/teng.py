@@ -19,8 +19,6 @@ reference) is at most TENG's is the classical cost of that accuracy.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import platform
 import time
 from dataclasses import replace
@@ -30,6 +28,7 @@ import numpy as np
 import torch
 
 from pdesolve.classical.spectral import SpectralSolver
+from pdesolve.io.run_folder import write_json
 from pdesolve.problem import load_problem
 from pdesolve.report.memory import PeakMemory
 from pdesolve.solvers import Settings
@@ -207,9 +206,7 @@ def write_report(args: argparse.Namespace, results: list[dict]) -> None:
         "teng_options": teng_options(args, "heun"),
         "results": results,
     }
-    temporary = Path(args.out).with_name(f".{Path(args.out).name}.tmp")
-    temporary.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    os.replace(temporary, args.out)
+    write_json(args.out, report)
 
 
 if __name__ == "__main__":

@@ -67,10 +67,14 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def write_json(target: Path, value: Any) -> Path:
+    """``value`` as JSON (:func:`jsonable`), written atomically."""
+    return atomic_write_text(Path(target), json.dumps(jsonable(value), indent=2, allow_nan=False) + "\n")
+
+
 def write_metrics(folder: Path, metrics: dict[str, Any]) -> Path:
     """Write ``metrics.json`` (last, atomically): from now on the folder holds a finished run."""
-    text = json.dumps(jsonable(metrics), indent=2, allow_nan=False) + "\n"
-    return atomic_write_text(Path(folder) / METRICS, text)
+    return write_json(Path(folder) / METRICS, metrics)
 
 
 def read_metrics(folder: Path) -> dict[str, Any]:
