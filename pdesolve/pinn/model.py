@@ -70,7 +70,6 @@ def build_model(
         generator = torch.Generator().manual_seed(seed)
         body = build_network(network, embedding.n_out, width, depth, activation, fourier_scale, generator)
         transform = build_transform(problem, hard_constraints)
-        corners = []
-        if corner_enrichment and isinstance(problem.domain, Polygon) and transform.dirichlet is not None:
-            corners = [] if problem.is_evolution else reentrant_corners(problem.domain.vertices)
+        enrich = corner_enrichment and not problem.is_evolution and transform.dirichlet is not None
+        corners = reentrant_corners(problem.domain.vertices) if enrich and isinstance(problem.domain, Polygon) else []
         return PinnModel(embedding, body, transform, CornerEnrichment(corners) if corners else None)

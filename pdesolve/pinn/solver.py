@@ -86,17 +86,13 @@ class PinnSolver(Solver):
         """A CPU-friendly budget for ``pdesolve compare``: damped Gauss–Newton from the random start, float64.
 
         Stationary: two hidden layers of 24, 100 steps (CPU, one thread: helmholtz2d 1.6e-4 in 11 s,
-        poisson2d 1.2e-6 in 12 s; the L-shape's loss 8e-5 in 16 s). Evolution: three hidden layers of 20
-        on 2000 points redrawn by RAD every 10 steps, 150 steps (measured on 4000 points, one CPU thread:
-        burgers1d 1.7e-4 after 150 steps in 90 s with seed 0, 4.5e-4 with seed 1: each RAD redraw moves the
-        error by 2–4×, and neither a fixed final point set, sharper RAD, causal weights, 3 windows nor weight
-        averaging brought it to 1e-4 on the CPU; those figures drew RAD points from 4 candidates each, now 25:
-        four hidden layers of 24 then reach ≤ 1e-4 at seeds 0, 1 and 2 after 260 steps in about 240 s, see
-        ``GN_BURGERS`` in benchmarks/pinn_vs_deepxde.py; the data equal the Cole–Hopf solution to 3e-12).
-        Periodic evolution problems march through 10 time windows of 75 steps on 1000 points with x embedded
-        by 4 harmonics, RAD from 4 candidates per point (allen_cahn1d 2.6e-4 in 163 s; 7.0e-4 from 25
-        candidates, whose denser draw leaves the smooth regions short of points; 50 steps 1.4e-3 in 170 s;
-        without windows 1.9e-2 after 250 causal steps on 4000 points).
+        poisson2d 1.2e-6 in 12 s). Evolution: three hidden layers of 20 on 2000 points redrawn by RAD every
+        10 steps, 150 steps (burgers1d 1.7e-4 in 90 s at seed 0, 4.5e-4 at seed 1, measured on 4000 points
+        when RAD drew from 4 candidates per point; the ≤ 1e-4 settings, 4 × 24 and 260 steps, are
+        ``GN_BURGERS`` in benchmarks/pinn_vs_deepxde.py). Periodic evolution problems march through 10 time
+        windows of 75 steps on 1000 points with x embedded by 4 harmonics and RAD from 4 candidates per point
+        (allen_cahn1d 2.6e-4 in 163 s; 7.0e-4 from 25 candidates, whose denser draw leaves the smooth regions
+        short of points; without windows 1.9e-2 after 250 causal steps on 4000 points).
         """
         if problem.is_evolution and any(problem.periodic_axes):
             return [
