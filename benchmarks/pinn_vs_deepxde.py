@@ -61,9 +61,9 @@ class Case:
 # Gauss–Newton on evolution problems: float64, from the random start, points redrawn by RAD every 10 steps
 GN_EVOLUTION = {"dtype": "float64", "ngd_damping": 1e-3, "ngd_refresh_every": 10, "rad": True}
 # Burgers: 4 x 24 tanh (1849 parameters) on 4000 RAD points drawn from 25 candidates each, 260 steps (CPU, one
-# thread, about 240 s: seed 0 5.6e-5, seed 1 6.4e-5, seed 2 8.2e-5; at every step from 221 to 280 at most 9e-5
-# at all three). With 4 candidates per point a redraw moved the error 2-4x (seed 2: 1.6e-4 after 220 steps,
-# 5.7e-5 after 230; seed 1: 1.3e-4 after 150); 3 x 20 stays at 1.5-6e-4
+# thread, about 270 s: seeds 0 / 1 / 2 / 3 reach 4.8e-5 / 6.4e-5 / 8.2e-5 / 1.6e-4). With 4 candidates per point
+# a redraw moved the error 2-4x (seed 2: 1.6e-4 after 220 steps, 5.7e-5 after 230; seed 1: 1.3e-4 after 150);
+# 3 x 20 stays at 1.5-6e-4
 GN_BURGERS = {**GN_EVOLUTION, "width": 24, "depth": 4, "n_interior": 4000}
 # Allen-Cahn: 10 time windows, each Gauss-Newton from the previous window's network (hard initial condition from its
 # end), x through 4 harmonics, 1000 RAD points; ``ngd`` counts steps PER WINDOW (CPU, one thread: 50 steps 1.4e-3 in
