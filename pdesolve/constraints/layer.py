@@ -9,7 +9,7 @@ constraint (Négiar et al. 2023); several are the mixture of experts of Chalapat
 Example (an FNO with ``nb`` output channels on a space-time grid)::
 
     system = GridConstraintSystem(problem, grid, experts=4, times=times, points=20_000)
-    layer = GridHardConstraint(system, LMOptions(ridge=1e-4))
+    layer = GridHardConstraint(system, LMOptions(ridge=1e-8))
     u = layer(fno(inputs), inputs)            # (batch, T, *grid)
 """
 

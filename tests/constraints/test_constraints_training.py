@@ -67,8 +67,8 @@ def test_every_constraint_trains_and_the_hard_ones_learn():
 
 
 def test_physics_informed_training_never_sees_the_targets_and_lowers_the_rows():
-    """``data_weight = 0`` (the paper's training): the loss is the rows' ``mean(r²)`` of each variant's output,
-    so scrambled targets train the same model, and that loss falls."""
+    """``data_weight = 0`` (the paper's training): the loss is the rows' relative residual of each variant's
+    output, so scrambled targets train the same model, and that loss falls (by 30 %: half on a squared scale)."""
     grid = Grid((0.0,), (1.0,), (12,), periodic=(True,))
     train = heat_trajectories(8, 12, 4, 0)
     scrambled = ConstraintData(train.inputs, torch.randn_like(train.targets), train.observed)
@@ -80,7 +80,7 @@ def test_physics_informed_training_never_sees_the_targets_and_lowers_the_rows():
         result = train_hard_constrained(heat(), grid, train, None, config)
         again = train_hard_constrained(heat(), grid, scrambled, None, config)
         assert result.train_loss == again.train_loss
-        assert result.train_loss[-1] < 0.5 * result.train_loss[0]
+        assert result.train_loss[-1] < 0.7 * result.train_loss[0]
 
 
 def test_pdesolve_train_with_a_mixture_of_experts_constraint(tmp_path, capsys):
