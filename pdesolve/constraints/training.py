@@ -45,8 +45,9 @@ CONSTRAINTS = ("soft", "hard", "moe")
 class ConstraintConfig:
     """What to train: the constraint, experts (an int splits the first axis), basis functions, PDE rows per
     expert (``points``; None: every node), time levels and the θ of the time rows
-    (:class:`~pdesolve.constraints.grid_system.GridConstraintSystem`: ½ trapezoidal, 1 backward Euler), the LM
-    ridge, the soft weight, and the optimiser.
+    (:class:`~pdesolve.constraints.grid_system.GridConstraintSystem`: ½ trapezoidal, 1 backward Euler), whether
+    every expert takes all initial and boundary rows (``shared_conditions``, the paper's diffusion–sorption MoE;
+    off: each expert its subdomain's), the LM ridge, the soft weight, and the optimiser.
 
     ``ridge`` weighs ``½ ridge ‖ω‖²``. The paper's code appends the rows ``1e-4 · ω`` to the residual, i.e.
     ``½ (1e-4)² ‖ω‖²``: hence 1e-8. A ridge of 1e-4 in this convention shrinks ω of basis functions of unit
@@ -60,6 +61,7 @@ class ConstraintConfig:
     points: int | None = 20_000
     levels: int = 11
     theta: float = 0.5
+    shared_conditions: bool = False
     ridge: float = 1e-8
     lm_iterations: int = 20
     soft_weight: float = 1.0
@@ -112,7 +114,15 @@ class ConstrainedOperator(torch.nn.Module):
         times = np.linspace(*problem.time, self.levels) if problem.is_evolution else None
         experts = config.experts if config.constraint == "moe" else 1
         self.system = GridConstraintSystem(
-            problem, grid, experts, times, config.points, input_names, seed=config.seed, theta=config.theta
+            problem,
+            grid,
+            experts,
+            times,
+            config.points,
+            input_names,
+            seed=config.seed,
+            theta=config.theta,
+            shared_conditions=config.shared_conditions,
         )
         dim = grid.dim + (1 if problem.is_evolution else 0)
         periodic = ((False,) if problem.is_evolution else ()) + tuple(grid.periodic)

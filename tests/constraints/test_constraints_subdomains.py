@@ -11,7 +11,7 @@ from constraints_helpers import heat, poisson
 
 from pdesolve.constraints import GridConstraintSystem
 from pdesolve.constraints.subdomains import axis_windows
-from pdesolve.problem import Grid, load_problem
+from pdesolve.problem import Dirichlet, Grid, Interval, Problem, Robin, d, load_problem
 
 
 def _navier_stokes():
@@ -57,3 +57,44 @@ def test_windows_wrap_periodic_axes_and_stay_inside_bounded_ones():
     assert bounded[0].tolist() == list(range(8)) and bounded[2].tolist() == list(range(4, 12))
     full, whole = axis_windows([np.arange(-2, 14)], 12, True)
     assert whole and full[0].tolist() == list(range(12))
+
+
+def _inflow_outflow():
+    """u_t = 0.1 u_xx on (0, 1), u = 1 at x = 0, u + 0.1 ∂u/∂n = 0 at x = 1 (diffusion–sorption's kind of ends)."""
+    return Problem(
+        "inflow_outflow1d_hc",
+        Interval(0.0, 1.0),
+        rhs=lambda u, x, p: 0.1 * d(u, "x", 2),
+        time=(0.0, 0.5),
+        initial=lambda x, p: 0 * x.x,
+        boundary=[
+            Dirichlet(1.0, on=lambda x: x.x < 0.5),
+            Robin(alpha=1.0, beta=0.1, value=0.0, on=lambda x: x.x > 0.5),
+        ],
+    )
+
+
+def test_shared_conditions_give_every_expert_all_initial_and_boundary_rows():
+    """The paper's diffusion–sorption MoE: PDE rows stay in each expert's subdomain, initial and boundary rows
+    are global (each expert's combination of the basis meets them all), rows still equal whole-grid ones."""
+    problem, grid, times = _inflow_outflow(), Grid((0.0,), (1.0,), (17,)), np.linspace(0.0, 0.5, 4)
+    generator = torch.Generator().manual_seed(5)
+    basis = torch.randn(2, 3, len(times), *grid.shape, generator=generator, dtype=torch.float64)
+    inputs = torch.randn(2, 1, *grid.shape, generator=generator, dtype=torch.float64)
+    weights = (1.0, 2.0, 3.0)
+    shared = GridConstraintSystem(problem, grid, 4, times, weights=weights, theta=1.0, shared_conditions=True)
+    local = GridConstraintSystem(problem, grid, 4, times, weights=weights, theta=1.0)
+    single = GridConstraintSystem(problem, grid, 1, times, weights=weights, theta=1.0)
+    n_pde = (len(times) - 1) * (grid.shape[0] - 2)
+    conditions = set(range(n_pde, int(single.rows.weight[0].gt(0).sum())))  # 17 initial + 2 × 3 boundary rows
+    assert len(conditions) == 17 + 6
+    omega = torch.randn(2, 4, 3, generator=generator, dtype=torch.float64)
+    rows = shared.residual(omega, basis, inputs)
+    for k in range(4):
+        ids, live = shared.row_ids[k], shared.rows.weight[k].gt(0).numpy()
+        assert conditions <= set(ids[live].tolist())
+        mine = local.row_ids[k][local.rows.weight[k].gt(0).numpy()]
+        assert set(ids[live & (ids < n_pde)].tolist()) == set(mine[mine < n_pde].tolist())
+        whole = single.residual(omega[:, k : k + 1], basis, inputs)[:, 0]
+        expected = whole[:, ids] / single.rows.weight[0, ids] * shared.rows.weight[k]
+        torch.testing.assert_close(rows[:, k], expected, rtol=1e-12, atol=1e-10)
