@@ -60,11 +60,11 @@ class Case:
 
 # Gauss–Newton on evolution problems: float64, from the random start, points redrawn by RAD every 10 steps
 GN_EVOLUTION = {"dtype": "float64", "ngd_damping": 1e-3, "ngd_refresh_every": 10, "rad": True}
-# Burgers: 4 x 24 tanh (1849 parameters) on 4000 RAD points drawn from 25 candidates each, 260 steps (CPU, one
-# thread, about 270 s: seeds 0 / 1 / 2 / 3 reach 4.8e-5 / 6.4e-5 / 8.2e-5 / 1.6e-4). With 4 candidates per point
-# a redraw moved the error 2-4x (seed 2: 1.6e-4 after 220 steps, 5.7e-5 after 230; seed 1: 1.3e-4 after 150);
-# 3 x 20 stays at 1.5-6e-4
-GN_BURGERS = {**GN_EVOLUTION, "width": 24, "depth": 4, "n_interior": 4000}
+# Burgers: 4 x 24 tanh (1849 parameters) on 8000 RAD points drawn from 25 candidates each, 300 steps (CPU, one
+# thread, 900-1000 s with another run beside it: seeds 0 / 1 / 3 reach 4.0e-5 / 6.1e-5 / 4.0e-5). On 4000 points
+# and 260 steps (about 270 s) seed 3 stayed at 1.0-2.5e-4 over the last 50 steps, each redraw moving it 2x; with 4
+# candidates per point a redraw moved the error 2-4x; 3 x 20 stays at 1.5-6e-4
+GN_BURGERS = {**GN_EVOLUTION, "width": 24, "depth": 4, "n_interior": 8000}
 # Allen-Cahn: 10 time windows, each Gauss-Newton from the previous window's network (hard initial condition from its
 # end), x through 4 harmonics, 1000 RAD points; ``ngd`` counts steps PER WINDOW (CPU, one thread: 50 steps 1.4e-3 in
 # 170 s, 75 steps 2.6e-4 in 277 s; 100 steps 5.6e-5 up to t = 0.8 in 340 s)
@@ -81,7 +81,7 @@ AC_MARCHING = {
 ENGD_PAPER = {"sampling": "uniform", "hard_constraints": False, "ngd_damping": 0.0}
 
 FULL = {
-    "burgers1d": Case("burgers1d", 32, 4, 10000, 10000, 8000, 400, 400, ngd=260, pinn=GN_BURGERS, every=10),
+    "burgers1d": Case("burgers1d", 32, 4, 10000, 10000, 8000, 400, 400, ngd=300, pinn=GN_BURGERS, every=10),
     "poisson_lshape": Case(
         "poisson_lshape", 50, 4, 10000, 10000, 4000, 400, ngd=500, pinn={"width": 32, "depth": 3}, dtype="float64"
     ),
@@ -115,7 +115,7 @@ QUICK = {
 # point counts where it has one (Burgers: 3 × 20, 2540 + 80 + 160 points, Adam then L-BFGS); pdesolve's
 # Gauss–Newton on its own best settings (``pinn``), which for Burgers is 4 × 24
 CPU = {
-    "burgers1d": Case("burgers1d", 20, 3, 15000, 15000, 2540, 80, 160, ngd=260, pinn=GN_BURGERS, every=10),
+    "burgers1d": Case("burgers1d", 20, 3, 15000, 15000, 2540, 80, 160, ngd=300, pinn=GN_BURGERS, every=10),
     "poisson_lshape": Case(
         "poisson_lshape",
         50,
