@@ -57,6 +57,17 @@ class ExpertPartition:
         """The expert of each point (rows of ``points`` hold one coordinate per axis)."""
         return np.ravel_multi_index(tuple(self.cells(points).T), tuple(self.splits))
 
+    def members(self, points: np.ndarray, expert: int, overlap: float = 0.0) -> np.ndarray:
+        """Which points belong to ``expert``: its own (:meth:`assign`), or with ``overlap`` > 0 those in its box
+        widened by ``overlap`` × the box's width on both sides of every split axis (overlapping subdomains)."""
+        points = np.asarray(points, dtype=float).reshape(-1, len(self.splits))
+        if overlap <= 0.0:
+            return self.assign(points) == expert
+        lower, upper = self.box(expert)
+        margin = np.where(np.array(self.splits) > 1, overlap * (upper - lower), np.inf)
+        tolerance = 1e-12 * np.maximum(1.0, np.abs(upper - lower))
+        return np.all((points >= lower - margin - tolerance) & (points <= upper + margin + tolerance), axis=1)
+
     def expert_cells(self) -> np.ndarray:
         """The cell of each expert along each axis, (axes, K)."""
         return np.array(np.unravel_index(np.arange(self.count), self.splits))

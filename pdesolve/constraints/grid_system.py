@@ -25,6 +25,9 @@ Krishnapriyan (ICLR 2024; their code replicates the initial and boundary terms t
 only the residual terms). Its windows then span the axes those rows reach. Without it an interior expert has
 no condition at its interfaces: its values there are left to the training loss, and physics-only training
 stalls (ds 64 × 11, 4 experts, 80 epochs: 0.40 from the data local, 0.21 shared; one expert 0.09).
+``overlap`` > 0 takes each expert's PDE (and unshared) rows from its subdomain widened by that fraction of its
+width on both sides (overlapping domain decomposition; not in the paper), the output staying the hard
+partition: at ``overlap = 0.5`` with shared conditions the same ds run reaches 0.08.
 
 Basis values are ``(batch, nb, *grid)`` for stationary and ``(batch, nb, T, *grid)`` for evolution problems.
 Jacobians in ω: :func:`~pdesolve.constraints.gauss_newton.rows_and_jacobian` (``nb`` copies of the weights).
@@ -77,7 +80,8 @@ class WindowedBasis:
 
 class GridConstraintSystem:
     """Rows of ``problem`` on ``grid`` (and ``times`` for evolution problems) shared out among experts;
-    ``shared_conditions`` gives every expert all initial and boundary rows (the module's docstring)."""
+    ``shared_conditions`` gives every expert all initial and boundary rows, ``overlap`` widens the subdomains
+    its other rows come from (the module's docstring)."""
 
     def __init__(
         self,
@@ -92,13 +96,14 @@ class GridConstraintSystem:
         halo: int = 2,
         theta: float = 0.5,
         shared_conditions: bool = False,
+        overlap: float = 0.0,
     ) -> None:
         if not isinstance(problem.domain, Box):
             raise NotApplicableError("a grid hard constraint needs a box-shaped domain")
         if problem.is_evolution and (times is None or len(times) < 2):
             raise NotApplicableError("an evolution problem needs at least two time levels for its grid constraint")
         self.problem, self.grid, self.halo, self.theta = problem, grid, halo, theta
-        self.shared_conditions = shared_conditions
+        self.shared_conditions, self.overlap = shared_conditions, overlap
         self.evolution = problem.is_evolution
         self.times = np.asarray(times, dtype=float) if self.evolution else np.zeros(1)
         self.inputs = list(inputs or (["initial"] if self.evolution else []))
@@ -147,17 +152,20 @@ class GridConstraintSystem:
         initial_points = located(space, self.times[:1]) if evolution else np.zeros((0, grid.dim))
         shared = [False, self.shared_conditions, self.shared_conditions]
         locations = [pde_points, initial_points, bc_points]
-        global_rows = expert_rows(self.partition, locations, [True, False, False], points, list(weights), seed, shared)
+
+        def chosen(n: int | None) -> ExpertRows:
+            kinds = [True, False, False]
+            return expert_rows(self.partition, locations, kinds, n, list(weights), seed, shared, self.overlap)
+
+        global_rows = chosen(points)
         self.row_ids = global_rows.index.numpy()
         first = np.concatenate([pde_level, np.zeros(len(initial_node), dtype=int), bc_level])
         last = np.concatenate([pde_level + (1 if evolution else 0), first[len(pde_level) :]])
         node = np.concatenate([pde_node, initial_node, bc_node])
-        owner = self.partition.assign(np.concatenate(locations))
-        pick = np.arange(len(owner))
-        if self.shared_conditions:  # every expert's window also covers all initial and boundary rows
-            conditions, experts = pick[len(pde_level) :], self.partition.count
-            pick = np.concatenate([pick[: len(pde_level)], np.tile(conditions, experts)])
-            owner = np.concatenate([owner[: len(pde_level)], np.repeat(np.arange(experts), len(conditions))])
+        candidates = chosen(None)  # each expert's window covers all the rows it may own
+        live = candidates.weight.numpy() > 0
+        pick = candidates.index.numpy()[live]
+        owner = np.nonzero(live)[0]
         self.windows = self._windows(first[pick], last[pick], node[pick], owner)
         self._local_rows(global_rows, len(pde_level), len(initial_node), first, node, rows, bc_node)
         nodes_at = located(space, self.times) if evolution else space

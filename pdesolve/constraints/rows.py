@@ -4,7 +4,8 @@ A constraint system evaluates all its candidate rows at once (PDE residual, init
 residuals, concatenated in that order). :func:`expert_rows` gives each expert the indices of the rows
 located in its subdomain: PDE rows are sampled (``points`` per expert, without replacement), initial and
 boundary rows are all kept; kinds flagged ``shared`` go to every expert whole (the global initial and
-boundary rows of the diffusion–sorption MoE of Chalapathi, Du & Krishnapriyan 2024). Experts own different numbers of rows (only the outer experts touch the
+boundary rows of the diffusion–sorption MoE of Chalapathi, Du & Krishnapriyan 2024); with ``overlap`` the
+others come from overlapping subdomains (:meth:`~pdesolve.constraints.experts.ExpertPartition.members`). Experts own different numbers of rows (only the outer experts touch the
 boundary), so each list is padded to a common length with rows of weight zero; every expert then has an
 ``M × nb`` least-squares system and all experts solve as one batch.
 """
@@ -50,22 +51,25 @@ def expert_rows(
     weights: list[float],
     seed: int = 0,
     shared: list[bool] | None = None,
+    overlap: float = 0.0,
 ) -> ExpertRows:
     """Rows per expert from candidate ``locations`` (one (R_i, d) array per kind of row).
 
     Kinds flagged in ``sampled`` keep at most ``points`` rows per expert (all when None); ``weights`` scale
     each kind (e.g. to balance boundary rows against PDE rows); kinds flagged in ``shared`` belong to every
-    expert.
+    expert, the others to the experts whose subdomain, widened by ``overlap``, holds them.
     """
     shared = shared or [False] * len(locations)
     rng = np.random.default_rng(seed)
-    owners = [partition.assign(loc) if len(loc) else np.zeros(0, dtype=int) for loc in locations]
     offsets = np.cumsum([0] + [len(loc) for loc in locations])
     lists: list[tuple[np.ndarray, np.ndarray]] = []
     for k in range(partition.count):
         index, weight = [], []
-        for kind, owner in enumerate(owners):
-            mine = np.arange(len(owner)) if shared[kind] else np.flatnonzero(owner == k)
+        for kind, where in enumerate(locations):
+            if shared[kind] or not len(where):
+                mine = np.arange(len(where))
+            else:
+                mine = np.flatnonzero(partition.members(where, k, overlap))
             if sampled[kind] and points is not None and len(mine) > points:
                 mine = np.sort(rng.choice(mine, size=points, replace=False))
             index.append(mine + offsets[kind])

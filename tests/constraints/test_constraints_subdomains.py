@@ -98,3 +98,24 @@ def test_shared_conditions_give_every_expert_all_initial_and_boundary_rows():
         whole = single.residual(omega[:, k : k + 1], basis, inputs)[:, 0]
         expected = whole[:, ids] / single.rows.weight[0, ids] * shared.rows.weight[k]
         torch.testing.assert_close(rows[:, k], expected, rtol=1e-12, atol=1e-10)
+
+
+def test_overlap_takes_pde_rows_from_the_widened_subdomains():
+    """``overlap = 0.5``: expert k's PDE rows are those at x within its quarter widened by half a quarter on each
+    side (both neighbours' near halves), and they still equal the whole-grid rows."""
+    problem, grid, times = _inflow_outflow(), Grid((0.0,), (1.0,), (17,)), np.linspace(0.0, 0.5, 4)
+    generator = torch.Generator().manual_seed(6)
+    basis = torch.randn(2, 3, len(times), *grid.shape, generator=generator, dtype=torch.float64)
+    inputs = torch.randn(2, 1, *grid.shape, generator=generator, dtype=torch.float64)
+    system = GridConstraintSystem(problem, grid, 4, times, theta=1.0, shared_conditions=True, overlap=0.5)
+    single = GridConstraintSystem(problem, grid, 1, times, theta=1.0)
+    n_pde, x = (len(times) - 1) * 15, grid.axes[0]
+    omega = torch.randn(2, 4, 3, generator=generator, dtype=torch.float64)
+    rows = system.residual(omega, basis, inputs)
+    for k in range(4):
+        ids = system.row_ids[k][system.rows.weight[k].gt(0).numpy()]
+        pde_x = x[1 + ids[ids < n_pde] % 15]
+        expected = {v for v in x[1:-1] if (k - 0.5) / 4 - 1e-9 <= v <= (k + 1.5) / 4 + 1e-9}
+        assert set(pde_x.tolist()) == expected
+        whole = single.residual(omega[:, k : k + 1], basis, inputs)[:, 0]
+        torch.testing.assert_close(rows[:, k], whole[:, system.row_ids[k]] * system.rows.weight[k])
