@@ -66,7 +66,10 @@ FULL = {
 THETA = {"ds": 1.0, "ns": 0.5}
 # as in the paper's code, every diffusion–sorption expert takes the global initial and boundary rows (physics-only
 # at 64 × 11, 80 epochs: MoE 0.21 from the data against 0.40 with each expert's own); Navier–Stokes experts
-# keep their own part of the initial condition (periodic: no boundary rows)
+# keep their own part of the initial condition (periodic: no boundary rows). The cost: every ds expert then
+# carries all nx initial and 2 (levels - 1) boundary rows on a whole-axis window (--quick CPU sweep: MoE step
+# 0.43x of the single constraint against 0.81x with each expert's own rows). ConstraintConfig.overlap (not
+# the paper's) is left at 0 here.
 SHARED_CONDITIONS = {"ds": True, "ns": False}
 QUICK = {
     "ds": {"nx": 32, "levels": 6, "train": 8, "test": 4, "epochs": 3, "experts": 4},
