@@ -3,6 +3,9 @@ functions on polygons, :mod:`pdesolve.pinn.singular`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
@@ -43,6 +46,17 @@ class PinnModel(nn.Module):
         return [name for name, on in flags.items() if on]
 
 
+@contextmanager
+def default_dtype(dtype: torch.dtype) -> Iterator[None]:
+    """``torch.set_default_dtype(dtype)`` inside the block, the caller's default restored after it."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
 def build_model(
     problem: Problem,
     network: str = "mlp",
@@ -63,8 +77,9 @@ def build_model(
     periodic = list(problem.periodic_axes) if hard_constraints else [False] * problem.dim
     if problem.is_evolution:
         lower, upper, periodic = lower + [problem.time[0]], upper + [problem.time[1]], periodic + [False]
-    # built on the CPU whatever the default device (DeepXDE makes it CUDA when it can), then moved
-    with torch.device("cpu"), torch.random.fork_rng(devices=[]):
+    # built on the CPU and drawn in float32 whatever the default device and dtype (DeepXDE makes them CUDA and
+    # float64 when asked), then moved: one seed gives one network in every caller
+    with torch.device("cpu"), default_dtype(torch.float32), torch.random.fork_rng(devices=[]):
         embedding = InputEmbedding(lower, upper, periodic, periodic_modes)
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)

@@ -9,7 +9,21 @@ import torch
 
 from pdesolve.pinn.losses import network_field
 from pdesolve.pinn.model import build_model
-from pdesolve.problem import Dirichlet, Interval, Periodic, Polygon, Problem, Rectangle, cos, d, exp, laplacian, pi, sin
+from pdesolve.problem import (
+    Dirichlet,
+    Interval,
+    Periodic,
+    Polygon,
+    Problem,
+    Rectangle,
+    cos,
+    d,
+    exp,
+    laplacian,
+    load_problem,
+    pi,
+    sin,
+)
 
 LSHAPE = [(0, 0), (1, 0), (1, -1), (-1, -1), (-1, 1), (0, 1)]
 
@@ -88,3 +102,18 @@ def test_periodic_embedding_is_exactly_periodic_with_derivatives():
     assert float(torch.max(torch.abs(start - exact))) <= 1e-12
     allen_cahn = replace(problem, initial=lambda x, p: x.x**2 * cos(pi * x.x))  # ∂u₀ jumps across x = ±1
     assert _model(allen_cahn).exact_conditions == ["periodic"]
+
+
+def test_seeded_model_does_not_depend_on_the_default_dtype():
+    """DeepXDE sets a float64 default; the same seed must still give the same network (it once did not)."""
+    problem = load_problem("allen_cahn1d")
+    reference = build_model(problem, width=8, depth=2, seed=3)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        other = build_model(problem, width=8, depth=2, seed=3)
+    finally:
+        torch.set_default_dtype(previous)
+    assert torch.get_default_dtype() == previous
+    for a, b in zip(reference.parameters(), other.parameters(), strict=True):
+        assert torch.equal(a, b)
