@@ -153,7 +153,7 @@ def synchronize(device: str) -> None:
 
 def accuracy(problem, grid, train, test, base: ConstraintConfig, experts, device: str, weights: list[float]) -> dict:
     """Test relative L2 and seconds per epoch of soft, hard (one expert) and MoE training, for each data weight:
-    0 is physics-informed training only (the paper's: rows' ``mean(r²)`` of each variant's output, no data),
+    0 is physics-informed training only (the paper's: the relative residual of each variant's rows, no data),
     1 the data loss (plus the residual penalty for soft)."""
     results = {}
     for weight in weights:

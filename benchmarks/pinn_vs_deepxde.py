@@ -61,9 +61,9 @@ class Case:
 # Gauss–Newton on evolution problems: float64, from the random start, points redrawn by RAD every 10 steps
 GN_EVOLUTION = {"dtype": "float64", "ngd_damping": 1e-3, "ngd_refresh_every": 10, "rad": True}
 # Burgers: 4 x 24 tanh (1849 parameters) on 8000 RAD points drawn from 25 candidates each, 300 steps (CPU, one
-# thread, 900-1000 s with another run beside it: seeds 0 / 1 / 3 reach 4.0e-5 / 6.1e-5 / 4.0e-5). On 4000 points
-# and 260 steps (about 270 s) seed 3 stayed at 1.0-2.5e-4 over the last 50 steps, each redraw moving it 2x; with 4
-# candidates per point a redraw moved the error 2-4x; 3 x 20 stays at 1.5-6e-4
+# thread, 640-1000 s with another run beside it: seeds 0 / 1 / 2 / 3 reach 4.0e-5 / 6.1e-5 / 3.8e-5 / 4.0e-5). On
+# 4000 points and 260 steps (about 270 s) seed 3 stayed at 1.0-2.5e-4 over the last 50 steps, each redraw moving it
+# 2x; with 4 candidates per point a redraw moved the error 2-4x; 3 x 20 stays at 1.5-6e-4
 GN_BURGERS = {**GN_EVOLUTION, "width": 24, "depth": 4, "n_interior": 8000}
 # Allen-Cahn: 10 time windows, each Gauss-Newton from the previous window's network (hard initial condition from its
 # end), x through 4 harmonics, 1000 RAD points; ``ngd`` counts steps PER WINDOW (CPU, one thread: 50 steps 1.4e-3 in

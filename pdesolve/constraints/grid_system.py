@@ -150,12 +150,11 @@ class GridConstraintSystem:
         bc_points = space[bc_node] if not evolution else np.column_stack([space[bc_node], self.times[bc_level]])
         pde_points = located(space, mid)[pde_flat]
         initial_points = located(space, self.times[:1]) if evolution else np.zeros((0, grid.dim))
+        locations, sampled = [pde_points, initial_points, bc_points], [True, False, False]
         shared = [False, self.shared_conditions, self.shared_conditions]
-        locations = [pde_points, initial_points, bc_points]
 
         def chosen(n: int | None) -> ExpertRows:
-            kinds = [True, False, False]
-            return expert_rows(self.partition, locations, kinds, n, list(weights), seed, shared, self.overlap)
+            return expert_rows(self.partition, locations, sampled, n, list(weights), seed, shared, self.overlap)
 
         global_rows = chosen(points)
         self.row_ids = global_rows.index.numpy()

@@ -142,18 +142,28 @@ class ConstrainedOperator(torch.nn.Module):
         out = self.backbone(inputs)
         return out[:, 0] if self.layer is None else self.layer(out, inputs)
 
-    def soft_penalty(self, u: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+    def rows_norm(self, u: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        """``‖r(u)‖`` of the constraint rows per sample, for fields ``u`` (batch, *field)."""
+        omega = torch.ones(u.shape[0], self.system.experts, 1, dtype=u.dtype, device=u.device)
+        return self.system.residual(omega, u[:, None], inputs).flatten(1).norm(dim=1)
+
+    def data_norm(self, inputs: torch.Tensor) -> torch.Tensor:
+        """``‖r(0)‖`` per sample: the rows of the zero field, i.e. the initial, boundary and source data."""
+        with torch.no_grad():
+            zero = torch.zeros(len(inputs), *self.system.field_shape, dtype=inputs.dtype, device=inputs.device)
+            return self.rows_norm(zero, inputs)
+
+    def soft_penalty(
+        self, u: torch.Tensor, inputs: torch.Tensor, data_norm: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Relative residual of the constraint rows for fields ``u`` (batch, *field): ``‖r(u)‖ / ‖r(0)‖`` per
-        sample (``r(0)``: the rows of the zero field, i.e. the initial, boundary and source data), mean over
-        the batch. Dimensionless like the relative L2 data loss, so Adam's ε and the weight decay act alike
+        sample (``data_norm``: :meth:`data_norm` of the inputs, computed here when not given), mean over the
+        batch. Dimensionless like the relative L2 data loss, so Adam's ε and the weight decay act alike
         whatever the units of ``u`` and ``t`` (the raw ``mean(r²)`` of diffusion–sorption rows is ~1e-5, where a
         weight decay of 1e-4 outweighs it); not squared, so its gradient does not fade as the rows shrink
         (the paper's loss is likewise a sum of norms)."""
-        omega = torch.ones(u.shape[0], self.system.experts, 1, dtype=u.dtype, device=u.device)
-        rows = self.system.residual(omega, u[:, None], inputs).flatten(1).norm(dim=1)
-        with torch.no_grad():
-            data = self.system.residual(omega, torch.zeros_like(u[:, None]), inputs).flatten(1).norm(dim=1)
-        return (rows / data.clamp_min(1e-12)).mean()
+        reference = self.data_norm(inputs) if data_norm is None else data_norm
+        return (self.rows_norm(u, inputs) / reference.clamp_min(1e-12)).mean()
 
 
 def relative_l2(u: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -200,6 +210,10 @@ def train_hard_constrained(
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(1, config.epochs))
     generator = torch.Generator().manual_seed(config.seed)
+    physics = config.constraint == "soft" or not config.data_weight
+    if physics:  # ‖r(0)‖ depends on the inputs only: once per sample, not per step
+        step = config.batch_size
+        data_norms = torch.cat([model.data_norm(inputs[i : i + step]) for i in range(0, len(inputs), step)])
     result = ConstrainedResult(model)
     start = time.perf_counter()
     for _ in tqdm(range(config.epochs), desc=f"train {config.constraint}", disable=not config.progress):
@@ -210,8 +224,8 @@ def train_hard_constrained(
             u = model(inputs[batch])
             observed = u[:, train_data.observed] if model.levels else u
             loss = config.data_weight * relative_l2(observed.reshape(targets[batch].shape), targets[batch]).mean()
-            if config.constraint == "soft" or not config.data_weight:
-                loss = loss + config.soft_weight * model.soft_penalty(u, inputs[batch])
+            if physics:
+                loss = loss + config.soft_weight * model.soft_penalty(u, inputs[batch], data_norms[batch])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -46,8 +46,8 @@ class Plan:
     # RAD draws its points from a dense candidate set (Wu et al. 2023): with only 4 candidates per point the
     # draw without replacement takes nearly every candidate in a thin front and caps its density there
     # (burgers1d, 4 × 24, 4000 points, seed 2: errors 5.7e-5–1.6e-4 over steps 200–230 with 4, 5.4e-5–1.0e-4
-    # over steps 210–260 with 25; seed 3 still 1.0–2.5e-4 with 25, 4.0e-5 on 8000 points); a sparse set keeps the draw closer to uniform
-    # (allen_cahn1d, 10 windows of 1000 points: 2.6e-4 with 4, 7.0e-4 with 25)
+    # over steps 210–260 with 25; seed 3 still 1.0–2.5e-4 with 25, 4.0e-5 on 8000 points); a sparse set keeps
+    # the draw closer to uniform (allen_cahn1d, 10 windows of 1000 points: 2.6e-4 with 4, 7.0e-4 with 25)
     rad_candidates: int = 25
     seed: int = 0
 
