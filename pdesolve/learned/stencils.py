@@ -6,17 +6,10 @@ A matrix whose unknowns fill a box in C order and couple only nodes at most one 
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import scipy.sparse as sp
 
 from pdesolve.errors import NotApplicableError
-
-
-def offsets(dim: int) -> list[tuple[int, ...]]:
-    """The 3^d neighbour offsets in {-1, 0, 1}^d, in C order (the centre is number (3^d - 1) / 2)."""
-    return list(itertools.product((-1, 0, 1), repeat=dim))
 
 
 def box_stencils(matrix: sp.spmatrix, shape: tuple[int, ...]) -> np.ndarray:
