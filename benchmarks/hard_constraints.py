@@ -65,7 +65,8 @@ FULL = {
 # floor at 64 × 11: 3.4 % against 6.3 %), the trapezoidal rule for the smooth periodic Navier–Stokes case
 THETA = {"ds": 1.0, "ns": 0.5}
 # as in the paper's code, every diffusion–sorption expert takes the global initial and boundary rows (physics-only
-# at 64 × 11, 80 epochs: MoE 0.21 from the data against 0.40 with each expert's own); Navier–Stokes experts
+# at 64 × 11, 80 epochs, seed 0: MoE 0.21 from the data against 0.40 with each expert's own; 0.18-0.28 at seeds
+# 0-2 in a later rerun, against 0.07-0.20 for the single constraint); Navier–Stokes experts
 # keep their own part of the initial condition (periodic: no boundary rows). The cost: every ds expert then
 # carries all nx initial and 2 (levels - 1) boundary rows on a whole-axis window (--quick CPU sweep: MoE step
 # 0.43x of the single constraint against 0.81x with each expert's own rows). ConstraintConfig.overlap (not
@@ -291,7 +292,7 @@ def main() -> None:
         type=float,
         default=0.0,
         help="MoE experts take PDE rows from their subdomain widened by this fraction (default 0, the paper's; "
-        "0.5 gave MoE 7.8 %% vs single 9.3 %% on a small ds CPU run)",
+        "on a small ds CPU run at seeds 0-2, 0.5 gave MoE 0.14-0.15 vs single 0.07-0.20)",
     )
     parser.add_argument(
         "--data-weights",

@@ -24,10 +24,11 @@ boundaries while its PDE rows stay in its subdomain: the diffusion–sorption Mo
 Krishnapriyan (ICLR 2024; their code replicates the initial and boundary terms to every expert and partitions
 only the residual terms). Its windows then span the axes those rows reach. Without it an interior expert has
 no condition at its interfaces: its values there are left to the training loss, and physics-only training
-stalls (ds 64 × 11, 4 experts, 80 epochs: 0.40 from the data local, 0.21 shared; one expert 0.09).
+stalls (ds 64 × 11, 4 experts, 80 epochs, one seed: 0.40 from the data local, 0.21 shared).
 ``overlap`` > 0 takes each expert's PDE (and unshared) rows from its subdomain widened by that fraction of its
 width on both sides (overlapping domain decomposition; not in the paper), the output staying the hard
-partition: at ``overlap = 0.5`` with shared conditions the same ds run reaches 0.08.
+partition. Physics-informed ds at 64 × 11, 80 epochs, seeds 0 / 1 / 2: shared 0.24 / 0.18 / 0.28, shared with
+``overlap = 0.5`` 0.14 / 0.15 / 0.14, one expert 0.20 / 0.07 / 0.07 (benchmarks/RESULTS.md).
 
 Basis values are ``(batch, nb, *grid)`` for stationary and ``(batch, nb, T, *grid)`` for evolution problems.
 Jacobians in ω: :func:`~pdesolve.constraints.gauss_newton.rows_and_jacobian` (``nb`` copies of the weights).

@@ -47,7 +47,8 @@ class ConstraintConfig:
     expert (``points``; None: every node), time levels and the θ of the time rows
     (:class:`~pdesolve.constraints.grid_system.GridConstraintSystem`: ½ trapezoidal, 1 backward Euler), whether
     every expert takes all initial and boundary rows (``shared_conditions``, the paper's diffusion–sorption MoE;
-    off: each expert its subdomain's), the ``overlap`` of the subdomains the other rows come from, the LM ridge, the soft weight, and the optimiser.
+    off: each expert its subdomain's), the ``overlap`` of the subdomains the other rows come from, the LM ridge,
+    the soft weight, and the optimiser.
 
     ``ridge`` weighs ``½ ridge ‖ω‖²``. The paper's code appends the rows ``1e-4 · ω`` to the residual, i.e.
     ``½ (1e-4)² ‖ω‖²``: hence 1e-8. A ridge of 1e-4 in this convention shrinks ω of basis functions of unit

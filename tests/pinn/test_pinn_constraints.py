@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from pdesolve.pinn.losses import network_field
-from pdesolve.pinn.model import build_model
+from pdesolve.pinn.model import build_model, default_dtype
 from pdesolve.problem import (
     Dirichlet,
     Interval,
@@ -109,11 +109,8 @@ def test_seeded_model_does_not_depend_on_the_default_dtype():
     problem = load_problem("allen_cahn1d")
     reference = build_model(problem, width=8, depth=2, seed=3)
     previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
+    with default_dtype(torch.float64):
         other = build_model(problem, width=8, depth=2, seed=3)
-    finally:
-        torch.set_default_dtype(previous)
     assert torch.get_default_dtype() == previous
     for a, b in zip(reference.parameters(), other.parameters(), strict=True):
         assert torch.equal(a, b)
