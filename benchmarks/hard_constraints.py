@@ -12,12 +12,16 @@ Cases (FNO backbones on the space-time grid, input = the initial condition repea
 - ``navier_stokes2d`` (vorticity, periodic, ν = 1e-3) over a short window ``--ns-time``; data from the
   ``spectral`` solver; experts split 2 × 2 in x, y.
 
-Reported per case: test relative L2 (space-time) of soft / hard / MoE after the same epochs, the training
-time per epoch, and per number of constraint points (total over the experts; capped by the grid's rows):
-training-step time, inference time and peak memory of hard and MoE. One JSON file (``--out``).
+Reported per case and seed (data and model): test relative L2 (space-time) of soft / hard / MoE (one MoE run
+per ``--overlaps`` value) after the same epochs, the training time per epoch, and per number of constraint
+points (total over the experts; capped by the grid's rows): training-step time, inference time and peak memory
+of hard and MoE. One JSON file (``--out``).
 
     python benchmarks/hard_constraints.py --quick --out hc_quick.json        # CPU, under 2 minutes
     python benchmarks/hard_constraints.py --device cuda --out hc.json          # sized for ~10 min on one GPU
+    # the seed study of RESULTS.md (CPU, one thread, about 30 minutes): physics-informed, 64 x 11
+    OMP_NUM_THREADS=1 python benchmarks/hard_constraints.py --size study --cases ds --data-weights 0 \
+        --seeds 0,1,2 --overlaps 0,0.5 --no-sweep --out hc_seeds.json
 """
 
 from __future__ import annotations
@@ -70,8 +74,17 @@ THETA = {"ds": 1.0, "ns": 0.5}
 # keep their own part of the initial condition (periodic: no boundary rows). The cost: every ds expert then
 # carries all nx initial and 2 (levels - 1) boundary rows on a whole-axis window (--quick CPU sweep: MoE step
 # 0.43x of the single constraint against 0.81x with each expert's own rows). ConstraintConfig.overlap (not
-# the paper's) is left at 0 here.
+# the paper's) is 0 unless --overlaps asks for more.
 SHARED_CONDITIONS = {"ds": True, "ns": False}
+# the small physics-informed study of RESULTS.md (CPU, one thread: about 100 s per variant and seed on ds)
+STUDY = {
+    "ds": {"nx": 64, "levels": 11, "train": 16, "test": 4, "epochs": 80, "experts": 4},  # rows' floor 3.4 %
+    "ns": {"n": 16, "levels": 11, "train": 16, "test": 4, "epochs": 40, "experts": (2, 2, 1)},
+    "sweep": {
+        "ds": {"grid": 256, "levels": 21, "points": [100, 1000]},
+        "ns": {"grid": 24, "levels": 5, "points": [100, 1000]},
+    },
+}
 QUICK = {
     "ds": {"nx": 32, "levels": 6, "train": 8, "test": 4, "epochs": 3, "experts": 4},
     "ns": {"n": 12, "levels": 4, "train": 4, "test": 2, "epochs": 2, "experts": (2, 2, 1)},
@@ -152,22 +165,35 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def accuracy(problem, grid, train, test, base: ConstraintConfig, experts, device: str, weights: list[float]) -> dict:
-    """Test relative L2 and seconds per epoch of soft, hard (one expert) and MoE training, for each data weight:
-    0 is physics-informed training only (the paper's: the relative residual of each variant's rows, no data),
-    1 the data loss (plus the residual penalty for soft)."""
+def accuracy(
+    problem,
+    grid,
+    train,
+    test,
+    base: ConstraintConfig,
+    experts,
+    device: str,
+    weights: list[float],
+    overlaps: list[float],
+) -> dict:
+    """Test relative L2 and seconds per epoch of soft, hard (one expert) and MoE training (one run per MoE
+    ``overlap``; key ``moe`` for 0, ``moe_overlap_<f>`` otherwise), for each data weight: 0 is physics-informed
+    training only (the paper's: the relative residual of each variant's rows, no data), 1 the data loss (plus the
+    residual penalty for soft)."""
+    variants = [("soft", 0.0), ("hard", 0.0)] + [("moe", overlap) for overlap in overlaps]
     results = {}
     for weight in weights:
         regime = results.setdefault(f"data_weight_{weight:g}", {})
-        for constraint in ("soft", "hard", "moe"):
-            config = replace(base, constraint=constraint, experts=experts, data_weight=weight)
+        for constraint, overlap in variants:
+            name = constraint if overlap == 0 else f"{constraint}_overlap_{overlap:g}"
+            config = replace(base, constraint=constraint, experts=experts, data_weight=weight, overlap=overlap)
             result = train_hard_constrained(problem, grid, train, test, config, device)
-            regime[constraint] = {
+            regime[name] = {
                 "test_relative_l2": result.test_error,
                 "seconds_per_epoch": result.seconds / max(1, config.epochs),
                 "final_train_loss": result.train_loss[-1],
             }
-            print(f"  data weight {weight:g}, {constraint:4s}: test relative L2 {result.test_error:.4f} "
+            print(f"  seed {base.seed}, data weight {weight:g}, {name}: test relative L2 {result.test_error:.4f} "
                   f"({result.seconds:.1f} s)", flush=True)  # fmt: skip
     return results
 
@@ -277,79 +303,99 @@ def scaling(problem, case: str, sweep: dict, base: ConstraintConfig, experts, de
     return {"grid": list(grid.shape), "levels": sweep["levels"], "runs": runs, "speedup": speedups}
 
 
+def comma_list(kind):
+    return lambda text: [kind(item) for item in text.split(",")]
+
+
+def trajectories(problem: Problem, case: str, size: dict, seed: int, device: str):
+    """Grid, times and (train + test) trajectories of ``case`` for the data seeds ``seed, seed + 1, ...``."""
+    count = size["train"] + size["test"]
+    if case == "ds":
+        return sorption_trajectories(problem, size["nx"], size["levels"], count, seed)
+    return navier_stokes_trajectories(problem, size["n"], size["levels"], count, seed, device)
+
+
+def seeded_accuracy(problem, case: str, size: dict, base: ConstraintConfig, args) -> dict:
+    """Data, discretisation floor and the accuracy of every variant for ``base.seed``."""
+    start = time.perf_counter()
+    grid, times, u = trajectories(problem, case, size, base.seed, args.device)
+    data_seconds = time.perf_counter() - start
+    print(f"{case}, seed {base.seed}: data {u.shape} in {data_seconds:.1f} s", flush=True)
+    train, test = as_data(u[: size["train"]]), as_data(u[size["train"] :])
+    floor = discretization_floor(problem, grid, test, size["levels"], args.device, theta=THETA[case])
+    print(f"{case}, seed {base.seed}: the rows' own solution is {floor:.4f} from the data (discretisation floor)")
+    config = replace(base, levels=size["levels"], epochs=size["epochs"])
+    return {"grid": list(grid.shape), "data_seconds": data_seconds, "discretization_floor": floor,
+            "accuracy": accuracy(problem, grid, train, test, config, size["experts"], args.device,
+                                 args.data_weights, args.overlaps)}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="CPU smoke run (< 2 min)")
+    parser.add_argument("--size", choices=("quick", "study", "full"), default="full")
+    parser.add_argument("--quick", action="store_true", help="the same as --size quick: CPU smoke run (< 2 min)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", help="JSON file")
     parser.add_argument("--cases", default="ds,ns", help="comma list of ds, ns")
     parser.add_argument("--sweep-only", action="store_true", help="only the cost sweep (no accuracy training)")
+    parser.add_argument("--no-sweep", action="store_true", help="only the accuracy training (no cost sweep)")
+    parser.add_argument(
+        "--override",
+        type=lambda text: {k: int(v) for k, v in (item.split("=") for item in text.split(","))},
+        default={},
+        help="integer entries of the size's case settings, e.g. nx=128,levels=26,train=32,test=8,epochs=60",
+    )
     parser.add_argument("--basis", type=int, default=16)
     parser.add_argument("--ns-time", type=float, default=1.0, help="Navier–Stokes window [0, T] (default 1)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=comma_list(int), default=[0], help="data and model seeds (default 0)")
     parser.add_argument(
-        "--overlap",
-        type=float,
-        default=0.0,
-        help="MoE experts take PDE rows from their subdomain widened by this fraction (default 0, the paper's; "
-        "on a small ds CPU run at seeds 0-2, 0.5 gave MoE 0.14-0.15 vs single 0.07-0.20)",
+        "--overlaps",
+        type=comma_list(float),
+        default=[0.0],
+        help="one MoE run per value: experts take PDE rows from their subdomain widened by this fraction "
+        "(default 0, the paper's; RESULTS.md has a small ds study of 0 and 0.5 at three seeds)",
     )
     parser.add_argument(
         "--data-weights",
-        type=lambda text: [float(w) for w in text.split(",")],
+        type=comma_list(float),
         default=[0.0, 1.0],
         help="training regimes: 0 physics-informed only (the paper's), 1 with the data loss (default: 0,1)",
     )
     args = parser.parse_args()
-    sizes = QUICK if args.quick else FULL
+    size_name = "quick" if args.quick else args.size
+    sizes = {"quick": QUICK, "study": STUDY, "full": FULL}[size_name]
+    small = size_name == "quick"
+    unknown = set(args.override) - {key for case in args.cases.split(",") for key in sizes[case]}
+    if unknown:
+        parser.error(f"--override: no setting {', '.join(sorted(unknown))} in the cases {args.cases}")
     if args.device == "cpu":
         torch.set_num_threads(min(4, torch.get_num_threads()))
     base = ConstraintConfig(
-        basis=4 if args.quick else args.basis, points=None, lm_iterations=20, batch_size=4, lr=3e-3,
-        modes=4 if args.quick else 12, width=8 if args.quick else 32, layers=2 if args.quick else 4, seed=args.seed,
-        overlap=args.overlap,
+        basis=4 if small else args.basis, points=None, lm_iterations=20, batch_size=4, lr=3e-3,
+        modes=4 if small else 12, width=8 if small else 32, layers=2 if small else 4,
     )  # fmt: skip
-    report = {"device": args.device, "quick": args.quick, "platform": platform.platform(),
+    report = {"device": args.device, "size": size_name, "platform": platform.platform(),
               "torch": torch.__version__, "config": asdict(base), "cases": {}}  # fmt: skip
     for case in args.cases.split(","):
-        size = sizes[case]
+        size = sizes[case] | {k: v for k, v in args.override.items() if k in sizes[case]}
         if case == "ds":
             problem = clipped_sorption(load_problem("diffusion_sorption1d"))
         else:
             problem = replace(load_problem("navier_stokes2d"), time=(0.0, args.ns_time))
-        result = report["cases"].setdefault(case, {"problem": problem.name, "experts": size["experts"]})
+        result = report["cases"].setdefault(case, {"problem": problem.name, **size, "seeds": {}})
+        case_config = replace(base, theta=THETA[case], shared_conditions=SHARED_CONDITIONS[case])
         if not args.sweep_only:
-            start = time.perf_counter()
-            if case == "ds":
-                grid, times, u = sorption_trajectories(problem, size["nx"], size["levels"],
-                                                       size["train"] + size["test"], args.seed)  # fmt: skip
-            else:
-                grid, times, u = navier_stokes_trajectories(problem, size["n"], size["levels"],
-                                                            size["train"] + size["test"], args.seed, args.device)  # fmt: skip
-            data_seconds = time.perf_counter() - start
-            print(f"{case}: data {u.shape} in {data_seconds:.1f} s", flush=True)
-            train, test = as_data(u[: size["train"]]), as_data(u[size["train"] :])
-            config = replace(base, levels=size["levels"], epochs=size["epochs"], theta=THETA[case],
-                             shared_conditions=SHARED_CONDITIONS[case])  # fmt: skip
-            floor = discretization_floor(problem, grid, test, size["levels"], args.device, theta=THETA[case])
-            print(f"{case}: the rows' own solution is {floor:.4f} from the data (discretisation floor)", flush=True)
-            result.update({"grid": list(grid.shape), "levels": size["levels"], "train_samples": size["train"],
-                           "test_samples": size["test"], "data_seconds": data_seconds, "discretization_floor": floor,
-                           "accuracy": accuracy(problem, grid, train, test, config, size["experts"], args.device,
-                                                args.data_weights)})  # fmt: skip
-        print(f"{case}: cost sweep on {sizes['sweep'][case]}", flush=True)
-        result["scaling"] = scaling(
-            problem,
-            case,
-            sizes["sweep"][case],
-            replace(base, theta=THETA[case], shared_conditions=SHARED_CONDITIONS[case]),
-            size["experts"],
-            args.device,
-        )
+            for seed in args.seeds:
+                result["seeds"][str(seed)] = seeded_accuracy(problem, case, size, replace(case_config, seed=seed), args)
+                if args.out:
+                    write_json(args.out, report)
+        if not args.no_sweep:
+            print(f"{case}: cost sweep on {sizes['sweep'][case]}", flush=True)
+            result["scaling"] = scaling(problem, case, sizes["sweep"][case], case_config, size["experts"], args.device)
         if args.out:
             write_json(args.out, report)
-    print(json.dumps({c: {k: r[k] for k in ("accuracy",) if k in r} | {"speedup": r["scaling"]["speedup"]}
-                      for c, r in report["cases"].items()}, indent=2))  # fmt: skip
+    summary = {case: {seed: run["accuracy"] for seed, run in r["seeds"].items()} for case, r in report["cases"].items()}
+    print(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ solves are those of the inference cycle, held fixed with respect to the network'
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,17 +97,30 @@ def smoother_matrix(matrix: sp.csr_matrix, smoother: str, steps: int) -> torch.T
     return make_smoother(smoother, operator, steps).smooth(torch.eye(matrix.shape[0], dtype=torch.float64))
 
 
+Prolongation = Callable[[sp.csr_matrix, tuple[int, ...]], tuple[torch.Tensor, tuple[int, ...]]]
+"""``(A, box) -> (dense P, coarse box)``: how a training hierarchy interpolates, from each level's operator."""
+
+
+def network_prolongation(model: ProlongationNetwork) -> Prolongation:
+    """``P`` of ``model`` as a dense float64 matrix that carries the network's gradient."""
+
+    def prolongation(matrix: sp.csr_matrix, shape: tuple[int, ...]) -> tuple[torch.Tensor, tuple[int, ...]]:
+        rows, cols, weights, small = prolongation_entries(model, matrix, shape)
+        P = torch.zeros(matrix.shape[0], int(np.prod(small)), dtype=torch.float64)
+        return P.index_put((torch.as_tensor(rows), torch.as_tensor(cols)), weights), small
+
+    return prolongation
+
+
 def dense_hierarchy(
-    model: ProlongationNetwork, matrix: sp.csr_matrix, shape: tuple[int, ...], smoother: str, steps: int
+    prolongation: Prolongation, matrix: sp.csr_matrix, shape: tuple[int, ...], smoother: str, steps: int
 ) -> list[DenseLevel]:
     """Levels down to :data:`TRAIN_COARSE_SIZE` unknowns; ``P`` and the coarse ``A`` carry the gradient."""
     A = torch.as_tensor(matrix.toarray())
     levels: list[DenseLevel] = []
     while A.shape[0] > TRAIN_COARSE_SIZE and coarsenable(shape):
         fixed = sp.csr_matrix(A.detach().numpy())
-        rows, cols, weights, small = prolongation_entries(model, fixed, shape)
-        P = torch.zeros(A.shape[0], int(np.prod(small)), dtype=torch.float64)
-        P = P.index_put((torch.as_tensor(rows), torch.as_tensor(cols)), weights)
+        P, small = prolongation(fixed, shape)
         levels.append(DenseLevel(A, smoother_matrix(fixed, smoother, steps), P))
         A, shape = P.T @ A @ P, small
     levels.append(DenseLevel(A, torch.empty(0), None))
@@ -134,13 +148,11 @@ def prepare(system: GridSystem, pairs: int, rng: np.random.Generator, device: to
     return MultigridSample(system, torch.as_tensor(rng.standard_normal((system.size, pairs))))
 
 
-def loss(
-    model: ProlongationNetwork, sample: MultigridSample, smoother: str = "chebyshev", steps: int = 2, powers: int = 4
-) -> torch.Tensor:
-    """``log (||E^m Z||_F / ||Z||_F) / m``: an estimate of the V-cycle's convergence factor (log)."""
-    levels = dense_hierarchy(model, sample.system.matrix, sample.system.shape, smoother, steps)
+def convergence_estimate(levels: list[DenseLevel], probes: torch.Tensor, powers: int = 4) -> torch.Tensor:
+    """``log (||E^m Z||_F / ||Z||_F) / m`` for ``E = I - V A``: an estimate of the V-cycle's log convergence
+    factor from the probes ``Z`` (one column each)."""
     A = levels[0].A
-    Z = sample.probes / torch.linalg.norm(sample.probes)
+    Z = probes / torch.linalg.norm(probes)
     total = torch.zeros((), dtype=torch.float64)
     for _ in range(powers):
         Z = Z - vcycle(levels, A @ Z)
@@ -148,3 +160,12 @@ def loss(
         total = total + torch.log(norm)
         Z = Z / norm
     return total / powers
+
+
+def loss(
+    model: ProlongationNetwork, sample: MultigridSample, smoother: str = "chebyshev", steps: int = 2, powers: int = 4
+) -> torch.Tensor:
+    """The training objective: :func:`convergence_estimate` of the V-cycle with ``model``'s prolongations."""
+    prolongation = network_prolongation(model)
+    levels = dense_hierarchy(prolongation, sample.system.matrix, sample.system.shape, smoother, steps)
+    return convergence_estimate(levels, sample.probes, powers)
