@@ -16,7 +16,7 @@ unknowns, Chebyshev(2) smoothing, exact coarsest solve) and ρ its training loss
 ρ is measured on probes other than the optimised ones; PCG solves ``A x = 1`` to a true relative residual of
 1e-8 with the dense V-cycle as the preconditioner. One JSON file (``--out``)::
 
-    OMP_NUM_THREADS=1 python benchmarks/learned_mg_headroom.py --out headroom.json   # about 3 minutes
+    OMP_NUM_THREADS=1 python benchmarks/learned_mg_headroom.py --out headroom.json   # about 6 minutes
 """
 
 from __future__ import annotations
@@ -177,7 +177,9 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=3e-4, help="Adam's rate for the free prolongations")
     parser.add_argument("--smoother-lr", type=float, default=1e-2, help="Adam's rate for the smoother weights")
     parser.add_argument("--sweeps", default="2,3", help="Jacobi sweeps of the optimised smoothers")
-    parser.add_argument("--probes", type=int, default=8)
+    parser.add_argument(
+        "--probes", type=int, default=64, help="random probes of ρ's estimate (optimised; as many to test)"
+    )
     parser.add_argument("--powers", type=int, default=4, help="powers of E in ρ's estimate (the training loss's)")
     parser.add_argument("--out", help="JSON file")
     args = parser.parse_args()
