@@ -7,8 +7,9 @@ so this script optimises them per member and reports the V-cycle's convergence f
 Every hierarchy is the learned multigrid's dense training hierarchy (Galerkin coarse operators down to 16
 unknowns, Chebyshev(2) smoothing, exact coarsest solve) and ρ its training loss, exponentiated:
 
-- ``linear``: the untrained learned-mg network (exactly linear interpolation);
-- ``black-box``: Dendy's operator-dependent interpolation at every level;
+- ``linear``: the learned-mg network untrained on its ``linear`` basis (exactly linear interpolation);
+- ``black-box``: Dendy's operator-dependent interpolation at every level (the untrained network on its
+  ``black-box`` basis, the learned-mg default);
 - ``free-P``: black-box, then every nonzero of every ``P`` optimised for this member (Adam on ρ's estimate);
 - ``jacobi-weights-<s>``: black-box, the finest smoother replaced by ``s`` sweeps of Jacobi with one optimised
   weight per node (``s`` = 2 matches Chebyshev(2)'s cost).
@@ -35,15 +36,14 @@ import torch
 from pdesolve.io.run_folder import write_json
 from pdesolve.learned.learned_multigrid import (
     DenseLevel,
+    Prolongation,
     convergence_estimate,
     dense_hierarchy,
     network_prolongation,
     vcycle,
 )
-from pdesolve.learned.prolongation import ProlongationNetwork
-from pdesolve.learned.stencils import box_stencils
+from pdesolve.learned.prolongation import ProlongationNetwork, coarse_shape
 from pdesolve.learned.systems import GridSystem, family_systems
-from pdesolve.linalg.boxmg import BoxTransfer, interpolation_weights
 from pdesolve.linalg.cg import cg
 from pdesolve.linalg.system import SparseOperator
 from pdesolve.problem import load_problem
@@ -51,30 +51,25 @@ from pdesolve.problem import load_problem
 SMOOTHER, STEPS = "chebyshev", 2  # the inference cycle's smoother
 
 
-def black_box_prolongation(matrix: sp.csr_matrix, shape: tuple[int, ...]) -> tuple[torch.Tensor, tuple[int, ...]]:
-    """Dendy's ``P`` for the box operator ``matrix`` as a dense float64 matrix."""
-    weights = interpolation_weights(torch.as_tensor(box_stencils(matrix, shape)))
-    transfer = BoxTransfer(weights, shape, torch.float64)
-    coarse = BoxTransfer.size(transfer.coarse_shape)
-    return transfer.prolong(torch.eye(coarse, dtype=torch.float64)), transfer.coarse_shape
-
-
 class FreeProlongation:
     """Every level's ``P`` as free parameters on the black-box pattern, starting from black-box values; levels
     are told apart by their number of unknowns."""
 
-    def __init__(self, system: GridSystem) -> None:
+    def __init__(self, system: GridSystem, start: Prolongation) -> None:
         self.entries: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
-        for level in dense_hierarchy(black_box_prolongation, system.matrix, system.shape, SMOOTHER, STEPS)[:-1]:
+        for level in dense_hierarchy(start, system.matrix, system.shape, SMOOTHER, STEPS)[:-1]:
             pattern = level.P.nonzero(as_tuple=True)
-            self.entries[level.A.shape[0]] = (torch.stack(pattern), level.P[pattern].clone().requires_grad_(True))
+            self.entries[level.A.shape[0]] = (
+                torch.stack(pattern),
+                level.P[pattern].detach().clone().requires_grad_(True),
+            )
 
     def parameters(self) -> list[torch.Tensor]:
         return [values for _, values in self.entries.values()]
 
     def __call__(self, matrix: sp.csr_matrix, shape: tuple[int, ...]) -> tuple[torch.Tensor, tuple[int, ...]]:
         pattern, values = self.entries[matrix.shape[0]]
-        _, small = black_box_prolongation(matrix, shape)
+        small = coarse_shape(shape)
         P = torch.zeros(matrix.shape[0], int(np.prod(small)), dtype=torch.float64)
         return P.index_put(tuple(pattern), values), small
 
@@ -142,18 +137,21 @@ def headroom(system: GridSystem, args: argparse.Namespace, rng: np.random.Genera
             out[name] |= {"loss_first": history[0], "loss_last": history[-1]}
         print(f"  {name:22s} rho {out[name]['rho']:.3f}, PCG {out[name]['pcg_iterations']} iterations", flush=True)
 
+    dim = len(system.shape)
+    black_box = network_prolongation(ProlongationNetwork(dim, base="black-box"))  # untrained: exactly Dendy's
     started = time.perf_counter()
-    record("linear", hierarchy(network_prolongation(ProlongationNetwork(len(system.shape)))), started)
+    record("linear", hierarchy(network_prolongation(ProlongationNetwork(dim))), started)
     started = time.perf_counter()
-    record("black-box", hierarchy(black_box_prolongation), started)
+    record("black-box", hierarchy(black_box), started)
 
     started = time.perf_counter()
-    free = FreeProlongation(system)
+    free = FreeProlongation(system, black_box)
     history = optimise(lambda: convergence_estimate(hierarchy(free), train, args.powers), free.parameters(),
                        args.steps, args.lr)  # fmt: skip
     record("free-P", hierarchy(free), started, history)
 
-    base = hierarchy(black_box_prolongation)
+    with torch.no_grad():  # fixed: only the smoother weights are optimised
+        base = hierarchy(black_box)
     for sweeps in args.sweeps:
         started = time.perf_counter()
         weights = torch.full((system.size,), 2.0 / 3.0, dtype=torch.float64, requires_grad=True)

@@ -31,7 +31,7 @@ class Checkpoint:
     card: dict[str, Any]
 
 
-def save_checkpoint(path: Path, kind: Kind, model: nn.Module, architecture: dict[str, int], card: dict) -> None:
+def save_checkpoint(path: Path, kind: Kind, model: nn.Module, architecture: dict[str, Any], card: dict) -> None:
     """Write ``path`` (.pt) and its model card ``path.with_suffix('.md')``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {name: value.detach().cpu() for name, value in model.state_dict().items()}

@@ -34,7 +34,7 @@ class Kind:
     prepare: Callable[..., Any]
     loss: Callable[[nn.Module, Any], torch.Tensor]
     preconditioner: Callable[..., Any]
-    architecture: dict[str, int]
+    architecture: dict[str, Any]  # keyword arguments of build (checkpoints without a key get its default)
     pairs: int  # right-hand sides (or probes) per member and step
     lr: float
     training_device: str | None = None  # a fixed device for training (dense multigrid training: the CPU)
@@ -77,12 +77,12 @@ KINDS = {
     ),
     "mg": Kind(
         "mg",
-        "learned prolongation stencils in the Galerkin V-cycle, plain CG",
+        "learned corrections to black-box prolongation stencils in the Galerkin V-cycle, plain CG",
         lambda dim, **a: ProlongationNetwork(dim, **a),
         learned_multigrid.prepare,
         learned_multigrid.loss,
         _mg,
-        {"width": 32, "layers": 3},
+        {"width": 32, "layers": 3, "base": "black-box"},
         pairs=8,
         lr=5e-3,
         training_device="cpu",

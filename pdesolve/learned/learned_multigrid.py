@@ -1,7 +1,8 @@
 """The Galerkin V-cycle with learned prolongations: its hierarchy, and the training objective.
 
 Every level's ``P`` comes from :class:`~pdesolve.learned.prolongation.ProlongationNetwork` applied to that
-level's operator, coarse operators are ``Pᵀ A P``, and the cycle is :class:`pdesolve.linalg.multigrid.Multigrid`
+level's operator (by default a learned correction to Dendy's black-box interpolation, which the untrained network
+gives exactly), coarse operators are ``Pᵀ A P``, and the cycle is :class:`pdesolve.linalg.multigrid.Multigrid`
 (the same symmetric Chebyshev-smoothed V-cycle as geometric multigrid, so plain CG applies and the cost per
 iteration equals geometric multigrid's on the same device). Training minimises an estimate of the spectral
 radius of the V-cycle's error propagation ``E = I - V A`` on members of the family, ``log (||E^m Z|| / ||Z||)
@@ -139,13 +140,21 @@ def vcycle(levels: list[DenseLevel], b: torch.Tensor, index: int = 0) -> torch.T
 
 @dataclass
 class MultigridSample:
+    """A member and the generator of its probes: every loss draws ``pairs`` new ones, so that training lowers
+    the cycle's convergence factor rather than its action on a fixed handful of vectors (fixed probes are
+    overfitted: on the contrast-1e4 family the loss fell while the held-out factor and CG iterations rose)."""
+
     system: GridSystem
-    probes: torch.Tensor
+    generator: torch.Generator
+    pairs: int
+
+    def probes(self) -> torch.Tensor:
+        return torch.randn(self.system.size, self.pairs, dtype=torch.float64, generator=self.generator)
 
 
 def prepare(system: GridSystem, pairs: int, rng: np.random.Generator, device: torch.device) -> MultigridSample:
     del device  # dense training runs on the CPU in float64
-    return MultigridSample(system, torch.as_tensor(rng.standard_normal((system.size, pairs))))
+    return MultigridSample(system, torch.Generator().manual_seed(int(rng.integers(2**62))), pairs)
 
 
 def convergence_estimate(levels: list[DenseLevel], probes: torch.Tensor, powers: int = 4) -> torch.Tensor:
@@ -168,4 +177,4 @@ def loss(
     """The training objective: :func:`convergence_estimate` of the V-cycle with ``model``'s prolongations."""
     prolongation = network_prolongation(model)
     levels = dense_hierarchy(prolongation, sample.system.matrix, sample.system.shape, smoother, steps)
-    return convergence_estimate(levels, sample.probes, powers)
+    return convergence_estimate(levels, sample.probes(), powers)

@@ -1,4 +1,5 @@
-"""Learned prolongations: the untrained network is exactly linear interpolation; the V-cycle is SPD for CG."""
+"""Learned prolongations: the untrained network is exactly linear or black-box interpolation, a trained one keeps
+the black-box row sums; the V-cycle is SPD for CG."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,9 @@ import torch
 
 from pdesolve.learned import learned_multigrid
 from pdesolve.learned.prolongation import ProlongationNetwork, learned_prolongation
+from pdesolve.learned.stencils import box_stencils
 from pdesolve.learned.systems import family_systems
+from pdesolve.linalg.boxmg import BoxTransfer, interpolation_weights
 from pdesolve.linalg.cg import cg
 from pdesolve.linalg.multigrid import grid_prolongation
 from pdesolve.linalg.system import SparseOperator
@@ -24,9 +27,25 @@ def test_untrained_prolongation_is_linear_interpolation(name, nodes):
     assert abs(P - linear.to_scipy()).max() < 1e-6
 
 
+@pytest.mark.parametrize("name, nodes", [("darcy2d_contrast", 17), ("poisson3d", 9)])
+def test_black_box_base_starts_at_dendys_interpolation_and_keeps_its_row_sums(name, nodes):
+    system = family_systems(load_problem(name), nodes, [2])[0]
+    model = ProlongationNetwork(len(system.shape), base="black-box")
+    weights = interpolation_weights(torch.as_tensor(box_stencils(system.matrix, system.shape)))
+    transfer = BoxTransfer(weights, system.shape, torch.float64)
+    dendy = transfer.prolong(torch.eye(BoxTransfer.size(transfer.coarse_shape), dtype=torch.float64)).numpy()
+    P, coarse = learned_prolongation(model, system.matrix, system.shape)
+    assert coarse == transfer.coarse_shape
+    assert abs(P.toarray() - dendy).max() < 1e-14
+    torch.nn.init.normal_(model.out.weight, std=1.0)  # a trained network moves weight between parents
+    moved = learned_prolongation(model, system.matrix, system.shape)[0]
+    assert abs(moved - P).max() > 1e-2
+    assert np.abs(np.asarray(moved.sum(axis=1)).ravel() - dendy.sum(axis=1)).max() < 1e-12
+
+
 def test_learned_vcycle_preconditions_cg_and_its_training_loss_is_a_contraction_estimate():
     system = family_systems(load_problem("darcy2d_contrast"), 17, [3])[0]
-    model = ProlongationNetwork(2)
+    model = ProlongationNetwork(2, base="black-box")
     operator = SparseOperator(system.matrix)
     result = cg(
         operator,
