@@ -28,7 +28,6 @@ from torch import nn
 from pdesolve.learned.stencils import box_stencils
 from pdesolve.learned.systems import jacobi_scaled
 from pdesolve.learned.unet import CONV
-from pdesolve.linalg.box_stencil import offset_index
 from pdesolve.linalg.boxmg import interpolation_weights
 
 BASES = ("linear", "black-box")
@@ -115,7 +114,7 @@ def black_box_weights(
     fine_index = np.indices(shape).reshape(dim, 1, -1)
     offset = fine_index - (2 * parents + 1)  # where the fine node sits from its parent, per axis: -1, 0 or 1
     corner_id, fine = np.nonzero(inside)
-    numbers = [offset_index(o) for o in offset[:, corner_id, fine].T]
+    numbers = np.ravel_multi_index(tuple(offset[:, corner_id, fine] + 1), (3,) * dim)  # offset_index, vectorised
     weights = np.zeros(inside.shape)
     weights[corner_id, fine] = W[(numbers, *parents[:, corner_id, fine])]
     return weights
