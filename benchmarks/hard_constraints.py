@@ -19,7 +19,7 @@ of hard and MoE. One JSON file (``--out``).
 
     python benchmarks/hard_constraints.py --quick --out hc_quick.json        # CPU, under 2 minutes
     python benchmarks/hard_constraints.py --device cuda --out hc.json          # sized for ~10 min on one GPU
-    # the seed study of RESULTS.md (CPU, one thread, about 30 minutes): physics-informed, 64 x 11
+    # the seed study of RESULTS.md (CPU, one thread, about 10 minutes): physics-informed, 64 x 11
     OMP_NUM_THREADS=1 python benchmarks/hard_constraints.py --size study --cases ds --data-weights 0 \
         --seeds 0,1,2 --overlaps 0,0.5 --no-sweep --out hc_seeds.json
 """
@@ -76,15 +76,6 @@ THETA = {"ds": 1.0, "ns": 0.5}
 # 0.43x of the single constraint against 0.81x with each expert's own rows). ConstraintConfig.overlap (not
 # the paper's) is 0 unless --overlaps asks for more.
 SHARED_CONDITIONS = {"ds": True, "ns": False}
-# the small physics-informed study of RESULTS.md (CPU, one thread: about 100 s per variant and seed on ds)
-STUDY = {
-    "ds": {"nx": 64, "levels": 11, "train": 16, "test": 4, "epochs": 80, "experts": 4},  # rows' floor 3.4 %
-    "ns": {"n": 16, "levels": 11, "train": 16, "test": 4, "epochs": 40, "experts": (2, 2, 1)},
-    "sweep": {
-        "ds": {"grid": 256, "levels": 21, "points": [100, 1000]},
-        "ns": {"grid": 24, "levels": 5, "points": [100, 1000]},
-    },
-}
 QUICK = {
     "ds": {"nx": 32, "levels": 6, "train": 8, "test": 4, "epochs": 3, "experts": 4},
     "ns": {"n": 12, "levels": 4, "train": 4, "test": 2, "epochs": 2, "experts": (2, 2, 1)},
@@ -92,6 +83,12 @@ QUICK = {
         "ds": {"grid": 256, "levels": 21, "points": [100, 1000]},
         "ns": {"grid": 24, "levels": 5, "points": [100, 1000]},
     },
+}
+# the small physics-informed study of RESULTS.md (CPU, one thread: 17-60 s per variant and seed on ds)
+STUDY = {
+    "ds": {"nx": 64, "levels": 11, "train": 16, "test": 4, "epochs": 80, "experts": 4},  # rows' floor 3.4 %
+    "ns": {"n": 16, "levels": 11, "train": 16, "test": 4, "epochs": 40, "experts": (2, 2, 1)},
+    "sweep": QUICK["sweep"],
 }
 
 
@@ -318,7 +315,7 @@ def trajectories(problem: Problem, case: str, size: dict, seed: int, device: str
 def seeded_accuracy(problem, case: str, size: dict, base: ConstraintConfig, args) -> dict:
     """Data, discretisation floor and the accuracy of every variant for ``base.seed``."""
     start = time.perf_counter()
-    grid, times, u = trajectories(problem, case, size, base.seed, args.device)
+    grid, _, u = trajectories(problem, case, size, base.seed, args.device)
     data_seconds = time.perf_counter() - start
     print(f"{case}, seed {base.seed}: data {u.shape} in {data_seconds:.1f} s", flush=True)
     train, test = as_data(u[: size["train"]]), as_data(u[size["train"] :])
@@ -401,7 +398,11 @@ def main() -> None:
             result["scaling"] = scaling(problem, case, sizes["sweep"][case], case_config, size["experts"], args.device)
         if args.out:
             write_json(args.out, report)
-    summary = {case: {seed: run["accuracy"] for seed, run in r["seeds"].items()} for case, r in report["cases"].items()}
+    summary = {
+        case: {seed: run["accuracy"] for seed, run in r["seeds"].items()}
+        | ({"speedup": r["scaling"]["speedup"]} if "scaling" in r else {})
+        for case, r in report["cases"].items()
+    }
     print(json.dumps(summary, indent=2))
 
 

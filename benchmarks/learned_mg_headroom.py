@@ -128,7 +128,10 @@ def headroom(system: GridSystem, args: argparse.Namespace, rng: np.random.Genera
     """ρ and PCG iterations of every variant of the module docstring for one member."""
     train = torch.as_tensor(rng.standard_normal((system.size, args.probes)))
     test = torch.as_tensor(rng.standard_normal((system.size, args.probes)))
-    hierarchy = lambda prolongation: dense_hierarchy(prolongation, system.matrix, system.shape, SMOOTHER, STEPS)  # noqa: E731
+
+    def hierarchy(prolongation: Prolongation) -> list[DenseLevel]:
+        return dense_hierarchy(prolongation, system.matrix, system.shape, SMOOTHER, STEPS)
+
     out = {}
 
     def record(name: str, levels: list[DenseLevel], started: float, history: list[float] | None = None) -> None:

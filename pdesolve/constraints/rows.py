@@ -6,8 +6,9 @@ located in its subdomain: PDE rows are sampled (``points`` per expert, without r
 boundary rows are all kept; kinds flagged ``shared`` go to every expert whole (the global initial and
 boundary rows of the diffusion–sorption MoE of Chalapathi, Du & Krishnapriyan 2024); with ``overlap`` the
 others come from overlapping subdomains (:meth:`~pdesolve.constraints.experts.ExpertPartition.members`).
-Experts own different numbers of rows (only the outer experts touch the boundary), so each list is padded to a common length with rows of weight zero; every expert then has an
-``M × nb`` least-squares system and all experts solve as one batch.
+Experts own different numbers of rows (only the outer experts touch the boundary), so each list is padded to a
+common length with rows of weight zero; every expert then has an ``M × nb`` least-squares system and all experts
+solve as one batch.
 """
 
 from __future__ import annotations

@@ -142,7 +142,7 @@ def vcycle(levels: list[DenseLevel], b: torch.Tensor, index: int = 0) -> torch.T
 class MultigridSample:
     """A member and the generator of its probes: every loss draws ``pairs`` new ones, so that training lowers
     the cycle's convergence factor rather than its action on a fixed handful of vectors (fixed probes are
-    overfitted: on the contrast-1e4 family the loss fell while the held-out factor and CG iterations rose)."""
+    overfitted: on the contrast-1e4 family the loss fell while CG iterations on unseen members rose)."""
 
     system: GridSystem
     generator: torch.Generator
