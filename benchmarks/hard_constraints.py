@@ -350,6 +350,13 @@ def main() -> None:
         help="the layer's Levenberg–Marquardt cap (default 20; at 128 x 26 physics-informed, 20 leaves solves "
         "unconverged under the implicit backward, see RESULTS.md)",
     )
+    parser.add_argument(
+        "--time-rows",
+        choices=("step", "rate"),
+        default="step",
+        help="form of the time rows: step (u^{n+1} - u^n - dt f, default) or rate (divided by dt; the figures of "
+        "RESULTS.md before 2026-11-23's step-form rerun)",
+    )
     parser.add_argument("--ns-time", type=float, default=1.0, help="Navier–Stokes window [0, T] (default 1)")
     parser.add_argument("--seeds", type=comma_list(int), default=[0], help="data and model seeds (default 0)")
     parser.add_argument(
@@ -375,7 +382,8 @@ def main() -> None:
     if args.device == "cpu":
         torch.set_num_threads(min(4, torch.get_num_threads()))
     base = ConstraintConfig(
-        basis=4 if small else args.basis, points=None, lm_iterations=args.lm_iterations, batch_size=4, lr=3e-3,
+        basis=4 if small else args.basis, points=None, lm_iterations=args.lm_iterations, time_rows=args.time_rows,
+        batch_size=4, lr=3e-3,
         modes=4 if small else 12, width=8 if small else 32, layers=2 if small else 4,
     )  # fmt: skip
     report = {"device": args.device, "size": size_name, "platform": platform.platform(),

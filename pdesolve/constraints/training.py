@@ -44,8 +44,9 @@ CONSTRAINTS = ("soft", "hard", "moe")
 @dataclass(frozen=True)
 class ConstraintConfig:
     """What to train: the constraint, experts (an int splits the first axis), basis functions, PDE rows per
-    expert (``points``; None: every node), time levels and the θ of the time rows
-    (:class:`~pdesolve.constraints.grid_system.GridConstraintSystem`: ½ trapezoidal, 1 backward Euler), whether
+    expert (``points``; None: every node), time levels, the θ and the form of the time rows
+    (:class:`~pdesolve.constraints.grid_system.GridConstraintSystem`: ½ trapezoidal, 1 backward Euler; step
+    form in units of u, or rate form), whether
     every expert takes all initial and boundary rows (``shared_conditions``, the paper's diffusion–sorption MoE;
     off: each expert its subdomain's), the ``overlap`` of the subdomains the other rows come from, the LM ridge,
     the soft weight, and the optimiser.
@@ -62,6 +63,7 @@ class ConstraintConfig:
     points: int | None = 20_000
     levels: int = 11
     theta: float = 0.5
+    time_rows: str = "step"
     shared_conditions: bool = False
     overlap: float = 0.0
     ridge: float = 1e-8
@@ -126,6 +128,7 @@ class ConstrainedOperator(torch.nn.Module):
             theta=config.theta,
             shared_conditions=config.shared_conditions,
             overlap=config.overlap,
+            time_rows=config.time_rows,
         )
         dim = grid.dim + (1 if problem.is_evolution else 0)
         periodic = ((False,) if problem.is_evolution else ()) + tuple(grid.periodic)

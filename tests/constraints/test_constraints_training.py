@@ -74,7 +74,7 @@ def test_physics_informed_training_never_sees_the_targets_and_lowers_the_rows():
     scrambled = ConstraintData(train.inputs, torch.randn_like(train.targets), train.observed)
     for constraint in ("soft", "moe"):
         config = ConstraintConfig(
-            constraint, experts=2, basis=4, points=None, levels=4, ridge=1e-6, epochs=10, batch_size=4, lr=1e-2,
+            constraint, experts=2, basis=4, points=None, levels=4, ridge=1e-6, epochs=20, batch_size=4, lr=1e-2,
             modes=3, width=8, layers=1, data_weight=0.0,
         )  # fmt: skip
         result = train_hard_constrained(heat(), grid, train, None, config)
