@@ -189,6 +189,9 @@ def accuracy(
                 "test_relative_l2": result.test_error,
                 "seconds_per_epoch": result.seconds / max(1, config.epochs),
                 "final_train_loss": result.train_loss[-1],
+                "kept_epoch": result.kept_epoch,
+                "kept_train_loss": result.train_loss[result.kept_epoch],
+                "unconverged_samples": result.unconverged,
             }
             print(f"  seed {base.seed}, data weight {weight:g}, {name}: test relative L2 {result.test_error:.4f} "
                   f"({result.seconds:.1f} s)", flush=True)  # fmt: skip

@@ -52,3 +52,12 @@ def sum_over_ranks(tensors: list[torch.Tensor], group: dist.ProcessGroup | None)
         return
     for tensor in tensors:
         dist.all_reduce(tensor, group=group)
+
+
+def on_every_rank(flags: torch.Tensor, group: dist.ProcessGroup | None) -> torch.Tensor:
+    """Boolean ``flags`` that hold on every rank (a logical and over the ranks; no-op on one process)."""
+    if world(group)[1] == 1:
+        return flags
+    flags = flags.to(torch.int32)
+    dist.all_reduce(flags, op=dist.ReduceOp.MIN, group=group)
+    return flags.bool()

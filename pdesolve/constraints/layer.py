@@ -22,7 +22,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from pdesolve.constraints.distributed import GatherExperts, expert_block, world
+from pdesolve.constraints.distributed import GatherExperts, expert_block, on_every_rank, world
 from pdesolve.constraints.gauss_newton import LMOptions, LMResult, levenberg_marquardt
 from pdesolve.constraints.grid_system import GridConstraintSystem
 from pdesolve.constraints.implicit import implicit_solution
@@ -113,7 +113,11 @@ def constrained_weights(
 
 
 class GridHardConstraint(nn.Module):
-    """Hard constraint for grid backbones: ``forward(basis (batch, nb, *field), inputs) -> u (batch, *field)``."""
+    """Hard constraint for grid backbones: ``forward(basis (batch, nb, *field), inputs) -> u (batch, *field)``.
+
+    After each call, :attr:`report` summarises the solve and :attr:`converged` (batch,) flags the samples whose
+    experts all converged (on every rank): the implicit backward is the derivative of the solution only there.
+    """
 
     def __init__(
         self,
@@ -125,6 +129,7 @@ class GridHardConstraint(nn.Module):
         super().__init__()
         self.system, self.options, self.group, self.start = system, options, group, start
         self.report: SolveReport | None = None
+        self.converged: torch.Tensor | None = None
 
     def weights(self, basis: torch.Tensor, inputs: torch.Tensor | None = None) -> torch.Tensor:
         """The solved ω (batch, K, nb)."""
@@ -140,6 +145,7 @@ class GridHardConstraint(nn.Module):
             self.start,
         )
         self.report = SolveReport.of(result)
+        self.converged = on_every_rank(result.converged.all(-1), self.group)
         return omega
 
     def forward(self, basis: torch.Tensor, inputs: torch.Tensor | None = None) -> torch.Tensor:

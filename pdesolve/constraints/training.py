@@ -5,13 +5,19 @@ stationary problems). Its input is the data set's input field (the initial condi
 its output is ``basis`` channels for ``constraint="hard"`` (one expert) and ``"moe"`` (``experts`` of them),
 turned into the field by :class:`~pdesolve.constraints.layer.GridHardConstraint`, or one channel for
 ``"soft"``, where the same rows enter the loss as ``soft_weight`` times their relative residual
-``‖r(u)‖ / ‖r(0)‖`` (per sample, mean over the batch; :meth:`ConstrainedOperator.soft_penalty`). The data loss
+``‖r(u)‖ / ‖r(0)‖`` (per sample, mean over the batch; :meth:`ConstrainedOperator.relative_residual`). The data loss
 is the relative L2 error on the observed time levels (the final level for ``pdesolve dataset`` pairs, every
 level for trajectories), weighted by ``data_weight``. With ``data_weight = 0`` the training is
 physics-informed only, as in the paper's experiments (its diffusion–sorption and Navier–Stokes configurations
 weigh the interior data loss 0 and the PDE, initial and boundary losses 1): every variant then minimises the
-relative residual of the rows of its output, and the targets serve only to measure the error. Under ``torchrun`` the experts are shared out among the ranks; the batches are the same on
-every rank.
+relative residual of the rows of its output, and the targets serve only to measure the error.
+
+Two safeguards of the hard variants: a sample whose Levenberg–Marquardt solve stopped unconverged (at the
+iteration cap) is left out of that step's gradient (``skip_unconverged``), since the implicit-function backward
+is the derivative of a converged solution only (at 128 × 26 with the cap at 20, such steps preceded jumps of the
+loss by 10–20×); and with ``keep_best`` the model ends with the parameters of the epoch of lowest training loss,
+so that a late Adam spike does not decide the result. Under ``torchrun`` the experts are shared out among the
+ranks; the batches are the same on every rank.
 
 ``pdesolve train PROBLEM --model fno --constraint moe --experts 4`` runs :func:`run_constrained_training`.
 """
@@ -19,6 +25,7 @@ every rank.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import time
@@ -51,6 +58,8 @@ class ConstraintConfig:
     off: each expert its subdomain's), the ``overlap`` of the subdomains the other rows come from, the LM ridge,
     the soft weight, and the optimiser.
 
+    ``skip_unconverged`` and ``keep_best`` are the safeguards of the module's docstring.
+
     ``ridge`` weighs ``½ ridge ‖ω‖²``. The paper's code appends the rows ``1e-4 · ω`` to the residual, i.e.
     ``½ (1e-4)² ‖ω‖²``: hence 1e-8. A ridge of 1e-4 in this convention shrinks ω of basis functions of unit
     norm (entries ~ 1/√nodes) far off the rows' least-squares solution: with the 4 leading POD modes of
@@ -70,6 +79,8 @@ class ConstraintConfig:
     lm_iterations: int = 20
     soft_weight: float = 1.0
     data_weight: float = 1.0
+    skip_unconverged: bool = True
+    keep_best: bool = True
     epochs: int = 100
     batch_size: int = 4
     lr: float = 1e-3
@@ -92,8 +103,13 @@ class ConstraintData:
 
 @dataclass
 class ConstrainedResult:
+    """The trained model, the training loss and the samples with unconverged solves per epoch, the epoch whose
+    parameters the model keeps, the test error and the training time."""
+
     model: torch.nn.Module
     train_loss: list[float] = field(default_factory=list)
+    unconverged: list[int] = field(default_factory=list)
+    kept_epoch: int = 0
     test_error: float = math.nan
     seconds: float = 0.0
 
@@ -157,17 +173,16 @@ class ConstrainedOperator(torch.nn.Module):
             zero = torch.zeros(len(inputs), *self.system.field_shape, dtype=inputs.dtype, device=inputs.device)
             return self.rows_norm(zero, inputs)
 
-    def soft_penalty(
+    def relative_residual(
         self, u: torch.Tensor, inputs: torch.Tensor, data_norm: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Relative residual of the constraint rows for fields ``u`` (batch, *field): ``‖r(u)‖ / ‖r(0)‖`` per
-        sample (``data_norm``: :meth:`data_norm` of the inputs, computed here when not given), mean over the
-        batch. Dimensionless like the relative L2 data loss, so Adam's ε and the weight decay act alike
+        sample (``data_norm``: :meth:`data_norm` of the inputs, computed here when not given). Dimensionless like the relative L2 data loss, so Adam's ε and the weight decay act alike
         whatever the units of ``u`` and ``t`` (the raw ``mean(r²)`` of diffusion–sorption rows is ~1e-5, where a
         weight decay of 1e-4 outweighs it); not squared, so its gradient does not fade as the rows shrink
         (the paper's loss is likewise a sum of norms)."""
         reference = self.data_norm(inputs) if data_norm is None else data_norm
-        return (self.rows_norm(u, inputs) / reference.clamp_min(1e-12)).mean()
+        return self.rows_norm(u, inputs) / reference.clamp_min(1e-12)
 
 
 def relative_l2(u: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -219,23 +234,35 @@ def train_hard_constrained(
         step = config.batch_size
         data_norms = torch.cat([model.data_norm(inputs[i : i + step]) for i in range(0, len(inputs), step)])
     result = ConstrainedResult(model)
+    best = (math.inf, copy.deepcopy(model.state_dict()))
     start = time.perf_counter()
-    for _ in tqdm(range(config.epochs), desc=f"train {config.constraint}", disable=not config.progress):
+    for epoch in tqdm(range(config.epochs), desc=f"train {config.constraint}", disable=not config.progress):
         order = torch.randperm(len(inputs), generator=generator).to(device)
-        total = 0.0
+        total, unconverged = 0.0, 0
         for first in range(0, len(inputs), config.batch_size):
             batch = order[first : first + config.batch_size]
             u = model(inputs[batch])
             observed = u[:, train_data.observed] if model.levels else u
-            loss = config.data_weight * relative_l2(observed.reshape(targets[batch].shape), targets[batch]).mean()
+            losses = config.data_weight * relative_l2(observed.reshape(targets[batch].shape), targets[batch])
             if physics:
-                loss = loss + config.soft_weight * model.soft_penalty(u, inputs[batch], data_norms[batch])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * len(batch)
+                losses = losses + config.soft_weight * model.relative_residual(u, inputs[batch], data_norms[batch])
+            converged = model.layer.converged if model.layer is not None else torch.ones_like(losses, dtype=torch.bool)
+            keep = converged if config.skip_unconverged else torch.ones_like(converged)
+            total += float(losses.detach().sum())
+            unconverged += int((~converged).sum())
+            if bool(keep.any()):
+                optimizer.zero_grad(set_to_none=True)
+                losses[keep].mean().backward()
+                optimizer.step()
         schedule.step()
         result.train_loss.append(total / len(inputs))
+        result.unconverged.append(unconverged)
+        if config.keep_best and result.train_loss[-1] < best[0]:
+            best, result.kept_epoch = (result.train_loss[-1], copy.deepcopy(model.state_dict())), epoch
+    if config.keep_best:
+        model.load_state_dict(best[1])
+    else:
+        result.kept_epoch = config.epochs - 1
     result.seconds = time.perf_counter() - start
     if test_data is not None:
         moved = ConstraintData(test_data.inputs.to(device), test_data.targets.to(device), test_data.observed)
@@ -299,6 +326,8 @@ def run_constrained_training(
             "constraint": args.constraint,
             "test_error": result.test_error,
             "train_loss": result.train_loss,
+            "unconverged_samples": result.unconverged,
+            "kept_epoch": result.kept_epoch,
             "seconds": result.seconds,
             "config": asdict(config),
         }

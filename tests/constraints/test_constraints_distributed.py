@@ -32,7 +32,7 @@ def _run(group_world: bool) -> dict[str, torch.Tensor]:
     omega = layer.weights(basis, inputs)
     u = system.assemble(omega, basis)
     (u.square().sum() + omega.square().sum()).backward()
-    return {"omega": omega.detach(), "u": u.detach(), "grad": basis.grad}
+    return {"omega": omega.detach(), "u": u.detach(), "grad": basis.grad, "converged": layer.converged.double()}
 
 
 def _worker(rank: int, port: int, folder: str) -> None:

@@ -83,6 +83,41 @@ def test_physics_informed_training_never_sees_the_targets_and_lowers_the_rows():
         assert result.train_loss[-1] < 0.7 * result.train_loss[0]
 
 
+def test_unconverged_solves_are_counted_and_left_out_of_the_gradient():
+    """One LM iteration never confirms convergence: every sample is counted and left out of the gradient, so
+    the model stays as initialised; without the safeguard it moves."""
+    grid = Grid((0.0,), (1.0,), (12,), periodic=(True,))
+    train = heat_trajectories(8, 12, 4, 0)
+    common = dict(basis=4, points=None, levels=4, ridge=1e-6, batch_size=4, lr=1e-2, modes=3, width=8, layers=1)
+    initial = train_hard_constrained(heat(), grid, train, None, ConstraintConfig("hard", epochs=0, **common))
+    for skip in (True, False):
+        capped = ConstraintConfig("hard", epochs=2, lm_iterations=1, skip_unconverged=skip, **common)
+        result = train_hard_constrained(heat(), grid, train, None, capped)
+        assert result.unconverged == [8, 8]
+        moved = max(float((value - initial.model.state_dict()[name]).abs().max())
+                    for name, value in result.model.state_dict().items())  # fmt: skip
+        assert moved == 0.0 if skip else moved > 1e-3
+    solved = train_hard_constrained(heat(), grid, train, None, ConstraintConfig("hard", epochs=2, **common))
+    assert solved.unconverged == [0, 0]
+
+
+def test_the_model_keeps_the_epoch_of_lowest_training_loss():
+    """At a learning rate that overshoots, the first epoch has the lowest loss: the model returned is the one
+    after that epoch (the first epoch's learning rate does not depend on the cosine schedule's length)."""
+    grid = Grid((0.0,), (1.0,), (12,), periodic=(True,))
+    train = heat_trajectories(8, 12, 4, 0)
+    common = dict(batch_size=4, lr=1.0, modes=3, width=8, layers=1, points=None, levels=4)
+    result = train_hard_constrained(heat(), grid, train, None, ConstraintConfig("soft", epochs=3, **common))
+    first = train_hard_constrained(heat(), grid, train, None, ConstraintConfig("soft", epochs=1, **common))
+    assert result.kept_epoch == int(np.argmin(result.train_loss)) == 0
+    for name, value in result.model.state_dict().items():
+        torch.testing.assert_close(value, first.model.state_dict()[name], rtol=0, atol=0, msg=name)
+    last = train_hard_constrained(
+        heat(), grid, train, None, ConstraintConfig("soft", epochs=3, keep_best=False, **common)
+    )
+    assert last.kept_epoch == 2 and last.train_loss == result.train_loss
+
+
 def test_pdesolve_train_with_a_mixture_of_experts_constraint(tmp_path, capsys):
     problem_file = tmp_path / "heat_family_hc.py"
     problem_file.write_text(HEAT_FAMILY)
