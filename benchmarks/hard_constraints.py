@@ -350,8 +350,8 @@ def main() -> None:
         "--lm-iterations",
         type=int,
         default=20,
-        help="the layer's Levenberg–Marquardt cap (default 20; at 128 x 26 physics-informed, 20 leaves solves "
-        "unconverged under the implicit backward, see RESULTS.md)",
+        help="the layer's Levenberg–Marquardt cap (default 20; samples whose solve stops at the cap are left out "
+        "of the gradient, see RESULTS.md)",
     )
     parser.add_argument(
         "--time-rows",
