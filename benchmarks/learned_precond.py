@@ -2,7 +2,8 @@
 
 Cases: Darcy -∇·(a∇u) = 1 with a ∈ {1e-2, 1} (``darcy2d_contrast100``) and a ∈ {1e-4, 1} (``darcy2d_contrast``),
 and 3D Poisson (``poisson3d``); each at the checkpoint's training size and at about 4× and 16× more unknowns,
-on a member of the family no model saw (seed ``UNSEEN_SEED + 99``), with a unit source ``A x = 1``. Every method reports iterations, setup,
+on a member of the family no model saw (seed ``UNSEEN_SEED + 99``), with a unit source ``A x = 1``.
+Every method reports iterations, setup,
 inference (the network's share: the factor or prolongations in setup, the DCDM network in the solve) and
 solve time, and the true residual; the checkpoints' training times come from their cards (or from training
 here with ``--train``). CUDA timings synchronise and follow a warm-up solve.

@@ -247,7 +247,8 @@ def main(argv: list[str] | None = None) -> None:
                 report["results"].append(entry)
                 print(
                     f"{case:10s} {A.shape[0]:>9d} {entry['method']:32s} it={entry.get('iterations', '-'):>6} "
-                    f"setup={entry.get('setup_time', float('nan')):8.3f}s solve={entry.get('solve_time', float('nan')):8.3f}s "
+                    f"setup={entry.get('setup_time', float('nan')):8.3f}s "
+                    f"solve={entry.get('solve_time', float('nan')):8.3f}s "
                     f"res={entry.get('residual', float('nan')):.2e} {entry.get('error', '')}",
                     flush=True,
                 )

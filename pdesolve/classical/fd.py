@@ -73,7 +73,10 @@ class FiniteDifference(Solver):
             return "the polygon has slanted edges, which a grid only staircases; use fem"
         for condition in problem.boundary:
             if not isinstance(condition, (Dirichlet, Periodic)):
-                return f"finite differences here take Dirichlet and periodic conditions; {type(condition).__name__} needs fem"
+                return (
+                    "finite differences here take Dirichlet and periodic conditions; "
+                    f"{type(condition).__name__} needs fem"
+                )
         try:  # linearity shows on a tiny grid
             assemble(problem, box_grid(problem, 9))
         except NotApplicableError as error:

@@ -133,7 +133,8 @@ class MethodOfLines(Solver):
                     message = integrator.step()
                 except RuntimeError as error:  # scipy's sparse LU of a Jacobian gone NaN or singular
                     raise DivergenceError(
-                        f"mol: {self.config['method']} failed at t = {integrator.t:.6g} ({error}); check that the boundary "
+                        f"mol: {self.config['method']} failed at t = {integrator.t:.6g} ({error}); "
+                        "check that the boundary "
                         "conditions are well posed (the signs of Robin alpha, beta) or change n"
                     ) from None
                 steps += 1

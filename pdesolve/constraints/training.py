@@ -274,7 +274,8 @@ def train_hard_constrained(
 
 # --- the command line ----------------------------------------------------------------------------
 def add_train_constraint_options(parser: argparse.ArgumentParser) -> None:
-    """``--constraint``, ``--experts``, ``--basis``, ``--constraint-points``, ``--time-levels`` for ``pdesolve train``."""
+    """``--constraint``, ``--experts``, ``--basis``, ``--constraint-points``, ``--time-levels`` for
+    ``pdesolve train``."""
     parser.add_argument(
         "--constraint", choices=["none", *CONSTRAINTS], default="none", help="physics constraint (default: none)"
     )

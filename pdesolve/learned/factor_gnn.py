@@ -6,7 +6,8 @@ diagonal, so ``M = D^1/2 L̂ L̂ᵀ D^1/2`` is symmetric positive definite by co
 Li et al. train on ``||L̂ L̂ᵀ x - b||²`` over solution pairs; on the contrast-1e4 Darcy family that loss fell
 while CG's iterations rose from 45 (the untrained factor) to 184, because the smooth solutions' scale dominates
 it. So training here minimises a two-sided estimate of ``M⁻¹A``'s distance to the identity over random probes
-(see :func:`loss`), with dense ``L̂`` at the training size (at most :data:`DENSE_TRAINING_LIMIT` unknowns). Applying ``M⁻¹`` costs two sparse triangular solves: SuperLU's on the CPU, cuSPARSE's
+(see :func:`loss`), with dense ``L̂`` at the training size (at most :data:`DENSE_TRAINING_LIMIT` unknowns).
+Applying ``M⁻¹`` costs two sparse triangular solves: SuperLU's on the CPU, cuSPARSE's
 (``torch.triangular_solve``) on CUDA, where they are level-scheduled and sequential: as slow per
 iteration as IC(0) there (tens of ms at 1M unknowns), so this preconditioner is a CPU method.
 """

@@ -3,7 +3,8 @@
 Each kernel has a torch equivalent beside its caller (the CPU path, which the tests exercise); a
 caller asks :func:`usable` first. ``TRITON_INTERPRET=1`` runs the kernels on CPU tensors (slowly), which
 is how they are checked without a GPU. Stencil and ELLPACK kernels specialise on the divisibility of their
-sizes (aligned, vectorised loads), so a new kind of shape compiles once. Scalars that must keep float64 precision (``1/h²``, ``α``) travel
+sizes (aligned, vectorised loads), so a new kind of shape compiles once.
+Scalars that must keep float64 precision (``1/h²``, ``α``) travel
 as one-element device tensors, never as Python floats (triton would pass those as float32).
 
 - :func:`star_stencil`: ``y = A x`` for the 5-/7-point operator of :class:`~pdesolve.linalg.stencil.StencilOperator`.

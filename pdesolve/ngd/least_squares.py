@@ -18,7 +18,8 @@ formed explicitly:
   ``λ ≳ eps · ‖J‖²`` — the Levenberg–Marquardt damping of a Gauss–Newton fit.
 
 :class:`SVDSystem` keeps a factorisation so that new cut-offs or damping cost almost nothing
-(Levenberg–Marquardt retries). Rows may also arrive in blocks (:func:`reduce_rows`): a streaming (TSQR) QR keeps only an ``m × m``
+(Levenberg–Marquardt retries).
+Rows may also arrive in blocks (:func:`reduce_rows`): a streaming (TSQR) QR keeps only an ``m × m``
 triangle, so an ``N × m`` Jacobian never has to be held in one piece. ``‖J δ - r‖`` equals
 ``‖R δ - Qᵀr‖`` up to a constant, hence every method above applies to the reduced system.
 

@@ -4,7 +4,8 @@ Sample ``i`` is ``problem.sample(seed + i)`` solved by a classical solver (:mod:
 at the data resolution or at ``solve_resolution`` and subsampled to it, so a data set is a pure function of
 (problem, family, seed, resolution, solve resolution, solver, times, shard size): bit-identical however many
 processes made it. With ``times`` the outputs are trajectories, the solution at each of those times
-(:mod:`pdesolve.operators.trajectories`; a shard's members are marched together as one batch). Shards of ``shard_size`` samples are written atomically (temporary file, then rename)
+(:mod:`pdesolve.operators.trajectories`; a shard's members are marched together as one batch).
+Shards of ``shard_size`` samples are written atomically (temporary file, then rename)
 next to ``dataset.json``; a rerun skips the shards already on disk, so an interrupted run resumes.
 CPU solves run in parallel processes; a solver on the GPU runs in this process.
 """

@@ -2,7 +2,8 @@
 schedule or the FNO paper's step decay (the rate halved every 100 epochs).
 
 The loss per sample is the relative L2 error unless ``loss`` says otherwise (the autoregressive rollout sums
-the per-step errors, :mod:`pdesolve.operators.rollout`). One process or many: launched by ``torchrun`` (``torch.distributed`` initialised), the model is wrapped in
+the per-step errors, :mod:`pdesolve.operators.rollout`).
+One process or many: launched by ``torchrun`` (``torch.distributed`` initialised), the model is wrapped in
 DistributedDataParallel and each rank takes its share of every epoch's permutation. The permutation of
 epoch ``e`` is drawn from ``(seed, e)`` alone, so a run resumed from a checkpoint continues exactly as an
 uninterrupted one. On CUDA the forward pass runs under bf16 autocast (the FFTs stay in float32).

@@ -125,7 +125,8 @@ class CausalWeights:
         return torch.mean(self._weights(per_chunk) * per_chunk)
 
     def scale_rows(self, residual: torch.Tensor, t: torch.Tensor, refresh: bool = True) -> torch.Tensor:
-        """``r_j √(w_i / (M n_i))``: its squared norm is :meth:`loss` (weights of the last refresh if not ``refresh``)."""
+        """``r_j √(w_i / (M n_i))``: its squared norm is :meth:`loss` (weights of the last refresh if not
+        ``refresh``)."""
         index, per_chunk, counts = self._chunks(residual, t)
         if refresh or self._frozen is None:
             self._frozen = self._weights(per_chunk)

@@ -43,7 +43,10 @@ def default_points(problem: Problem) -> tuple[int, int, int]:
 class PinnSolver(Solver):
     name = "pinn"
     family = "pinn"
-    summary = "physics-informed network: hard constraints, Adam → L-BFGS, Gauss–Newton natural gradient, RAR/RAD, causal weights"
+    summary = (
+        "physics-informed network: hard constraints, Adam → L-BFGS, Gauss–Newton natural gradient, RAR/RAD, "
+        "causal weights"
+    )
     options = {
         "network": "mlp",
         "width": 32,
@@ -91,8 +94,8 @@ class PinnSolver(Solver):
         when RAD drew from 4 candidates per point; 4 × 24 on 8000 points and 300 steps, ``GN_BURGERS`` in
         benchmarks/pinn_vs_deepxde.py, reach 3.8e-5 to 6.1e-5 at seeds 0 to 3). Periodic evolution problems
         march through 10 time windows of 75 steps on 1000 points with x embedded by 4 harmonics and RAD from 4
-        candidates per point (allen_cahn1d 2.6e-4 in 163 s; 7.0e-4 from 25 candidates, whose denser draw leaves the smooth regions
-        short of points; without windows 1.9e-2 after 250 causal steps on 4000 points).
+        candidates per point (allen_cahn1d 2.6e-4 in 163 s; 7.0e-4 from 25 candidates, whose denser draw leaves
+        the smooth regions short of points; without windows 1.9e-2 after 250 causal steps on 4000 points).
         """
         if problem.is_evolution and any(problem.periodic_axes):
             return [

@@ -2,7 +2,8 @@
 
 During Adam the training points may be redrawn every ``refresh_every`` steps (``resample``) and/or grown
 by RAR; L-BFGS keeps the last set fixed (its curvature memory assumes one loss). The Gauss–Newton stage
-may redraw/grow them every ``ngd_refresh_every`` steps: each of its steps builds its model afresh. A non-finite loss stops training with :class:`~pdesolve.errors.DivergenceError` and leaves the
+may redraw/grow them every ``ngd_refresh_every`` steps: each of its steps builds its model afresh.
+A non-finite loss stops training with :class:`~pdesolve.errors.DivergenceError` and leaves the
 last good checkpoint in place; Ctrl-C saves a checkpoint first.
 """
 

@@ -200,7 +200,10 @@ def write_report(
 
 def reference_line(reference: Reference | None) -> str:
     if reference is None:
-        return "No reference: the problem has no exact solution or data file and no classical solver ran; errors are not measured."
+        return (
+            "No reference: the problem has no exact solution or data file and no classical solver ran; "
+            "errors are not measured."
+        )
     return f"Errors are measured against the {reference.source} at {len(reference.points)} points."
 
 

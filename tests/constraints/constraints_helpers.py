@@ -41,7 +41,8 @@ def allen_cahn() -> Problem:
 
 
 def cubic_basis(grid: Grid, batch: int = 2, seed: int = 0) -> torch.Tensor:
-    """Random mixtures of 1, x, x², x³, sin 3x, cos 5x: the span holds x - x³, which the stencil differentiates exactly."""
+    """Random mixtures of 1, x, x², x³, sin 3x, cos 5x: the span holds x - x³, which the stencil differentiates
+    exactly."""
     x = torch.as_tensor(grid.axes[0], dtype=torch.float64)
     features = torch.stack([x**0, x, x**2, x**3, torch.sin(3 * x), torch.cos(5 * x)])
     generator = torch.Generator().manual_seed(seed)
