@@ -349,8 +349,8 @@ def main() -> None:
     parser.add_argument(
         "--lm-iterations",
         type=int,
-        default=20,
-        help="the layer's Levenberg–Marquardt cap (default 20; samples whose solve stops at the cap are left out "
+        default=ConstraintConfig.lm_iterations,
+        help="the layer's Levenberg–Marquardt cap (default 60; samples whose solve stops at the cap are left out "
         "of the gradient, see RESULTS.md)",
     )
     parser.add_argument(

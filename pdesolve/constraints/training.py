@@ -59,7 +59,11 @@ class ConstraintConfig:
     off: each expert its subdomain's), the ``overlap`` of the subdomains the other rows come from, the LM ridge,
     the soft weight, and the optimiser.
 
-    ``skip_unconverged`` and ``keep_best`` are the safeguards of the module's docstring.
+    ``skip_unconverged`` and ``keep_best`` are the safeguards of the module's docstring. ``lm_iterations`` caps
+    each solve; converged experts drop out of the iterations, so a high cap costs only where solves are hard. At
+    20, single-constraint solves on diffusion–sorption stopped converging altogether after 32–47 epochs at some
+    seeds, which froze training through ``skip_unconverged``; at 60 they did not (128 × 26, seed 0: test error
+    0.020 at 60 against 0.036 at 20, for 1.2× the training time; benchmarks/RESULTS.md).
 
     ``ridge`` weighs ``½ ridge ‖ω‖²``. The paper's code appends the rows ``1e-4 · ω`` to the residual, i.e.
     ``½ (1e-4)² ‖ω‖²``: hence 1e-8. A ridge of 1e-4 in this convention shrinks ω of basis functions of unit
@@ -77,7 +81,7 @@ class ConstraintConfig:
     shared_conditions: bool = False
     overlap: float = 0.0
     ridge: float = 1e-8
-    lm_iterations: int = 20
+    lm_iterations: int = 60
     soft_weight: float = 1.0
     data_weight: float = 1.0
     skip_unconverged: bool = True
