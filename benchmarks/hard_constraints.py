@@ -172,18 +172,24 @@ def accuracy(
     device: str,
     weights: list[float],
     overlaps: list[float],
+    interfaces: bool = False,
+    only: list[str] | None = None,
 ) -> dict:
     """Test relative L2 and seconds per epoch of soft, hard (one expert) and MoE training (one run per MoE
-    ``overlap``; key ``moe`` for 0, ``moe_overlap_<f>`` otherwise), for each data weight: 0 is physics-informed
+    ``overlap``; key ``moe`` for 0, ``moe_overlap_<f>`` otherwise; with ``interfaces`` one more, ``moe_interfaces``:
+    interface rows, each expert its own initial and boundary rows), for each data weight: 0 is physics-informed
     training only (the paper's: the relative residual of each variant's rows, no data), 1 the data loss (plus the
-    residual penalty for soft)."""
-    variants = [("soft", 0.0), ("hard", 0.0)] + [("moe", overlap) for overlap in overlaps]
+    residual penalty for soft). ``only`` keeps the variants of those names."""
+    variants = [("soft", "soft", {}), ("hard", "hard", {})]
+    variants += [("moe" if f == 0 else f"moe_overlap_{f:g}", "moe", {"overlap": f}) for f in overlaps]
+    if interfaces:
+        variants.append(("moe_interfaces", "moe", {"interfaces": True, "shared_conditions": False}))
+    variants = [v for v in variants if only is None or v[0] in only]
     results = {}
     for weight in weights:
         regime = results.setdefault(f"data_weight_{weight:g}", {})
-        for constraint, overlap in variants:
-            name = constraint if overlap == 0 else f"{constraint}_overlap_{overlap:g}"
-            config = replace(base, constraint=constraint, experts=experts, data_weight=weight, overlap=overlap)
+        for name, constraint, settings in variants:
+            config = replace(base, constraint=constraint, experts=experts, data_weight=weight, **settings)
             result = train_hard_constrained(problem, grid, train, test, config, device)
             regime[name] = {
                 "test_relative_l2": result.test_error,
@@ -327,7 +333,7 @@ def seeded_accuracy(problem, case: str, size: dict, base: ConstraintConfig, args
     config = replace(base, levels=size["levels"], epochs=size["epochs"])
     return {"grid": list(grid.shape), "data_seconds": data_seconds, "discretization_floor": floor,
             "accuracy": accuracy(problem, grid, train, test, config, size["experts"], args.device,
-                                 args.data_weights, args.overlaps)}  # fmt: skip
+                                 args.data_weights, args.overlaps, args.interfaces, args.only)}  # fmt: skip
 
 
 def main() -> None:
@@ -369,6 +375,13 @@ def main() -> None:
         help="one MoE run per value: experts take PDE rows from their subdomain widened by this fraction "
         "(default 0, the paper's; RESULTS.md has a small ds study of 0 and 0.5 at three seeds)",
     )
+    parser.add_argument(
+        "--interfaces",
+        action="store_true",
+        help="one more MoE run whose experts fit learned interface values and keep their own initial and "
+        "boundary rows (ConstraintConfig.interfaces; not in the paper)",
+    )
+    parser.add_argument("--only", type=comma_list(str), help="run only these variants, e.g. hard,moe_interfaces")
     parser.add_argument(
         "--data-weights",
         type=comma_list(float),

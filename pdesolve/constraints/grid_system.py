@@ -78,6 +78,7 @@ class WindowedBasis:
     params: Any
     initial: torch.Tensor | None  # (batch, K, 1, *space window): u_0 of evolution problems
     whole: torch.Tensor  # (batch, nb, *field), for Δ⁻¹ on spectral grids
+    trace: torch.Tensor | None = None  # (batch, K, 1, *window): the interface values g
     _potential: torch.Tensor | None = None
 
     def potential(self, system: GridConstraintSystem) -> torch.Tensor:
@@ -111,6 +112,7 @@ class GridConstraintSystem:
         shared_conditions: bool = False,
         overlap: float = 0.0,
         time_rows: str = "step",
+        interfaces: bool = False,
     ) -> None:
         if not isinstance(problem.domain, Box):
             raise NotApplicableError("a grid hard constraint needs a box-shaped domain")
@@ -120,6 +122,7 @@ class GridConstraintSystem:
         if time_rows not in TIME_ROWS:
             raise NotApplicableError(f"time_rows {time_rows!r}: choose one of {', '.join(TIME_ROWS)}")
         self.shared_conditions, self.overlap, self.time_rows = shared_conditions, overlap, time_rows
+        self.interfaces = interfaces
         self.evolution = problem.is_evolution
         self.times = np.asarray(times, dtype=float) if self.evolution else np.zeros(1)
         self.inputs = list(inputs or (["initial"] if self.evolution else []))
@@ -134,6 +137,11 @@ class GridConstraintSystem:
     @property
     def experts(self) -> int:
         return self.rows.experts
+
+    @property
+    def trace_channels(self) -> int:
+        """Channels after the basis functions: the interface values ``g`` with ``interfaces``."""
+        return 1 if self.interfaces else 0
 
     @property
     def field_shape(self) -> tuple[int, ...]:
@@ -181,10 +189,87 @@ class GridConstraintSystem:
         live = candidates.weight.numpy() > 0
         pick = candidates.index.numpy()[live]
         owner = np.nonzero(live)[0]
-        self.windows = self._windows(first[pick], last[pick], node[pick], owner)
-        self._local_rows(global_rows, len(pde_level), len(initial_node), first, node, rows, bc_node)
         nodes_at = located(space, self.times) if evolution else space
         self.node_owner = self.partition.assign(nodes_at).reshape(self.field_shape)
+        ghost_expert, ghost_level, ghost_node = self._ghost_nodes(candidates, first, node, len(pde_level), nodes_at)
+        self.windows = self._windows(
+            np.concatenate([first[pick], ghost_level]),
+            np.concatenate([last[pick], ghost_level]),
+            np.concatenate([node[pick], ghost_node]),
+            np.concatenate([owner, ghost_expert]),
+        )
+        self._local_rows(global_rows, len(pde_level), len(initial_node), first, node, rows, bc_node)
+        self._interface_rows(ghost_expert, ghost_level, ghost_node, weights[2])
+
+    def _ghost_nodes(
+        self, candidates: ExpertRows, first: np.ndarray, node: np.ndarray, n_pde: int, nodes_at: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Expert, level and node of each interface row (none without ``interfaces``): the nodes that the
+        second-order stencils of an expert's PDE rows reach outside its (widened) subdomain, less those its own
+        initial or boundary rows already fix."""
+        none = np.zeros(0, dtype=int)
+        if not self.interfaces:
+            return none, none, none
+        lead = 1 if self.evolution else 0
+        experts, levels, nodes = [], [], []
+        index, weight = candidates.index.numpy(), candidates.weight.numpy()
+        for k in range(self.partition.count):
+            mine = index[k][weight[k] > 0]
+            pde, conditions = mine[mine < n_pde], mine[mine >= n_pde]
+            rows = np.zeros((len(self.times) - lead, *self.grid.shape), dtype=bool)
+            rows[(first[pde], *np.unravel_index(node[pde], self.grid.shape))] = True
+            reached = rows.copy()
+            for a, periodic in enumerate(self.grid.periodic):
+                for shift in (-1, 1):
+                    moved = np.roll(rows, shift, axis=lead + a)
+                    if not periodic:
+                        edge = [slice(None)] * rows.ndim
+                        edge[lead + a] = 0 if shift == 1 else -1
+                        moved[tuple(edge)] = False
+                    reached |= moved
+            if self.evolution:  # a row at t_{n+½} reaches levels n and n + 1
+                pad = np.zeros_like(reached[:1])
+                reached = np.concatenate([reached, pad]) | np.concatenate([pad, reached])
+            fixed = self.partition.members(nodes_at, k, self.overlap).reshape(reached.shape)
+            fixed[(first[conditions], *np.unravel_index(node[conditions], self.grid.shape))] = True
+            flat = np.flatnonzero(reached & ~fixed)
+            level, ghost = np.divmod(flat, self.grid.size) if self.evolution else (np.zeros_like(flat), flat)
+            experts.append(np.full(len(flat), k))
+            levels.append(level)
+            nodes.append(ghost)
+        return np.concatenate(experts), np.concatenate(levels), np.concatenate(nodes)
+
+    def _interface_rows(self, expert: np.ndarray, level: np.ndarray, node: np.ndarray, weight: float) -> None:
+        """Slots of the interface rows ``u_k - g`` after each expert's boundary slots, appended to its rows."""
+        experts = self.partition.count
+        position = np.array(np.unravel_index(node, self.grid.shape)).reshape(self.grid.dim, -1)
+        if self.evolution:
+            position = np.vstack([level, position])
+        offsets = self._window_offsets(expert, position, np.zeros(len(expert), dtype=bool))
+        counts = np.bincount(expert, minlength=experts)
+        width = int(counts.max()) if len(expert) else 0
+        slot = np.arange(len(expert)) - np.repeat(np.cumsum(counts) - counts, counts)
+        padded = np.zeros((experts, width), dtype=np.int64)
+        padded[expert, slot] = np.ravel_multi_index(tuple(offsets), self.windows.shape)
+        self.interface = {"interface_position": padded}
+        start = self._interface_start
+        live = np.zeros((experts, width), dtype=bool)
+        live[expert, slot] = True
+        index = torch.as_tensor(np.where(live, start + np.arange(width), 0))
+        weights = torch.as_tensor(np.where(live, weight, 0.0), dtype=self.rows.weight.dtype)
+        self.rows = ExpertRows(torch.cat([self.rows.index, index], 1), torch.cat([self.rows.weight, weights], 1))
+
+    def _window_offsets(self, expert: np.ndarray, position: np.ndarray, padding: np.ndarray) -> np.ndarray:
+        """Positions (axes, R) of rows of ``expert`` (R,) on the field grid, as offsets in their windows."""
+        shape, windows = self.field_shape, self.windows
+        offsets = np.zeros_like(position)
+        for a in range(len(shape)):
+            offset = np.mod(position[a] - windows.index[a][expert, 0], shape[a])
+            inside = padding | (windows.index[a][expert, np.minimum(offset, windows.shape[a] - 1)] == position[a])
+            if not inside.all():
+                raise AssertionError("a constraint row lies outside its expert's window")  # a bug, not user input
+            offsets[a] = np.where(padding, 0, offset)
+        return offsets
 
     def _windows(self, first: np.ndarray, last: np.ndarray, node: np.ndarray, owner: np.ndarray) -> Windows:
         """Each expert's window: the levels and nodes of its candidate rows, plus the halo in space."""
@@ -211,7 +296,7 @@ class GridConstraintSystem:
 
     def _local_rows(self, global_rows: ExpertRows, n_pde: int, n_initial: int, first, node, rows, bc_node) -> None:
         """Each expert's rows as indices into its own candidates ``[PDE on the window, initial, its boundary rows]``."""
-        shape, windows = self.field_shape, self.windows
+        windows = self.windows
         pde_shape = (windows.shape[0] - 1, *windows.shape[1:]) if self.evolution else windows.shape
         n_local_pde = int(np.prod(pde_shape))
         n_local_initial = int(np.prod(windows.shape[1:])) if self.evolution else 0
@@ -224,14 +309,7 @@ class GridConstraintSystem:
         if self.evolution:
             position = np.vstack([level, position])
         local = np.zeros(flat.shape, dtype=np.int64)
-        for a in range(len(shape)):
-            start = windows.index[a][expert, 0]
-            offset = np.mod(position[a] - start, shape[a])
-            padding = weight.ravel() == 0
-            inside = padding | (windows.index[a][expert, np.minimum(offset, windows.shape[a] - 1)] == position[a])
-            if not inside.all():
-                raise AssertionError("a constraint row lies outside its expert's window")  # a bug, not user input
-            position[a] = np.where(padding, 0, offset)
+        position = self._window_offsets(expert, position, weight.ravel() == 0)
         kind = np.searchsorted([n_pde, n_pde + n_initial], flat, side="right")
         pde = kind == 0
         local[pde] = np.ravel_multi_index(tuple(position[:, pde]), pde_shape)
@@ -243,6 +321,7 @@ class GridConstraintSystem:
         slot = np.cumsum(bc.reshape(experts, per), axis=1).ravel() - 1
         width = max(1, int(bc.reshape(experts, per).sum(1).max()))
         local[bc] = n_local_pde + n_local_initial + slot[bc]
+        self._interface_start = n_local_pde + n_local_initial + width
         self.rows = ExpertRows(torch.as_tensor(local.reshape(experts, per)), global_rows.weight)
         j = flat[bc] - n_pde - n_initial
         axis, sign = self._normal_axes(bc_node[j])
@@ -279,6 +358,7 @@ class GridConstraintSystem:
         other.row_ids = self.row_ids[keep]
         other.windows = self.windows.subset(keep)
         other.bc = {name: values[keep] for name, values in self.bc.items()}
+        other.interface = {name: values[keep] for name, values in self.interface.items()}
         other._tensors = {}
         return other
 
@@ -298,6 +378,7 @@ class GridConstraintSystem:
             constants = {
                 "index": rows.index, "weight": rows.weight, "window": window,
                 "bc_position": torch.as_tensor(self.bc["bc_position"], device=like.device),
+                "interface_position": torch.as_tensor(self.interface["interface_position"], device=like.device),
                 "bc_axis": torch.as_tensor(self.bc["bc_axis"], device=like.device)[:, None],
                 **{name: as_t(self.bc[name])[:, None] for name in ("bc_sign", "bc_alpha", "bc_beta", "bc_value")},
             }  # fmt: skip
@@ -312,8 +393,10 @@ class GridConstraintSystem:
 
     # --- the rows ------------------------------------------------------------------------------
     def prepare(self, basis: torch.Tensor, inputs: torch.Tensor | None = None) -> WindowedBasis:
-        """Cut ``basis`` (batch, nb, *field) and the input channels into the experts' windows."""
+        """Cut ``basis`` (batch, nb [+ 1 interface values], *field) and the input channels into the experts'
+        windows."""
         c = self._constants(basis)
+        nb = basis.shape[1] - self.trace_channels
         params, initial = self.problem.p, None
         if self.evolution:
             u0 = inputs[:, self.inputs.index("initial")][:, None]
@@ -321,7 +404,9 @@ class GridConstraintSystem:
         elif self.inputs:
             windows = self.windows.gather(inputs, c["window"])
             params = params.replace(**{n: _Channel(windows[:, :, k, None]) for k, n in enumerate(self.inputs)})
-        return WindowedBasis(self.windows.gather(basis, c["window"]), params, initial, basis)
+        windows = self.windows.gather(basis, c["window"])
+        trace = windows[:, :, nb:] if self.interfaces else None
+        return WindowedBasis(windows[:, :, :nb], params, initial, basis[:, :nb], trace=trace)
 
     def local_rows(self, omega: torch.Tensor, local: WindowedBasis) -> torch.Tensor:
         """Weighted rows (batch, K, c, M) of every expert for weights ``omega`` (batch, K, c, nb)."""
@@ -342,7 +427,11 @@ class GridConstraintSystem:
         else:
             pde = torch.broadcast_to(self.problem.residual(field, c["coords"], local.params).at_nodes().values, u.shape)
             initial = u.new_zeros(*u.shape[:3], 0)
-        full = torch.cat([pde.flatten(3), initial, self._boundary(u, c)], dim=-1)
+        full = [pde.flatten(3), initial, self._boundary(u, c)]
+        if self.interfaces:
+            index = c["interface_position"][None, :, None, :].expand(*u.shape[:3], -1)
+            full.append(torch.gather((u - local.trace).flatten(3), -1, index))
+        full = torch.cat(full, dim=-1)
         index = c["index"][None, :, None, :].expand(*full.shape[:3], -1)
         return torch.gather(full, -1, index) * c["weight"][None, :, None, :]
 
@@ -374,7 +463,7 @@ class GridConstraintSystem:
     def assemble(self, omega: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
         """The constrained field: at each node the combination of the expert owning it, (batch, *field)."""
         owner = torch.as_tensor(self.node_owner, device=basis.device)
-        return (omega[:, owner] * basis.movedim(1, -1)).sum(-1)
+        return (omega[:, owner] * basis[:, : omega.shape[-1]].movedim(1, -1)).sum(-1)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -382,4 +471,5 @@ class GridConstraintSystem:
             "rows_per_expert": self.rows.per_expert,
             "grid": list(self.field_shape),
             "window": list(self.windows.shape),
+            "interface_rows_per_expert": self.interface["interface_position"].shape[1],
         }

@@ -139,7 +139,7 @@ class GridHardConstraint(nn.Module):
             lambda s, w, b: s.residual(w, b, inputs),
             lambda s, w, b: s.residual_and_jacobian(w, b, inputs),
             basis.shape[0],
-            basis.shape[1],
+            basis.shape[1] - self.system.trace_channels,
             self.options,
             self.group,
             self.start,

@@ -80,6 +80,7 @@ class ConstraintConfig:
     time_rows: str = "step"
     shared_conditions: bool = False
     overlap: float = 0.0
+    interfaces: bool = False
     ridge: float = 1e-8
     lm_iterations: int = 60
     soft_weight: float = 1.0
@@ -150,10 +151,11 @@ class ConstrainedOperator(torch.nn.Module):
             shared_conditions=config.shared_conditions,
             overlap=config.overlap,
             time_rows=config.time_rows,
+            interfaces=config.interfaces and config.constraint == "moe",
         )
         dim = grid.dim + (1 if problem.is_evolution else 0)
         periodic = ((False,) if problem.is_evolution else ()) + tuple(grid.periodic)
-        outputs = 1 if config.constraint == "soft" else config.basis
+        outputs = 1 if config.constraint == "soft" else config.basis + self.system.trace_channels
         self.fno = FNO(dim, channels, outputs, config.modes, config.width, config.layers, periodic=periodic)
         options = LMOptions(ridge=config.ridge, max_iter=config.lm_iterations)
         self.layer = None if config.constraint == "soft" else GridHardConstraint(self.system, options, group)
@@ -170,7 +172,8 @@ class ConstrainedOperator(torch.nn.Module):
     def rows_norm(self, u: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
         """``‖r(u)‖`` of the constraint rows per sample, for fields ``u`` (batch, *field)."""
         omega = torch.ones(u.shape[0], self.system.experts, 1, dtype=u.dtype, device=u.device)
-        return self.system.residual(omega, u[:, None], inputs).flatten(1).norm(dim=1)
+        own_trace = u[:, None].expand(-1, 1 + self.system.trace_channels, *u.shape[1:])  # interface rows are 0
+        return self.system.residual(omega, own_trace, inputs).flatten(1).norm(dim=1)
 
     def data_norm(self, inputs: torch.Tensor) -> torch.Tensor:
         """``‖r(0)‖`` per sample: the rows of the zero field, i.e. the initial, boundary and source data."""
@@ -284,6 +287,11 @@ def add_train_constraint_options(parser: argparse.ArgumentParser) -> None:
         "--constraint", choices=["none", *CONSTRAINTS], default="none", help="physics constraint (default: none)"
     )
     parser.add_argument("--experts", type=int, default=4, help="experts of --constraint moe along x (default: 4)")
+    parser.add_argument(
+        "--interfaces",
+        action="store_true",
+        help="--constraint moe: each expert also fits learned interface values where its stencils leave its subdomain",
+    )
     parser.add_argument("--basis", type=int, default=ConstraintConfig.basis, help="basis functions (default: 16)")
     parser.add_argument("--constraint-points", type=int, default=ConstraintConfig.points, help="PDE rows per expert")
     parser.add_argument("--time-levels", type=int, default=ConstraintConfig.levels, help="time levels (evolution)")
@@ -300,6 +308,7 @@ def run_constrained_training(
     config = ConstraintConfig(
         constraint=args.constraint,
         experts=args.experts,
+        interfaces=args.interfaces,
         basis=args.basis,
         points=args.constraint_points,
         levels=args.time_levels,

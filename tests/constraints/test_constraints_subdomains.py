@@ -9,7 +9,7 @@ import pytest
 import torch
 from constraints_helpers import heat, poisson
 
-from pdesolve.constraints import GridConstraintSystem
+from pdesolve.constraints import GridConstraintSystem, GridHardConstraint, LMOptions
 from pdesolve.constraints.subdomains import axis_windows
 from pdesolve.problem import Dirichlet, Grid, Interval, Problem, Robin, d, load_problem
 
@@ -119,3 +119,41 @@ def test_overlap_takes_pde_rows_from_the_widened_subdomains():
         assert set(pde_x.tolist()) == expected
         whole = single.residual(omega[:, k : k + 1], basis, inputs)[:, 0]
         torch.testing.assert_close(rows[:, k], whole[:, system.row_ids[k]] * system.rows.weight[k])
+
+
+def test_interface_rows_sit_where_the_stencils_leave_each_subdomain():
+    """Rows ``u_k - g`` at the nodes next to each expert's subdomain (periodic wrap included), at every level the
+    θ = ½ rows reach (the first too: the expert has no initial row there); they vanish for a field that is its
+    own interface values."""
+    grid, times = Grid((0.0,), (1.0,), (16,), periodic=(True,)), np.linspace(0.0, 0.5, 4)
+    system = GridConstraintSystem(heat(), grid, 4, times, interfaces=True)
+    levels, nodes = np.meshgrid(np.arange(4), np.arange(16), indexing="ij")
+    code = torch.as_tensor(100.0 * levels + nodes, dtype=torch.float64)
+    inputs = torch.zeros(1, 1, 16, dtype=torch.float64)
+    ones = torch.ones(1, 4, 1, dtype=torch.float64)
+    rows = system.residual(ones, torch.stack([torch.zeros_like(code), code])[None], inputs)
+    for k in range(4):
+        ghosts = [(4 * k - 1) % 16, (4 * k + 4) % 16]
+        expected = sorted(100.0 * t + n for t in range(4) for n in ghosts)
+        assert sorted((-rows[0, k, -8:]).tolist()) == expected
+    assert system.describe()["interface_rows_per_expert"] == 8
+    own = system.residual(ones, torch.stack([code, code])[None], inputs)
+    assert own[0, :, -8:].abs().max() == 0
+
+
+@pytest.mark.filterwarnings("ignore::pdesolve.constraints.SingularSystemWarning")  # nodal functions off the window
+def test_interface_rows_close_each_experts_problem():
+    """Given the global solution's interface values, each expert's local solve (a nodal basis: every field on
+    the grid) recovers the global solution on its subdomain; without them the local problems are
+    underdetermined and the mixture misses it."""
+    grid, times = Grid((0.0,), (1.0,), (16,), periodic=(True,)), np.linspace(0.0, 0.5, 4)
+    problem = heat()
+    inputs = torch.as_tensor(np.sin(2 * np.pi * grid.axes[0]), dtype=torch.float64)[None, None]
+    nodal = torch.eye(4 * 16, dtype=torch.float64).reshape(1, 64, 4, 16)
+    options = LMOptions(ridge=1e-14, max_iter=10)
+    exact = GridHardConstraint(GridConstraintSystem(problem, grid, 1, times), options)(nodal, inputs)
+    with_values = torch.cat([nodal, exact[:, None]], dim=1)
+    closed = GridConstraintSystem(problem, grid, 4, times, interfaces=True)
+    torch.testing.assert_close(GridHardConstraint(closed, options)(with_values, inputs), exact, rtol=0, atol=1e-9)
+    open_ = GridHardConstraint(GridConstraintSystem(problem, grid, 4, times), options)(nodal, inputs)
+    assert (open_ - exact).abs().max() > 0.1
