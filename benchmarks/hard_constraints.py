@@ -173,17 +173,21 @@ def accuracy(
     weights: list[float],
     overlaps: list[float],
     interfaces: bool = False,
+    blends: tuple[float, ...] = (),
     only: list[str] | None = None,
 ) -> dict:
     """Test relative L2 and seconds per epoch of soft, hard (one expert) and MoE training (one run per MoE
     ``overlap``; key ``moe`` for 0, ``moe_overlap_<f>`` otherwise; with ``interfaces`` one more, ``moe_interfaces``:
-    interface rows, each expert its own initial and boundary rows), for each data weight: 0 is physics-informed
+    interface rows, each expert its own initial and boundary rows; one ``moe_blend_<f>`` per value of ``blends``:
+    those rows on subdomains widened by ``f``, blended), for each data weight: 0 is physics-informed
     training only (the paper's: the relative residual of each variant's rows, no data), 1 the data loss (plus the
     residual penalty for soft). ``only`` keeps the variants of those names."""
     variants = [("soft", "soft", {}), ("hard", "hard", {})]
     variants += [("moe" if f == 0 else f"moe_overlap_{f:g}", "moe", {"overlap": f}) for f in overlaps]
+    local = {"interfaces": True, "shared_conditions": False}
     if interfaces:
-        variants.append(("moe_interfaces", "moe", {"interfaces": True, "shared_conditions": False}))
+        variants.append(("moe_interfaces", "moe", local))
+    variants += [(f"moe_blend_{f:g}", "moe", local | {"overlap": f, "blend": True}) for f in blends]
     variants = [v for v in variants if only is None or v[0] in only]
     results = {}
     for weight in weights:
@@ -333,7 +337,7 @@ def seeded_accuracy(problem, case: str, size: dict, base: ConstraintConfig, args
     config = replace(base, levels=size["levels"], epochs=size["epochs"])
     return {"grid": list(grid.shape), "data_seconds": data_seconds, "discretization_floor": floor,
             "accuracy": accuracy(problem, grid, train, test, config, size["experts"], args.device,
-                                 args.data_weights, args.overlaps, args.interfaces, args.only)}  # fmt: skip
+                                 args.data_weights, args.overlaps, args.interfaces, args.blends, args.only)}  # fmt: skip
 
 
 def main() -> None:
@@ -380,6 +384,13 @@ def main() -> None:
         action="store_true",
         help="one more MoE run whose experts fit learned interface values and keep their own initial and "
         "boundary rows (ConstraintConfig.interfaces; not in the paper)",
+    )
+    parser.add_argument(
+        "--blends",
+        type=comma_list(float),
+        default=[],
+        help="one more MoE run per value f: interface rows, each expert its own initial and boundary rows, "
+        "subdomains widened by f, experts blended by a partition of unity (not in the paper; e.g. 0.5)",
     )
     parser.add_argument("--only", type=comma_list(str), help="run only these variants, e.g. hard,moe_interfaces")
     parser.add_argument(

@@ -113,6 +113,7 @@ class GridConstraintSystem:
         overlap: float = 0.0,
         time_rows: str = "step",
         interfaces: bool = False,
+        blend: bool = False,
     ) -> None:
         if not isinstance(problem.domain, Box):
             raise NotApplicableError("a grid hard constraint needs a box-shaped domain")
@@ -122,7 +123,9 @@ class GridConstraintSystem:
         if time_rows not in TIME_ROWS:
             raise NotApplicableError(f"time_rows {time_rows!r}: choose one of {', '.join(TIME_ROWS)}")
         self.shared_conditions, self.overlap, self.time_rows = shared_conditions, overlap, time_rows
-        self.interfaces = interfaces
+        self.interfaces, self.blend = interfaces, blend
+        if blend and not overlap > 0.0:
+            raise NotApplicableError("blending experts needs overlapping subdomains: an overlap in (0, 0.5]")
         self.evolution = problem.is_evolution
         self.times = np.asarray(times, dtype=float) if self.evolution else np.zeros(1)
         self.inputs = list(inputs or (["initial"] if self.evolution else []))
@@ -190,7 +193,11 @@ class GridConstraintSystem:
         pick = candidates.index.numpy()[live]
         owner = np.nonzero(live)[0]
         nodes_at = located(space, self.times) if evolution else space
-        self.node_owner = self.partition.assign(nodes_at).reshape(self.field_shape)
+        if self.blend:
+            weights_at = self.partition.blend_weights(nodes_at, self.overlap)
+        else:
+            weights_at = np.eye(self.partition.count)[:, self.partition.assign(nodes_at)]
+        self.node_weights = weights_at.reshape(self.partition.count, *self.field_shape)
         ghost_expert, ghost_level, ghost_node = self._ghost_nodes(candidates, first, node, len(pde_level), nodes_at)
         self.windows = self._windows(
             np.concatenate([first[pick], ghost_level]),
@@ -461,9 +468,12 @@ class GridConstraintSystem:
         return rows_and_jacobian(lambda copies: self.local_rows(copies, local), omega)
 
     def assemble(self, omega: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
-        """The constrained field: at each node the combination of the expert owning it, (batch, *field)."""
-        owner = torch.as_tensor(self.node_owner, device=basis.device)
-        return (omega[:, owner] * basis[:, : omega.shape[-1]].movedim(1, -1)).sum(-1)
+        """The constrained field (batch, *field): at each node the combination of the expert owning it, or with
+        ``blend`` the experts' combinations weighted by the partition of unity of
+        :meth:`~pdesolve.constraints.experts.ExpertPartition.blend_weights`."""
+        weights = torch.as_tensor(self.node_weights, device=basis.device, dtype=basis.dtype)
+        coefficients = torch.einsum("k...,bki->bi...", weights, omega)
+        return (coefficients * basis[:, : omega.shape[-1]]).sum(1)
 
     def describe(self) -> dict[str, Any]:
         return {

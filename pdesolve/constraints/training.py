@@ -81,6 +81,7 @@ class ConstraintConfig:
     shared_conditions: bool = False
     overlap: float = 0.0
     interfaces: bool = False
+    blend: bool = False
     ridge: float = 1e-8
     lm_iterations: int = 60
     soft_weight: float = 1.0
@@ -152,6 +153,7 @@ class ConstrainedOperator(torch.nn.Module):
             overlap=config.overlap,
             time_rows=config.time_rows,
             interfaces=config.interfaces and config.constraint == "moe",
+            blend=config.blend and config.constraint == "moe",
         )
         dim = grid.dim + (1 if problem.is_evolution else 0)
         periodic = ((False,) if problem.is_evolution else ()) + tuple(grid.periodic)
@@ -292,6 +294,12 @@ def add_train_constraint_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="--constraint moe: each expert also fits learned interface values where its stencils leave its subdomain",
     )
+    parser.add_argument(
+        "--overlap", type=float, default=0.0, help="--constraint moe: widen the subdomains by this fraction (default 0)"
+    )
+    parser.add_argument(
+        "--blend", action="store_true", help="--constraint moe: blend the experts with a smooth partition of unity"
+    )
     parser.add_argument("--basis", type=int, default=ConstraintConfig.basis, help="basis functions (default: 16)")
     parser.add_argument("--constraint-points", type=int, default=ConstraintConfig.points, help="PDE rows per expert")
     parser.add_argument("--time-levels", type=int, default=ConstraintConfig.levels, help="time levels (evolution)")
@@ -309,6 +317,8 @@ def run_constrained_training(
         constraint=args.constraint,
         experts=args.experts,
         interfaces=args.interfaces,
+        overlap=args.overlap,
+        blend=args.blend,
         basis=args.basis,
         points=args.constraint_points,
         levels=args.time_levels,

@@ -10,7 +10,9 @@ import torch
 from constraints_helpers import heat, poisson
 
 from pdesolve.constraints import GridConstraintSystem, GridHardConstraint, LMOptions
+from pdesolve.constraints.experts import ExpertPartition
 from pdesolve.constraints.subdomains import axis_windows
+from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.problem import Dirichlet, Grid, Interval, Problem, Robin, d, load_problem
 
 
@@ -157,3 +159,35 @@ def test_interface_rows_close_each_experts_problem():
     torch.testing.assert_close(GridHardConstraint(closed, options)(with_values, inputs), exact, rtol=0, atol=1e-9)
     open_ = GridHardConstraint(GridConstraintSystem(problem, grid, 4, times), options)(nodal, inputs)
     assert (open_ - exact).abs().max() > 0.1
+
+
+def test_blend_weights_are_a_smooth_partition_of_unity_on_the_widened_subdomains():
+    partition = ExpertPartition((0.0, 0.0), (1.0, 2.0), (4, 2))
+    x, y = np.meshgrid(np.linspace(0.0, 1.0, 401), np.linspace(0.0, 2.0, 81), indexing="ij")
+    points = np.column_stack([x.ravel(), y.ravel()])
+    weights = partition.blend_weights(points, 0.5)
+    np.testing.assert_allclose(weights.sum(0), 1.0, atol=1e-14)
+    for k in range(partition.count):
+        outside = ~partition.members(points, k, 0.5)
+        assert weights[k, outside].max() == 0.0 and weights[k].min() >= 0.0
+    core = (np.abs(points[:, 0] - 0.125) < 1e-9) & (np.abs(points[:, 1] - 0.5) < 1e-9)
+    assert weights[0, core] == 1.0  # the middle of a boundary cell belongs to it alone
+    ramp = partition.blend_weights(np.column_stack([np.linspace(0.0, 1.0, 4001), np.zeros(4001)]), 0.5)[0]
+    slope = np.diff(ramp) / 2.5e-4
+    assert np.abs(np.diff(slope)).max() < 0.05 * np.abs(slope).max()  # C¹: no kink where the ramp starts
+    for bad in (0.0, 0.6):
+        with pytest.raises(PdesolveError, match="overlap in"):
+            partition.blend_weights(points, bad)
+
+
+def test_blended_experts_with_equal_weights_give_their_common_combination():
+    grid, times = Grid((0.0,), (1.0,), (32,)), np.linspace(0.0, 0.5, 5)
+    problem = load_problem("diffusion_sorption1d")
+    system = GridConstraintSystem(problem, grid, 4, times, overlap=0.5, blend=True)
+    generator = torch.Generator().manual_seed(0)
+    basis = torch.randn(2, 3, 5, 32, generator=generator, dtype=torch.float64)
+    omega = torch.randn(2, 1, 3, generator=generator, dtype=torch.float64)
+    expected = torch.einsum("bi,bi...->b...", omega[:, 0], basis)
+    torch.testing.assert_close(system.assemble(omega.expand(-1, 4, -1), basis), expected)
+    with pytest.raises(NotApplicableError, match="overlapping subdomains"):
+        GridConstraintSystem(problem, grid, 4, times, blend=True)
