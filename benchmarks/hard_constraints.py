@@ -13,15 +13,19 @@ Cases (FNO backbones on the space-time grid, input = the initial condition repea
   ``spectral`` solver; experts split 2 × 2 in x, y.
 
 Reported per case and seed (data and model): test relative L2 (space-time) of soft / hard / MoE (one MoE run
-per ``--overlaps`` value) after the same epochs, the training time per epoch, and per number of constraint
-points (total over the experts; capped by the grid's rows): training-step time, inference time and peak memory
-of hard and MoE. One JSON file (``--out``).
+per ``--overlaps`` value, ``--interfaces`` and one per ``--blends`` value: experts closed by interface rows on
+overlapping subdomains, blended by a partition of unity; ``--only`` picks variants) after the same epochs, the
+training time per epoch, and per number of constraint points (total over the experts; capped by the grid's
+rows): training-step time, inference time and peak memory of hard and each MoE. One JSON file (``--out``).
 
     python benchmarks/hard_constraints.py --quick --out hc_quick.json        # CPU, under 2 minutes
     python benchmarks/hard_constraints.py --device cuda --out hc.json          # sized for ~10 min on one GPU
     # the seed study of RESULTS.md (CPU, one thread, about 10 minutes): physics-informed, 64 x 11
     OMP_NUM_THREADS=1 python benchmarks/hard_constraints.py --size study --cases ds --data-weights 0 \
         --seeds 0,1,2 --overlaps 0,0.5 --no-sweep --out hc_seeds.json
+    # the blended mixture of experts alone, same study
+    OMP_NUM_THREADS=1 python benchmarks/hard_constraints.py --size study --cases ds --data-weights 0 \
+        --seeds 0,1,2 --no-sweep --blends 0.5 --only moe_blend_0.5 --out hc_seeds_blend.json
 """
 
 from __future__ import annotations
@@ -284,32 +288,41 @@ def measure(problem, grid, inputs, targets, config: ConstraintConfig, device: st
             "lm_mean_iterations": float(np.mean(report.expert_iterations))}  # fmt: skip
 
 
-def scaling(problem, case: str, sweep: dict, base: ConstraintConfig, experts, device: str) -> dict:
-    """Training-step time, inference time and peak memory of hard and MoE against the constraint points
-    (total over the experts), and the speed-up of MoE over the single hard constraint."""
+def scaling(problem, case: str, sweep: dict, base: ConstraintConfig, experts, device: str, blends=()) -> dict:
+    """Training-step time, inference time and peak memory of hard and MoE (the paper's, and one blended run per
+    value of ``blends``: :func:`accuracy`) against the constraint points (total over the experts), and the speed-up
+    of each MoE over the single hard constraint."""
     grid, inputs = sweep_inputs(problem, case, sweep["grid"], base.batch_size)
     inputs = inputs.to(device)
     targets = torch.randn(base.batch_size, sweep["levels"], *grid.shape, device=device)
     config = replace(base, levels=sweep["levels"])
     count = experts if isinstance(experts, int) else int(np.prod(experts))
+    local = {"interfaces": True, "shared_conditions": False, "blend": True}
+    variants = [("hard", {"constraint": "hard", "experts": 1}), ("moe", {"constraint": "moe", "experts": experts})]
+    variants += [(f"moe_blend_{f:g}", {"constraint": "moe", "experts": experts, "overlap": f} | local) for f in blends]
     runs, speedups = [], []
     for total in sweep["points"]:
-        pair = {}
-        for constraint, k in (("hard", 1), ("moe", experts)):
-            chosen = replace(config, constraint=constraint, experts=k, points=max(1, total // (count if k != 1 else 1)))
-            pair[constraint] = {"requested_points": total, "constraint": constraint, "experts": 1 if k == 1 else count,
-                                **measure(problem, grid, inputs, targets, chosen, device)}  # fmt: skip
-            run = pair[constraint]
-            print(f"  {constraint:4s} {run['rows']:7d} rows: step {run['train_step_s']:.3f} s, inference "
+        measured = {}
+        for name, settings in variants:
+            share = count if settings["constraint"] == "moe" else 1
+            chosen = replace(config, points=max(1, total // share), **settings)
+            measured[name] = {"requested_points": total, "constraint": name, "experts": share,
+                              **measure(problem, grid, inputs, targets, chosen, device)}  # fmt: skip
+            run = measured[name]
+            print(f"  {name:12s} {run['rows']:7d} rows: step {run['train_step_s']:.3f} s, inference "
                   f"{run['inference_s']:.3f} s, peak {run['peak_bytes'] / 2**20:.0f} MiB", flush=True)  # fmt: skip
-        runs += [pair["hard"], pair["moe"]]
-        hard, moe = pair["hard"], pair["moe"]
-        speedups.append({"requested_points": total, "rows": moe["rows"],
-                         "train_step_speedup": hard["train_step_s"] / moe["train_step_s"],
-                         "inference_speedup": hard["inference_s"] / moe["inference_s"],
-                         "memory_ratio": hard["peak_bytes"] / max(1, moe["peak_bytes"])})  # fmt: skip
-        print(f"  MoE speed-up at {total} points: step {speedups[-1]['train_step_speedup']:.2f}x, inference "
-              f"{speedups[-1]['inference_speedup']:.2f}x", flush=True)  # fmt: skip
+        runs += list(measured.values())
+        hard = measured["hard"]
+        entry = {"requested_points": total}
+        for name, _ in variants[1:]:
+            moe = measured[name]
+            ratios = {"rows": moe["rows"], "train_step_speedup": hard["train_step_s"] / moe["train_step_s"],
+                      "inference_speedup": hard["inference_s"] / moe["inference_s"],
+                      "memory_ratio": hard["peak_bytes"] / max(1, moe["peak_bytes"])}  # fmt: skip
+            entry |= ratios if name == "moe" else {name: ratios}
+            print(f"  {name} speed-up at {total} points: step {ratios['train_step_speedup']:.2f}x, inference "
+                  f"{ratios['inference_speedup']:.2f}x", flush=True)  # fmt: skip
+        speedups.append(entry)
     return {"grid": list(grid.shape), "levels": sweep["levels"], "runs": runs, "speedup": speedups}
 
 
@@ -430,7 +443,9 @@ def main() -> None:
                     write_json(args.out, report)
         if not args.no_sweep:
             print(f"{case}: cost sweep on {sizes['sweep'][case]}", flush=True)
-            result["scaling"] = scaling(problem, case, sizes["sweep"][case], case_config, size["experts"], args.device)
+            result["scaling"] = scaling(
+                problem, case, sizes["sweep"][case], case_config, size["experts"], args.device, args.blends
+            )
         if args.out:
             write_json(args.out, report)
     summary = {

@@ -3,7 +3,8 @@
 Chalapathi, Du & Krishnapriyan ("Scaling physics-informed hard constraints with mixture-of-experts",
 ICLR 2024) split the domain into a uniform grid of subdomains; each expert enforces the PDE on its own
 subdomain with its own basis weights, and no continuity is imposed between experts. One expert is the
-single global hard constraint.
+single global hard constraint. :meth:`ExpertPartition.blend_weights` gives a smooth partition of unity on the
+subdomains widened by an overlap, to blend the experts' fields instead of cutting them at the interfaces.
 """
 
 from __future__ import annotations

@@ -36,8 +36,21 @@ no condition at its interfaces: its values there are left to the training loss, 
 stalls (ds 64 × 11, 4 experts, 80 epochs, one seed: 0.40 from the data local, 0.21 shared).
 ``overlap`` > 0 takes each expert's PDE (and unshared) rows from its subdomain widened by that fraction of its
 width on both sides (overlapping domain decomposition; not in the paper), the output staying the hard
-partition. Physics-informed ds at 64 × 11, 80 epochs, seeds 0 / 1 / 2: shared 0.24 / 0.18 / 0.28, shared with
-``overlap = 0.5`` 0.14 / 0.15 / 0.14, one expert 0.20 / 0.07 / 0.07 (benchmarks/RESULTS.md).
+partition. Physics-informed ds at 64 × 11, 80 epochs, seeds 0 / 1 / 2, rate-form rows: shared 0.24 / 0.18 / 0.28,
+shared with ``overlap = 0.5`` 0.14 / 0.15 / 0.14, one expert 0.20 / 0.07 / 0.07 (benchmarks/RESULTS.md).
+
+``interfaces`` closes each expert's problem: where the stencils of its PDE rows reach nodes outside its (widened)
+subdomain that none of its initial or boundary rows fix, the rows ``u_k - g`` tie its field to interface values
+``g``, one more channel of the backbone after the basis functions, learned with the rest. Each expert then solves
+a Dirichlet problem on its own subdomain, like the subdomain solves of an overlapping Schwarz method, and its
+window is that subdomain. ``blend`` (with ``overlap`` > 0) assembles the output as ``Σ_k φ_k u_k``, ``φ_k`` the
+smooth partition of unity of :meth:`~pdesolve.constraints.experts.ExpertPartition.blend_weights`, supported in the
+widened subdomains. The hard partition jumps at the interfaces, and a step-form row across a jump δ carries
+``Δt D δ / (R h²)`` (≈ 33 δ on diffusion–sorption at 64 × 11), which dominates the training loss of the paper's
+construction there (0.62–0.74 from the data, three seeds); the blend's cross terms scale with ``(overlap · W)⁻²``
+for subdomains of width ``W`` instead. Both together (``overlap = 0.5``, each expert its own initial and boundary
+rows) reach the rows' floor: 0.0345 / 0.0351 / 0.0355 against one expert's 0.036 / 0.035 / 0.037 and a floor of
+0.033 / 0.034 / 0.036 (64 × 11, 80 epochs, seeds 0 / 1 / 2; benchmarks/RESULTS.md).
 
 Basis values are ``(batch, nb, *grid)`` for stationary and ``(batch, nb, T, *grid)`` for evolution problems.
 Jacobians in ω: :func:`~pdesolve.constraints.gauss_newton.rows_and_jacobian` (``nb`` copies of the weights).
@@ -95,7 +108,8 @@ TIME_ROWS = ("step", "rate")
 class GridConstraintSystem:
     """Rows of ``problem`` on ``grid`` (and ``times`` for evolution problems) shared out among experts;
     ``shared_conditions`` gives every expert all initial and boundary rows, ``overlap`` widens the subdomains
-    its other rows come from, ``time_rows`` puts the time rows in step or rate form (the module's docstring)."""
+    its other rows come from, ``time_rows`` puts the time rows in step or rate form, ``interfaces`` adds the
+    interface rows and ``blend`` blends the experts' fields (the module's docstring)."""
 
     def __init__(
         self,

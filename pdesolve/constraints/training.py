@@ -56,8 +56,10 @@ class ConstraintConfig:
     (:class:`~pdesolve.constraints.grid_system.GridConstraintSystem`: ½ trapezoidal, 1 backward Euler; step
     form in units of u, or rate form), whether
     every expert takes all initial and boundary rows (``shared_conditions``, the paper's diffusion–sorption MoE;
-    off: each expert its subdomain's), the ``overlap`` of the subdomains the other rows come from, the LM ridge,
-    the soft weight, and the optimiser.
+    off: each expert its subdomain's), the ``overlap`` of the subdomains the other rows come from, whether the
+    experts fit learned interface values (``interfaces``: one more backbone channel) and are blended by a partition
+    of unity (``blend``, needs an overlap; :class:`~pdesolve.constraints.grid_system.GridConstraintSystem`), the LM
+    ridge, the soft weight, and the optimiser.
 
     ``skip_unconverged`` and ``keep_best`` are the safeguards of the module's docstring. ``lm_iterations`` caps
     each solve; converged experts drop out of the iterations, so a high cap costs only where solves are hard. At
