@@ -327,7 +327,7 @@ def scaling(problem, case: str, sweep: dict, base: ConstraintConfig, experts, de
 
 
 def comma_list(kind):
-    return lambda text: [kind(item) for item in text.split(",")]
+    return lambda text: [kind(item) for item in text.split(",") if item]
 
 
 def trajectories(problem: Problem, case: str, size: dict, seed: int, device: str):
@@ -401,9 +401,10 @@ def main() -> None:
     parser.add_argument(
         "--blends",
         type=comma_list(float),
-        default=[],
+        default=[0.5],
         help="one more MoE run per value f: interface rows, each expert its own initial and boundary rows, "
-        "subdomains widened by f, experts blended by a partition of unity (not in the paper; e.g. 0.5)",
+        "subdomains widened by f, experts blended by a partition of unity (not in the paper; default 0.5, "
+        "none: --blends '')",
     )
     parser.add_argument("--only", type=comma_list(str), help="run only these variants, e.g. hard,moe_interfaces")
     parser.add_argument(
