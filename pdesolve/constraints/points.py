@@ -23,6 +23,7 @@ from torch import nn
 from torch.func import functional_call
 
 from pdesolve.constraints.boundary import boundary_rows
+from pdesolve.constraints.distributed import on_every_rank
 from pdesolve.constraints.experts import ExpertPartition
 from pdesolve.constraints.gauss_newton import LMOptions, rows_and_jacobian
 from pdesolve.constraints.layer import SolveReport, constrained_weights
@@ -209,13 +210,17 @@ def _values(result, like: PointField) -> torch.Tensor:
 
 
 class PointHardConstraint(nn.Module):
-    """``forward(x (N, dims)) -> u (N,)``: the basis network's combination of the expert owning each point."""
+    """``forward(x (N, dims)) -> u (N,)``: the basis network's combination of the expert owning each point.
+
+    After each call, :attr:`report` summarises the solve and :attr:`converged` (1,) says whether every expert's
+    solve converged (on every rank), as for :class:`~pdesolve.constraints.layer.GridHardConstraint`."""
 
     def __init__(self, system: PointConstraintSystem, options: LMOptions = LMOptions(), group=None) -> None:
         super().__init__()
         self.system, self.options, self.group = system, options, group
         self.net = system.net
         self.report: SolveReport | None = None
+        self.converged: torch.Tensor | None = None
 
     def weights(self) -> torch.Tensor:
         """The solved ω (1, K, nb)."""
@@ -226,6 +231,7 @@ class PointHardConstraint(nn.Module):
             lambda s, w, *t: s.residual_and_jacobian(w, list(t)), 1, nb, self.options, self.group,
         )  # fmt: skip
         self.report = SolveReport.of(result)
+        self.converged = on_every_rank(result.converged.all(-1), self.group)
         return omega
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -42,7 +42,7 @@ def test_point_constraint_meets_its_optimality_conditions_and_gradchecks():
     omega = layer.weights()
     r, J = layer.system.residual_and_jacobian(omega, list(net.parameters()))
     assert (J.mT @ r[..., None]).norm() < 1e-8 * (J.norm() * r.norm() + 1e-30)
-    assert layer.report.converged == 1.0
+    assert layer.report.converged == 1.0 and layer.converged.tolist() == [True]
     x = torch.linspace(0, 1, 7, dtype=torch.float64)[:, None]
     weight = net[2].weight.detach().clone().requires_grad_()
     assert torch.autograd.gradcheck(
