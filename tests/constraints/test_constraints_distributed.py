@@ -1,5 +1,6 @@
 """Experts sharded over two gloo ranks give the same weights, field and gradients as one process
-(to the solver tolerance: the batched factorisations see differently shaped batches)."""
+(to the solver tolerance: the batched factorisations see differently shaped batches), for the hard partition
+and for blended experts with interface rows (whose gradients reach the interface values' channel too)."""
 
 from __future__ import annotations
 
@@ -25,14 +26,18 @@ def _run(group_world: bool) -> dict[str, torch.Tensor]:
     from constraints_helpers import heat, space_time_basis
 
     grid, times = Grid((0.0,), (1.0,), (12,), periodic=(True,)), np.linspace(0.0, 0.5, 5)
-    system = GridConstraintSystem(heat(), grid, experts=EXPERTS, times=times)
-    basis = space_time_basis(grid, times, nb=4, batch=2).requires_grad_()
     inputs = torch.sin(2 * np.pi * torch.as_tensor(grid.axes[0]))[None, None].expand(2, 1, -1)
-    layer = GridHardConstraint(system, group=dist.group.WORLD if group_world else None)
-    omega = layer.weights(basis, inputs)
-    u = system.assemble(omega, basis)
-    (u.square().sum() + omega.square().sum()).backward()
-    return {"omega": omega.detach(), "u": u.detach(), "grad": basis.grad, "converged": layer.converged.double()}
+    results = {}
+    for name, settings in {"partition": {}, "blended": {"interfaces": True, "overlap": 0.5, "blend": True}}.items():
+        system = GridConstraintSystem(heat(), grid, experts=EXPERTS, times=times, **settings)
+        basis = space_time_basis(grid, times, nb=4 + system.trace_channels, batch=2).requires_grad_()
+        layer = GridHardConstraint(system, group=dist.group.WORLD if group_world else None)
+        omega = layer.weights(basis, inputs)
+        u = system.assemble(omega, basis)
+        (u.square().sum() + omega.square().sum()).backward()
+        found = {"omega": omega.detach(), "u": u.detach(), "grad": basis.grad, "converged": layer.converged.double()}
+        results |= {f"{name} {key}": value for key, value in found.items()}
+    return results
 
 
 def _worker(rank: int, port: int, folder: str) -> None:
@@ -59,6 +64,7 @@ def test_expert_blocks_cover_all_experts_once():
 
 def test_two_gloo_ranks_equal_one_process(tmp_path):
     single = _run(False)
+    assert single["blended grad"][:, -1].abs().max() > 1e-6  # the interface values get gradients
     mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=2, join=True)
     for rank in (0, 1):
         sharded = torch.load(tmp_path / f"rank{rank}.pt", weights_only=True)
