@@ -18,7 +18,8 @@ from pdesolve.errors import PdesolveError
 
 @dataclass(frozen=True)
 class ExpertPartition:
-    """``splits[a]`` equal pieces along axis ``a`` of ``[lower, upper]``; experts numbered in C order.
+    """``splits[a]`` equal pieces along axis ``a`` of ``[lower, upper]``; experts numbered in C order. Along
+    ``periodic`` axes (default none) widened subdomains and blends wrap around.
 
     >>> ExpertPartition((0.0,), (1.0,), (4,)).assign(np.array([[0.1], [0.3], [1.0]])).tolist()
     [0, 1, 3]
@@ -27,21 +28,29 @@ class ExpertPartition:
     lower: tuple[float, ...]
     upper: tuple[float, ...]
     splits: tuple[int, ...]
+    periodic: tuple[bool, ...] = ()
 
     def __post_init__(self) -> None:
-        if not (len(self.lower) == len(self.upper) == len(self.splits)):
+        if not self.periodic:
+            object.__setattr__(self, "periodic", (False,) * len(self.splits))
+        if not (len(self.lower) == len(self.upper) == len(self.splits) == len(self.periodic)):
             raise PdesolveError("an expert partition needs one split count per axis")
         if any(s < 1 for s in self.splits):
             raise PdesolveError(f"expert splits must be positive, got {self.splits}")
 
     @classmethod
     def for_axes(
-        cls, lower: tuple[float, ...], upper: tuple[float, ...], experts: int | tuple[int, ...]
+        cls,
+        lower: tuple[float, ...],
+        upper: tuple[float, ...],
+        experts: int | tuple[int, ...],
+        periodic: tuple[bool, ...] = (),
     ) -> ExpertPartition:
         """``experts`` pieces along the first axis (an int), or a split count per axis (a tuple)."""
         if isinstance(experts, int):
             experts = (experts,) + (1,) * (len(lower) - 1)
-        return cls(tuple(float(v) for v in lower), tuple(float(v) for v in upper), tuple(int(s) for s in experts))
+        bounds = tuple(float(v) for v in lower), tuple(float(v) for v in upper)
+        return cls(*bounds, tuple(int(s) for s in experts), tuple(bool(p) for p in periodic))
 
     @property
     def count(self) -> int:
@@ -65,15 +74,21 @@ class ExpertPartition:
         if overlap <= 0.0:
             return self.assign(points) == expert
         lower, upper = self.box(expert)
-        margin = np.where(np.array(self.splits) > 1, overlap * (upper - lower), np.inf)
-        tolerance = 1e-12 * np.maximum(1.0, np.abs(upper - lower))
-        return np.all((points >= lower - margin - tolerance) & (points <= upper + margin + tolerance), axis=1)
+        inside = np.ones(len(points), dtype=bool)
+        for a, splits in enumerate(self.splits):
+            if splits == 1:
+                continue
+            margin, tolerance = overlap * (upper[a] - lower[a]), 1e-12 * max(1.0, abs(upper[a] - lower[a]))
+            offset = self._near(points[:, a], a, 0.5 * (lower[a] + upper[a])) - (lower[a] - margin)
+            inside &= (offset >= -tolerance) & (offset <= upper[a] - lower[a] + 2 * margin + tolerance)
+        return inside
 
     def blend_weights(self, points: np.ndarray, overlap: float) -> np.ndarray:
         """A smooth partition of unity (K, R) subordinate to the subdomains widened by ``overlap`` ∈ (0, ½]: along
         every split axis, across each interface ``X`` between two cells of width ``W``, the weight of the cell
         below ramps from 1 to 0 as ``ρ((X - x) / (overlap W))`` with ``ρ(s) = (1 + sin(πs/2)) / 2`` on
-        [-1, 1] (C¹; ``ρ(s) + ρ(-s) = 1``), the weights of the axes multiplied. The window functions of finite
+        [-1, 1] (C¹; ``ρ(s) + ρ(-s) = 1``), the weights of the axes multiplied; on a periodic axis the ends of the
+        domain are an interface too. The window functions of finite
         basis PINNs (Moseley, Markham & Nissen-Meyer, Adv. Comput. Math. 2023) and of overlapping Schwarz
         methods."""
         if not 0.0 < overlap <= 0.5:
@@ -86,11 +101,19 @@ class ExpertPartition:
                 if splits == 1:
                     continue
                 width = overlap * (upper[a] - lower[a])
-                if lower[a] > self.lower[a]:
-                    weights[k] *= _ramp((points[:, a] - lower[a]) / width)
-                if upper[a] < self.upper[a]:
-                    weights[k] *= _ramp((upper[a] - points[:, a]) / width)
+                x = self._near(points[:, a], a, 0.5 * (lower[a] + upper[a]))
+                if lower[a] > self.lower[a] or self.periodic[a]:
+                    weights[k] *= _ramp((x - lower[a]) / width)
+                if upper[a] < self.upper[a] or self.periodic[a]:
+                    weights[k] *= _ramp((upper[a] - x) / width)
         return weights
+
+    def _near(self, x: np.ndarray, axis: int, centre: float) -> np.ndarray:
+        """Coordinates along ``axis``, moved by periods (on a periodic axis) to within half a period of ``centre``."""
+        if not self.periodic[axis]:
+            return x
+        period = self.upper[axis] - self.lower[axis]
+        return x - period * np.floor((x - centre) / period + 0.5)
 
     def expert_cells(self) -> np.ndarray:
         """The cell of each expert along each axis, (axes, K)."""

@@ -147,7 +147,8 @@ class GridConstraintSystem:
         if self.evolution:
             lower.append(float(self.times[0]))
             upper.append(float(self.times[-1]))
-        self.partition = ExpertPartition.for_axes(tuple(lower), tuple(upper), experts)
+        periodic = tuple(grid.periodic) + ((False,) if self.evolution else ())
+        self.partition = ExpertPartition.for_axes(tuple(lower), tuple(upper), experts, periodic)
         self._build_rows(points, weights, seed)
         self._tensors: dict[tuple, dict[str, Any]] = {}
 
@@ -304,8 +305,12 @@ class GridConstraintSystem:
             index.append(axis_windows(needed, len(self.times), False)[0][cells[-1]])
         for a, n in enumerate(grid.shape):
             needed = []
-            for c in range(self.partition.splits[a]):
+            splits = self.partition.splits[a]
+            for c in range(splits):
                 mine = np.unique(position[a][cells[a][owner] == c])
+                if grid.periodic[a]:  # indices unwrapped around the cell's centre, for rows of a wrapped subdomain
+                    centre = (c + 0.5) * n / splits
+                    mine = mine - n * np.floor((mine - centre) / n + 0.5).astype(int)
                 spread = (mine[:, None] + reach).ravel()
                 needed.append(spread if grid.periodic[a] else np.clip(spread, 0, n - 1))
             windows, whole = axis_windows(needed, n, grid.periodic[a])

@@ -54,11 +54,14 @@ def test_gradcheck_through_the_implicit_backward(experts):
     assert torch.autograd.gradcheck(layer, (basis,), fast_mode=True)
 
 
-def test_gradcheck_on_a_space_time_grid():
+@pytest.mark.parametrize("blended", [False, True])
+def test_gradcheck_on_a_space_time_grid(blended):
+    """Also for blended experts with interface rows: the last channel is the interface values."""
     grid, times = Grid((0.0,), (1.0,), (8,), periodic=(True,)), np.linspace(0.0, 0.5, 4)
-    system = GridConstraintSystem(heat(), grid, experts=(2, 1), times=times)
+    settings = {"interfaces": True, "overlap": 0.5, "blend": True} if blended else {}
+    system = GridConstraintSystem(heat(), grid, experts=(2, 1), times=times, **settings)
     layer = GridHardConstraint(system, LMOptions(tol=1e-13))
-    basis = space_time_basis(grid, times, nb=3, seed=2).requires_grad_()
+    basis = space_time_basis(grid, times, nb=3 + system.trace_channels, seed=2).requires_grad_()
     inputs = torch.sin(2 * np.pi * torch.as_tensor(grid.axes[0]))[None, None]
     assert torch.autograd.gradcheck(lambda b: layer(b, inputs), (basis,), fast_mode=True)
 

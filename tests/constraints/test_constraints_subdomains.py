@@ -146,8 +146,8 @@ def test_interface_rows_sit_where_the_stencils_leave_each_subdomain():
 @pytest.mark.filterwarnings("ignore::pdesolve.constraints.SingularSystemWarning")  # nodal functions off the window
 def test_interface_rows_close_each_experts_problem():
     """Given the global solution's interface values, each expert's local solve (a nodal basis: every field on
-    the grid) recovers the global solution on its subdomain; without them the local problems are
-    underdetermined and the mixture misses it."""
+    the grid) recovers the global solution on its subdomain, also on widened subdomains blended together;
+    without them the local problems are underdetermined and the mixture misses it."""
     grid, times = Grid((0.0,), (1.0,), (16,), periodic=(True,)), np.linspace(0.0, 0.5, 4)
     problem = heat()
     inputs = torch.as_tensor(np.sin(2 * np.pi * grid.axes[0]), dtype=torch.float64)[None, None]
@@ -155,8 +155,11 @@ def test_interface_rows_close_each_experts_problem():
     options = LMOptions(ridge=1e-14, max_iter=10)
     exact = GridHardConstraint(GridConstraintSystem(problem, grid, 1, times), options)(nodal, inputs)
     with_values = torch.cat([nodal, exact[:, None]], dim=1)
-    closed = GridConstraintSystem(problem, grid, 4, times, interfaces=True)
-    torch.testing.assert_close(GridHardConstraint(closed, options)(with_values, inputs), exact, rtol=0, atol=1e-9)
+    for settings in ({}, {"overlap": 0.25, "blend": True}):  # blended: subdomains wrap around x = 0
+        closed = GridConstraintSystem(problem, grid, 4, times, interfaces=True, **settings)
+        assert closed.windows.shape[1] < 16
+        found = GridHardConstraint(closed, options)(with_values, inputs)
+        torch.testing.assert_close(found, exact, rtol=0, atol=1e-9)
     open_ = GridHardConstraint(GridConstraintSystem(problem, grid, 4, times), options)(nodal, inputs)
     assert (open_ - exact).abs().max() > 0.1
 
@@ -178,6 +181,17 @@ def test_blend_weights_are_a_smooth_partition_of_unity_on_the_widened_subdomains
     for bad in (0.0, 0.6):
         with pytest.raises(PdesolveError, match="overlap in"):
             partition.blend_weights(points, bad)
+    periodic = ExpertPartition((0.0, 0.0), (1.0, 2.0), (4, 2), periodic=(True, False))
+    wrapped = periodic.blend_weights(points, 0.5)
+    np.testing.assert_allclose(wrapped.sum(0), 1.0, atol=1e-14)
+    seam = (points[:, 0] == 0.0) & (points[:, 1] == 0.5)
+    assert weights[0, seam] == 1.0 and wrapped[0, seam] == 0.5 and wrapped[6, seam] == 0.5  # x = 0 is x = 1
+    for k in range(periodic.count):
+        assert wrapped[k, ~periodic.members(points, k, 0.5)].max() == 0.0
+    assert (
+        periodic.members(np.array([[0.95, 0.5]]), 0, 0.5)[0]
+        and not partition.members(np.array([[0.95, 0.5]]), 0, 0.5)[0]
+    )
 
 
 def test_blended_experts_with_equal_weights_give_their_common_combination():
