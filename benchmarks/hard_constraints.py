@@ -406,6 +406,9 @@ def main() -> None:
         "subdomains widened by f, experts blended by a partition of unity (not in the paper; default 0.5, "
         "none: --blends '')",
     )
+    parser.add_argument(
+        "--sweep-points", type=comma_list(int), help="constraint points of the cost sweep (default: the size's)"
+    )
     parser.add_argument("--only", type=comma_list(str), help="run only these variants, e.g. hard,moe_interfaces")
     parser.add_argument(
         "--data-weights",
@@ -443,10 +446,9 @@ def main() -> None:
                 if args.out:
                     write_json(args.out, report)
         if not args.no_sweep:
-            print(f"{case}: cost sweep on {sizes['sweep'][case]}", flush=True)
-            result["scaling"] = scaling(
-                problem, case, sizes["sweep"][case], case_config, size["experts"], args.device, args.blends
-            )
+            sweep = sizes["sweep"][case] | ({"points": args.sweep_points} if args.sweep_points else {})
+            print(f"{case}: cost sweep on {sweep}", flush=True)
+            result["scaling"] = scaling(problem, case, sweep, case_config, size["experts"], args.device, args.blends)
         if args.out:
             write_json(args.out, report)
     summary = {
