@@ -80,6 +80,9 @@ THETA = {"ds": 1.0, "ns": 0.5}
 # 0.43x of the single constraint against 0.81x with each expert's own rows). ConstraintConfig.overlap (not
 # the paper's) is 0 unless --overlaps asks for more.
 SHARED_CONDITIONS = {"ds": True, "ns": False}
+# the blended MoE (RESULTS.md): each expert its own initial and boundary rows, closed by interface rows, blended
+OWN_CONDITIONS = {"shared_conditions": False}
+BLENDED = OWN_CONDITIONS | {"interfaces": True, "blend": True}
 QUICK = {
     "ds": {"nx": 32, "levels": 6, "train": 8, "test": 4, "epochs": 3, "experts": 4},
     "ns": {"n": 12, "levels": 4, "train": 4, "test": 2, "epochs": 2, "experts": (2, 2, 1)},
@@ -188,10 +191,9 @@ def accuracy(
     residual penalty for soft). ``only`` keeps the variants of those names."""
     variants = [("soft", "soft", {}), ("hard", "hard", {})]
     variants += [("moe" if f == 0 else f"moe_overlap_{f:g}", "moe", {"overlap": f}) for f in overlaps]
-    local = {"interfaces": True, "shared_conditions": False}
     if interfaces:
-        variants.append(("moe_interfaces", "moe", local))
-    variants += [(f"moe_blend_{f:g}", "moe", local | {"overlap": f, "blend": True}) for f in blends]
+        variants.append(("moe_interfaces", "moe", OWN_CONDITIONS | {"interfaces": True}))
+    variants += [(f"moe_blend_{f:g}", "moe", BLENDED | {"overlap": f}) for f in blends]
     variants = [v for v in variants if only is None or v[0] in only]
     results = {}
     for weight in weights:
@@ -297,9 +299,10 @@ def scaling(problem, case: str, sweep: dict, base: ConstraintConfig, experts, de
     targets = torch.randn(base.batch_size, sweep["levels"], *grid.shape, device=device)
     config = replace(base, levels=sweep["levels"])
     count = experts if isinstance(experts, int) else int(np.prod(experts))
-    local = {"interfaces": True, "shared_conditions": False, "blend": True}
     variants = [("hard", {"constraint": "hard", "experts": 1}), ("moe", {"constraint": "moe", "experts": experts})]
-    variants += [(f"moe_blend_{f:g}", {"constraint": "moe", "experts": experts, "overlap": f} | local) for f in blends]
+    variants += [
+        (f"moe_blend_{f:g}", {"constraint": "moe", "experts": experts, "overlap": f} | BLENDED) for f in blends
+    ]
     runs, speedups = [], []
     for total in sweep["points"]:
         measured = {}
