@@ -352,8 +352,8 @@ def seeded_accuracy(problem, case: str, size: dict, base: ConstraintConfig, args
     print(f"{case}, seed {base.seed}: the rows' own solution is {floor:.4f} from the data (discretisation floor)")
     config = replace(base, levels=size["levels"], epochs=size["epochs"])
     return {"grid": list(grid.shape), "data_seconds": data_seconds, "discretization_floor": floor,
-            "accuracy": accuracy(problem, grid, train, test, config, size["experts"], args.device,
-                                 args.data_weights, args.overlaps, args.interfaces, args.blends, args.only)}  # fmt: skip
+            "accuracy": accuracy(problem, grid, train, test, config, size["experts"], args.device, args.data_weights,
+                                 args.overlaps, args.interfaces, args.blends, args.only)}  # fmt: skip
 
 
 def main() -> None:

@@ -46,7 +46,7 @@ a Dirichlet problem on its own subdomain, like the subdomain solves of an overla
 window is that subdomain. ``blend`` (with ``overlap`` > 0) assembles the output as ``Σ_k φ_k u_k``, ``φ_k`` the
 smooth partition of unity of :meth:`~pdesolve.constraints.experts.ExpertPartition.blend_weights`, supported in the
 widened subdomains. The hard partition jumps at the interfaces, and a step-form row across a jump δ carries
-``Δt D δ / (R h²)`` (≈ 33 δ on diffusion–sorption at 64 × 11), which dominates the training loss of the paper's
+``Δt D δ / (R h²)`` (≈ 100 δ / R on diffusion–sorption at 64 × 11, R ≈ 3–5), which dominates the training loss of the paper's
 construction there (0.62–0.74 from the data, three seeds); the blend's cross terms scale with ``(overlap · W)⁻²``
 for subdomains of width ``W`` instead. Both together (``overlap = 0.5``, each expert its own initial and boundary
 rows) reach the rows' floor: 0.0345 / 0.0351 / 0.0355 against one expert's 0.036 / 0.035 / 0.037 and a floor of
@@ -414,6 +414,7 @@ class GridConstraintSystem:
                 constants["dt"] = levels.diff(dim=1).reshape(experts, 1, -1, *([1] * self.grid.dim))
                 t = levels.reshape(experts, 1, -1, *([1] * self.grid.dim))
             constants["coords"] = Coords(space, t=t)
+            constants["node_weights"] = as_t(self.node_weights)
             self._tensors[key] = constants
         return self._tensors[key]
 
@@ -490,8 +491,7 @@ class GridConstraintSystem:
         """The constrained field (batch, *field): at each node the combination of the expert owning it, or with
         ``blend`` the experts' combinations weighted by the partition of unity of
         :meth:`~pdesolve.constraints.experts.ExpertPartition.blend_weights`."""
-        weights = torch.as_tensor(self.node_weights, device=basis.device, dtype=basis.dtype)
-        coefficients = torch.einsum("k...,bki->bi...", weights, omega)
+        coefficients = torch.einsum("k...,bki->bi...", self._constants(basis)["node_weights"], omega)
         return (coefficients * basis[:, : omega.shape[-1]]).sum(1)
 
     def describe(self) -> dict[str, Any]:

@@ -15,8 +15,8 @@ relative residual of the rows of its output, and the targets serve only to measu
 Two safeguards of the hard variants: a sample whose Levenberg–Marquardt solve stopped unconverged (at the
 iteration cap) is left out of that step's gradient (``skip_unconverged``), since the implicit-function backward
 is the derivative of a converged solution only (128 × 26 diffusion–sorption, cap 20, seed 1: without the
-safeguards the loss jumped 20× between epochs 25 and 30 and the test error ended at 0.034, with them at 0.020); and with
-``keep_best`` the model ends with the parameters of the epoch of lowest training loss, so that a late Adam
+safeguards the loss jumped 20× between epochs 25 and 30 and the test error ended at 0.034, with them at
+0.020); and with ``keep_best`` the model ends with the parameters of the epoch of lowest training loss, so that a late Adam
 spike does not decide the result. Under ``torchrun`` the experts are shared out among the ranks; the batches
 are the same on every rank.
 
@@ -285,8 +285,8 @@ def train_hard_constrained(
 
 # --- the command line ----------------------------------------------------------------------------
 def add_train_constraint_options(parser: argparse.ArgumentParser) -> None:
-    """``--constraint``, ``--experts``, ``--basis``, ``--constraint-points``, ``--time-levels`` for
-    ``pdesolve train``."""
+    """``--constraint``, ``--experts``, ``--interfaces``, ``--overlap``, ``--blend``, ``--basis``,
+    ``--constraint-points``, ``--time-levels`` for ``pdesolve train``."""
     parser.add_argument(
         "--constraint", choices=["none", *CONSTRAINTS], default="none", help="physics constraint (default: none)"
     )
