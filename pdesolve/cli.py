@@ -28,7 +28,7 @@ from pdesolve.report.metrics import Reference, environment
 from pdesolve.report.run import Job, finish, perform, write_solution
 from pdesolve.report.table import text_table
 from pdesolve.solvers.available import load_all
-from pdesolve.solvers.base import SOLVERS
+from pdesolve.solvers.base import SOLVERS, Solver
 from pdesolve.solvers.classical_alias import Alias
 from pdesolve.solvers.classical_alias import resolve as resolve_alias
 
@@ -69,7 +69,8 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="pdesolve", description="Define a PDE once; solve it with any method; compare.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options()
-    commands.add_parser("list", help="problems, solvers, and which solver applies to which problem")
+    listing = commands.add_parser("list", help="problems, solvers, and which solver applies to which problem")
+    listing.add_argument("solver", nargs="?", metavar="SOLVER", help="list this solver's options instead")
     solve = commands.add_parser("solve", parents=[common], help="solve a problem with one solver")
     solve.add_argument("problem", metavar="PROBLEM", help="catalogue name or path to a .py file")
     solve.add_argument("--solver", required=True, metavar="NAME")
@@ -93,6 +94,11 @@ def _kind(problem: Problem) -> str:
 
 def command_list(args: argparse.Namespace) -> int:
     load_all()
+    if args.solver is not None:
+        if args.solver not in SOLVERS:
+            raise PdesolveError(f"unknown solver {args.solver!r} (known: {', '.join(sorted(SOLVERS))})")
+        print(solver_options(SOLVERS[args.solver]))
+        return 0
     problems: dict[str, Problem] = {}
     lines = [f"Problems ({catalogue_directory()}):"]
     names = catalogue_names()
@@ -121,6 +127,30 @@ def command_list(args: argparse.Namespace) -> int:
             lines.append(row.rstrip())
     print("\n".join(lines))
     return 0
+
+
+def solver_options(solver: type[Solver]) -> str:
+    """A solver's summary, the catalogue problems it applies to, and its ``--set`` options with their defaults."""
+    applies = [name for name in catalogue_names() if _applies(solver, name)]
+    lines = [f"{solver.name} ({solver.family}): {solver.summary}", f"applies to: {', '.join(applies) or 'none'}"]
+    if issubclass(solver, Alias):
+        targets = ", ".join(solver.targets)
+        return "\n".join([*lines, f"options: those of the first of {targets} that applies"])
+    if not solver.options:
+        return "\n".join([*lines, "options: none"])
+    key_width = max(len(key) for key in solver.options)
+    value_width = max(len(repr(value)) for value in solver.options.values())
+    lines.append("options (--set KEY=VALUE), default, meaning:")
+    for key, value in solver.options.items():
+        lines.append(f"  {key:<{key_width}}  {value!r:<{value_width}}  {solver.option_help.get(key, '')}".rstrip())
+    return "\n".join(lines)
+
+
+def _applies(solver: type[Solver], name: str) -> bool:
+    try:
+        return solver.not_applicable(load_problem(name)) is None
+    except PdesolveError:
+        return False
 
 
 # --- solve and compare ------------------------------------------------------------------------

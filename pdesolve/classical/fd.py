@@ -55,12 +55,13 @@ class FiniteDifference(Solver):
     name = "fd"
     family = "classical"
     summary = "finite differences (2nd order) + sparse LU or PCG (Jacobi / IC(0) / AMG); linear stationary problems"
-    options: dict[str, Any] = {
-        "n": 0,  # nodes per axis; 0: the problem's default
-        "linsolve": "auto",  # direct | cg | auto (direct in 1D/2D, cg in 3D)
-        "precond": "ic0",  # jacobi | ic0 | amg | none (for cg)
-        "tol": 1e-10,
-        "maxiter": 0,  # 0: max(1000, unknowns)
+    options: dict[str, Any] = {"n": 0, "linsolve": "auto", "precond": "ic0", "tol": 1e-10, "maxiter": 0}
+    option_help = {
+        "n": "nodes per axis (0: the problem's default)",
+        "linsolve": "direct (sparse LU) | cg | auto (direct in 1D and 2D, cg in 3D)",
+        "precond": "preconditioner of cg: jacobi | ic0 | amg (PyAMG) | none",
+        "tol": "cg: relative residual to stop at",
+        "maxiter": "cg: iteration cap (0: max(1000, unknowns))",
     }
 
     @classmethod

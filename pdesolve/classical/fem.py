@@ -28,13 +28,22 @@ class FiniteElement(Solver):
     family = "classical"
     summary = "finite elements (scikit-fem P1/P2): -div(K grad u) + q u = f with Dirichlet, Neumann, Robin conditions"
     options: dict[str, Any] = {
-        "n": 0,  # nodes across the initial mesh (box: per axis); 0: the problem's default; Mesh files ignore it
-        "order": 1,  # 1 or 2
-        "refine": 0,  # uniform refinements of the initial mesh
-        "linsolve": "auto",  # direct | cg | auto (direct in 1D/2D, cg in 3D)
+        "n": 0,
+        "order": 1,
+        "refine": 0,
+        "linsolve": "auto",
         "precond": "ic0",
         "tol": 1e-10,
         "maxiter": 0,
+    }
+    option_help = {
+        "n": "nodes across the initial mesh, per axis on boxes (0: the problem's default; mesh files ignore it)",
+        "order": "Lagrange element order: 1 or 2",
+        "refine": "uniform refinements of the initial mesh",
+        "linsolve": "direct (sparse LU) | cg | auto (direct in 1D and 2D, cg in 3D)",
+        "precond": "preconditioner of cg: jacobi | ic0 | amg (PyAMG) | none",
+        "tol": "cg: relative residual to stop at",
+        "maxiter": "cg: iteration cap (0: max(1000, unknowns))",
     }
 
     @classmethod

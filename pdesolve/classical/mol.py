@@ -74,6 +74,13 @@ class MethodOfLines(Solver):
         "method of lines: 2nd-order finite differences, implicit BDF/Radau in time (boxes; Dirichlet/Neumann/Robin)"
     )
     options = {"n": 0, "rtol": 1e-8, "atol": 1e-10, "method": "BDF", "outputs": 50}
+    option_help = {
+        "n": "grid nodes per axis (0: the problem's default)",
+        "rtol": "relative tolerance of the time integrator",
+        "atol": "absolute tolerance of the time integrator",
+        "method": "implicit integrator of scipy: BDF | Radau",
+        "outputs": "stored time levels after t0 (a data file's own times when the problem has one)",
+    }
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:

@@ -101,6 +101,13 @@ class SpectralSolver(Solver):
     family = "classical"
     summary = "Fourier pseudo-spectral in space, ETDRK4 in time (evolution problems periodic in every axis)"
     options = {"n": 0, "dt": 0.0, "dealias": True, "outputs": 50, "backend": "auto"}
+    option_help = {
+        "n": "Fourier modes per axis (0: the problem's default)",
+        "dt": "ETDRK4 time step (0: the problem's default, else a fraction of the explicit part's rate)",
+        "dealias": "form the nonlinear term on the 3/2-padded grid (Orszag's rule)",
+        "outputs": "stored time levels after t0 (a data file's own times when the problem has one)",
+        "backend": "FFTs by numpy | torch | auto (torch on accelerators, numpy on the CPU)",
+    }
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:

@@ -60,17 +60,30 @@ class CGSolver(Solver):
     family = "cg"
     summary = "preconditioned conjugate gradients in torch (CPU/CUDA): Jacobi, geometric MG, AMG, IC(0)"
     options = {
-        "n": 0,  # nodes per axis; 0: the problem's default
+        "n": 0,
         "precond": "mg",
         "tol": 1e-8,
-        "maxiter": 0,  # 0: max(1000, unknowns), at most 100000
+        "maxiter": 0,
         "matrix_free": False,
         "flexible": False,
-        "smoother": "chebyshev",  # multigrid smoother: chebyshev | jacobi
+        "smoother": "chebyshev",
         "smoother_steps": 2,
-        "amg_setup": "torch",  # who builds the precond=amg hierarchy: torch (on the device) | pyamg (on the host)
-        "check_every": 0,  # 0: 1 on CPU, up to 32 on CUDA
-        "cuda_graph": True,  # replay one captured iteration on CUDA (ignored on the CPU)
+        "amg_setup": "torch",
+        "check_every": 0,
+        "cuda_graph": True,
+    }
+    option_help = {
+        "n": "nodes per axis (0: the problem's default)",
+        "precond": "none | jacobi | mg (geometric multigrid) | amg (smoothed aggregation) | ic0 | a learned .pt",
+        "tol": "true relative residual ‖b − Ax‖/‖b‖ to stop at",
+        "maxiter": "iteration cap (0: max(1000, unknowns), at most 100000)",
+        "matrix_free": "apply the operator as a stencil instead of a stored CSR matrix (unknowns filling a box)",
+        "flexible": "flexible (Polak–Ribière) CG, for variable or nonlinear preconditioners",
+        "smoother": "multigrid smoother: chebyshev | jacobi",
+        "smoother_steps": "smoothing before and after each coarse correction: Chebyshev degree or Jacobi sweeps",
+        "amg_setup": "who builds the amg hierarchy: torch (on the device) | pyamg (on the host)",
+        "check_every": "iterations between true-residual checks (0: 1 on the CPU, up to 32 on CUDA)",
+        "cuda_graph": "replay one captured iteration as a CUDA graph (ignored on the CPU)",
     }
 
     @classmethod

@@ -43,6 +43,11 @@ class FNOSolver(Solver):
     family = "operator"
     summary = "Fourier neural operator trained on classical solves of the problem's family (--set model=PATH)"
     options = {"model": "", "n": 0, "repeats": 3}
+    option_help = {
+        "model": "the trained model (model.pt of `pdesolve train PROBLEM --model fno`); required",
+        "n": "evaluation grid nodes per axis (0: the training resolution)",
+        "repeats": "timed inference passes after a warm-up (the best is reported)",
+    }
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:

@@ -25,12 +25,14 @@ class Settings:
 
 
 class Solver:
-    """Base class: subclasses set ``name``, ``family``, ``summary``, ``options`` and implement ``solve``."""
+    """Base class: subclasses set ``name``, ``family``, ``summary``, ``options`` (the defaults of ``--set``)
+    with one line of ``option_help`` each, and implement ``solve``."""
 
     name: ClassVar[str]
     family: ClassVar[str]
     summary: ClassVar[str]
     options: ClassVar[dict[str, Any]] = {}
+    option_help: ClassVar[dict[str, str]] = {}
 
     def __init__(self, settings: Settings | None = None, **options: Any) -> None:
         self.settings = settings or Settings()
@@ -84,5 +86,8 @@ def coerce_option(solver: type[Solver], key: str, text: str) -> Any:
         if isinstance(default, float):
             return float(text)
     except ValueError:
-        raise PdesolveError(f"--set {key}={text}: expected a {type(default).__name__}") from None
+        kind = (
+            "true or false" if isinstance(default, bool) else "an integer" if isinstance(default, int) else "a number"
+        )
+        raise PdesolveError(f"--set {key}={text}: expected {kind}") from None
     return text

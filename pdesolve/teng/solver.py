@@ -41,36 +41,68 @@ class TengSolver(Solver):
     family: ClassVar[str] = "teng"
     summary: ClassVar[str] = "time-evolving natural gradient (TENG-Euler/Heun): per-step Gauss–Newton fits, float64"
     options: ClassVar[dict[str, Any]] = {
-        "scheme": "heun",  # euler | heun
-        "dt": 0.0,  # 0: the problem's defaults (["teng"]["dt"] or ["dt"]), else (t1 - t0) / 100
-        "n_points": 0,  # 0: the problem's defaults, else 1024 / 65536 / 32768 points in 1D / 2D / 3D
-        "resample": False,  # new uniform random points every step instead of the fixed grid
+        "scheme": "heun",
+        "dt": 0.0,
+        "n_points": 0,
+        "resample": False,
         "width": 40,
         "depth": 5,
-        "iterations": 7,  # least-squares iterations of an Euler step and of Heun's predictor
-        "corrector_iterations": 5,  # ... of Heun's corrector
-        "tol": 1e-12,  # stop a fit early at ‖r‖/‖target‖ ≤ tol
-        "lstsq": "cholesky",  # cholesky (damped normal equations) | svd | qr | cg
-        "rcond": 1e-11,  # svd: relative singular-value cut-off (≈ eps · N of the paper's lstsq at 65,536 points)
-        "damping": 0.0,  # fixed damping added to the adaptive Levenberg–Marquardt one
-        "mu": 1e-10,  # start of the adaptive damping of a time step's fit (relative to the scaled Gram matrix)
-        "geodesic": 0.0,  # geodesic acceleration in the time steps' fits (cholesky): ‖a‖ ≤ geodesic ‖δ‖; 0: off
-        "svd_driver": "",  # CUDA only: gesvd | gesvdj | gesvda ("": torch's choice)
-        "param_subset": 1536,  # parameters in a fit's first solve (0: all)
-        "param_subset_later": 1024,  # ... in its later solves
-        "jacobian": "structured",  # structured (closed form, TENG network) | rev | fwd
-        "memory_gb": 2.0,  # bound on one block of Jacobian rows
+        "iterations": 7,
+        "corrector_iterations": 5,
+        "tol": 1e-12,
+        "lstsq": "cholesky",
+        "rcond": 1e-11,
+        "damping": 0.0,
+        "mu": 1e-10,
+        "geodesic": 0.0,
+        "svd_driver": "",
+        "param_subset": 1536,
+        "param_subset_later": 1024,
+        "jacobian": "structured",
+        "memory_gb": 2.0,
         "init_adam_steps": 500,
         "init_lr": 1e-2,
-        "init_iterations": 200,  # Levenberg–Marquardt iterations of the fit of u_0
+        "init_iterations": 200,
         "init_tol": 1e-10,
-        "init_param_subset": 0,  # parameters in each iteration of the fit of u_0 (0: all)
-        "init_lstsq": "cholesky",  # the fit of u_0's first, non-monotone phase (svd: interpolates small problems)
-        "init_geodesic": 1.5,  # geodesic acceleration of the fit of u_0 (0: off)
-        "init_mu": 1e-3,  # start of its adaptive damping
-        "checkpoint_every": 0,  # steps between checkpoints (0: none)
+        "init_param_subset": 0,
+        "init_lstsq": "cholesky",
+        "init_geodesic": 1.5,
+        "init_mu": 1e-3,
+        "checkpoint_every": 0,
         "checkpoint_path": "teng_checkpoint.pt",
-        "resume": "",  # a checkpoint to continue from
+        "resume": "",
+    }
+    option_help: ClassVar[dict[str, str]] = {
+        "scheme": "euler (TENG-Euler) | heun (TENG-Heun, second order)",
+        "dt": "time step (0: the problem's default, else (t1 - t0) / 100)",
+        "n_points": "sample points (0: the problem's default, else 1024 / 65536 / 32768 in 1D / 2D / 3D)",
+        "resample": "new uniform random points every step instead of the fixed grid",
+        "width": "hidden units per layer of the network",
+        "depth": "hidden layers",
+        "iterations": "least-squares iterations of an Euler step and of Heun's predictor",
+        "corrector_iterations": "least-squares iterations of Heun's corrector",
+        "tol": "stop a step's fit early at ‖r‖/‖target‖ ≤ tol",
+        "lstsq": "least squares: cholesky (damped normal equations) | svd | qr | cg",
+        "rcond": "svd: relative singular-value cut-off (≈ eps · N of the paper's lstsq at 65,536 points)",
+        "damping": "fixed damping added to the adaptive Levenberg–Marquardt one",
+        "mu": "start of the adaptive damping of a step's fit (relative to the scaled Gram matrix)",
+        "geodesic": "geodesic acceleration in the steps' fits (cholesky): ‖a‖ ≤ geodesic ‖δ‖ (0: off)",
+        "svd_driver": "CUDA only: gesvd | gesvdj | gesvda (empty: torch's choice)",
+        "param_subset": "parameters in a fit's first solve, drawn at random (0: all)",
+        "param_subset_later": "parameters in a fit's later solves (0: all)",
+        "jacobian": "structured (closed form, TENG network) | rev | fwd (torch.func)",
+        "memory_gb": "bound on one block of Jacobian rows, in GB",
+        "init_adam_steps": "Adam steps before the least-squares fit of u_0",
+        "init_lr": "their learning rate",
+        "init_iterations": "Levenberg–Marquardt iterations of the fit of u_0",
+        "init_tol": "stop the fit of u_0 at ‖r‖/‖u_0‖ ≤ init_tol",
+        "init_param_subset": "parameters in each iteration of the fit of u_0 (0: all)",
+        "init_lstsq": "the fit of u_0's first, non-monotone phase: cholesky | svd (interpolates small problems)",
+        "init_geodesic": "geodesic acceleration of the fit of u_0 (0: off)",
+        "init_mu": "start of its adaptive damping",
+        "checkpoint_every": "steps between checkpoints (0: none)",
+        "checkpoint_path": "checkpoint file",
+        "resume": "a checkpoint to continue from",
     }
 
     @classmethod

@@ -31,3 +31,32 @@ def test_list_with_an_empty_catalogue(cli, registry, tmp_path, monkeypatch):
     monkeypatch.setenv("PDESOLVE_PROBLEMS", str(tmp_path))
     result = cli("list")
     assert result.code == 0 and "(none)" in result.out and "gridfd" in result.out
+
+
+def test_list_solver_prints_its_options_and_the_problems_it_applies_to(cli, registry, problems, monkeypatch):
+    monkeypatch.setenv("PDESOLVE_PROBLEMS", str(problems["poisson1d"].parent))
+    result = cli("list", "gridfd")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0].startswith("gridfd (classical):")
+    assert lines[1] == "applies to: noref1d, poisson1d"
+    assert [line.split()[:2] for line in lines[3:]] == [["n", "33"], ["tol", "1e-12"]]
+    alias = cli("list", "classical")
+    assert alias.code == 0 and "applies to: noref1d, poisson1d" in alias.out and "first of" in alias.out
+
+
+def test_list_unknown_solver_is_a_one_line_error(cli, registry):
+    result = cli("list", "nope")
+    assert result.code == 2 and result.err.strip().startswith("pdesolve: error: unknown solver 'nope'")
+
+
+def test_every_registered_option_has_one_line_of_help():
+    from pdesolve.solvers.available import load_all
+    from pdesolve.solvers.base import SOLVERS
+    from pdesolve.solvers.classical_alias import Alias
+
+    load_all()
+    for solver in SOLVERS.values():
+        if not issubclass(solver, Alias):
+            assert list(solver.option_help) == list(solver.options), solver.name
+            assert all(text and "\n" not in text for text in solver.option_help.values()), solver.name
