@@ -73,10 +73,15 @@ def add_train_parser(subparsers, common: argparse.ArgumentParser | None = None) 
     parser.add_argument("--data", type=Path, help="data set folder from `pdesolve dataset` (fno)")
     parser.add_argument("--test-data", type=Path, help="test data set (default: hold out --test-samples of --data)")
     parser.add_argument("--test-samples", type=int, help="held-out samples (default: 10%%, at most 100)")
-    parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
-    parser.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
-    parser.add_argument("--lr", type=float, default=TrainConfig.lr)
-    parser.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay)
+    parser.add_argument("--epochs", type=int, default=TrainConfig.epochs, help="(default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=TrainConfig.batch_size, help="(default: %(default)s)")
+    parser.add_argument("--lr", type=float, default=TrainConfig.lr, help="Adam's learning rate (default: %(default)s)")
+    parser.add_argument(
+        "--weight-decay",
+        type=float,
+        default=TrainConfig.weight_decay,
+        help="Adam's weight decay (default: %(default)s)",
+    )
     parser.add_argument(
         "--schedule",
         choices=["cosine", "step"],
@@ -91,7 +96,9 @@ def add_train_parser(subparsers, common: argparse.ArgumentParser | None = None) 
         "--history", type=int, default=10, help="trajectory data: levels the autoregressive FNO reads (default: 10)"
     )
     parser.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
-    parser.add_argument("--checkpoint-every", type=int, default=TrainConfig.checkpoint_every, help="epochs")
+    parser.add_argument(
+        "--checkpoint-every", type=int, default=TrainConfig.checkpoint_every, help="epochs (default: %(default)s)"
+    )
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     add_precond_arguments(parser)
     add_train_constraint_options(parser)
