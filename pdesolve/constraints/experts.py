@@ -12,8 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from pdesolve.errors import PdesolveError
+
+Array = np.ndarray | torch.Tensor
 
 
 @dataclass(frozen=True)
@@ -83,37 +86,40 @@ class ExpertPartition:
             inside &= (offset >= -tolerance) & (offset <= upper[a] - lower[a] + 2 * margin + tolerance)
         return inside
 
-    def blend_weights(self, points: np.ndarray, overlap: float) -> np.ndarray:
+    def blend_weights(self, points: Array, overlap: float) -> Array:
         """A smooth partition of unity (K, R) subordinate to the subdomains widened by ``overlap`` ∈ (0, ½]: along
         every split axis, across each interface ``X`` between two cells of width ``W``, the weight of the cell
         below ramps from 1 to 0 as ``ρ((X - x) / (overlap W))`` with ``ρ(s) = (1 + sin(πs/2)) / 2`` on
         [-1, 1] (C¹; ``ρ(s) + ρ(-s) = 1``), the weights of the axes multiplied; on a periodic axis the ends of the
         domain are an interface too. The window functions of finite
         basis PINNs (Moseley, Markham & Nissen-Meyer, Adv. Comput. Math. 2023) and of overlapping Schwarz
-        methods."""
+        methods. For a torch tensor of points the weights are a tensor, differentiable in the points."""
         if not 0.0 < overlap <= 0.5:
             raise PdesolveError(f"a blend needs an overlap in (0, 0.5], got {overlap}")
-        points = np.asarray(points, dtype=float).reshape(-1, len(self.splits))
-        weights = np.ones((self.count, len(points)))
+        xp = torch if torch.is_tensor(points) else np
+        points = (points if xp is torch else np.asarray(points, dtype=float)).reshape(-1, len(self.splits))
+        weights = []
         for k in range(self.count):
             lower, upper = self.box(k)
+            weight = xp.ones_like(points[:, 0])
             for a, splits in enumerate(self.splits):
                 if splits == 1:
                     continue
                 width = overlap * (upper[a] - lower[a])
                 x = self._near(points[:, a], a, 0.5 * (lower[a] + upper[a]))
                 if lower[a] > self.lower[a] or self.periodic[a]:
-                    weights[k] *= _ramp((x - lower[a]) / width)
+                    weight = weight * _ramp((x - lower[a]) / width)
                 if upper[a] < self.upper[a] or self.periodic[a]:
-                    weights[k] *= _ramp((upper[a] - x) / width)
-        return weights
+                    weight = weight * _ramp((upper[a] - x) / width)
+            weights.append(weight)
+        return xp.stack(weights)
 
-    def _near(self, x: np.ndarray, axis: int, centre: float) -> np.ndarray:
+    def _near(self, x: Array, axis: int, centre: float) -> Array:
         """Coordinates along ``axis``, moved by periods (on a periodic axis) to within half a period of ``centre``."""
         if not self.periodic[axis]:
             return x
         period = self.upper[axis] - self.lower[axis]
-        return x - period * np.floor((x - centre) / period + 0.5)
+        return x - period * (torch if torch.is_tensor(x) else np).floor((x - centre) / period + 0.5)
 
     def expert_cells(self) -> np.ndarray:
         """The cell of each expert along each axis, (axes, K)."""
@@ -127,6 +133,7 @@ class ExpertPartition:
         return lower + cell * width, lower + (cell + 1) * width
 
 
-def _ramp(s: np.ndarray) -> np.ndarray:
+def _ramp(s: Array) -> Array:
     """0 below -1, 1 above 1, ``(1 + sin(πs/2)) / 2`` between."""
-    return 0.5 * (1.0 + np.sin(0.5 * np.pi * np.clip(s, -1.0, 1.0)))
+    xp = torch if torch.is_tensor(s) else np
+    return 0.5 * (1.0 + xp.sin(0.5 * np.pi * xp.clip(s, -1.0, 1.0)))

@@ -12,7 +12,8 @@ are taken once per solve, column by column with :class:`~pdesolve.problem.Networ
 residual may therefore differentiate the unknown and its derivatives (``d``, ``grad``, ``div(grad u)``,
 products of such terms), but not a nonlinear expression of it (``d(u**2, "x")`` raises). Rows: the PDE
 residual (``u_t - rhs(u)`` for evolution problems), ``u - u_0`` at ``t_0``, ``α u + β ∂u/∂n - g`` on
-non-periodic faces.
+non-periodic faces, and with ``interfaces`` ``u - g`` on the inner faces of each expert's widened subdomain,
+``g`` the network's last output.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pdesolve.constraints.experts import ExpertPartition
 from pdesolve.constraints.gauss_newton import LMOptions, rows_and_jacobian
 from pdesolve.constraints.layer import SolveReport, constrained_weights
 from pdesolve.constraints.rows import ExpertRows
-from pdesolve.errors import NotApplicableError
+from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.problem import Box, Coords, NetworkField, Problem
 from pdesolve.problem.coords import SPACE_NAMES
 from pdesolve.problem.field import Field, VectorField
@@ -70,7 +71,8 @@ class PointField(Field):
 
     def __init__(self, tables: _BasisTables, omega: torch.Tensor, shape: tuple[int, int], key: tuple[str, ...] = ()):
         self.tables, self.omega, self.shape, self.key = tables, omega, shape, key
-        self.values = torch.einsum("bkci,kmi->bkcm", omega, tables.table(key).reshape(*shape, -1))
+        basis = tables.table(key).reshape(*shape, -1)[..., : omega.shape[-1]]  # without the interface channel
+        self.values = torch.einsum("bkci,kmi->bkcm", omega, basis)
 
     def with_values(self, values) -> Field:
         return _Expression(values)
@@ -89,7 +91,16 @@ class PointField(Field):
 
 
 class PointConstraintSystem:
-    """Collocation points of ``problem`` shared out among experts; rows for a basis network's parameters."""
+    """Collocation points of ``problem`` shared out among experts; rows for a basis network's parameters.
+
+    With ``overlap`` > 0 each expert takes its PDE, initial and boundary points from its subdomain widened by that
+    fraction of its width (wrapping around periodic axes). ``interfaces`` adds rows ``u_k - g`` at points on the
+    faces of each widened subdomain that lie inside the domain (in time: the lower face only), where ``g`` is
+    the network's last output, learned with the basis: each expert then solves a closed problem on its window,
+    like a Schwarz subdomain solve. ``blend`` combines the experts with the smooth partition of unity of
+    :meth:`~pdesolve.constraints.experts.ExpertPartition.blend_weights` instead of cutting them at the
+    interfaces. The three are not in Chalapathi et al. (2024); RESULTS.md shows why the grid layer needs them.
+    """
 
     def __init__(
         self,
@@ -99,25 +110,59 @@ class PointConstraintSystem:
         points: int = 64,
         boundary_points: int = 16,
         seed: int = 0,
+        overlap: float = 0.0,
+        interfaces: bool = False,
+        blend: bool = False,
     ) -> None:
         if not isinstance(problem.domain, Box):
             raise NotApplicableError("a point hard constraint needs a box-shaped domain")
+        if overlap < 0.0 or (blend and not 0.0 < overlap <= 0.5):
+            raise PdesolveError(f"overlap {overlap}: use 0 or more, and a value in (0, 0.5] with blend")
         self.problem, self.net = problem, net
+        self.overlap, self.blend, self.trace_channels = overlap, blend, int(interfaces)
         lower, upper = (list(map(float, b)) for b in problem.domain.bounds)
         self.names = SPACE_NAMES[: len(lower)] + (("t",) if problem.is_evolution else ())
+        periodic = tuple(problem.periodic_axes)
         if problem.is_evolution:
             lower.append(float(problem.time[0]))
             upper.append(float(problem.time[1]))
-        self.partition = ExpertPartition.for_axes(tuple(lower), tuple(upper), experts)
+            periodic += (False,)
+        self.partition = ExpertPartition.for_axes(tuple(lower), tuple(upper), experts, periodic)
         self._sample(np.array(lower), np.array(upper), points, boundary_points, np.random.default_rng(seed))
+
+    def _window(self, expert: int, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The expert's subdomain widened by ``overlap`` along split axes, cut at the domain on non-periodic ones."""
+        lo, hi = self.partition.box(expert)
+        margin = self.overlap * (hi - lo) * (np.array(self.partition.splits) > 1)
+        periodic = np.array(self.partition.periodic)
+        return np.where(periodic, lo - margin, np.maximum(lo - margin, lower)), np.where(
+            periodic, hi + margin, np.minimum(hi + margin, upper)
+        )
+
+    def _wrap(self, points: np.ndarray) -> np.ndarray:
+        lower, upper = np.array(self.partition.lower), np.array(self.partition.upper)
+        wrapped = lower + np.mod(points - lower, upper - lower)
+        return np.where(np.array(self.partition.periodic), wrapped, points)
+
+    def _interface_points(self, lo: np.ndarray, hi: np.ndarray, count: int, rng) -> np.ndarray:
+        """``count`` points on each face of the window ``[lo, hi]`` that lies inside the domain (or on a periodic
+        axis); along time only the lower face, since an evolution problem takes no condition at its end."""
+        lower, upper, faces = self.partition.lower, self.partition.upper, []
+        for a, splits in enumerate(self.partition.splits):
+            if splits == 1:
+                continue
+            tolerance = 1e-12 * max(1.0, upper[a] - lower[a])
+            for side in [lo[a]] if self.names[a] == "t" else [lo[a], hi[a]]:
+                if self.partition.periodic[a] or lower[a] + tolerance < side < upper[a] - tolerance:
+                    face = rng.uniform(lo, hi, (count, len(lo)))
+                    face[:, a] = side
+                    faces.append(self._wrap(face))
+        return np.concatenate(faces) if faces else np.zeros((0, len(lo)))
 
     def _sample(self, lower: np.ndarray, upper: np.ndarray, points: int, boundary: int, rng) -> None:
         dim, evolution = len(self.problem.domain.bounds[0]), self.problem.is_evolution
-        kinds, sets = [], []
-        for k in range(self.partition.count):
-            lo, hi = self.partition.box(k)
-            sets.append(rng.uniform(lo, hi, (points, len(lo))))
-        pde = np.concatenate(sets)
+        windows = [self._window(k, lower, upper) for k in range(self.partition.count)]
+        pde = np.concatenate([self._wrap(rng.uniform(lo, hi, (points, len(lo)))) for lo, hi in windows])
         faces = []
         for a in range(dim):
             for side in (lower[a], upper[a]):
@@ -140,15 +185,27 @@ class PointConstraintSystem:
             start[:, dim] = lower[dim]
             located.append(start)
             kinds.append(np.ones(boundary, int))
-            alpha, beta, value = (np.concatenate([v, np.zeros(boundary)]) for v in (alpha, beta, value))
-            axis, sign = np.concatenate([axis, np.full(boundary, -1)]), np.concatenate([sign, np.zeros(boundary)])
-        everything, kind = np.concatenate(located), np.concatenate(kinds)
+        if self.trace_channels:
+            located += [self._interface_points(lo, hi, boundary, rng) for lo, hi in windows]
+        everything = np.concatenate(located)
+        extra = len(everything) - len(axis)  # initial and interface points: no boundary coefficients
+        alpha, beta, value, sign = (np.concatenate([v, np.zeros(extra)]) for v in (alpha, beta, value, sign))
+        axis = np.concatenate([axis, np.full(extra, -1)])
+        kind = np.concatenate([*kinds, np.full(len(everything) - sum(map(len, kinds)), 3)])
         u0 = np.zeros(len(everything))
         if evolution:
             x0 = Coords(list(everything[kind == 1, :dim].T), t=everything[kind == 1, dim])
             u0[kind == 1] = np.broadcast_to(self.problem.initial(x0, self.problem.p), (int((kind == 1).sum()),))
-        owner = self.partition.assign(everything)
-        lists = [np.flatnonzero(owner == k) for k in range(self.partition.count)]
+        conditions = np.flatnonzero((kind == 1) | (kind == 2))
+        seams = np.cumsum([0, *(len(f) for f in located[len(kinds) :])]) + sum(map(len, kinds))
+        lists = [
+            np.concatenate([
+                np.arange(k * points, (k + 1) * points),
+                conditions[self.partition.members(everything[conditions], k, self.overlap)],
+                np.arange(seams[k], seams[k + 1]) if self.trace_channels else np.zeros(0, int),
+            ])
+            for k in range(self.partition.count)
+        ]  # fmt: skip
         width = max(len(i) for i in lists)
         index = np.stack([np.concatenate([i, np.full(width - len(i), i[0])]) for i in lists])
         weight = np.stack([np.arange(width) < len(i) for i in lists]).astype(float)
@@ -192,14 +249,21 @@ class PointConstraintSystem:
                 normal = torch.where(a["axis"] == i, u.derivative(name).values, normal)
         bc = a["alpha"] * u.values + a["beta"] * a["sign"] * normal - a["value"]
         rows = torch.where(a["kind"] == 0, pde, torch.where(a["kind"] == 1, u.values - a["u0"], bc))
+        if self.trace_channels:
+            trace = tables.table(()).reshape(*shape, -1)[:, None, :, -1]  # (K, 1, M)
+            rows = torch.where(a["kind"] == 3, u.values - trace, rows)
         return rows * self.rows.weight.to(rows)[:, None]
 
-    def residual(self, omega: torch.Tensor, theta: list[torch.Tensor]) -> torch.Tensor:
-        """Weighted rows (batch, K, M)."""
-        return self.local_rows(omega[:, :, None], self.prepare(theta))[:, :, 0]
+    def residual(
+        self, omega: torch.Tensor, theta: list[torch.Tensor], tables: _BasisTables | None = None
+    ) -> torch.Tensor:
+        """Weighted rows (batch, K, M); ``tables`` of :meth:`prepare` for the same ``theta`` spare their rebuild."""
+        return self.local_rows(omega[:, :, None], self.prepare(theta) if tables is None else tables)[:, :, 0]
 
-    def residual_and_jacobian(self, omega: torch.Tensor, theta: list[torch.Tensor]):
-        tables = self.prepare([t.detach() for t in theta])
+    def residual_and_jacobian(
+        self, omega: torch.Tensor, theta: list[torch.Tensor], tables: _BasisTables | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        tables = self.prepare([t.detach() for t in theta]) if tables is None else tables
         return rows_and_jacobian(lambda copies: self.local_rows(copies, tables), omega)
 
 
@@ -225,16 +289,30 @@ class PointHardConstraint(nn.Module):
     def weights(self) -> torch.Tensor:
         """The solved ω (1, K, nb)."""
         theta = list(self.net.parameters())
-        nb = self.net(theta[0].new_zeros(1, len(self.system.names))).shape[-1]
+        nb = self.net(theta[0].new_zeros(1, len(self.system.names))).shape[-1] - self.system.trace_channels
+        solve_tables: dict[int, _BasisTables] = {}
+
+        def tables(system: PointConstraintSystem, theta: tuple[torch.Tensor, ...]) -> _BasisTables | None:
+            """θ is fixed during the solve: one set of basis tables per (sub)system, built once; the implicit
+            backward's rows (θ with grad) build their own, with the graph to θ."""
+            if any(t.requires_grad for t in theta):
+                return None
+            if id(system) not in solve_tables:
+                solve_tables[id(system)] = system.prepare(list(theta))
+            return solve_tables[id(system)]
+
         omega, result = constrained_weights(
-            self.system, theta, lambda s, w, *t: s.residual(w, list(t)),
-            lambda s, w, *t: s.residual_and_jacobian(w, list(t)), 1, nb, self.options, self.group,
+            self.system, theta, lambda s, w, *t: s.residual(w, list(t), tables(s, t)),
+            lambda s, w, *t: s.residual_and_jacobian(w, list(t), tables(s, t)), 1, nb, self.options, self.group,
         )  # fmt: skip
         self.report = SolveReport.of(result)
         self.converged = on_every_rank(result.converged.all(-1), self.group)
         return omega
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        omega = self.weights()
+        omega = self.weights()[0]
+        basis = self.net(x)[:, : omega.shape[-1]]
+        if self.system.blend:
+            return ((basis @ omega.T) * self.system.partition.blend_weights(x, self.system.overlap).T).sum(-1)
         owner = torch.as_tensor(self.system.partition.assign(x.detach().cpu().numpy()), device=x.device)
-        return (self.net(x) * omega[0, owner]).sum(-1)
+        return (basis * omega[owner]).sum(-1)
