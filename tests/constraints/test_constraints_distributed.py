@@ -1,6 +1,7 @@
 """Experts sharded over two gloo ranks give the same weights, field and gradients as one process
 (to the solver tolerance: the batched factorisations see differently shaped batches), for the hard partition
-and for blended experts with interface rows (whose gradients reach the interface values' channel too)."""
+and for blended experts with interface rows (whose gradients reach the interface values' channel too), on grids
+and at points."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import torch.multiprocessing as mp
 
 from pdesolve.constraints import GridConstraintSystem, GridHardConstraint
 from pdesolve.constraints.distributed import expert_block
+from pdesolve.constraints.points import PointConstraintSystem, PointHardConstraint
 from pdesolve.problem import Grid
 
 EXPERTS = 3  # an odd count: rank 0 solves two experts, rank 1 one
@@ -37,6 +39,15 @@ def _run(group_world: bool) -> dict[str, torch.Tensor]:
         (u.square().sum() + omega.square().sum()).backward()
         found = {"omega": omega.detach(), "u": u.detach(), "grad": basis.grad, "converged": layer.converged.double()}
         results |= {f"{name} {key}": value for key, value in found.items()}
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 5)).double()
+    system = PointConstraintSystem(heat(), net, experts=EXPERTS, points=6, boundary_points=3, overlap=0.5,
+                                   interfaces=True, blend=True)  # fmt: skip
+    layer = PointHardConstraint(system, group=dist.group.WORLD if group_world else None)
+    u = layer(torch.rand(7, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) * 0.5)
+    u.square().sum().backward()
+    results |= {"points u": u.detach(), "points grad": net[2].weight.grad}
     return results
 
 
