@@ -50,7 +50,8 @@ class Config:
             if not any(key in solver.options for solver in solvers):
                 valid = "; ".join(f"{s.name}: {', '.join(sorted(s.options)) or 'none'}" for s in solvers)
                 where = f"--set {key}" if key in self.set_keys else f"--config {self.file}: [solver] {key}"
-                raise PdesolveError(f"{where}: no solver option {key!r} (valid options: {valid})")
+                hint = ", ".join(f"`pdesolve list {s.name}`" for s in solvers)
+                raise PdesolveError(f"{where}: no solver option {key!r} (valid options: {valid}; meanings: {hint})")
         for name in self.per_solver:
             if name not in known:
                 raise PdesolveError(f"options for unknown solver {name!r} (known: {', '.join(sorted(known))})")

@@ -74,7 +74,9 @@ def coerce_option(solver: type[Solver], key: str, text: str) -> Any:
     """Turn ``--set key=text`` into the type of the option's default; one-line error when it cannot."""
     if key not in solver.options:
         valid = ", ".join(sorted(solver.options)) or "none"
-        raise PdesolveError(f"--set {key}: solver {solver.name!r} has no option {key!r} (valid: {valid})")
+        raise PdesolveError(
+            f"--set {key}: solver {solver.name!r} has no option {key!r} (valid: {valid}; `pdesolve list {solver.name}`)"
+        )
     default = solver.options[key]
     try:
         if isinstance(default, bool):
