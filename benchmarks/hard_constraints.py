@@ -219,13 +219,28 @@ def discretization_floor(
 ) -> float:
     """Mean relative L2 between the data and the field that zeroes the constraint rows (θ-method in time) on the
     same space-time grid: no model whose output satisfies, or is trained on, those rows alone can come closer."""
-    system = GridConstraintSystem(problem, grid, times=np.linspace(*problem.time, levels), theta=theta)
+    times = np.linspace(*problem.time, levels)
     errors = []
     for k in range(samples):
         target = data.targets[k : k + 1].to(device, torch.float64)
-        u = rows_solution(system, data.inputs[k : k + 1].to(device, torch.float64), target)
+        u = marched_rows_solution(problem, grid, times, theta, data.inputs[k : k + 1].to(device, torch.float64), target)
         errors.append(float((u - target).norm() / target.norm()))
     return float(np.mean(errors))
+
+
+def marched_rows_solution(problem, grid, times, theta: float, inputs: torch.Tensor, start: torch.Tensor):
+    """:func:`rows_solution` of the whole space-time grid, one time step at a time: the θ-rows couple two levels
+    only, so the two-level system of each step, whose initial rows hold the level before, zeroes the same rows
+    (equal to the whole-grid solve to 1e-13 on 64 × 11 diffusion–sorption and 12² × 6 Navier–Stokes) with one
+    step's unknowns instead of all of them (the paper's 1024 × 101 grid: 2048 instead of 103,424)."""
+    initial = GridConstraintSystem(problem, grid, times=times[:2], theta=theta).inputs.index("initial")
+    levels, step_inputs = [], inputs.clone()
+    for n in range(len(times) - 1):
+        step = GridConstraintSystem(problem, grid, times=times[n : n + 2], theta=theta)
+        u = rows_solution(step, step_inputs, start[:, n : n + 2])
+        levels += [u[:, 1]] if levels else [u[:, 0], u[:, 1]]
+        step_inputs[:, initial] = u[:, 1]
+    return torch.stack(levels, 1)
 
 
 def rows_solution(system, inputs: torch.Tensor, start: torch.Tensor, iterations: int = 8) -> torch.Tensor:
