@@ -205,3 +205,14 @@ def test_blended_experts_with_equal_weights_give_their_common_combination():
     torch.testing.assert_close(system.assemble(omega.expand(-1, 4, -1), basis), expected)
     with pytest.raises(NotApplicableError, match="overlapping subdomains"):
         GridConstraintSystem(problem, grid, 4, times, blend=True)
+
+
+def test_blend_weights_of_torch_points_equal_numpys_and_have_their_gradient():
+    partition = ExpertPartition((0.0, 0.0), (1.0, 2.0), (4, 2), periodic=(True, False))
+    points = torch.rand(50, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * torch.tensor([1, 2])
+    weights = partition.blend_weights(points, 0.5)
+    assert torch.is_tensor(weights)
+    np.testing.assert_allclose(weights.numpy(), partition.blend_weights(points.numpy(), 0.5), rtol=0, atol=1e-15)
+    assert torch.autograd.gradcheck(
+        lambda p: partition.blend_weights(p, 0.5), (points.requires_grad_(),), fast_mode=True
+    )
