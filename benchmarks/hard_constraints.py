@@ -305,10 +305,12 @@ def measure(problem, grid, inputs, targets, config: ConstraintConfig, device: st
             "lm_mean_iterations": float(np.mean(report.expert_iterations))}  # fmt: skip
 
 
-def scaling(problem, case: str, sweep: dict, base: ConstraintConfig, experts, device: str, blends=()) -> dict:
+def scaling(
+    problem, case: str, sweep: dict, base: ConstraintConfig, experts, device: str, blends=(), only=None
+) -> dict:
     """Training-step time, inference time and peak memory of hard and MoE (the paper's, and one blended run per
     value of ``blends``: :func:`accuracy`) against the constraint points (total over the experts), and the speed-up
-    of each MoE over the single hard constraint."""
+    of each MoE over the single hard constraint; ``only`` keeps the MoE variants of those names."""
     grid, inputs = sweep_inputs(problem, case, sweep["grid"], base.batch_size)
     inputs = inputs.to(device)
     targets = torch.randn(base.batch_size, sweep["levels"], *grid.shape, device=device)
@@ -318,6 +320,7 @@ def scaling(problem, case: str, sweep: dict, base: ConstraintConfig, experts, de
     variants += [
         (f"moe_blend_{f:g}", {"constraint": "moe", "experts": experts, "overlap": f} | BLENDED) for f in blends
     ]
+    variants = [v for v in variants if only is None or v[0] in only or v[0] == "hard"]
     runs, speedups = [], []
     for total in sweep["points"]:
         measured = {}
@@ -427,7 +430,11 @@ def main() -> None:
     parser.add_argument(
         "--sweep-points", type=comma_list(int), help="constraint points of the cost sweep (default: the size's)"
     )
-    parser.add_argument("--only", type=comma_list(str), help="run only these variants, e.g. hard,moe_interfaces")
+    parser.add_argument(
+        "--only",
+        type=comma_list(str),
+        help="run only these variants, e.g. hard,moe_interfaces (the cost sweep keeps hard, its reference)",
+    )
     parser.add_argument(
         "--data-weights",
         type=comma_list(float),
@@ -466,7 +473,9 @@ def main() -> None:
         if not args.no_sweep:
             sweep = sizes["sweep"][case] | ({"points": args.sweep_points} if args.sweep_points else {})
             print(f"{case}: cost sweep on {sweep}", flush=True)
-            result["scaling"] = scaling(problem, case, sweep, case_config, size["experts"], args.device, args.blends)
+            result["scaling"] = scaling(
+                problem, case, sweep, case_config, size["experts"], args.device, args.blends, args.only
+            )
         if args.out:
             write_json(args.out, report)
     summary = {
