@@ -23,7 +23,7 @@ from pdesolve.io.config import Config, check_device, resolve
 from pdesolve.io.run_folder import default_folder, prepare_folder, read_metrics
 from pdesolve.problem import Problem, load_problem
 from pdesolve.problem.loading import catalogue_directory, catalogue_names
-from pdesolve.report.compare import compare, cuda_out_of_memory, lookup, reference_line
+from pdesolve.report.compare import compare, cuda_out_of_memory, lookup, reference_line, registered
 from pdesolve.report.metrics import Reference, environment
 from pdesolve.report.run import Job, finish, perform, write_solution
 from pdesolve.report.table import text_table
@@ -95,9 +95,7 @@ def _kind(problem: Problem) -> str:
 def command_list(args: argparse.Namespace) -> int:
     load_all()
     if args.solver is not None:
-        if args.solver not in SOLVERS:
-            raise PdesolveError(f"unknown solver {args.solver!r} (known: {', '.join(sorted(SOLVERS))})")
-        print(solver_options(SOLVERS[args.solver]))
+        print(solver_options(registered(args.solver)))
         return 0
     problems: dict[str, Problem] = {}
     lines = [f"Problems ({catalogue_directory()}):"]

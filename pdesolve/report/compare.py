@@ -42,11 +42,16 @@ class Outcome:
     record: dict[str, Any] = field(default_factory=dict)
 
 
-def lookup(name: str, problem: Problem) -> type[Solver]:
-    """The registered solver ``name``; one-line errors when it is unknown or does not apply."""
+def registered(name: str) -> type[Solver]:
+    """The registered solver ``name``; a one-line error when there is none."""
     if name not in SOLVERS:
         raise PdesolveError(f"unknown solver {name!r} (known: {', '.join(sorted(SOLVERS))})")
-    reason = SOLVERS[name].not_applicable(problem)
+    return SOLVERS[name]
+
+
+def lookup(name: str, problem: Problem) -> type[Solver]:
+    """The registered solver ``name``; one-line errors when it is unknown or does not apply."""
+    reason = registered(name).not_applicable(problem)
     if reason:
         raise NotApplicableError(f"solver {name!r} does not apply to {problem.name!r}: {reason}")
     return SOLVERS[name]
