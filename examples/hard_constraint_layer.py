@@ -91,7 +91,8 @@ def main(
     extent = torch.tensor([1.0, 0.5], dtype=torch.float64)
     test = torch.rand(2000, 2, generator=generator, dtype=torch.float64) * extent
     before = relative_error(layer, test)
-    print(f"untrained basis: relative L2 {before:.2e} ({parts} experts, {layer.report.iterations} LM iterations)")
+    experts_text = f"{parts} expert{'s' * (parts > 1)}"
+    print(f"untrained basis: relative L2 {before:.2e} ({experts_text}, {layer.report.iterations} LM iterations)")
 
     optimizer = torch.optim.Adam(layer.parameters(), lr=3e-3)
     for step in range(steps):
