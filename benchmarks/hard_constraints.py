@@ -275,11 +275,13 @@ def sweep_inputs(problem: Problem, case: str, n: int, batch: int) -> tuple[Grid,
     return grid, torch.as_tensor(np.stack(fields), dtype=torch.float32).reshape(batch, 1, *grid.shape)
 
 
-def measure(problem, grid, inputs, targets, config: ConstraintConfig, device: str, repeats: int = 3) -> dict:
+def measure(
+    problem, grid, inputs, targets, config: ConstraintConfig, device: str, repeats: int = 3, group=None
+) -> dict:
     """One constraint's training-step and inference time (medians of ``repeats``) and peak memory, after a
-    warm-up step."""
+    warm-up step; with a process ``group`` its experts are sharded over the group's ranks."""
     torch.manual_seed(0)
-    model = ConstrainedOperator(problem, grid, config, channels=inputs.shape[1]).to(device)
+    model = ConstrainedOperator(problem, grid, config, group, channels=inputs.shape[1]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     train_step(model, optimizer, inputs, targets)  # warm-up (caches, CUDA kernels)
     synchronize(device)
@@ -374,6 +376,28 @@ def seeded_accuracy(problem, case: str, size: dict, base: ConstraintConfig, args
                                  args.overlaps, args.interfaces, args.blends, args.only)}  # fmt: skip
 
 
+def benchmark_config(
+    small: bool = False,
+    basis: int = 16,
+    lm_iterations: int = ConstraintConfig.lm_iterations,
+    time_rows: str = ConstraintConfig.time_rows,
+) -> ConstraintConfig:
+    """The backbone and layer settings every variant shares (FNO 12 modes, width 32, 4 layers; tiny when
+    ``small``)."""
+    return ConstraintConfig(
+        basis=4 if small else basis, points=None, lm_iterations=lm_iterations, time_rows=time_rows,
+        batch_size=4, lr=3e-3,
+        modes=4 if small else 12, width=8 if small else 32, layers=2 if small else 4,
+    )  # fmt: skip
+
+
+def case_problem(case: str, ns_time: float = 1.0) -> Problem:
+    """The problem of a case: diffusion–sorption with the paper's ``R(max(u, 0))``, or Navier–Stokes on [0, T]."""
+    if case == "ds":
+        return clipped_sorption(load_problem("diffusion_sorption1d"))
+    return replace(load_problem("navier_stokes2d"), time=(0.0, ns_time))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=("quick", "study", "full"), default="full")
@@ -450,19 +474,12 @@ def main() -> None:
         parser.error(f"--override: no setting {', '.join(sorted(unknown))} in the cases {args.cases}")
     if args.device == "cpu":
         torch.set_num_threads(min(4, torch.get_num_threads()))
-    base = ConstraintConfig(
-        basis=4 if small else args.basis, points=None, lm_iterations=args.lm_iterations, time_rows=args.time_rows,
-        batch_size=4, lr=3e-3,
-        modes=4 if small else 12, width=8 if small else 32, layers=2 if small else 4,
-    )  # fmt: skip
+    base = benchmark_config(small, args.basis, args.lm_iterations, args.time_rows)
     report = {"device": args.device, "size": size_name, "platform": platform.platform(),
               "torch": torch.__version__, "config": asdict(base), "cases": {}}  # fmt: skip
     for case in args.cases.split(","):
         size = sizes[case] | {k: v for k, v in args.override.items() if k in sizes[case]}
-        if case == "ds":
-            problem = clipped_sorption(load_problem("diffusion_sorption1d"))
-        else:
-            problem = replace(load_problem("navier_stokes2d"), time=(0.0, args.ns_time))
+        problem = case_problem(case, args.ns_time)
         result = report["cases"].setdefault(case, {"problem": problem.name, **size, "seeds": {}})
         case_config = replace(base, theta=THETA[case], shared_conditions=SHARED_CONDITIONS[case])
         if not args.sweep_only:
