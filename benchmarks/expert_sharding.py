@@ -16,12 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
 import sys
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -29,17 +27,13 @@ import torch.multiprocessing as mp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import hard_constraints as hc  # noqa: E402
 
+from pdesolve.constraints.distributed import free_local_port  # noqa: E402
 from pdesolve.io.run_folder import write_json  # noqa: E402
 
 
 def variants(case: str, names: list[str]) -> dict[str, dict]:
-    """Constraint settings by name: ``hard`` (one expert), ``moe`` (the paper's), ``moe_blend_0.5``."""
-    experts = hc.FULL[case]["experts"]
-    known = {
-        "hard": {"constraint": "hard", "experts": 1},
-        "moe": {"constraint": "moe", "experts": experts},
-        "moe_blend_0.5": {"constraint": "moe", "experts": experts, "overlap": 0.5} | hc.BLENDED,
-    }
+    """The cost sweep's constraint settings by name: ``hard``, ``moe`` (the paper's), ``moe_blend_0.5``."""
+    known = dict(hc.sweep_variants(hc.FULL[case]["experts"], [0.5]))
     unknown = set(names) - set(known)
     if unknown:
         raise SystemExit(f"unknown variants {sorted(unknown)} (known: {', '.join(known)})")
@@ -60,9 +54,8 @@ def measure_on_ranks(rank: int, size: int, port: int, args: argparse.Namespace, 
         generator = torch.Generator().manual_seed(0)
         targets = torch.randn(args.batch, sweep["levels"], *grid.shape, generator=generator)
         settings = variants(args.case, [name])[name]
-        experts = settings["experts"] if isinstance(settings["experts"], int) else int(np.prod(settings["experts"]))
         case = {"theta": hc.THETA[args.case], "shared_conditions": hc.SHARED_CONDITIONS[args.case]}
-        points = {"levels": sweep["levels"], "points": max(1, args.points // experts)}
+        points = {"levels": sweep["levels"], "points": max(1, args.points // hc.expert_count(settings["experts"]))}
         config = replace(hc.benchmark_config(), **case | points | settings)
         group = dist.group.WORLD if size > 1 else None
         found = hc.measure(problem, grid, inputs.to(device), targets.to(device), config, device, args.repeats, group)
@@ -70,12 +63,6 @@ def measure_on_ranks(rank: int, size: int, port: int, args: argparse.Namespace, 
             torch.save(found, out)
     finally:
         dist.destroy_process_group()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:
@@ -96,7 +83,7 @@ def main() -> None:
     plan = [("hard", 1)] + [(name, size) for name in args.variants for size in args.ranks]
     for name, size in plan:
         out = Path(args.out or "expert_sharding.json").with_suffix(f".{name}.{size}.pt")
-        mp.spawn(measure_on_ranks, args=(size, free_port(), args, name, str(out)), nprocs=size, join=True)
+        mp.spawn(measure_on_ranks, args=(size, free_local_port(), args, name, str(out)), nprocs=size, join=True)
         run = {"variant": name, "ranks": size, **torch.load(out, weights_only=False)}
         out.unlink()
         reference = report["runs"][0]["train_step_s"] if report["runs"] else run["train_step_s"]

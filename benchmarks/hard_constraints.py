@@ -275,6 +275,11 @@ def sweep_inputs(problem: Problem, case: str, n: int, batch: int) -> tuple[Grid,
     return grid, torch.as_tensor(np.stack(fields), dtype=torch.float32).reshape(batch, 1, *grid.shape)
 
 
+def expert_count(experts: int | tuple[int, ...]) -> int:
+    """The number of experts of a split count (along x) or of splits per axis."""
+    return experts if isinstance(experts, int) else int(np.prod(experts))
+
+
 def measure(
     problem, grid, inputs, targets, config: ConstraintConfig, device: str, repeats: int = 3, group=None
 ) -> dict:
@@ -307,6 +312,15 @@ def measure(
             "lm_mean_iterations": float(np.mean(report.expert_iterations))}  # fmt: skip
 
 
+def sweep_variants(experts, blends=()) -> list[tuple[str, dict]]:
+    """The cost sweep's constraints by name: ``hard`` (one expert), ``moe`` (the paper's), ``moe_blend_F`` per
+    value F of ``blends``."""
+    variants = [("hard", {"constraint": "hard", "experts": 1}), ("moe", {"constraint": "moe", "experts": experts})]
+    return variants + [
+        (f"moe_blend_{f:g}", {"constraint": "moe", "experts": experts, "overlap": f} | BLENDED) for f in blends
+    ]
+
+
 def scaling(
     problem, case: str, sweep: dict, base: ConstraintConfig, experts, device: str, blends=(), only=None
 ) -> dict:
@@ -317,12 +331,8 @@ def scaling(
     inputs = inputs.to(device)
     targets = torch.randn(base.batch_size, sweep["levels"], *grid.shape, device=device)
     config = replace(base, levels=sweep["levels"])
-    count = experts if isinstance(experts, int) else int(np.prod(experts))
-    variants = [("hard", {"constraint": "hard", "experts": 1}), ("moe", {"constraint": "moe", "experts": experts})]
-    variants += [
-        (f"moe_blend_{f:g}", {"constraint": "moe", "experts": experts, "overlap": f} | BLENDED) for f in blends
-    ]
-    variants = [v for v in variants if only is None or v[0] in only or v[0] == "hard"]
+    count = expert_count(experts)
+    variants = [v for v in sweep_variants(experts, blends) if only is None or v[0] in only or v[0] == "hard"]
     runs, speedups = [], []
     for total in sweep["points"]:
         measured = {}

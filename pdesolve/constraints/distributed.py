@@ -8,8 +8,17 @@ gradient, and :func:`sum_over_ranks` adds up the parameter gradients that each r
 
 from __future__ import annotations
 
+import socket
+
 import torch
 import torch.distributed as dist
+
+
+def free_local_port() -> int:
+    """A free TCP port on 127.0.0.1 for the rendezvous of processes started on this machine (tests, benchmarks)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def world(group: dist.ProcessGroup | None) -> tuple[int, int]:

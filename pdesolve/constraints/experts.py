@@ -76,15 +76,31 @@ class ExpertPartition:
         points = np.asarray(points, dtype=float).reshape(-1, len(self.splits))
         if overlap <= 0.0:
             return self.assign(points) == expert
-        lower, upper = self.box(expert)
+        lower, upper = self.window(expert, overlap)
         inside = np.ones(len(points), dtype=bool)
         for a, splits in enumerate(self.splits):
             if splits == 1:
                 continue
-            margin, tolerance = overlap * (upper[a] - lower[a]), 1e-12 * max(1.0, abs(upper[a] - lower[a]))
-            offset = self._near(points[:, a], a, 0.5 * (lower[a] + upper[a])) - (lower[a] - margin)
-            inside &= (offset >= -tolerance) & (offset <= upper[a] - lower[a] + 2 * margin + tolerance)
+            tolerance = 1e-12 * max(1.0, abs(upper[a] - lower[a]))
+            x = self._near(points[:, a], a, 0.5 * (lower[a] + upper[a]))
+            inside &= (x >= lower[a] - tolerance) & (x <= upper[a] + tolerance)
         return inside
+
+    def window(self, expert: int, overlap: float) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper corners of the expert's subdomain widened by ``overlap`` × its width on both sides of
+        every split axis: cut at the domain on other axes, unwrapped (reaching past the ends) on periodic ones."""
+        lower, upper = self.box(expert)
+        margin = overlap * (upper - lower) * (np.array(self.splits) > 1)
+        periodic = np.array(self.periodic)
+        low, high = lower - margin, upper + margin
+        return np.where(periodic, low, np.maximum(low, self.lower)), np.where(
+            periodic, high, np.minimum(high, self.upper)
+        )
+
+    def wrap(self, points: np.ndarray) -> np.ndarray:
+        """Points (rows) with their periodic coordinates moved into ``[lower, upper)``."""
+        lower, upper = np.array(self.lower), np.array(self.upper)
+        return np.where(np.array(self.periodic), lower + np.mod(points - lower, upper - lower), points)
 
     def blend_weights(self, points: Array, overlap: float) -> Array:
         """A smooth partition of unity (K, R) subordinate to the subdomains widened by ``overlap`` ∈ (0, ½]: along
@@ -96,7 +112,7 @@ class ExpertPartition:
         methods. For a torch tensor of points the weights are a tensor, differentiable in the points."""
         if not 0.0 < overlap <= 0.5:
             raise PdesolveError(f"a blend needs an overlap in (0, 0.5], got {overlap}")
-        xp = torch if torch.is_tensor(points) else np
+        xp = _array_module(points)
         points = (points if xp is torch else np.asarray(points, dtype=float)).reshape(-1, len(self.splits))
         weights = []
         for k in range(self.count):
@@ -119,7 +135,7 @@ class ExpertPartition:
         if not self.periodic[axis]:
             return x
         period = self.upper[axis] - self.lower[axis]
-        return x - period * (torch if torch.is_tensor(x) else np).floor((x - centre) / period + 0.5)
+        return x - period * _array_module(x).floor((x - centre) / period + 0.5)
 
     def expert_cells(self) -> np.ndarray:
         """The cell of each expert along each axis, (axes, K)."""
@@ -133,7 +149,11 @@ class ExpertPartition:
         return lower + cell * width, lower + (cell + 1) * width
 
 
+def _array_module(values: Array):
+    return torch if torch.is_tensor(values) else np
+
+
 def _ramp(s: Array) -> Array:
     """0 below -1, 1 above 1, ``(1 + sin(πs/2)) / 2`` between."""
-    xp = torch if torch.is_tensor(s) else np
+    xp = _array_module(s)
     return 0.5 * (1.0 + xp.sin(0.5 * np.pi * xp.clip(s, -1.0, 1.0)))

@@ -130,20 +130,6 @@ class PointConstraintSystem:
         self.partition = ExpertPartition.for_axes(tuple(lower), tuple(upper), experts, periodic)
         self._sample(np.array(lower), np.array(upper), points, boundary_points, np.random.default_rng(seed))
 
-    def _window(self, expert: int, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The expert's subdomain widened by ``overlap`` along split axes, cut at the domain on non-periodic ones."""
-        lo, hi = self.partition.box(expert)
-        margin = self.overlap * (hi - lo) * (np.array(self.partition.splits) > 1)
-        periodic = np.array(self.partition.periodic)
-        return np.where(periodic, lo - margin, np.maximum(lo - margin, lower)), np.where(
-            periodic, hi + margin, np.minimum(hi + margin, upper)
-        )
-
-    def _wrap(self, points: np.ndarray) -> np.ndarray:
-        lower, upper = np.array(self.partition.lower), np.array(self.partition.upper)
-        wrapped = lower + np.mod(points - lower, upper - lower)
-        return np.where(np.array(self.partition.periodic), wrapped, points)
-
     def _interface_points(self, lo: np.ndarray, hi: np.ndarray, count: int, rng) -> np.ndarray:
         """``count`` points on each face of the window ``[lo, hi]`` that lies inside the domain (or on a periodic
         axis); along time only the lower face, since an evolution problem takes no condition at its end."""
@@ -156,13 +142,13 @@ class PointConstraintSystem:
                 if self.partition.periodic[a] or lower[a] + tolerance < side < upper[a] - tolerance:
                     face = rng.uniform(lo, hi, (count, len(lo)))
                     face[:, a] = side
-                    faces.append(self._wrap(face))
+                    faces.append(self.partition.wrap(face))
         return np.concatenate(faces) if faces else np.zeros((0, len(lo)))
 
     def _sample(self, lower: np.ndarray, upper: np.ndarray, points: int, boundary: int, rng) -> None:
         dim, evolution = len(self.problem.domain.bounds[0]), self.problem.is_evolution
-        windows = [self._window(k, lower, upper) for k in range(self.partition.count)]
-        pde = np.concatenate([self._wrap(rng.uniform(lo, hi, (points, len(lo)))) for lo, hi in windows])
+        windows = [self.partition.window(k, self.overlap) for k in range(self.partition.count)]
+        pde = np.concatenate([self.partition.wrap(rng.uniform(lo, hi, (points, len(lo)))) for lo, hi in windows])
         faces = []
         for a in range(dim):
             for side in (lower[a], upper[a]):

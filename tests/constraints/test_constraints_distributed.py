@@ -6,7 +6,6 @@ and at points."""
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import warnings
 
@@ -16,7 +15,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from pdesolve.constraints import GridConstraintSystem, GridHardConstraint
-from pdesolve.constraints.distributed import expert_block
+from pdesolve.constraints.distributed import expert_block, free_local_port
 from pdesolve.constraints.points import PointConstraintSystem, PointHardConstraint
 from pdesolve.problem import Grid
 
@@ -62,12 +61,6 @@ def _worker(rank: int, port: int, folder: str) -> None:
         dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_expert_blocks_cover_all_experts_once():
     blocks = [expert_block(7, r, 3) for r in range(3)]
     assert [list(b) for b in blocks] == [[0, 1, 2], [3, 4], [5, 6]]
@@ -76,7 +69,7 @@ def test_expert_blocks_cover_all_experts_once():
 def test_two_gloo_ranks_equal_one_process(tmp_path):
     single = _run(False)
     assert single["blended grad"][:, -1].abs().max() > 1e-6  # the interface values get gradients
-    mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(free_local_port(), str(tmp_path)), nprocs=2, join=True)
     for rank in (0, 1):
         sharded = torch.load(tmp_path / f"rank{rank}.pt", weights_only=True)
         for name, value in single.items():

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from pdesolve.constraints.distributed import free_local_port
 from pdesolve.operators.fno import FNO
 from pdesolve.operators.training import TrainConfig, train
 
@@ -37,14 +37,8 @@ def _worker(rank: int, world: int, port: int, folder: str) -> None:
         dist.destroy_process_group()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_gloo_processes_keep_identical_parameters_and_learn(tmp_path):
-    mp.spawn(_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, free_local_port(), str(tmp_path)), nprocs=2, join=True)
     first, second = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     for name, value in first["state"].items():
         assert torch.equal(value, second["state"][name]), name
