@@ -13,7 +13,7 @@ here on the physics-informed loss (PDE and initial residuals at fresh points; th
 minimised by u = 0). ``--interfaces`` gives the network one more output, the interface values that each
 expert's window meets on its inner faces; ``--blend`` joins the experts smoothly (``--overlap`` > 0).
 
-Relative L2 after 100 steps (one seed, 0; CPU, one thread, 20-50 s each): single 8.6e-2; experts 2,2 with
+Relative L2 after 100 steps (one seed, 0; CPU, one thread, 25-65 s each): single 8.6e-2; experts 2,2 with
 overlap 0.25, interfaces and blend 1.7e-1, and 0.65 without the interface rows (the later time slabs have no
 initial condition then); experts 2,1 (x only) with overlap 0.25 and blend 6.0e-2, and 1.5e-1 with interface
 rows (on the periodic axis the learned interface values only slow this small run down).
