@@ -1,7 +1,8 @@
 """The ``pdesolve`` command: ``list``, ``solve``, ``compare``, ``show``.
 
-Bad input ends with one line ``pdesolve: error: ...`` on stderr and exit code 2 (130 after Ctrl-C);
-only internal errors (bugs) show a traceback.
+Bad input ends with one line ``pdesolve: error: ...`` on stderr and exit code 2; Ctrl-C exits with 130 and
+SIGTERM with 143, each after the running family saved its final checkpoint (named in the line).
+Only internal errors (bugs) show a traceback.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ import argparse
 import random
 import re
 import shlex
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,7 +24,9 @@ import numpy as np
 from pdesolve.cli_operators import add_dataset_parser, add_train_parser, run_dataset, run_train
 from pdesolve.errors import PdesolveError
 from pdesolve.io.config import Config, check_device, resolve
-from pdesolve.io.run_folder import default_folder, prepare_folder, read_metrics
+from pdesolve.io import checkpoint
+from pdesolve.io.claim import claimed
+from pdesolve.io.run_folder import default_folder, read_metrics
 from pdesolve.problem import Problem, load_problem
 from pdesolve.problem.loading import catalogue_directory, catalogue_names
 from pdesolve.report.compare import compare, cuda_out_of_memory, lookup, reference_line, registered
@@ -37,6 +43,14 @@ PREFIX = "pdesolve: error: "
 
 class UsageError(Exception):
     """A command line argparse rejects."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a batch scheduler's time limit): handled like Ctrl-C, so every family saves its final checkpoint."""
+
+
+def _terminate(signum: int, frame: Any) -> NoReturn:
+    raise Terminated
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -198,13 +212,14 @@ def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     config.check_used([solver], set(SOLVERS))
     job = Job(solver, config.options_for(solver, *([alias] if alias else [])), alias)
     settings = config.settings(progress=sys.stderr.isatty())
-    folder = prepare_folder(args.out or default_folder(problem.name, args.solver))
     summary = _summary(args, argv, config, problem)
-    _seed(config.seed)
-    run, full_config = perform(job, problem, settings)
-    files = write_solution(run, folder)
-    reference = Reference.of(problem)
-    record = finish(run, reference, folder, settings, {"config": full_config, "files": files}, summary)
+    with claimed(args.out or default_folder(problem.name, args.solver), "solve") as folder:
+        settings = replace(settings, folder=str(folder))
+        _seed(config.seed)
+        run, full_config = perform(job, problem, settings)
+        files = write_solution(run, folder)
+        reference = Reference.of(problem)
+        record = finish(run, reference, folder, settings, {"config": full_config, "files": files}, summary)
     print(text_table([record]))
     print(reference_line(reference))
     print(f"run folder: {folder}")
@@ -256,6 +271,17 @@ def _one_line(message: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    checkpoint.last_saved.clear()
+    if threading.current_thread() is not threading.main_thread():  # signal handlers belong to the main thread
+        return _dispatch(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _dispatch(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _dispatch(argv: list[str]) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command == "list":
@@ -272,8 +298,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, PdesolveError) as error:
         print(PREFIX + _one_line(error), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(PREFIX + "interrupted", file=sys.stderr)
+    except KeyboardInterrupt as error:
+        saved = checkpoint.last_saved.get("path")
+        kept = f"; last checkpoint: {saved}" if saved else ""
+        if isinstance(error, Terminated):
+            print(PREFIX + f"terminated (SIGTERM){kept}", file=sys.stderr)
+            return 143
+        print(PREFIX + f"interrupted{kept}", file=sys.stderr)
         return 130
     except Exception as error:
         if not cuda_out_of_memory(error):

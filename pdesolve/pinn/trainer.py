@@ -213,10 +213,9 @@ class Trainer:
                 self._run_stage(stage, name, steps)
                 self.steps_done[name] = self.step
                 self.stage_index, self.step, stage = index + 1, 0, None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (pdesolve.cli): keep the state reached
             if self.checkpointer is not None:
                 self.checkpointer.save(self.state_dict(stage))
-                print(f"\ninterrupted: checkpoint saved to {self.checkpointer.path}", flush=True)
             raise
         steps = {name: self.steps_done.get(name, 0) for name, _ in self.plan.stages}
         return {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -19,12 +20,13 @@ from tqdm import tqdm
 
 from pdesolve.classical.evolution import resolved_option
 from pdesolve.errors import DivergenceError, PdesolveError, ProblemError
+from pdesolve.io import checkpoint
 from pdesolve.ngd import FlatModule, rows_per_chunk
 from pdesolve.problem import Coords, Dirichlet, Problem
 from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.domains import Box
 from pdesolve.solvers.base import Solver, register
-from pdesolve.teng.checkpoint import RunState, load_checkpoint, save_checkpoint
+from pdesolve.teng.checkpoint import KIND, SHAPING_OPTIONS, RunState, load_checkpoint, save_checkpoint
 from pdesolve.teng.fit import FitOptions, GaussNewtonFit, fit_initial
 from pdesolve.teng.model import SampledModel
 from pdesolve.teng.network import TengNetwork
@@ -33,6 +35,7 @@ from pdesolve.teng.stepper import make_stepper
 
 DEFAULT_POINTS = {1: 1024, 2: 65536, 3: 32768}
 DEFAULT_STEPS = 100
+CHECKPOINT = "checkpoint.pt"
 
 
 @register
@@ -69,7 +72,7 @@ class TengSolver(Solver):
         "init_geodesic": 1.5,
         "init_mu": 1e-3,
         "checkpoint_every": 0,
-        "checkpoint_path": "teng_checkpoint.pt",
+        "checkpoint_path": "",
         "resume": "",
     }
     option_help: ClassVar[dict[str, str]] = {
@@ -101,7 +104,7 @@ class TengSolver(Solver):
         "init_geodesic": "geodesic acceleration of the fit of u_0 (0: off)",
         "init_mu": "start of its adaptive damping",
         "checkpoint_every": "steps between checkpoints (0: none)",
-        "checkpoint_path": "checkpoint file",
+        "checkpoint_path": "checkpoint file (default: checkpoint.pt in the run folder)",
         "resume": "a checkpoint to continue from",
     }
 
@@ -191,18 +194,31 @@ class TengSolver(Solver):
         dt, steps = self._time_grid(problem)
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        shaping = {k: cfg[k] for k in ("scheme", "width", "depth", "resample")} | {"n_points": n_points}
+        shaping = {k: cfg[k] for k in SHAPING_OPTIONS if k != "n_points"} | {"n_points": n_points}
+        head = checkpoint.header(KIND, problem, self.name, shaping | {"dtype": self.settings.dtype})
+        path = cfg["checkpoint_path"] or (str(Path(self.settings.folder) / CHECKPOINT) if self.settings.folder else "")
 
         if cfg["resume"]:
-            state = load_checkpoint(cfg["resume"], shaping, device)
+            state = load_checkpoint(cfg["resume"], head, device)
             if not math.isclose(state.dt, dt, rel_tol=1e-12):
                 raise PdesolveError(f"checkpoint {cfg['resume']} was made with dt = {state.dt:g}, not {dt:g}")
             generator.set_state(state.generator_state)
         else:
             state = self._initial_state(problem, fitter, dt, shaping)
         stepper = make_stepper(cfg["scheme"], fitter, cfg["iterations"], cfg["corrector_iterations"])
-        stats = state.stats
-        t0 = problem.time[0]
+        try:
+            self._march(problem, state, stepper, model, generator, steps, path, head)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (pdesolve.cli): keep the steps made
+            if path:
+                state.generator_state = generator.get_state()
+                save_checkpoint(path, head, state)
+            raise
+        return TengSolution(problem, fn, state.times, torch.stack(state.thetas), self._summary(state, fn, model), chunk)
+
+    def _march(self, problem, state: RunState, stepper, model, generator, steps: int, path: str, head: dict) -> None:
+        """Time steps from ``state.step`` to ``steps``; a checkpoint every ``checkpoint_every`` steps."""
+        cfg, device = self.config, torch.device(self.settings.device)
+        n_points, dt, stats, t0 = state.options["n_points"], state.dt, state.stats, problem.time[0]
         for k in tqdm(range(state.step, steps), disable=not self.settings.progress, desc="teng", initial=state.step):
             if cfg["resample"]:
                 model.points = self._points(problem, n_points, generator)
@@ -221,10 +237,9 @@ class TengSolver(Solver):
             state.times.append(t0 + (k + 1) * dt)
             state.step = k + 1
             every = cfg["checkpoint_every"]
-            if every and (state.step % every == 0 or state.step == steps):
+            if path and every and (state.step % every == 0 or state.step == steps):
                 state.generator_state = generator.get_state()
-                save_checkpoint(cfg["checkpoint_path"], state)
-        return TengSolution(problem, fn, state.times, torch.stack(state.thetas), self._summary(state, fn, model), chunk)
+                save_checkpoint(path, head, state)
 
     def _initial_state(self, problem: Problem, fitter: GaussNewtonFit, dt: float, shaping: dict) -> RunState:
         cfg = self.config
