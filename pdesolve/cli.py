@@ -23,9 +23,9 @@ import numpy as np
 
 from pdesolve.cli_operators import add_dataset_parser, add_train_parser, run_dataset, run_train
 from pdesolve.errors import PdesolveError
-from pdesolve.io.config import Config, check_device, resolve
 from pdesolve.io import checkpoint
 from pdesolve.io.claim import claimed
+from pdesolve.io.config import Config, check_device, resolve
 from pdesolve.io.run_folder import default_folder, read_metrics
 from pdesolve.problem import Problem, load_problem
 from pdesolve.problem.loading import catalogue_directory, catalogue_names

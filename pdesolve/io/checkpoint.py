@@ -21,6 +21,7 @@ import importlib.metadata
 import inspect
 import pickle
 import platform
+import re
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,9 @@ def describe(value: Any) -> str:
         parts = ", ".join(f"{f.name}={describe(getattr(value, f.name))}" for f in fields(value))
         return f"{type(value).__name__}({parts})"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))) + "}"
+        return (
+            "{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))) + "}"
+        )
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(describe(v) for v in value) + "]"
     if isinstance(value, np.ndarray):
@@ -121,8 +124,9 @@ def load(
     try:
         data = torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise PdesolveError(f"{what} {path} is refused: it holds more than plain data ({first})") from None
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+        detail = f"it would import {found.group(1)}" if found else "it holds more than tensors and plain data"
+        raise PdesolveError(f"{what} {path} is refused: {detail} (a checkpoint is data, never code)") from None
     except Exception as error:  # a truncated or garbage file: torch raises many kinds
         raise PdesolveError(f"{what} {path} cannot be read (truncated or not a torch file): {error}") from None
     head = data.get("header") if isinstance(data, dict) else None

@@ -109,9 +109,11 @@ def _reenter(folder: Path, command: str, reenter: Reenter | None) -> Claim:
     reason = "" if reenter is None else reenter(previous)
     if reason is not None:
         os.close(descriptor)
+        state = "finished" if (folder / "metrics.json").exists() else "unfinished"
         detail = f" ({reason})" if reason else ""
         raise PdesolveError(
-            f"--out {folder} already holds a pdesolve {previous.get('command', '?')} run{detail}; choose another folder"
+            f"--out {folder} already holds a {state} pdesolve {previous.get('command', '?')} run{detail}; "
+            "choose another folder"
         )
     os.ftruncate(descriptor, 0)
     os.pwrite(descriptor, json.dumps({"command": command, "pid": os.getpid()}).encode(), 0)

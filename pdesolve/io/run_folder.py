@@ -113,4 +113,3 @@ def default_folder(problem: str, label: str, root: Path = Path("runs")) -> Path:
         count += 1
         folder = base.with_name(f"{base.name}-{count}")
     return folder
-

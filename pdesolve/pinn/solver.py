@@ -15,8 +15,8 @@ from typing import Any
 import torch
 
 from pdesolve.errors import PdesolveError
-from pdesolve.pinn.applicability import why_not_applicable
 from pdesolve.io import checkpoint
+from pdesolve.pinn.applicability import why_not_applicable
 from pdesolve.pinn.checkpoint import KIND, Checkpointer, load_checkpoint
 from pdesolve.pinn.constraints import hard_dirichlet_condition
 from pdesolve.pinn.gauss_newton import SOLVERS

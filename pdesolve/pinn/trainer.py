@@ -165,7 +165,7 @@ class Trainer:
             "global_step": self.global_step,
             "stage_state": None if stage is None else stage.state_dict(),
             "weights": self.objective.weights.state_dict(),
-            "base": self.base,
+            "base": dict(vars(self.base)),  # plain data: checkpoints load with weights_only
             "added": self.added,
             "history": list(self.history),
             "steps_done": dict(self.steps_done),
@@ -178,7 +178,7 @@ class Trainer:
         self.stage_index, self.step, self.global_step = state["stage_index"], state["step"], state["global_step"]
         self._stage_state = state["stage_state"]
         self.objective.weights.load_state_dict(state["weights"])
-        self.base, self.added = state["base"], state["added"]
+        self.base, self.added = PointSet(**state["base"]), state["added"]
         self.history, self.steps_done = list(state["history"]), dict(state["steps_done"])
         self.elapsed = state["elapsed"]
         torch.set_rng_state(state["torch_rng"])

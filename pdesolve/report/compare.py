@@ -17,8 +17,8 @@ from typing import Any
 from tqdm import tqdm
 
 from pdesolve.errors import NotApplicableError, PdesolveError
-from pdesolve.io.config import Config
 from pdesolve.io.claim import claimed
+from pdesolve.io.config import Config
 from pdesolve.io.run_folder import atomic_write_text, write_metrics
 from pdesolve.problem import Problem
 from pdesolve.report.metrics import Reference, Run

@@ -87,7 +87,7 @@ def test_folders(tmp_path):
         claim(first, "solve")
     write_metrics(first, {"done": True})
     held.release()
-    with pytest.raises(PdesolveError, match="already holds a pdesolve solve run"):
+    with pytest.raises(PdesolveError, match="already holds a finished pdesolve solve run"):
         claim(first, "solve")
     (tmp_path / "file").write_text("x")
     with pytest.raises(PdesolveError, match="is a file"):
