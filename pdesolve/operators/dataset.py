@@ -24,6 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from pdesolve.errors import PdesolveError
+from pdesolve.io.run_folder import atomic_path, atomic_write_text
 from pdesolve.operators.pairs import (
     ClassicalSolve,
     classical_solver,
@@ -69,7 +70,7 @@ class DatasetSpec:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
 
     def write(self, folder: Path) -> None:
-        _atomic_write_text(Path(folder) / METADATA, json.dumps({"format": 1, **asdict(self)}, indent=2))
+        atomic_write_text(Path(folder) / METADATA, json.dumps({"format": 1, **asdict(self)}, indent=2))
 
     def shards(self) -> list[tuple[int, int]]:
         """(first sample, number of samples) of each shard."""
@@ -243,22 +244,13 @@ def _shard_path(folder: Path, index: int) -> Path:
 
 
 def _write_shard(folder: Path, index: int, results: list[tuple[np.ndarray, np.ndarray, float]]) -> None:
-    path = _shard_path(folder, index)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
+    with atomic_path(_shard_path(folder, index)) as temporary, open(temporary, "wb") as handle:
         np.savez(
             handle,
             inputs=np.stack([r[0] for r in results]).astype(np.float32),
             outputs=np.stack([r[1] for r in results]).astype(np.float32),
             solve_seconds=np.array([r[2] for r in results]),
         )
-    os.replace(temporary, path)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
 
 
 # --- loading ---------------------------------------------------------------------------------
