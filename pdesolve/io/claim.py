@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pdesolve.errors import PdesolveError
+from pdesolve.io.run_folder import umask
 
 MARKER = ".pdesolve-run"
 Reenter = Callable[[dict[str, Any]], str | None]  # the earlier run's marker -> why it may not be re-entered, or None
@@ -79,6 +80,7 @@ def claim(folder: str | Path, command: str, reenter: Reenter | None = None) -> C
         raise PdesolveError(f"--out {folder} cannot be written: {error.strerror or error}") from None
     try:
         _lock(handle, folder)
+        os.fchmod(handle, 0o666 & ~umask())
         foreign = sorted(p.name for p in folder.iterdir() if not p.name.startswith(MARKER))
         if not marker.exists() and foreign:
             os.close(handle)

@@ -24,7 +24,8 @@ from pdesolve.errors import PdesolveError
 METRICS = "metrics.json"
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process's umask (read without changing it for longer than the call)."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -45,7 +46,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         os.close(handle)
         temporary = Path(name)
         yield temporary
-        os.chmod(temporary, 0o666 & ~_umask())
+        os.chmod(temporary, 0o666 & ~umask())
         os.replace(temporary, target)
     except OSError as error:
         raise PdesolveError(f"cannot write {target}: {error.strerror or error}") from None

@@ -210,7 +210,6 @@ class TengSolver(Solver):
             self._march(problem, state, stepper, model, generator, steps, path, head)
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM (pdesolve.cli): keep the steps made
             if path:
-                state.generator_state = generator.get_state()
                 save_checkpoint(path, head, state)
             raise
         return TengSolution(problem, fn, state.times, torch.stack(state.thetas), self._summary(state, fn, model), chunk)
@@ -236,9 +235,9 @@ class TengSolver(Solver):
             state.thetas.append(theta)
             state.times.append(t0 + (k + 1) * dt)
             state.step = k + 1
+            state.generator_state = generator.get_state()  # as it was after the last whole step
             every = cfg["checkpoint_every"]
             if path and every and (state.step % every == 0 or state.step == steps):
-                state.generator_state = generator.get_state()
                 save_checkpoint(path, head, state)
 
     def _initial_state(self, problem: Problem, fitter: GaussNewtonFit, dt: float, shaping: dict) -> RunState:
