@@ -11,9 +11,7 @@ import argparse
 import random
 import re
 import shlex
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +24,7 @@ from pdesolve.errors import PdesolveError
 from pdesolve.io import checkpoint
 from pdesolve.io.claim import claimed
 from pdesolve.io.config import Config, check_device, resolve
+from pdesolve.io.interrupts import Terminated, sigterm_raises
 from pdesolve.io.run_folder import default_folder, read_metrics
 from pdesolve.problem import Problem, load_problem
 from pdesolve.problem.loading import catalogue_directory, catalogue_names
@@ -43,14 +42,6 @@ PREFIX = "pdesolve: error: "
 
 class UsageError(Exception):
     """A command line argparse rejects."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (a batch scheduler's time limit): handled like Ctrl-C, so every family saves its final checkpoint."""
-
-
-def _terminate(signum: int, frame: Any) -> NoReturn:
-    raise Terminated
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -272,13 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     checkpoint.last_saved.clear()
-    if threading.current_thread() is not threading.main_thread():  # signal handlers belong to the main thread
+    with sigterm_raises():
         return _dispatch(argv)
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        return _dispatch(argv)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _dispatch(argv: list[str]) -> int:

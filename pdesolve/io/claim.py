@@ -72,12 +72,16 @@ def _lock(descriptor: int, folder: Path) -> None:
 def claim(folder: str | Path, command: str, reenter: Reenter | None = None) -> Claim:
     """Claim ``folder`` for ``command`` (see the module docstring); one-line :class:`PdesolveError` when refused."""
     folder = Path(folder)
+    try:
+        return _claim(folder, command, reenter)
+    except OSError as error:  # a full disk, a read-only folder
+        raise PdesolveError(f"--out {folder} cannot be written: {error.strerror or error}") from None
+
+
+def _claim(folder: Path, command: str, reenter: Reenter | None) -> Claim:
     created = _create(folder)
     marker = folder / MARKER
-    try:
-        handle, staged = tempfile.mkstemp(prefix=f"{MARKER}.", dir=folder)
-    except OSError as error:
-        raise PdesolveError(f"--out {folder} cannot be written: {error.strerror or error}") from None
+    handle, staged = tempfile.mkstemp(prefix=f"{MARKER}.", dir=folder)
     try:
         _lock(handle, folder)
         os.fchmod(handle, 0o666 & ~umask())

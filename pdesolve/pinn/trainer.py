@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from pdesolve.errors import DivergenceError
+from pdesolve.io.interrupts import deferred
 from pdesolve.ngd.residual_jacobian import jacobian_function
 from pdesolve.pinn.checkpoint import Checkpointer
 from pdesolve.pinn.gauss_newton import GaussNewtonStage
@@ -236,16 +237,17 @@ class Trainer:
             bar = tqdm(total=steps, initial=self.step, desc=f"pinn {name}", leave=False)
         clock = time.perf_counter()
         while self.step < steps:
-            every = {"adam": self.plan.refresh_every, "ngd": self.plan.ngd_refresh_every}.get(name, 0)
-            if every and self.step and self.step % every == 0:
-                ngd = name == "ngd"
-                self._refresh(self.step // every + (10_000 if ngd else 0), self.plan.resample or ngd)
-            loss = stage.step(closure)
-            if not math.isfinite(loss):
-                self._diverged()
-            self.history.append(loss)
-            self.step += 1
-            self.global_step += 1
+            with deferred():  # a step is whole or not made: Ctrl-C/SIGTERM checkpoints a step boundary
+                every = {"adam": self.plan.refresh_every, "ngd": self.plan.ngd_refresh_every}.get(name, 0)
+                if every and self.step and self.step % every == 0:
+                    ngd = name == "ngd"
+                    self._refresh(self.step // every + (10_000 if ngd else 0), self.plan.resample or ngd)
+                loss = stage.step(closure)
+                if not math.isfinite(loss):
+                    self._diverged()
+                self.history.append(loss)
+                self.step += 1
+                self.global_step += 1
             if bar is not None:
                 bar.update()
                 bar.set_postfix(loss=f"{loss:.3e}", refresh=False)
