@@ -115,10 +115,10 @@ def _reenter(folder: Path, command: str, reenter: Reenter | None) -> Claim:
     reason = "" if reenter is None else reenter(previous)
     if reason is not None:
         os.close(descriptor)
-        state = "finished" if (folder / "metrics.json").exists() else "unfinished"
+        state = "a finished" if (folder / "metrics.json").exists() else "an unfinished"
         detail = f" ({reason})" if reason else ""
         raise PdesolveError(
-            f"--out {folder} already holds a {state} pdesolve {previous.get('command', '?')} run{detail}; "
+            f"--out {folder} already holds {state} pdesolve {previous.get('command', '?')} run{detail}; "
             "choose another folder"
         )
     os.ftruncate(descriptor, 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import FNO, PINN, TENG
+from fault_helpers import FNO, PINN, TENG
 
 
 class Plant:
