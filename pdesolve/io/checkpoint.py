@@ -56,8 +56,8 @@ def describe(value: Any) -> str:
         return "[" + ", ".join(describe(v) for v in value) + "]"
     if isinstance(value, np.ndarray):
         return f"array{value.shape}:{hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()}"
-    if callable(value) and not isinstance(value, type):
-        return f"{type(value).__name__}({describe(vars(value)) if hasattr(value, '__dict__') else ''})"
+    if hasattr(value, "__dict__") and not isinstance(value, type):  # e.g. a mesh: its class and its data
+        return f"{type(value).__name__}({describe(vars(value))})"
     return repr(value)
 
 
