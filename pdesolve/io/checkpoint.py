@@ -34,30 +34,34 @@ from pdesolve.io.run_folder import atomic_path
 
 FORMAT = 2  # the format of this header; files without one are refused
 last_saved: dict[str, Path] = {}  # "path": the checkpoint written last by this process
+MAX_DEPTH = 8  # of nested objects described in a fingerprint
 
 
-def describe(value: Any) -> str:
-    """A stable text for ``value``: functions by their source (or bytecode), dataclasses by their fields, arrays by
-    their bytes; no memory addresses, so the same definition gives the same text in every process."""
+def describe(value: Any, depth: int = 0) -> str:
+    """A stable text for ``value``: functions by their source (or bytecode), dataclasses and other objects by their
+    fields, arrays by their bytes; no memory addresses, so the same definition gives the same text in every process.
+    Objects nested deeper than ``MAX_DEPTH`` are named by their class only."""
+    if depth > MAX_DEPTH:
+        return type(value).__name__
     if inspect.isfunction(value) or inspect.ismethod(value):
         try:
             return inspect.getsource(value).strip()
         except (OSError, TypeError):
             code = value.__code__
             return f"{value.__qualname__}:{code.co_code.hex()}:{code.co_consts!r}"
+    inner = depth + 1
     if is_dataclass(value) and not isinstance(value, type):
-        parts = ", ".join(f"{f.name}={describe(getattr(value, f.name))}" for f in fields(value))
+        parts = ", ".join(f"{f.name}={describe(getattr(value, f.name), inner)}" for f in fields(value))
         return f"{type(value).__name__}({parts})"
     if isinstance(value, dict):
-        return (
-            "{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))) + "}"
-        )
+        items = sorted(value.items(), key=lambda item: str(item[0]))
+        return "{" + ", ".join(f"{k!r}: {describe(v, inner)}" for k, v in items) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(describe(v) for v in value) + "]"
+        return "[" + ", ".join(describe(v, inner) for v in value) + "]"
     if isinstance(value, np.ndarray):
         return f"array{value.shape}:{hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()}"
     if hasattr(value, "__dict__") and not isinstance(value, type):  # e.g. a mesh: its class and its data
-        return f"{type(value).__name__}({describe(vars(value))})"
+        return f"{type(value).__name__}({describe(vars(value), inner)})"
     return repr(value)
 
 
