@@ -20,6 +20,7 @@ from pdesolve.problem.coords import Coords
 from pdesolve.problem.domains import Box, Domain
 from pdesolve.problem.families import Family
 from pdesolve.problem.params import Params
+from pdesolve.problem.parts import select_parts
 from pdesolve.problem.reference import ReferenceData
 
 
@@ -43,6 +44,13 @@ class Problem:
 
     def __post_init__(self) -> None:
         conditions = (self.boundary,) if isinstance(self.boundary, Condition) else tuple(self.boundary)
+        where = f"problem {self.name!r}"
+        conditions = tuple(
+            replace(c, on=select_parts(self.domain, c.on, where))
+            if isinstance(c, Condition) and isinstance(c.on, (str, tuple, list, set, frozenset))
+            else c
+            for c in conditions
+        )
         object.__setattr__(self, "boundary", conditions)
         self.validate()
 
@@ -89,7 +97,9 @@ class Problem:
         if not self.name or not self.name.replace("_", "").isalnum():
             raise ProblemError(f"{where}: the name must be letters, digits and underscores")
         if not isinstance(self.domain, Domain):
-            raise ProblemError(f"{where}: domain must be an Interval, Rectangle, Box, Disk, Polygon or Mesh")
+            raise ProblemError(
+                f"{where}: domain must be an Interval, Rectangle, Box, Disk, Polygon, Mesh or their combination"
+            )
         if (self.residual is None) == (self.rhs is None):
             raise ProblemError(f"{where}: give exactly one of residual= (stationary) or rhs= (evolution)")
         if self.is_evolution:
