@@ -525,4 +525,5 @@ def _merge_collinear(points: np.ndarray, steps: list[tuple[int, int, str | None]
 
 
 def _mesh_labels(name: str | None) -> frozenset[str]:
-    return frozenset({name}) if name else frozenset()
+    """A physical group's name; ``channel.left`` also answers to ``channel`` and ``left``."""
+    return frozenset({name, *name.split(".")}) if name else frozenset()
