@@ -36,8 +36,9 @@ from pdesolve.problem.csg import Combination
 CIRCLE_EDGE = 1.38
 
 
-def build_mesh(domain: Domain, n: int, refine: int = 0) -> skfem.Mesh:
-    """A mesh of ``domain`` with about ``n`` nodes across it, refined ``refine`` more times."""
+def build_mesh(domain: Domain, n: int, refine: int = 0, order: int = 1) -> skfem.Mesh:
+    """A mesh of ``domain`` with about ``n`` nodes across it, refined ``refine`` more times; for ``order`` 2 on a
+    constructive domain with arcs, the curved quadratic mesh (:func:`curved`)."""
     if n < 2:
         raise ProblemError(f"a mesh needs n >= 2 nodes per axis, got {n}")
     if isinstance(domain, Disk):
@@ -55,7 +56,9 @@ def build_mesh(domain: Domain, n: int, refine: int = 0) -> skfem.Mesh:
         mesh = domain._skfem()
     elif isinstance(domain, Combination):
         lower, upper = domain.bounds
-        return mesh_domain(domain, float(np.max(upper - lower)) / (n - 1) / 2**refine)
+        mesh = mesh_domain(domain, float(np.max(upper - lower)) / (n - 1) / 2**refine)
+        arcs = any(isinstance(piece, bp.Arc) for piece in domain.pieces())
+        return curved(mesh, domain) if order == 2 and arcs else mesh
     else:
         raise NotApplicableError(f"fem has no mesh for a {type(domain).__name__} domain")
     return mesh.refined(refine) if refine else mesh

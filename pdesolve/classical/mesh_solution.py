@@ -28,6 +28,9 @@ def locate(basis: skfem.CellBasis, points: np.ndarray, candidates: int = 10) -> 
     least outside the reference simplex ``{X >= 0, ΣX <= 1}``.
     """
     mesh, mapping = basis.mesh, basis.mapping
+    if not mesh.affine:  # curved (isoparametric) elements: start from their straight-sided cells
+        cells, reference = locate(skfem.Basis(skfem.MeshTri1(mesh.p, mesh.t), skfem.ElementTriP1()), points)
+        return cells, _clamped(_newton_inverse(mapping, points, cells, reference))
     centroids = mesh.p[:, mesh.t].mean(axis=1).T
     k = min(candidates, mesh.t.shape[1])
     _, nearest = cKDTree(centroids).query(points, k=k)
@@ -40,10 +43,26 @@ def locate(basis: skfem.CellBasis, points: np.ndarray, candidates: int = 10) -> 
         outside = np.maximum(np.maximum(-X.min(axis=0), X.sum(axis=0) - 1.0), 0.0)
         better = outside < best
         best[better], cells[better], reference[:, better] = outside[better], nearest[better, j], X[:, better]
+    return cells, _clamped(reference)
+
+
+def _clamped(reference: np.ndarray) -> np.ndarray:
+    """Reference coordinates moved into the reference simplex."""
     reference = np.maximum(reference, 0.0)
     total = reference.sum(axis=0)
     reference[:, total > 1] /= total[total > 1]
-    return cells, reference
+    return reference
+
+
+def _newton_inverse(mapping: Any, points: np.ndarray, cells: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Reference coordinates of ``points`` in the curved ``cells`` by Newton's method from ``start``."""
+    X = start[:, :, None].copy()
+    for _ in range(20):
+        step = np.einsum("ijkl,jkl->ikl", mapping.invDF(X, cells), points.T[:, :, None] - mapping.F(X, cells))
+        X += step
+        if np.max(np.abs(step)) < 1e-13:
+            break
+    return X[:, :, 0]
 
 
 def probes(basis: skfem.CellBasis, points: np.ndarray) -> sp.csr_matrix:
