@@ -101,7 +101,7 @@ class OutputTransform(nn.Module):
         domain = problem.domain
         every = frozenset().union(*(chosen for _, chosen in dirichlet))
         self.distance = distance_to(domain, every) if dirichlet else None
-        self.parts = [distance_to(domain, chosen) for _, chosen in dirichlet] if len(dirichlet) > 1 else []
+        self.parts = [distance_to(domain, chosen, False) for _, chosen in dirichlet] if len(dirichlet) > 1 else []
         self.everywhere = bool(dirichlet) and every == atoms(domain, None)
 
     @property

@@ -18,6 +18,7 @@ runs merged), so the function vanishes on the parts where a condition holds and 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -65,8 +66,23 @@ def _trimmed(f: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return torch.sqrt(f**2 + ((varphi - t) / 2) ** 2)
 
 
+def whole_circles(pieces: list[bp.Piece]) -> tuple[list[bp.Piece], list[tuple[tuple[float, float], float, float]]]:
+    """The pieces less the arcs that close a whole circle, and those circles as (center, radius, ±1: domain
+    inside | outside): a circle needs no trimming, and untrimmed it has no junctions where derivatives blow up."""
+    turns: dict[tuple, float] = {}
+    for piece in pieces:
+        if isinstance(piece, bp.Arc):
+            key = (piece.center, piece.radius)
+            turns[key] = turns.get(key, 0.0) + piece.sweep
+    closed = {key: turn for key, turn in turns.items() if abs(abs(turn) - 2 * math.pi) < 1e-9}
+    rest = [p for p in pieces if not (isinstance(p, bp.Arc) and (p.center, p.radius) in closed)]
+    return rest, [(center, radius, math.copysign(1.0, turn)) for (center, radius), turn in closed.items()]
+
+
 def pieces_distance(pieces: list[bp.Piece], scale: float) -> Distance:
-    """``1/φ = Σ_i scale/φ_i`` over trimmed segments and arcs (points (N, ≥2), the first two columns used)."""
+    """``1/φ = Σ_i scale/φ_i`` over trimmed segments and arcs, and untrimmed whole circles
+    ``±(r² − |x − c|²)/(2r)`` (points (N, ≥2), the first two columns used)."""
+    pieces, circles = whole_circles(pieces)
     segments = [p for p in pieces if isinstance(p, bp.Segment)]
     arcs = [p for p in bp.shorter_arcs(pieces) if isinstance(p, bp.Arc)]
     p1 = torch.tensor([s.a for s in segments], dtype=torch.float64).reshape(-1, 2)
@@ -94,6 +110,9 @@ def pieces_distance(pieces: list[bp.Piece], scale: float) -> Distance:
             f = (r**2 - (x - c[:, 0]) ** 2 - (y - c[:, 1]) ** 2) / (2 * r)
             t = ((ell / 2) ** 2 - (x - m[:, 0]) ** 2 - (y - m[:, 1]) ** 2) / ell
             inverse = inverse + torch.sum(1 / (_trimmed(f, t) / scale), dim=1)
+        for (cx, cy), r, side in circles:
+            f = side * (r**2 - (points[:, 0] - cx) ** 2 - (points[:, 1] - cy) ** 2) / (2 * r)
+            inverse = inverse + 1 / (f / scale)
         return 1 / inverse
 
     return phi
@@ -113,8 +132,10 @@ def atoms(domain: Domain, names: frozenset[str] | None) -> frozenset:
     return frozenset(i for i, piece in enumerate(domain.pieces()) if names is None or piece.labels & names)
 
 
-def distance_to(domain: Domain, chosen: frozenset) -> Distance:
-    """An ADF of ``domain`` vanishing exactly on the atoms ``chosen`` (:func:`atoms`)."""
+def distance_to(domain: Domain, chosen: frozenset, peak_one: bool = True) -> Distance:
+    """An ADF of ``domain`` vanishing exactly on the atoms ``chosen`` (:func:`atoms`); constructive domains and
+    meshes: divided by its largest value inside when ``peak_one``, else normalised to first order (≈ the
+    distance near the chosen pieces, as the transfinite weights need to blend data over comparable lengths)."""
     if isinstance(domain, Box):
         return box_distance(list(domain.lower), list(domain.upper), sorted(chosen))
     everything = len(chosen) == len(domain.pieces())
@@ -124,6 +145,8 @@ def distance_to(domain: Domain, chosen: frozenset) -> Distance:
         return polygon_distance(domain.vertices)
     pieces = [piece for i, piece in enumerate(domain.pieces()) if i in chosen]
     raw = pieces_distance(pieces, 1.0)
+    if not peak_one:
+        return raw
     probe = torch.as_tensor(domain.sample_interior(256, seed=0, method="Hammersley"), dtype=torch.float64)
     peak = float(raw(probe).max())
 
