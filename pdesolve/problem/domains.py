@@ -326,9 +326,6 @@ def _polygon_defect(vertices: np.ndarray) -> str | None:
     size = float(np.max(np.ptp(vertices, axis=0)))
     if size == 0 or np.any(lengths <= 1e-12 * size):
         return "two consecutive vertices coincide"
-    area = 0.5 * abs(np.sum(vertices[:, 0] * following[:, 1] - following[:, 0] * vertices[:, 1]))
-    if area <= 1e-12 * size * size:
-        return "its area is zero (collinear vertices)"
     count = len(vertices)
     for i in range(count):
         for j in range(i + 1, count):
@@ -336,6 +333,9 @@ def _polygon_defect(vertices: np.ndarray) -> str | None:
                 continue
             if _segments_meet(vertices[i], following[i], vertices[j], following[j]):
                 return f"sides {i} and {j} cross"
+    area = 0.5 * abs(np.sum(vertices[:, 0] * following[:, 1] - following[:, 0] * vertices[:, 1]))
+    if area <= 1e-12 * size * size:
+        return "its area is zero (collinear vertices)"
     return None
 
 
