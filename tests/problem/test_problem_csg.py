@@ -41,7 +41,9 @@ def test_sampling_inside_on_boundary_and_outward_normals(name):
     assert np.all(domain.level(points + step * normals) < 0) and np.all(domain.level(points - step * normals) > 0)
     # every part gets points: each piece's share of the boundary is its share of the length
     lengths = np.array([piece.length for piece in domain.pieces()])
-    counts = np.bincount(np.argmin(np.stack([p.distance(points) for p in domain.pieces()], 1), 1), minlength=len(lengths))
+    counts = np.bincount(
+        np.argmin(np.stack([p.distance(points) for p in domain.pieces()], 1), 1), minlength=len(lengths)
+    )
     assert np.all(counts > 0) and np.allclose(counts / counts.sum(), lengths / lengths.sum(), atol=0.03)
 
 
