@@ -18,7 +18,8 @@ from scipy.spatial import cKDTree
 from pdesolve.problem import Problem
 from pdesolve.solvers.solution import Solution
 
-CELL_TYPES = {skfem.MeshLine1: "line", skfem.MeshTri1: "triangle", skfem.MeshTet1: "tetra"}
+# curved quadratic triangles are written by their vertices (straight-sided)
+CELL_TYPES = {skfem.MeshLine1: "line", skfem.MeshTri1: "triangle", skfem.MeshTri2: "triangle", skfem.MeshTet1: "tetra"}
 
 
 def locate(basis: skfem.CellBasis, points: np.ndarray, candidates: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +104,7 @@ class MeshSolution(Solution):
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {
-            "points": self.mesh.p.T,
+            "points": self.mesh.p[:, : self.mesh.nvertices].T,
             "cells": self.mesh.t.T,
             "u": self.vertex_values(),
             "dof_points": self.basis.doflocs.T,
@@ -111,4 +112,5 @@ class MeshSolution(Solution):
         }
 
     def final_snapshot(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
-        return self.mesh.p.T, self.vertex_values(), [(CELL_TYPES[type(self.mesh)], self.mesh.t.T)]
+        vertices = self.mesh.p[:, : self.mesh.nvertices].T
+        return vertices, self.vertex_values(), [(CELL_TYPES[type(self.mesh)], self.mesh.t.T)]
