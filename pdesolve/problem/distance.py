@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from pdesolve.errors import ProblemError
@@ -79,11 +80,36 @@ def whole_circles(pieces: list[bp.Piece]) -> tuple[list[bp.Piece], list[tuple[tu
     return rest, [(center, radius, math.copysign(1.0, turn)) for (center, radius), turn in closed.items()]
 
 
-def pieces_distance(pieces: list[bp.Piece], scale: float) -> Distance:
+def straight_runs(segments: list[bp.Segment]) -> list[bp.Segment]:
+    """Segments that continue one another on one line joined into one (no junction inside a straight side)."""
+    starts = {segment.a: k for k, segment in enumerate(segments)}
+    following = {}
+    for k, segment in enumerate(segments):
+        nxt = starts.get(segment.b)
+        if nxt is not None and nxt != k:
+            d0 = np.subtract(segment.b, segment.a)
+            d1 = np.subtract(segments[nxt].b, segments[nxt].a)
+            if abs(d0[0] * d1[1] - d0[1] * d1[0]) <= 1e-12 * segment.length * segments[nxt].length and d0 @ d1 > 0:
+                following[k] = nxt
+    heads = set(range(len(segments))) - set(following.values())
+    if not heads and following:  # a closed straight loop cannot happen; keep the pieces as they are
+        return segments
+    runs = []
+    for head in sorted(heads):
+        last = head
+        while last in following:
+            last = following[last]
+        runs.append(bp.Segment(segments[head].a, segments[last].b))
+    return runs
+
+
+def pieces_distance(pieces: list[bp.Piece], scale: float, join: bool = True) -> Distance:
     """``1/φ = Σ_i scale/φ_i`` over trimmed segments and arcs, and untrimmed whole circles
-    ``±(r² − |x − c|²)/(2r)`` (points (N, ≥2), the first two columns used)."""
+    ``±(r² − |x − c|²)/(2r)`` (points (N, ≥2), the first two columns used); ``join`` first joins straight runs
+    (:func:`straight_runs`)."""
     pieces, circles = whole_circles(pieces)
     segments = [p for p in pieces if isinstance(p, bp.Segment)]
+    segments = straight_runs(segments) if join else segments
     arcs = [p for p in bp.shorter_arcs(pieces) if isinstance(p, bp.Arc)]
     p1 = torch.tensor([s.a for s in segments], dtype=torch.float64).reshape(-1, 2)
     p2 = torch.tensor([s.b for s in segments], dtype=torch.float64).reshape(-1, 2)
@@ -122,7 +148,7 @@ def polygon_distance(vertices: tuple[tuple[float, float], ...]) -> Distance:
     """The polygon's sides joined as above, scaled by its largest coordinate (at least 1)."""
     following = vertices[1:] + vertices[:1]
     scale = max(max(abs(c) for v in vertices for c in v), 1.0)
-    return pieces_distance([bp.Segment(a, b) for a, b in zip(vertices, following)], scale)
+    return pieces_distance([bp.Segment(a, b) for a, b in zip(vertices, following)], scale, join=False)
 
 
 def atoms(domain: Domain, names: frozenset[str] | None) -> frozenset:

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from pdesolve.classical.fem import FiniteElement
+from pdesolve.pinn.applicability import why_not_applicable
 from pdesolve.pinn.model import build_model
 from pdesolve.problem import Coords, Dirichlet, Disk, Mesh, Neumann, Polygon, Problem, Rectangle, laplacian, sin
 from pdesolve.problem.distance import atoms, distance_to
@@ -37,6 +39,7 @@ def laplacian_of(function, points: torch.Tensor) -> torch.Tensor:
 
 def test_channel_inlet_walls_and_cylinder_exact_outlet_free():
     problem = channel_problem()
+    assert why_not_applicable(problem) is None and FiniteElement.not_applicable(problem) is None
     model = build_model(problem, width=16, depth=2, seed=3).double()
     assert model.exact_conditions == ["dirichlet"] and len(model.transform.dirichlet) == 2
     points, _ = CHANNEL.sample_boundary(4000, seed=5)
