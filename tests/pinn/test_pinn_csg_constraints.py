@@ -120,3 +120,23 @@ def test_named_parts_of_a_mesh(parts):
     with torch.no_grad():
         u = model(torch.as_tensor(points)).numpy()
     assert chosen.any() and np.max(np.abs(u[chosen] - 1.0)) < 1e-12 and np.max(np.abs(u[~chosen] - 1.0)) > 1e-3
+
+
+def test_box_with_a_lid_and_walls_blends_both_values_exactly():
+    """A cavity's data: 1 on the lid, 0 on the other walls, joined by transfinite weights of face products."""
+    square = Rectangle((0.0, 0.0), (1.0, 1.0))
+    problem = Problem(
+        "lid",
+        square,
+        residual=lambda u, x, p: -laplacian(u),
+        boundary=[Dirichlet(1.0, on="top"), Dirichlet(0.0)],
+    )
+    model = build_model(problem, width=8, depth=1).double()
+    points, _ = square.sample_boundary(2000, seed=4)
+    keep = np.linalg.norm(points - np.round(points), axis=1) > 1e-9  # off the corners, where the data jump
+    with torch.no_grad():
+        u = model(torch.as_tensor(points[keep])).numpy()
+    wanted = np.where(points[keep, 1] == 1.0, 1.0, 0.0)
+    assert np.max(np.abs(u - wanted)) < 1e-12
+    interior = torch.as_tensor(square.sample_interior(300, seed=0, method="Sobol"))
+    assert torch.isfinite(laplacian_of(model, interior)).all()
