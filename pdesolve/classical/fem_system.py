@@ -86,7 +86,9 @@ def recognise_system(problem: Problem, x: Coords) -> Structure:
     """The structure of ``problem`` at points ``x`` (raises NotApplicableError with the reason)."""
     for condition in problem.boundary:
         if not isinstance(condition, (Dirichlet, Gauge, Outflow)):
-            raise NotApplicableError(f"fem takes Dirichlet, Outflow and Gauge conditions for systems, not {type(condition).__name__}")
+            raise NotApplicableError(
+                f"fem takes Dirichlet, Outflow and Gauge conditions for systems, not {type(condition).__name__}"
+            )
     shape = np.shape(x[0])
     zero = [(np.zeros(shape), np.zeros((problem.dim, *shape))) for _ in problem.unknowns]
     return structure(problem, trace(problem, x, jets_of(zero)))
@@ -252,9 +254,7 @@ class SystemAssembler:
         return vector
 
 
-def newton(
-    assembler: SystemAssembler, tol: float = 1e-10, maxiter: int = 25
-) -> tuple[np.ndarray, dict[str, Any]]:
+def newton(assembler: SystemAssembler, tol: float = 1e-10, maxiter: int = 25) -> tuple[np.ndarray, dict[str, Any]]:
     """Solve F(U) = 0: the linear part's solve (Stokes) first, then Newton with a backtracking line search.
 
     Stops when a full step changes the state by less than ``tol`` relative to it; ``residuals`` are

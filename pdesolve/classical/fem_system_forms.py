@@ -120,8 +120,8 @@ class LinearTracer(Field):
         linear = {k: other.value * c for k, c in self.linear.items()}
         for key, c in other.linear.items():
             linear[key] = linear.get(key, 0.0) + self.value * c
-        constant = not self.depends_on_u and _is_constant(self.value) or not other.depends_on_u and _is_constant(
-            other.value
+        constant = (
+            not self.depends_on_u and _is_constant(self.value) or not other.depends_on_u and _is_constant(other.value)
         )
         return LinearTracer(self.value * other.value, linear, self.jets, self.affine and other.affine and constant)
 
@@ -147,7 +147,9 @@ class LinearTracer(Field):
         self._linear_only("applies a function to")
         shifted = function(np.asarray(self.value, dtype=complex) + 1j * COMPLEX_STEP)
         if not np.iscomplexobj(shifted):
-            raise NotApplicableError(f"a function of the unknowns in the residual does not take complex steps; {WHAT_FEM_TAKES}")
+            raise NotApplicableError(
+                f"a function of the unknowns in the residual does not take complex steps; {WHAT_FEM_TAKES}"
+            )
         slope = np.imag(shifted) / COMPLEX_STEP
         linear = {k: slope * c for k, c in self.linear.items()}
         return LinearTracer(np.real(shifted), linear, self.jets, False)

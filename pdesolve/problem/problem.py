@@ -50,7 +50,9 @@ class Problem:
         object.__setattr__(self, "unknowns", tuple(self.unknowns))
         if not self.is_system:  # Dirichlet({"u": g}) of a scalar problem is Dirichlet(g)
             conditions = tuple(
-                replace(c, value=c.value[self.unknowns[0]]) if isinstance(c, Dirichlet) and c.names == self.unknowns else c
+                replace(c, value=c.value[self.unknowns[0]])
+                if isinstance(c, Dirichlet) and c.names == self.unknowns
+                else c
                 for c in conditions
             )
         object.__setattr__(self, "boundary", conditions)
@@ -131,7 +133,11 @@ class Problem:
     def _check_unknowns(self, where: str) -> None:
         """Names of the unknowns, conditions that name them, the equation count, a determined pressure."""
         names = self.unknowns
-        if not names or len(set(names)) != len(names) or not all(isinstance(n, str) and n.isidentifier() for n in names):
+        if (
+            not names
+            or len(set(names)) != len(names)
+            or not all(isinstance(n, str) and n.isidentifier() for n in names)
+        ):
             raise ProblemError(f"{where}: unknowns must be distinct identifiers, got {names!r}")
         for condition in self.boundary:
             if isinstance(condition, Dirichlet) and self.is_system:

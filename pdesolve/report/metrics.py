@@ -47,9 +47,7 @@ class Reference:
         return cls.clean(*found, source=source, names=problem.unknowns)
 
     @classmethod
-    def clean(
-        cls, points: np.ndarray, values: np.ndarray, source: str, names: tuple[str, ...] = ("u",)
-    ) -> Reference:
+    def clean(cls, points: np.ndarray, values: np.ndarray, source: str, names: tuple[str, ...] = ("u",)) -> Reference:
         """Drop points whose reference value is NaN (any unknown's, for a system)."""
         points = np.asarray(points, dtype=float).reshape(len(points), -1)
         values = np.asarray(values, dtype=float)
@@ -183,7 +181,6 @@ def run_record(run: Run, settings: Settings) -> dict[str, Any]:
         "error_points": run.errors.get("points"),
         "error_points_undefined": run.errors.get("points_undefined"),
         **system,
-
         "wall_time_s": run.wall_time,
         "iterations": run.stats.get("iterations"),
         "peak_memory_bytes": run.memory.peak_bytes,

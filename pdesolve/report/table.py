@@ -85,7 +85,9 @@ def text_table(records: list[dict[str, Any]]) -> str:
     widths = [max(len(r[k]) for r in rows) for k in range(len(header))]
     lines = []
     for index, cells in enumerate(rows):
-        parts = [c.ljust(w) if k < 2 or k >= len(COLUMNS) else c.rjust(w) for k, (c, w) in enumerate(zip(cells, widths))]
+        parts = [
+            c.ljust(w) if k < 2 or k >= len(COLUMNS) else c.rjust(w) for k, (c, w) in enumerate(zip(cells, widths))
+        ]
         lines.append("  ".join(parts).rstrip())
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))

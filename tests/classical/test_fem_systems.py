@@ -76,10 +76,7 @@ def manufactured_stokes(nu=0.5):
     """Divergence-free velocity from ψ = sin²(πx) sin²(πy) (zero on the square's boundary), p = cos πx cos πy."""
     psi = sympy.sin(sympy.pi * X) ** 2 * sympy.sin(sympy.pi * Y) ** 2
     u, v, p = sympy.diff(psi, Y), -sympy.diff(psi, X), sympy.cos(sympy.pi * X) * sympy.cos(sympy.pi * Y)
-    forcing = [
-        -nu * (sympy.diff(c, X, 2) + sympy.diff(c, Y, 2)) + sympy.diff(p, axis)
-        for c, axis in ((u, X), (v, Y))
-    ]
+    forcing = [-nu * (sympy.diff(c, X, 2) + sympy.diff(c, Y, 2)) + sympy.diff(p, axis) for c, axis in ((u, X), (v, Y))]
     exact = {name: lambdified(e) for name, e in zip("uvp", (u, v, p))}
     f = [lambdified(e) for e in forcing]
     return Problem(
