@@ -99,6 +99,8 @@ class VectorField:
         return self.components[index]
 
     def _zip(self, other: Any, op: Callable[[Any, Any], Any]) -> VectorField:
+        if isinstance(other, (tuple, list)):  # a constant vector such as a body force (0.0, -1.0)
+            other = VectorField(other)
         if isinstance(other, VectorField):
             if len(other) != len(self):
                 raise ValueError(f"vector sizes differ: {len(self)} and {len(other)}")
@@ -112,6 +114,9 @@ class VectorField:
 
     def __sub__(self, other: Any) -> VectorField:
         return self._zip(other, lambda a, b: a - b)
+
+    def __rsub__(self, other: Any) -> VectorField:
+        return self._zip(other, lambda a, b: b - a)
 
     def __mul__(self, other: Any) -> VectorField:
         return self._zip(other, lambda a, b: a * b)
