@@ -61,6 +61,11 @@ def trace(problem: Problem, x: Coords, jets: dict) -> list[LinearTracer]:
 
 def structure(problem: Problem, equations: list[LinearTracer]) -> Structure:
     """Classify unknowns and pair each with its equation; one-line refusals for what fem cannot take."""
+    absent = [
+        name for j, name in enumerate(problem.unknowns) if not any(j == k for e in equations for k, _ in e.linear)
+    ]
+    if absent:
+        raise NotApplicableError(f"no equation depends on {absent}")
     second = [i for i, e in enumerate(equations) if e.second_order]
     others = [i for i in range(len(equations)) if i not in second]
     velocities = tuple(sorted({j for i in second for (j, alpha) in equations[i].linear if sum(alpha) == 2}))
@@ -229,7 +234,7 @@ class SystemAssembler:
             for (j, a, b), c in integrated.items():
                 matrix = skfem.asm(FORMS[(a, b)], self.bases[j], test_basis, c=np.broadcast_to(c, np.shape(self.x[0])))
                 blocks[i][j] = matrix if blocks[i][j] is None else blocks[i][j] + matrix
-                if np.ndim(c) == 0 and (b >= 0):  # integrated by parts: its weak action on the state
+                if b >= 0:  # integrated by parts: its weak action on the state
                     residual[self.offsets[i] : self.offsets[i + 1]] += matrix @ parts[j]
         jacobian = sp.bmat(blocks, format="csr")
         return self._with_gauges(vector, residual, jacobian)
