@@ -178,3 +178,17 @@ def test_forms_fem_cannot_take_are_refused_with_one_line(residual, words):
     assert reason is not None and words in reason and "\n" not in reason, reason
     with pytest.raises(NotApplicableError):
         FiniteElement().solve(problem)
+
+
+def test_hydrostatic_balance_with_a_constant_body_force_is_exact():
+    """The README's example: −Δw + ∇p = (0, 1), closed box, mean-zero p: w = 0, p = y − ½ (in P1 exactly)."""
+    problem = Problem(
+        name="hydrostatic",
+        domain=Rectangle((0.0, 0.0), (1.0, 1.0)),
+        unknowns=("u", "v", "p"),
+        residual=lambda U, x, p: (-laplacian(U.velocity) + grad(U.p) - (0.0, 1.0), div(U.velocity)),
+        boundary=[Dirichlet({"u": 0.0, "v": 0.0}), Gauge("p")],
+        exact=lambda x, p: (0 * x.x, 0 * x.x, x.y - 0.5),
+    )
+    errors = solution_errors(FiniteElement(n=5).solve(problem), Reference.of(problem))
+    assert max(e["max_abs"] for e in errors["per_unknown"].values()) < 1e-12, errors
