@@ -63,8 +63,8 @@ def hard_dirichlet_parts(problem: Problem) -> list[tuple[Dirichlet, frozenset]]:
     ``on`` is a function of x cannot be placed on the geometry: it and everything after it stay soft.
     """
     domain = problem.domain
-    if not has_distance(domain) or all(problem.periodic_axes):
-        return []
+    if problem.is_system or not has_distance(domain) or all(problem.periodic_axes):
+        return []  # a system's conditions are soft
     axes = enumerate(problem.periodic_axes)
     claimed = {(k, side) for k, periodic in axes if periodic for side in (0, 1)} if isinstance(domain, Box) else set()
     out = []
