@@ -66,10 +66,11 @@ def describe(value: Any, depth: int = 0) -> str:
 
 
 def fingerprint(problem: Any) -> str:
-    """A hash of what defines the problem's solution: domain, conditions, parameters, start time and the source of
-    ``residual``/``rhs``/``initial``. The end time is left out: a run resumed to a later end time continues."""
+    """A hash of what defines the problem's solution: unknowns, domain, conditions, parameters, start time and the
+    source of ``residual``/``rhs``/``initial``. The end time is left out: a run resumed to a later end time continues."""
     parts = [
         problem.name,
+        describe(tuple(getattr(problem, "unknowns", ("u",)))),
         describe(problem.domain),
         describe(list(problem.boundary)),
         describe(dict(problem.params)),
