@@ -7,6 +7,7 @@ import importlib
 SOLVER_MODULES = (
     "pdesolve.classical.fd",
     "pdesolve.classical.fem",
+    "pdesolve.classical.fem_newton",
     "pdesolve.classical.spectral",
     "pdesolve.classical.mol",
     "pdesolve.solvers.classical_alias",
