@@ -5,7 +5,7 @@ e.g. ``-Δu + u³ - f``, Bratu's ``-Δu - λ e^u``, the p-Laplacian ``-div(|∇u
 advection ``b·∇u``), its Galerkin form and Jacobian assembled at the quadrature points
 (:mod:`pdesolve.classical.fem_weak_system`) and solved by :func:`pdesolve.classical.newton.newton`
 from the Dirichlet lift (zero inside). Where the Jacobian is degenerate at that start (a p-Laplacian
-at ∇u = 0), the first iteration uses a Laplacian in place of the flux's Jacobian.
+at ∇u = 0), the first iteration solves with a Laplacian in place of the Jacobian.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def solve_stationary(system: WeakSystem, tol: float, maxiter: int) -> tuple[np.n
         full[free],
         tol=tol,
         maxiter=maxiter,
-        first_matrix=None if laplacian is None else (lambda J: J + laplacian),
+        first_matrix=None if laplacian is None else (lambda J: laplacian),
     )
     stats = newton_stats(system, result)
     stats["solve_time"] = time.perf_counter() - start

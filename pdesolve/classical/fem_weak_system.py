@@ -197,15 +197,15 @@ class WeakSystem:
         return sp.csr_matrix(skfem.asm(_stiffness, self.basis))
 
     def start_sign(self, U: np.ndarray, t: float | None = None) -> float:
-        """0 when the diffusion ``∂F_k/∂(∂_k u)`` vanishes nowhere at ``U``; else the sign of a Laplacian
-        to put in its place for a first step (``+1`` for a residual written ``-Δu + ...``; e.g. a
-        p-Laplacian at ∇u = 0)."""
+        """0 when the diffusion ``∂F_k/∂(∂_k u)`` is finite and non-zero everywhere at ``U``; else the sign
+        of a Laplacian to take the Jacobian's place in a first step (``+1`` for a residual written
+        ``-Δu + ...``; e.g. a p-Laplacian at ∇u = 0)."""
         form = self._pointwise(self.basis, U, t, jacobian=True)
         diagonal = np.concatenate([np.ravel(form.dF[k][k + 1]) for k in range(len(form.F))])
-        scale = max(1.0, float(np.max(np.abs(diagonal))))
-        if np.min(np.abs(diagonal)) > 1e-12 * scale:
+        scale = max(1.0, float(np.max(np.abs(diagonal), where=np.isfinite(diagonal), initial=0.0)))
+        if np.all(np.isfinite(diagonal)) and np.min(np.abs(diagonal)) > 1e-12 * scale:
             return 0.0
-        return -1.0 if np.sum(diagonal) > 0 else 1.0
+        return -1.0 if np.sum(diagonal[np.isfinite(diagonal)]) > 0 else 1.0
 
 def build_weak_system(problem: Problem, order: int, n: int, refine: int, default_nodes: int) -> WeakSystem:
     """A :class:`WeakSystem` with ``n`` nodes across (0: the problem's ``n`` default, else ``default_nodes``)."""
