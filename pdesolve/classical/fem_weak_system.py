@@ -41,8 +41,9 @@ def _interior(v, w):
 def _interior_jacobian(u, v, w):
     dim = u.grad.shape[0]
 
-    def linear(name: str):
-        return w[f"{name}_0"] * u + sum(w[f"{name}_{j + 1}"] * u.grad[j] for j in range(dim))
+    def linear(name: str):  # coefficients that vanish everywhere are left out
+        terms = [u, *(u.grad[j] for j in range(dim))]
+        return sum(w[f"{name}_{j}"] * term for j, term in enumerate(terms) if f"{name}_{j}" in w)
 
     return linear("c") * v - sum(linear(f"F{k}") * v.grad[k] for k in range(dim))
 
@@ -54,7 +55,8 @@ def _boundary(v, w):
 
 @BilinearForm
 def _boundary_jacobian(u, v, w):
-    return (w.b_0 * u + sum(w[f"b_{j + 1}"] * u.grad[j] for j in range(u.grad.shape[0]))) * v
+    terms = [u, *(u.grad[j] for j in range(u.grad.shape[0]))]
+    return sum(w[f"b_{j}"] * term for j, term in enumerate(terms) if f"b_{j}" in w) * v
 
 
 @BilinearForm
@@ -151,16 +153,16 @@ class WeakSystem:
         vector = skfem.asm(_interior, self.basis, c=form.c, **fluxes)
         matrix = None
         if jacobian:
-            coefficients = {f"c_{j}": d for j, d in enumerate(form.dc)}
+            coefficients = _nonzero({f"c_{j}": d for j, d in enumerate(form.dc)})
             for k, derivatives in enumerate(form.dF):
-                coefficients.update({f"F{k}_{j}": d for j, d in enumerate(derivatives)})
+                coefficients.update(_nonzero({f"F{k}_{j}": d for j, d in enumerate(derivatives)}))
             matrix = skfem.asm(_interior_jacobian, self.basis, **coefficients)
         for natural in self.natural:
             b, db = self._normal_flux(natural, U, t, jacobian)
             vector = vector + skfem.asm(_boundary, natural.basis, b=b)
             if jacobian:
                 matrix = matrix + skfem.asm(
-                    _boundary_jacobian, natural.basis, **{f"b_{j}": d for j, d in enumerate(db)}
+                    _boundary_jacobian, natural.basis, **_nonzero({f"b_{j}": d for j, d in enumerate(db)})
                 )
         return vector, None if matrix is None else sp.csr_matrix(matrix)
 
@@ -206,6 +208,10 @@ class WeakSystem:
         if np.all(np.isfinite(diagonal)) and np.min(np.abs(diagonal)) > 1e-12 * scale:
             return 0.0
         return -1.0 if np.sum(diagonal[np.isfinite(diagonal)]) > 0 else 1.0
+
+def _nonzero(coefficients: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name: values for name, values in coefficients.items() if np.any(values != 0)}
+
 
 def build_weak_system(problem: Problem, order: int, n: int, refine: int, default_nodes: int) -> WeakSystem:
     """A :class:`WeakSystem` with ``n`` nodes across (0: the problem's ``n`` default, else ``default_nodes``)."""

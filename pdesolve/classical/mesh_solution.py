@@ -93,3 +93,43 @@ class MeshSolution(Solution):
 
     def final_snapshot(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
         return self.mesh.p.T, self.vertex_values(), [(CELL_TYPES[type(self.mesh)], self.mesh.t.T)]
+
+
+class MeshEvolution(MeshSolution):
+    """Finite-element levels ``coefficients[k]`` at ``times[k]``, linear in time between them."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        basis: skfem.CellBasis,
+        times: np.ndarray,
+        coefficients: np.ndarray,
+        stats: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(problem, basis, coefficients, stats)
+        self.times = np.asarray(times, dtype=float)
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        points = np.atleast_2d(np.asarray(points, dtype=float))
+        dim = self.mesh.dim()
+        at_levels = probes(self.basis, points[:, :dim]) @ self.coefficients.T  # (points, levels)
+        t = np.clip(points[:, dim], self.times[0], self.times[-1])
+        upper = np.clip(np.searchsorted(self.times, t), 1, len(self.times) - 1)
+        lower = upper - 1
+        weight = (t - self.times[lower]) / (self.times[upper] - self.times[lower])
+        rows = np.arange(len(points))
+        return (1 - weight) * at_levels[rows, lower] + weight * at_levels[rows, upper]
+
+    def vertex_values(self) -> np.ndarray:
+        """The final level at the mesh vertices."""
+        return self.coefficients[-1, self.basis.nodal_dofs[0]]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "points": self.mesh.p.T,
+            "cells": self.mesh.t.T,
+            "t": self.times,
+            "u": self.coefficients[:, self.basis.nodal_dofs[0]],
+            "dof_points": self.basis.doflocs.T,
+            "u_dofs": self.coefficients,
+        }

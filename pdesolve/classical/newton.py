@@ -3,7 +3,8 @@
 Each iteration solves ``J(y) δ = −r(y)`` (sparse LU) and takes the largest ``α ∈ {1, 1/2, 1/4, ...}``
 with ``‖r(y + α δ)‖ ≤ (1 − 10⁻⁴ α) ‖r(y)‖`` (Armijo's sufficient decrease; Dennis & Schnabel,
 "Numerical Methods for Unconstrained Optimization and Nonlinear Equations", 1983, §6.3). It stops
-when the step is below ``tol (1 + ‖y‖)`` or the residual below ``atol`` (max norms).
+when the step is below ``tol (1 + ‖y‖)``, or the residual below ``atol`` or ``rtol`` times the first
+residual (max norms).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def newton(
     y0: np.ndarray,
     tol: float = 1e-10,
     atol: float = 1e-13,
+    rtol: float = 1e-13,
     maxiter: int = 50,
     first_matrix: Callable[[sp.spmatrix], sp.spmatrix] | None = None,
 ) -> NewtonResult:
@@ -49,13 +51,14 @@ def newton(
     """
     result = NewtonResult(np.array(y0, dtype=float))
     y = result.y
+    floor = atol
     for iteration in range(maxiter):
         r, J = linearise(y)
         norm = float(np.max(np.abs(r), initial=0.0))
         if not np.isfinite(norm):
             raise DivergenceError(f"Newton: the residual is NaN or infinite at iteration {iteration}")
-        if norm <= atol:
-            result.residuals.append(norm)
+        floor = max(floor, rtol * norm) if iteration == 0 else floor
+        if norm <= floor:
             return result
         if iteration == 0 and first_matrix is not None:
             J = first_matrix(J)
@@ -82,7 +85,7 @@ def newton(
         result.steps.append(step)
         result.residuals.append(norm)
         result.alphas.append(alpha)
-        if step <= tol * (1 + float(np.max(np.abs(y)))):
+        if step <= tol * (1 + float(np.max(np.abs(y)))) or trial_norm <= floor:
             return result
     raise DivergenceError(
         f"Newton did not converge in {maxiter} iterations (last step {result.steps[-1]:.3e}, "

@@ -10,6 +10,7 @@ SOLVER_MODULES = (
     "pdesolve.classical.fem_newton",
     "pdesolve.classical.spectral",
     "pdesolve.classical.mol",
+    "pdesolve.classical.fem_mol",
     "pdesolve.solvers.classical_alias",
     "pdesolve.pinn.solver",
     "pdesolve.operators.solver",
