@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 import skfem
 import torch
-from skfem import BilinearForm, LinearForm
+from skfem import BilinearForm
 
 from pdesolve.classical.fem_assembly import ELEMENTS, dirichlet_value, facet_owners, is_dirichlet
 from pdesolve.classical.fem_meshes import build_mesh
@@ -32,31 +32,31 @@ from pdesolve.problem import Coords, Neumann, Problem
 from pdesolve.problem.conditions import Condition, evaluate_value
 
 
-@LinearForm
-def _interior(v, w):
-    return w.c * v - sum(w[f"F{k}"] * v.grad[k] for k in range(v.grad.shape[0]))
+def _shape_functions(basis: skfem.AbstractBasis) -> np.ndarray:
+    """Values and gradients of the basis functions at the quadrature points, shape (1 + dim, Nbfun, E, Q)."""
+    return np.stack([np.concatenate([phi[0].value[None], phi[0].grad]) for phi in basis.basis], axis=1)
 
 
-@BilinearForm
-def _interior_jacobian(u, v, w):
-    dim = u.grad.shape[0]
-
-    def linear(name: str):  # coefficients that vanish everywhere are left out
-        terms = [u, *(u.grad[j] for j in range(dim))]
-        return sum(w[f"{name}_{j}"] * term for j, term in enumerate(terms) if f"{name}_{j}" in w)
-
-    return linear("c") * v - sum(linear(f"F{k}") * v.grad[k] for k in range(dim))
+def assemble_vector(basis: skfem.AbstractBasis, weights: list[Any]) -> np.ndarray:
+    """``Σ_s ∫ w_s ψ_s(v)`` for every basis function ``v``, with ``ψ = (v, ∂_1 v, ...)``; zero weights skipped."""
+    shapes = _shape_functions(basis)
+    local = sum(np.einsum("ieq,eq->ie", shapes[s], w * basis.dx) for s, w in enumerate(weights) if _nonzero(w))
+    return np.bincount(basis.element_dofs.ravel(), np.ravel(local), minlength=basis.N)
 
 
-@LinearForm
-def _boundary(v, w):
-    return w.b * v
-
-
-@BilinearForm
-def _boundary_jacobian(u, v, w):
-    terms = [u, *(u.grad[j] for j in range(u.grad.shape[0]))]
-    return sum(w[f"b_{j}"] * term for j, term in enumerate(terms) if f"b_{j}" in w) * v
+def assemble_matrix(basis: skfem.AbstractBasis, weights: list[list[Any]]) -> sp.csr_matrix:
+    """``Σ_{s,m} ∫ w_{s,m} ψ_m(u) ψ_s(v)`` for all pairs of basis functions (vectorised over the elements)."""
+    shapes = _shape_functions(basis)
+    local = 0.0
+    for s, row in enumerate(weights):
+        trial = sum(w * shapes[m] for m, w in enumerate(row) if _nonzero(w))
+        if _nonzero(trial):
+            local = local + np.einsum("ieq,jeq->ije", shapes[s] * basis.dx, trial)
+    dofs = basis.element_dofs
+    rows = np.broadcast_to(dofs[:, None, :], (len(dofs), len(dofs), dofs.shape[1]))
+    columns = np.broadcast_to(dofs[None, :, :], rows.shape)
+    local = np.broadcast_to(local, rows.shape)
+    return sp.csr_matrix((local.ravel(), (rows.ravel(), columns.ravel())), shape=(basis.N, basis.N))
 
 
 @BilinearForm
@@ -149,22 +149,16 @@ class WeakSystem:
 
     def _assemble(self, U: np.ndarray, t: float | None, jacobian: bool) -> tuple[np.ndarray, Any]:
         form = self._pointwise(self.basis, U, t, jacobian)
-        fluxes = {f"F{k}": F for k, F in enumerate(form.F)}
-        vector = skfem.asm(_interior, self.basis, c=form.c, **fluxes)
+        vector = assemble_vector(self.basis, [form.c, *(-F for F in form.F)])
         matrix = None
         if jacobian:
-            coefficients = _nonzero({f"c_{j}": d for j, d in enumerate(form.dc)})
-            for k, derivatives in enumerate(form.dF):
-                coefficients.update(_nonzero({f"F{k}_{j}": d for j, d in enumerate(derivatives)}))
-            matrix = skfem.asm(_interior_jacobian, self.basis, **coefficients)
+            matrix = assemble_matrix(self.basis, [form.dc, *([-d for d in dF] for dF in form.dF)])
         for natural in self.natural:
             b, db = self._normal_flux(natural, U, t, jacobian)
-            vector = vector + skfem.asm(_boundary, natural.basis, b=b)
+            vector = vector + assemble_vector(natural.basis, [b])
             if jacobian:
-                matrix = matrix + skfem.asm(
-                    _boundary_jacobian, natural.basis, **_nonzero({f"b_{j}": d for j, d in enumerate(db)})
-                )
-        return vector, None if matrix is None else sp.csr_matrix(matrix)
+                matrix = matrix + assemble_matrix(natural.basis, [db])
+        return vector, matrix
 
     def _normal_flux(
         self, natural: _Natural, U: np.ndarray, t: float | None, jacobian: bool
@@ -209,8 +203,8 @@ class WeakSystem:
             return 0.0
         return -1.0 if np.sum(diagonal[np.isfinite(diagonal)]) > 0 else 1.0
 
-def _nonzero(coefficients: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {name: values for name, values in coefficients.items() if np.any(values != 0)}
+def _nonzero(values: Any) -> bool:
+    return bool(np.any(values != 0))
 
 
 def build_weak_system(problem: Problem, order: int, n: int, refine: int, default_nodes: int) -> WeakSystem:

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 import skfem
 from scipy.spatial import cKDTree
 
-from pdesolve.problem import Problem
+from pdesolve.problem import Coords, Problem
 from pdesolve.solvers.solution import Solution
 
 CELL_TYPES = {skfem.MeshLine1: "line", skfem.MeshTri1: "triangle", skfem.MeshTet1: "tetra"}
@@ -78,6 +78,18 @@ class MeshSolution(Solution):
         points = np.atleast_2d(np.asarray(points, dtype=float))[:, : self.mesh.dim()]
         return probes(self.basis, points) @ self.coefficients
 
+    def l2_error(self, exact: Any, coefficients: np.ndarray | None = None, t: float | None = None) -> float:
+        """``‖u_h − exact‖_{L²}`` by quadrature of order 6; ``exact(x, p)`` with ``x.t = t`` for a level at ``t``."""
+        basis = skfem.Basis(self.mesh, self.basis.elem, intorder=6)
+        values = self.coefficients if coefficients is None else coefficients
+
+        @skfem.Functional
+        def squared(w):
+            x = Coords(list(w.x), t=None if t is None else np.full(np.shape(w.x[0]), float(t)))
+            return (w.uh - exact(x, self.problem.p)) ** 2
+
+        return float(np.sqrt(squared.assemble(basis, uh=basis.interpolate(values))))
+
     def vertex_values(self) -> np.ndarray:
         """The solution at the mesh vertices (the first nodal degree of freedom of each vertex)."""
         return self.coefficients[self.basis.nodal_dofs[0]]
@@ -119,6 +131,10 @@ class MeshEvolution(MeshSolution):
         weight = (t - self.times[lower]) / (self.times[upper] - self.times[lower])
         rows = np.arange(len(points))
         return (1 - weight) * at_levels[rows, lower] + weight * at_levels[rows, upper]
+
+    def level_error(self, exact: Any, level: int = -1) -> float:
+        """``‖u_h − exact‖_{L²}`` at ``times[level]``."""
+        return self.l2_error(exact, self.coefficients[level], float(self.times[level]))
 
     def vertex_values(self) -> np.ndarray:
         """The final level at the mesh vertices."""
