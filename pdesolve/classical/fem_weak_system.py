@@ -41,6 +41,7 @@ def assemble_vector(basis: skfem.AbstractBasis, weights: list[Any]) -> np.ndarra
     """``Σ_s ∫ w_s ψ_s(v)`` for every basis function ``v``, with ``ψ = (v, ∂_1 v, ...)``; zero weights skipped."""
     shapes = _shape_functions(basis)
     local = sum(np.einsum("ieq,eq->ie", shapes[s], w * basis.dx) for s, w in enumerate(weights) if _nonzero(w))
+    local = np.broadcast_to(local, basis.element_dofs.shape)
     return np.bincount(basis.element_dofs.ravel(), np.ravel(local), minlength=basis.N)
 
 
