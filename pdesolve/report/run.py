@@ -14,10 +14,12 @@ from typing import Any
 from pdesolve.io.export import export_solution
 from pdesolve.io.run_folder import write_metrics
 from pdesolve.problem import Problem
+from pdesolve.errors import PdesolveError
+from pdesolve.report.indicators import NETWORK_FAMILIES, indicators
 from pdesolve.report.metrics import Reference, Run, execute, run_record, solution_errors
 from pdesolve.report.plots import plot_error, plot_solution
 from pdesolve.report.table import format_options
-from pdesolve.solvers.base import Settings, Solver
+from pdesolve.solvers.base import SOLVERS, Settings, Solver
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def finish(
     details: dict[str, Any],
     context: dict[str, Any],
 ) -> dict[str, Any]:
-    """Errors and error plot (when there is a reference), then ``metrics.json``.
+    """Errors and error plot (when there is a reference), a network's a-posteriori indicators, then ``metrics.json``.
 
     ``details`` belong to this run (its full config, files written); ``context`` is shared by the runs
     of a comparison (problem, versions, command). Returns the run's record without the context.
@@ -71,6 +73,11 @@ def finish(
         run.errors = solution_errors(run.solution, reference)
         plot_error(run.solution, reference, folder / "error.png", f"{run.solution.problem.name}: {run.label}")
         files["error.png"] = "ok"
+    if SOLVERS[run.solver].family in NETWORK_FAMILIES:
+        try:
+            run.indicators = indicators(run.solution, run.solution.problem)
+        except PdesolveError as error:  # e.g. an operator only grid fields have
+            run.indicators = {"indicators_failed": str(error)}
     record = {
         **run_record(run, settings),
         "reference": None if reference is None else reference.source,

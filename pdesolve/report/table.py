@@ -1,13 +1,15 @@
 """The comparison table, as aligned text for the terminal and as Markdown for ``report.md``.
 
 Rows are the per-run records of ``metrics.json``; a run that failed has a ``failed`` message.
+"residual" (RMS of the PDE residual) and "BC/IC max" (the largest boundary- or initial-condition
+violation) are the a-posteriori indicators of network runs (:mod:`pdesolve.report.indicators`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-COLUMNS = ("solver", "options", "rel L2", "max error", "wall time", "iterations", "peak memory")
+COLUMNS = ("solver", "options", "rel L2", "max error", "residual", "BC/IC max", "wall time", "iterations", "peak memory")
 DASH = "-"
 ERRORS = ("rel_l2", "max_abs")
 
@@ -45,13 +47,16 @@ def format_bytes(value: int | None) -> str:
 def row(record: dict[str, Any]) -> list[str]:
     label = record["solver"] if not record.get("alias") else f"{record['alias']} ({record['solver']})"
     if record.get("failed"):
-        return [label, format_options(record.get("options", {})), "failed", DASH, DASH, DASH, DASH]
+        return [label, format_options(record.get("options", {})), "failed", *[DASH] * (len(COLUMNS) - 3)]
     iterations = record.get("iterations")
     errors = ["reference"] * 2 if record.get("is_reference") else [format_error(record.get(k)) for k in ERRORS]
+    violations = [record.get(k) for k in ("boundary_max", "initial_max") if record.get(k) is not None]
     return [
         label,
         format_options(record.get("options", {})),
         *errors,
+        format_error(record.get("residual_rms")),
+        format_error(max(violations)) if violations else DASH,
         format_seconds(record.get("wall_time_s")),
         DASH if iterations is None else str(iterations),
         format_bytes(record.get("peak_memory_bytes")),
@@ -77,6 +82,6 @@ def text_table(records: list[dict[str, Any]]) -> str:
 
 
 def markdown_table(records: list[dict[str, Any]]) -> str:
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join([" --- "] * 2 + [" ---: "] * 5) + "|"]
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join([" --- "] * 2 + [" ---: "] * (len(COLUMNS) - 2)) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row(r)) + " |" for r in records]
     return "\n".join(lines)
