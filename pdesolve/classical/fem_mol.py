@@ -80,7 +80,9 @@ class FiniteElementLines(Solver):
         if float(config["dt"]) <= 0 and float(config["tol"]) <= 0:
             raise PdesolveError("fem_mol: give a fixed step dt > 0 or a tolerance tol > 0")
         start = time.perf_counter()
-        system = build_weak_system(problem, int(config["order"]), int(config["n"]), int(config["refine"]), DEFAULT_NODES)
+        system = build_weak_system(
+            problem, int(config["order"]), int(config["n"]), int(config["refine"]), DEFAULT_NODES
+        )
         stepper = Stepper(
             system.mass(),
             system.residual,

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from pdesolve.classical.fem import FiniteElement
-from pdesolve.classical.fem_weak_system import WeakSystem, build_weak_system
 from pdesolve.classical.fem_weak import linearise, torch_coords
+from pdesolve.classical.fem_weak_system import WeakSystem, build_weak_system
 from pdesolve.classical.mesh_solution import MeshSolution
 from pdesolve.classical.newton import newton
 from pdesolve.errors import NotApplicableError
@@ -91,7 +91,9 @@ class FiniteElementNewton(Solver):
     def solve(self, problem: Problem) -> MeshSolution:
         self.check(problem)
         config = self.config
-        system = build_weak_system(problem, int(config["order"]), int(config["n"]), int(config["refine"]), DEFAULT_NODES)
+        system = build_weak_system(
+            problem, int(config["order"]), int(config["n"]), int(config["refine"]), DEFAULT_NODES
+        )
         return MeshSolution(problem, system.basis, *solve_stationary(system, config["tol"], int(config["maxiter"])))
 
 

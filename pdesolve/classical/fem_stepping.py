@@ -123,7 +123,13 @@ def _lagrange(times: list[float], levels: list[np.ndarray], t: float) -> np.ndar
 
 
 def integrate(
-    stepper: Stepper, u0: np.ndarray, t0: float, t1: float, outputs: np.ndarray, dt: float, tol: float,
+    stepper: Stepper,
+    u0: np.ndarray,
+    t0: float,
+    t1: float,
+    outputs: np.ndarray,
+    dt: float,
+    tol: float,
     progress: Callable[[float], None] = lambda advanced: None,
 ) -> tuple[np.ndarray, int]:
     """Levels at the ``outputs`` times (dense output: the polynomial through the last levels), and the

@@ -97,7 +97,9 @@ class WeakField(Field):
             return other * self
         if isinstance(other, WeakField):
             if other.flux is None:
-                return self._scale(other.value) if self.flux is not None else WeakField(self.value * other.value, self.dim)
+                return (
+                    self._scale(other.value) if self.flux is not None else WeakField(self.value * other.value, self.dim)
+                )
             return other._scale(self.values)
         return self._scale(other)
 
@@ -129,7 +131,9 @@ class WeakField(Field):
         if self.gradient_values is not None:
             return WeakField(self.gradient_values[k], self.dim)
         if self.flux is not None:
-            raise NotApplicableError(f"the residual differentiates a divergence term (third derivative); {WHAT_NEWTON_TAKES}")
+            raise NotApplicableError(
+                f"the residual differentiates a divergence term (third derivative); {WHAT_NEWTON_TAKES}"
+            )
         flux: list[Any] = [0.0] * self.dim
         flux[k] = self.value
         return WeakField(0.0, self.dim, flux)
@@ -151,15 +155,15 @@ class WeakField(Field):
 
 @dataclass
 class Linearised:
-    """``c``, ``F_k`` and, when asked, their derivatives at N points (arrays of shape (N,)).
+    """``c`` (``pointwise``), ``F_k`` (``flux[k]``) and, when asked, their derivatives at N points.
 
-    ``dc[0]`` is ∂c/∂u and ``dc[1 + j]`` ∂c/∂(∂_j u); ``dF[k]`` likewise for ``F_k``.
+    ``d_pointwise[0]`` is ∂c/∂u and ``d_pointwise[1 + j]`` ∂c/∂(∂_j u); ``d_flux[k]`` likewise for ``F_k``.
     """
 
-    c: np.ndarray
-    F: list[np.ndarray]
-    dc: list[np.ndarray] | None = None
-    dF: list[list[np.ndarray]] | None = None
+    pointwise: np.ndarray
+    flux: list[np.ndarray]
+    d_pointwise: list[np.ndarray] | None = None
+    d_flux: list[list[np.ndarray]] | None = None
 
 
 def evaluate(
@@ -202,8 +206,8 @@ def linearise(
     out = Linearised(_numpy(c, shape), [_numpy(f, shape) for f in F])
     if jacobian:
         inputs = [u_t, *g_t]
-        out.dc = _derivatives(c, inputs, shape)
-        out.dF = [_derivatives(f, inputs, shape) for f in F]
+        out.d_pointwise = _derivatives(c, inputs, shape)
+        out.d_flux = [_derivatives(f, inputs, shape) for f in F]
     return out
 
 

@@ -150,10 +150,10 @@ class WeakSystem:
 
     def _assemble(self, U: np.ndarray, t: float | None, jacobian: bool) -> tuple[np.ndarray, Any]:
         form = self._pointwise(self.basis, U, t, jacobian)
-        vector = assemble_vector(self.basis, [form.c, *(-F for F in form.F)])
+        vector = assemble_vector(self.basis, [form.pointwise, *(-F for F in form.flux)])
         matrix = None
         if jacobian:
-            matrix = assemble_matrix(self.basis, [form.dc, *([-d for d in dF] for dF in form.dF)])
+            matrix = assemble_matrix(self.basis, [form.d_pointwise, *([-d for d in row] for row in form.d_flux)])
         for natural in self.natural:
             b, db = self._normal_flux(natural, U, t, jacobian)
             vector = vector + assemble_vector(natural.basis, [b])
@@ -183,8 +183,8 @@ class WeakSystem:
         form = self._pointwise(basis, U, t, jacobian, with_normal_derivative)
         shape = np.shape(x_numpy[0])
         n = [np.reshape(nk.numpy(), shape) for nk in normals]
-        b = sum(Fk * nk for Fk, nk in zip(form.F, n))
-        db = [] if not jacobian else [sum(form.dF[k][j] * n[k] for k in range(len(n))) for j in range(len(n) + 1)]
+        b = sum(Fk * nk for Fk, nk in zip(form.flux, n))
+        db = [] if not jacobian else [sum(form.d_flux[k][j] * n[k] for k in range(len(n))) for j in range(len(n) + 1)]
         return b, db
 
     def mass(self) -> sp.csr_matrix:
@@ -198,11 +198,12 @@ class WeakSystem:
         of a Laplacian to take the Jacobian's place in a first step (``+1`` for a residual written
         ``-Δu + ...``; e.g. a p-Laplacian at ∇u = 0)."""
         form = self._pointwise(self.basis, U, t, jacobian=True)
-        diagonal = np.concatenate([np.ravel(form.dF[k][k + 1]) for k in range(len(form.F))])
+        diagonal = np.concatenate([np.ravel(form.d_flux[k][k + 1]) for k in range(len(form.flux))])
         scale = max(1.0, float(np.max(np.abs(diagonal), where=np.isfinite(diagonal), initial=0.0)))
         if np.all(np.isfinite(diagonal)) and np.min(np.abs(diagonal)) > 1e-12 * scale:
             return 0.0
         return -1.0 if np.sum(diagonal[np.isfinite(diagonal)]) > 0 else 1.0
+
 
 def _nonzero(values: Any) -> bool:
     return bool(np.any(values != 0))

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pdesolve.errors import PdesolveError
 from pdesolve.io.export import export_solution
 from pdesolve.io.run_folder import write_metrics
 from pdesolve.problem import Problem
-from pdesolve.errors import PdesolveError
 from pdesolve.report.indicators import NETWORK_FAMILIES, indicators
 from pdesolve.report.metrics import Reference, Run, execute, run_record, solution_errors
 from pdesolve.report.plots import plot_error, plot_solution

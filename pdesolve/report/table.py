@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-COLUMNS = ("solver", "options", "rel L2", "max error", "residual", "BC/IC max", "wall time", "iterations", "peak memory")
+COLUMNS = (
+    "solver",
+    "options",
+    "rel L2",
+    "max error",
+    "residual",
+    "BC/IC max",
+    "wall time",
+    "iterations",
+    "peak memory",
+)
 DASH = "-"
 ERRORS = ("rel_l2", "max_abs")
 

@@ -91,7 +91,9 @@ def heat_on_the_holed_square(domain: Mesh) -> Problem:
 def test_heat_on_a_gmsh_mesh_with_a_hole_p2_converges_at_order_3_in_space(holed_square):
     problem = heat_on_the_holed_square(holed_square)
     assert SOLVERS["classical"].target(problem) is FiniteElementLines
-    errors = [FiniteElementLines(refine=r, dt=0.05, outputs=10).solve(problem).level_error(problem.exact) for r in (0, 1, 2)]
+    errors = [
+        FiniteElementLines(refine=r, dt=0.05, outputs=10).solve(problem).level_error(problem.exact) for r in (0, 1, 2)
+    ]
     assert order([1, 0.5, 0.25], errors) > 2.9, errors
     assert errors[-1] < 2e-5, errors
 

@@ -134,11 +134,11 @@ def test_the_forms_read_off_a_residual():
     x = torch_coords(np.array([[0.2, 0.7], [0.4, 0.1]]), None)
     u, grads = np.array([0.5, -1.0]), [np.array([1.0, 2.0]), np.array([3.0, -1.0])]
     form = linearise(lambda u, x, p: -div((1 + u**2) * grad(u)) + u * d(u, "x") - x.x, u, grads, x, None)
-    np.testing.assert_allclose(form.c, u * grads[0] - np.array([0.2, 0.7]))
-    np.testing.assert_allclose(form.F[1], -(1 + u**2) * grads[1])
-    np.testing.assert_allclose(form.dc[0], grads[0])  # ∂c/∂u
-    np.testing.assert_allclose(form.dF[0][0], -2 * u * grads[0])  # ∂F_x/∂u
-    np.testing.assert_allclose(form.dF[0][1], -(1 + u**2))  # ∂F_x/∂(∂_x u)
+    np.testing.assert_allclose(form.pointwise, u * grads[0] - np.array([0.2, 0.7]))
+    np.testing.assert_allclose(form.flux[1], -(1 + u**2) * grads[1])
+    np.testing.assert_allclose(form.d_pointwise[0], grads[0])  # ∂c/∂u
+    np.testing.assert_allclose(form.d_flux[0][0], -2 * u * grads[0])  # ∂F_x/∂u
+    np.testing.assert_allclose(form.d_flux[0][1], -(1 + u**2))  # ∂F_x/∂(∂_x u)
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,10 @@ def test_unreadable_residuals_are_refused_with_one_line(residual, message):
 
 def test_linear_problems_stay_with_fem():
     problem = Problem(
-        "linear", Rectangle((0.0, 0.0), (1.0, 1.0)), residual=lambda u, x, p: -laplacian(u) - 1.0, boundary=Dirichlet(0.0)
+        "linear",
+        Rectangle((0.0, 0.0), (1.0, 1.0)),
+        residual=lambda u, x, p: -laplacian(u) - 1.0,
+        boundary=Dirichlet(0.0),
     )
     assert "linear: fem solves it" in FiniteElementNewton.not_applicable(problem)
     assert SOLVERS["classical"].target(problem).name == "fd"

@@ -81,8 +81,22 @@ def test_compare_without_a_reference_measures_the_pinn_against_the_fem_run(cli, 
     path.write_text(HEAT_DISK)
     out = tmp_path / "cmp"
     result = cli(
-        "compare", path, "--solvers", "classical,pinn", "--set", "pinn.adam_steps=30", "--set", "pinn.lbfgs_steps=0",
-        "--set", "pinn.width=8", "--set", "pinn.n_interior=200", "--set", "tol=1e-5", "--out", out,
+        "compare",
+        path,
+        "--solvers",
+        "classical,pinn",
+        "--set",
+        "pinn.adam_steps=30",
+        "--set",
+        "pinn.lbfgs_steps=0",
+        "--set",
+        "pinn.width=8",
+        "--set",
+        "pinn.n_interior=200",
+        "--set",
+        "tol=1e-5",
+        "--out",
+        out,
     )
     assert result.code == 0, result.err
     metrics = json.loads((out / "metrics.json").read_text())

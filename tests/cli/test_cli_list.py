@@ -29,7 +29,10 @@ def test_list_shows_problems_solvers_and_matrix(cli, registry, problems, monkeyp
     assert rows["heat1d"]["classical"] == "." and rows["poisson1d"]["classical"] == "x"
     explained = {line.split()[0]: line.split(maxsplit=1)[1] for line in lines[stands + 1 :]}
     assert explained["poisson1d"] == "fd"
-    assert explained["heat1d"].startswith("none (spectral: not installed; fd: ") and "mol: not installed" in explained["heat1d"]
+    assert (
+        explained["heat1d"].startswith("none (spectral: not installed; fd: ")
+        and "mol: not installed" in explained["heat1d"]
+    )
 
 
 def test_list_with_an_empty_catalogue(cli, registry, tmp_path, monkeypatch):
