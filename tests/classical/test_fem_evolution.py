@@ -94,6 +94,7 @@ def test_heat_on_a_gmsh_mesh_with_a_hole_p2_converges_at_order_3_in_space(holed_
     errors = [
         FiniteElementLines(refine=r, dt=0.05, outputs=10).solve(problem).level_error(problem.exact) for r in (0, 1, 2)
     ]
+    print(f"heat, holed gmsh square, P2 + BDF2: L2 {errors}, order {order([1, 0.5, 0.25], errors):.2f}")
     assert order([1, 0.5, 0.25], errors) > 2.9, errors
     assert errors[-1] < 2e-5, errors
 
@@ -126,12 +127,15 @@ def test_time_orders_bdf2_crank_nicolson_backward_euler(holed_square, scheme, th
         FiniteElementLines(dt=dt, scheme=scheme, theta=theta, outputs=10).solve(problem).level_error(problem.exact)
         for dt in steps
     ]
+    print(f"{scheme} theta={theta}: L2 {errors}, order {order(steps, errors):.2f}")
     assert abs(order(steps, errors) - expected) < 0.15, errors
 
 
 def test_adaptive_steps_follow_the_tolerance(holed_square):
     problem = quadratic_in_space(holed_square)
     coarse, fine = (FiniteElementLines(tol=tol, outputs=10).solve(problem) for tol in (1e-4, 1e-6))
+    for tol, run in ((1e-4, coarse), (1e-6, fine)):
+        print(f"adaptive tol={tol}: {run.stats['steps']} steps, L2 {run.level_error(problem.exact):.3e}")
     assert fine.stats["steps"] > 3 * coarse.stats["steps"]
     assert fine.level_error(problem.exact) < coarse.level_error(problem.exact) / 10
     assert coarse.level_error(problem.exact) < 2e-4

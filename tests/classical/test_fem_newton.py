@@ -68,6 +68,8 @@ def test_cubic_reaction_on_the_lshape_p2_order_3_and_quadratic_newton():
         ratios = contraction(solution.stats["newton_steps"])
         assert len(ratios) >= 2 and max(ratios) < 0.5, solution.stats["newton_steps"]
         assert solution.stats["newton_steps"][-1] < 1e-8
+        print(f"cubic L-shape n={n}: L2 {errors[-1]:.3e}, Newton steps {solution.stats['newton_steps']}")
+    print(f"cubic L-shape: L2 order {order(sizes, errors):.2f}")
     assert order(sizes, errors) > 2.9, errors
     assert errors[-1] < 2e-3, errors
 
@@ -99,6 +101,7 @@ def test_bratu_on_a_strip_matches_the_closed_form_and_converges_quadratically():
     for n in (9, 17):
         solution = FiniteElementNewton(n=n, order=2).solve(problem)
         errors.append(solution.l2_error(problem.exact))
+        print(f"Bratu strip n={n}: L2 {errors[-1]:.3e}, Newton steps {solution.stats['newton_steps']}")
         assert max(contraction(solution.stats["newton_steps"])) < 1.0
     assert errors[1] < 2e-6 and errors[0] / errors[1] > 7
 
@@ -127,6 +130,7 @@ def test_p_laplacian_p3_order_3_from_a_degenerate_start():
         exact=lambda x, p: sin(pi * x.x) * sin(pi * x.y),
     )
     errors = [FiniteElementNewton(n=n).solve(problem).l2_error(problem.exact) for n in (9, 17)]
+    print(f"p-Laplacian p=3: L2 {errors}, order {np.log2(errors[0] / errors[1]):.2f}")
     assert errors[0] / errors[1] > 7.5 and errors[1] < 1e-4, errors
 
 
