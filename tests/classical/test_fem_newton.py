@@ -8,7 +8,7 @@ import torch
 
 from pdesolve.classical.fem_newton import FiniteElementNewton
 from pdesolve.classical.fem_weak import linearise, torch_coords
-from pdesolve.errors import NotApplicableError
+from pdesolve.errors import DivergenceError, NotApplicableError
 from pdesolve.problem import (
     Dirichlet,
     Neumann,
@@ -172,3 +172,31 @@ def test_linear_problems_stay_with_fem():
     )
     assert "linear: fem solves it" in FiniteElementNewton.not_applicable(problem)
     assert SOLVERS["classical"].target(problem).name == "fd"
+
+
+def test_bratu_beyond_the_turning_point_fails_loudly():
+    """No solution exists for λ > λ* ≈ 3.51 in 1D: Newton must say so, not return a wrong answer."""
+    problem, _ = bratu_strip(1.0)
+    with pytest.raises(DivergenceError, match="Newton"):
+        FiniteElementNewton(n=9, maxiter=30).solve(problem.with_params(lam=5.0))
+
+
+def test_a_nonlinear_problem_from_a_file_through_the_command(tmp_path, capsys):
+    import json
+
+    import pdesolve.cli
+
+    path = tmp_path / "bratu_square.py"
+    path.write_text(
+        "from pdesolve.problem import Dirichlet, Rectangle, Problem, exp, laplacian\n"
+        "problem = Problem(name='bratu_square', domain=Rectangle((0, 0), (1, 1)),\n"
+        "    residual=lambda u, x, p: -laplacian(u) - 6.0 * exp(u), boundary=Dirichlet(0.0))\n"
+    )
+    code = pdesolve.cli.main(
+        ["solve", str(path), "--solver", "classical", "--set", "n=9", "--out", str(tmp_path / "run")]
+    )
+    assert code == 0, capsys.readouterr().err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["solver"] == "fem_newton" and metrics["alias"] == "classical"
+    assert metrics["stats"]["newton_steps"][-1] < 1e-9
+    assert metrics["iterations"] >= 4  # nonlinear: several Newton iterations, reported in the table's column
