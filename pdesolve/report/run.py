@@ -73,11 +73,12 @@ def finish(
         run.errors = solution_errors(run.solution, reference)
         plot_error(run.solution, reference, folder / "error.png", f"{run.solution.problem.name}: {run.label}")
         files["error.png"] = "ok"
-    if SOLVERS[run.solver].family in NETWORK_FAMILIES:
+    if getattr(SOLVERS.get(run.solver), "family", None) in NETWORK_FAMILIES:
         try:
             run.indicators = indicators(run.solution, run.solution.problem)
-        except PdesolveError as error:  # e.g. an operator only grid fields have
-            run.indicators = {"indicators_failed": str(error)}
+        except Exception as error:  # an operator only grid fields have; a residual failing on autograd tensors
+            message = str(error) if isinstance(error, PdesolveError) else f"{type(error).__name__}: {error}"
+            run.indicators = {"indicators_failed": message}
     record = {
         **run_record(run, settings),
         "reference": None if reference is None else reference.source,
