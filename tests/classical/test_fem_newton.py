@@ -200,3 +200,21 @@ def test_a_nonlinear_problem_from_a_file_through_the_command(tmp_path, capsys):
     assert metrics["solver"] == "fem_newton" and metrics["alias"] == "classical"
     assert metrics["stats"]["newton_steps"][-1] < 1e-9
     assert metrics["iterations"] >= 4  # nonlinear: several Newton iterations, reported in the table's column
+
+
+def test_cubic_reaction_on_tetrahedra():
+    """The same reading and assembly on P2 tetrahedra: -Δu + u³ = f on the unit cube."""
+    from pdesolve.problem import Box
+
+    def exact(x, p):
+        return sin(pi * x.x) * sin(pi * x.y) * sin(pi * x.z)
+
+    problem = Problem(
+        "cubic3d",
+        Box((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)),
+        residual=lambda u, x, p: -laplacian(u) + u**3 - 3 * pi**2 * exact(x, p) - exact(x, p) ** 3,
+        boundary=Dirichlet(0.0),
+        exact=exact,
+    )
+    errors = [FiniteElementNewton(n=n).solve(problem).l2_error(exact) for n in (3, 5)]
+    assert errors[0] / errors[1] > 7 and errors[1] < 1e-2, errors
