@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from pdesolve.errors import PdesolveError
 from pdesolve.problem import Coords, Dirichlet, NetworkField, Neumann, Problem, Robin
 from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.coords import SPACE_NAMES
@@ -127,6 +128,8 @@ def initial_max(solution: Solution, problem: Problem) -> float | None:
 
 def indicators(solution: Solution, problem: Problem) -> dict[str, float | None]:
     """``residual_rms``, ``boundary_max`` and ``initial_max`` of ``solution`` on fresh points."""
+    if problem.is_system:
+        raise PdesolveError("the a-posteriori indicators cover problems of one unknown, not yet systems")
     rng = np.random.default_rng(SEED)
     return {
         "residual_rms": residual_rms(solution, problem, rng),
