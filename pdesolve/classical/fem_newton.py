@@ -22,6 +22,7 @@ from pdesolve.classical.mesh_solution import MeshSolution
 from pdesolve.classical.newton import newton
 from pdesolve.errors import NotApplicableError
 from pdesolve.problem import Box, Disk, Mesh, Periodic, Polygon, Problem
+from pdesolve.problem.csg import Combination
 from pdesolve.solvers.base import Solver, register
 
 DEFAULT_NODES = 65
@@ -29,7 +30,7 @@ DEFAULT_NODES = 65
 
 def weak_form_reason(problem: Problem) -> str | None:
     """Why the finite elements cannot read the problem's equation, or None (evaluated at a few points)."""
-    if not isinstance(problem.domain, (Box, Disk, Polygon, Mesh)):
+    if not isinstance(problem.domain, (Box, Disk, Polygon, Mesh, Combination)):
         return f"no mesh for a {type(problem.domain).__name__} domain"
     if any(isinstance(c, Periodic) for c in problem.boundary):
         return "periodic conditions are not implemented in the finite elements; use fd, mol or spectral"

@@ -86,7 +86,7 @@ class WeakSystem:
             raise NotApplicableError(f"order={order}: fem has P1 and P2 elements")
         self.problem = problem
         self.function = problem.rhs if problem.is_evolution else problem.residual
-        mesh = build_mesh(problem.domain, n, refine)
+        mesh = build_mesh(problem.domain, n, refine, order)
         self.basis = skfem.Basis(mesh, ELEMENTS[(mesh.dim(), order)]())
         self.order, self.n = order, n
         facets, owner = facet_owners(problem, mesh)
