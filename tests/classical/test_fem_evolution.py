@@ -246,3 +246,24 @@ def test_fem_mol_stays_out_of_default_comparisons_on_boxes_where_mol_applies():
     assert FiniteElementLines.compare_variants(burgers) == []
     assert SOLVERS["classical"].target(burgers).name == "mol"
     assert torch.get_default_dtype() == torch.float32  # the torch evaluation left the global state alone
+
+
+def test_heat_on_a_constructive_domain_keeps_order_3_on_its_curved_mesh():
+    """u_t = Δu + f on the unit square minus a disk (curved P2 mesh), u = sin(πx) cos(πy) (1 + t)."""
+    from pdesolve.problem import Rectangle
+
+    def exact(x, p):
+        return sin(pi * x.x) * cos(pi * x.y) * (1 + x.t)
+
+    problem = Problem(
+        "heat_csg",
+        Rectangle((0.0, 0.0), (1.0, 1.0)) - Disk((0.5, 0.5), 0.2, name="hole"),
+        rhs=lambda u, x, p: laplacian(u) + sin(pi * x.x) * cos(pi * x.y) * (1 + 2 * pi**2 * (1 + x.t)),
+        time=(0.0, 0.5),
+        initial=lambda x, p: sin(pi * x.x) * cos(pi * x.y),
+        boundary=Dirichlet(exact),
+        exact=exact,
+    )
+    assert SOLVERS["classical"].target(problem) is FiniteElementLines
+    errors = [FiniteElementLines(n=n, dt=0.05, outputs=10).solve(problem).level_error(exact) for n in (5, 9, 17)]
+    assert order([4, 2, 1], errors) > 2.9 and errors[-1] < 2e-4, errors
