@@ -11,9 +11,10 @@ import numpy as np
 
 from pdesolve.classical.fem_assembly import DEFAULT_NODES, assemble_fem, is_dirichlet
 from pdesolve.classical.fem_forms import recognise
+from pdesolve.classical.footprint import check_fem
 from pdesolve.classical.linear_solvers import solve_linear
 from pdesolve.classical.mesh_solution import MeshSolution
-from pdesolve.errors import NotApplicableError
+from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.problem import Box, Coords, Disk, Mesh, Periodic, Polygon, Problem
 from pdesolve.solvers.base import Solver, register
 
@@ -75,12 +76,18 @@ class FiniteElement(Solver):
 
     def solve(self, problem: Problem) -> MeshSolution:
         self.check(problem)
-        start = time.perf_counter()
-        system = assemble_fem(problem, int(self.config["order"]), int(self.config["n"]), int(self.config["refine"]))
-        assembly_time = time.perf_counter() - start
+        order, refine = int(self.config["order"]), int(self.config["refine"])
         method = self.config["linsolve"]
         if method == "auto":
-            method = AUTO_LINSOLVE[system.mesh.dim()]
+            method = AUTO_LINSOLVE[problem.dim]
+        if order not in (1, 2):
+            raise PdesolveError(f"--set order={order}: fem has Lagrange elements of order 1 or 2")
+        if not isinstance(problem.domain, Mesh):
+            n = int(self.config["n"] or problem.defaults.get("n", DEFAULT_NODES))
+            check_fem(n, problem.dim, order, refine, method)
+        start = time.perf_counter()
+        system = assemble_fem(problem, order, int(self.config["n"]), refine)
+        assembly_time = time.perf_counter() - start
         result = solve_linear(
             system.matrix, system.rhs, method, self.config["precond"], self.config["tol"], self.config["maxiter"]
         )
