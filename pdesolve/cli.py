@@ -11,6 +11,7 @@ import random
 import re
 import shlex
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -249,28 +250,51 @@ def command_show(args: argparse.Namespace) -> int:
 
 
 # --- entry point ------------------------------------------------------------------------------
-def _one_line(message: str) -> str:
-    return " ".join(str(message).split())
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _one_line(message: object) -> str:
+    """A message on one line: terminal colour codes removed, line breaks and runs of spaces collapsed."""
+    return " ".join(ANSI_ESCAPE.sub("", str(message)).split())
+
+
+def _show_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None
+) -> None:
+    """Warnings as one line ``pdesolve: warning: ...`` (no source line, no colour codes)."""
+    print(f"pdesolve: warning: {_one_line(message)}", file=sys.stderr)
+
+
+def _dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    if args.command == "list":
+        return command_list(args)
+    if args.command == "show":
+        return command_show(args)
+    if args.command == "solve":
+        return command_solve(args, argv)
+    if args.command == "dataset":
+        return run_dataset(args)
+    if args.command == "train":
+        return run_train(args)
+    return command_compare(args, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
-        if args.command == "list":
-            return command_list(args)
-        if args.command == "show":
-            return command_show(args)
-        if args.command == "solve":
-            return command_solve(args, argv)
-        if args.command == "dataset":
-            return run_dataset(args)
-        if args.command == "train":
-            return run_train(args)
-        return command_compare(args, argv)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return _dispatch(build_parser().parse_args(argv), argv)
     except (UsageError, PdesolveError) as error:
         print(PREFIX + _one_line(error), file=sys.stderr)
+        return 2
+    except MemoryError as error:  # numpy's _ArrayMemoryError included
+        detail = f" ({_one_line(error)})" if str(error) else ""
+        print(
+            PREFIX + f"out of memory{detail}; try a smaller problem or resolution (e.g. a smaller --set n)",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print(PREFIX + "interrupted", file=sys.stderr)

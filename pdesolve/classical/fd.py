@@ -57,6 +57,7 @@ class FiniteDifference(Solver):
     family = "classical"
     summary = "finite differences (2nd order) + sparse LU or PCG (Jacobi / IC(0) / AMG); linear stationary problems"
     options: dict[str, Any] = {"n": 0, "linsolve": "auto", "precond": "ic0", "tol": 1e-10, "maxiter": 0}
+    positive = frozenset({"tol"})
     option_help = {
         "n": "nodes per axis (0: the problem's default)",
         "linsolve": "direct (sparse LU) | cg | auto (direct in 1D and 2D, cg in 3D)",

@@ -37,6 +37,7 @@ class FiniteElement(Solver):
         "tol": 1e-10,
         "maxiter": 0,
     }
+    positive = frozenset({"order", "tol"})
     option_help = {
         "n": "nodes across the initial mesh, per axis on boxes (0: the problem's default; mesh files ignore it)",
         "order": "Lagrange element order: 1 or 2",

@@ -74,6 +74,7 @@ class MethodOfLines(Solver):
         "method of lines: 2nd-order finite differences, implicit BDF/Radau in time (boxes; Dirichlet/Neumann/Robin)"
     )
     options = {"n": 0, "rtol": 1e-8, "atol": 1e-10, "method": "BDF", "outputs": 50}
+    positive = frozenset({"rtol", "outputs"})
     option_help = {
         "n": "grid nodes per axis (0: the problem's default)",
         "rtol": "relative tolerance of the time integrator",

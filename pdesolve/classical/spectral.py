@@ -101,6 +101,7 @@ class SpectralSolver(Solver):
     family = "classical"
     summary = "Fourier pseudo-spectral in space, ETDRK4 in time (evolution problems periodic in every axis)"
     options = {"n": 0, "dt": 0.0, "dealias": True, "outputs": 50, "backend": "auto"}
+    positive = frozenset({"outputs"})
     option_help = {
         "n": "Fourier modes per axis (0: the problem's default)",
         "dt": "ETDRK4 time step (0: the problem's default, else a fraction of the explicit part's rate)",

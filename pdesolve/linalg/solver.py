@@ -72,6 +72,7 @@ class CGSolver(Solver):
         "check_every": 0,
         "cuda_graph": True,
     }
+    positive = frozenset({"tol", "smoother_steps"})
     option_help = {
         "n": "nodes per axis (0: the problem's default)",
         "precond": "none | jacobi | mg (geometric multigrid) | amg (smoothed aggregation) | ic0 | a learned .pt",
