@@ -46,9 +46,15 @@ def run_train_precond(args: argparse.Namespace, problem: Problem, settings: Sett
     card = checkpoint.card
     trained = card["validation"][f"{kind} (trained)"]
     jacobi = card["validation"]["jacobi"]
+    if problem.family is None:  # every "member" is the problem itself: there is nothing unseen to validate on
+        measured = (
+            f"{trained['train']:.1f} CG iterations on the problem itself (Jacobi {jacobi['train']:.1f}); "
+            f"{problem.name!r} has no parametric family (family=), so there are no unseen members to test on"
+        )
+    else:
+        measured = f"{trained['unseen']:.1f} CG iterations on unseen members (Jacobi {jacobi['unseen']:.1f})"
     print(
-        f"trained {args.model} for {problem.name} at n={nodes} in {card['training_seconds']:.1f} s: "
-        f"{trained['unseen']:.1f} CG iterations on unseen members (Jacobi {jacobi['unseen']:.1f}); "
+        f"trained {args.model} for {problem.name} at n={nodes} in {card['training_seconds']:.1f} s: {measured}; "
         f"model: {path} (card {path.with_suffix('.md')})"
     )
     return 0
