@@ -24,8 +24,15 @@ from pdesolve.io.config import Config, check_device, resolve
 from pdesolve.io.run_folder import default_folder, prepare_folder, read_metrics
 from pdesolve.problem import Problem, load_problem
 from pdesolve.problem.loading import catalogue_directory, catalogue_names
-from pdesolve.report.compare import compare, cuda_out_of_memory, lookup, reference_line, registered
-from pdesolve.report.metrics import Reference, environment
+from pdesolve.report.compare import (
+    compare,
+    cuda_out_of_memory,
+    lookup,
+    reference_line,
+    registered,
+    solve_reference,
+)
+from pdesolve.report.metrics import environment
 from pdesolve.report.run import Job, finish, perform, write_solution
 from pdesolve.report.table import text_table
 from pdesolve.solvers.available import load_all
@@ -196,7 +203,7 @@ def _summary(args: argparse.Namespace, argv: Sequence[str], config: Config, prob
 def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     config, problem = _prepare(args)
     solver, alias = resolve_alias(lookup(args.solver, problem), problem)
-    config.check_used([solver], set(SOLVERS))
+    config.check_used([solver], set(SOLVERS), [alias] if alias else [])
     job = Job(solver, config.options_for(solver, *([alias] if alias else [])), alias)
     settings = config.settings(progress=sys.stderr.isatty())
     folder = prepare_folder(args.out or default_folder(problem.name, args.solver))
@@ -204,7 +211,7 @@ def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     _seed(config.seed)
     run, full_config = perform(job, problem, settings)
     files = write_solution(run, folder)
-    reference = Reference.of(problem)
+    reference = solve_reference(problem, job, settings)
     record = finish(run, reference, folder, settings, {"config": full_config, "files": files}, summary)
     print(text_table([record]))
     print(reference_line(reference))
@@ -236,7 +243,14 @@ def command_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 # --- show -------------------------------------------------------------------------------------
 def command_show(args: argparse.Namespace) -> int:
+    model = Path(args.run_dir) / "model.pt"
+    if model.is_file() and not (Path(args.run_dir) / "metrics.json").is_file():  # a `pdesolve train` folder
+        from pdesolve.operators.model_file import load_model
+
+        return _show_training(load_model(model)[1], model)
     metrics = read_metrics(args.run_dir)
+    if "test_error" in metrics and "runs" not in metrics and "solver" not in metrics:  # train --constraint
+        return _show_training(metrics, Path(args.run_dir) / "metrics.json")
     problem = metrics.get("problem", {}).get("name", "?")
     records = metrics["runs"] if "runs" in metrics else [metrics]
     print(f"problem {problem}: {metrics.get('command', '')}")
@@ -244,6 +258,21 @@ def command_show(args: argparse.Namespace) -> int:
     reference = metrics.get("reference")
     print(f"reference: {reference}" if reference else "reference: none (errors not measured)")
     versions = metrics.get("versions", {})
+    if versions:
+        print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    return 0
+
+
+def _show_training(card: dict[str, Any], source: Path) -> int:
+    """The record of a `pdesolve train` run: what was trained, on what, and its test error."""
+    losses = card.get("train_loss")
+    last = losses[-1] if isinstance(losses, list) and losses else losses
+    seconds = card.get("training_seconds", card.get("seconds"))
+    print(f"problem {card.get('problem', '?')}: trained model ({source})")
+    print(f"test relative L2: {card.get('test_error')}; final training loss: {last}")
+    if seconds is not None:
+        print(f"training time: {float(seconds):.1f} s")
+    versions = card.get("versions", {})
     if versions:
         print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     return 0

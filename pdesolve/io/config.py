@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,9 @@ class Config:
         table = "[solver]" if scope is None else f"[solvers.{scope}]"
         return f"--config {self.file}: {table} {key} = {text}"
 
-    def check_used(self, solvers: list[type[Solver]], known: set[str]) -> None:
-        """Refuse common keys that no selected solver has, and per-solver tables of unknown solvers."""
+    def check_used(self, solvers: list[type[Solver]], known: set[str], aliases: Sequence[str] = ()) -> None:
+        """Refuse common keys that no selected solver has, per-solver tables of unknown solvers, and
+        ``--set NAME.key`` for a solver NAME that does not run (a config file's tables may name others)."""
         for key in self.common:
             if not any(key in solver.options for solver in solvers):
                 valid = "; ".join(f"{s.name}: {', '.join(sorted(s.options)) or 'none'}" for s in solvers)
@@ -69,6 +71,12 @@ class Config:
         for name in self.per_solver:
             if name not in known:
                 raise PdesolveError(f"options for unknown solver {name!r} (known: {', '.join(sorted(known))})")
+        running = {s.name for s in solvers} | set(aliases)
+        for name, key in sorted(self.set_scoped):
+            if name not in running:
+                raise PdesolveError(
+                    f"--set {name}.{key}: solver {name!r} is not run here (running: {', '.join(sorted(running))})"
+                )
 
 
 def _text(value: Any) -> str:
