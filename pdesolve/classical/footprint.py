@@ -4,7 +4,9 @@ Per-unknown figures measured as the peak resident memory of solves over their un
 ``pdesolve.report.memory.PeakMemory``): fd assembly ≈ 90 bytes per stencil entry (600 per node in
 3D, 420 in 2D); scikit-fem assembly ≈ 3600 (2D, P1) to 8600 (3D, P1) bytes per node, ≈ 7200 per P2 unknown
 in 2D; the sparse LU's fill ≈ 160 log₂N bytes per unknown in 2D (nested dissection) and ≈ 1000 N^(1/3) in
-3D; CPU CG with IC(0) ≈ 400. Coarse (within about a factor of two), which is enough to refuse a request
+3D; CPU CG with IC(0) ≈ 400; the torch CG with multigrid ≈ 800 beyond the assembly; the spectral solver
+≈ 8 (outputs + 90) bytes per node (stored levels, FFT and ETDRK4 work arrays), the method of lines ≈ 5000
+(BDF's sparse Jacobian and LU) plus its stored levels. Coarse (within about a factor of two), which is enough to refuse a request
 of many times the machine's memory before it starts.
 """
 
@@ -17,10 +19,16 @@ from pdesolve.memory_guard import require_size
 FD_BYTES_PER_ENTRY = 100
 FEM_BYTES_PER_UNKNOWN = {1: 2000, 2: 4000, 3: 9000}
 CG_BYTES_PER_UNKNOWN = 400
+TORCH_CG_BYTES_PER_UNKNOWN = 800
+SPECTRAL_WORK_ARRAYS = 90
+MOL_BYTES_PER_NODE = 5000
 
 
 def linear_solve_bytes(unknowns: float, dim: int, method: str) -> float:
-    """Sparse LU (fill-in) or CPU PCG on ``unknowns`` unknowns of a ``dim``-dimensional stencil or mesh."""
+    """Sparse LU (fill-in), CPU PCG (``cg``) or nothing (``none``) on ``unknowns`` unknowns of a
+    ``dim``-dimensional stencil or mesh."""
+    if method == "none":
+        return 0.0
     if method == "direct":
         if dim == 3:
             return unknowns * 1000 * unknowns ** (1 / 3)
@@ -57,4 +65,18 @@ def check_fem(n: int, dim: int, order: int, refine: int, method: str) -> None:
         n,
         lambda m: fem_bytes(m, dim, order, refine, method),
         f"fem P{order} with {method} solves on about {unknowns:.3g} unknowns",
+    )
+
+
+def check_torch_cg(n: int, dim: int, device: str) -> None:
+    """The torch CG: the fd assembly on the host, operator, vectors and multigrid hierarchy on ``device``."""
+    require_size("n", n, lambda m: fd_bytes(m, dim, "none"), f"cg's assembly on {n}^{dim} nodes")
+    require_size("n", n, lambda m: float(m) ** dim * TORCH_CG_BYTES_PER_UNKNOWN, f"cg on {n}^{dim} nodes", device)
+
+
+def check_time_grid(solver: str, n: int, dim: int, outputs: int, device: str = "cpu") -> None:
+    """The spectral solver or the method of lines on ``n`` nodes per axis with ``outputs`` stored levels."""
+    per_node = 8 * (outputs + SPECTRAL_WORK_ARRAYS) if solver == "spectral" else MOL_BYTES_PER_NODE + 8 * outputs
+    require_size(
+        "n", n, lambda m: float(m) ** dim * per_node, f"{solver} on {n}^{dim} nodes with {outputs} outputs", device
     )

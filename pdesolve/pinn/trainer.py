@@ -20,6 +20,7 @@ import torch
 
 from pdesolve.divergence import DivergenceMonitor
 from pdesolve.errors import DivergenceError
+from pdesolve.memory_guard import require
 from pdesolve.ngd.residual_jacobian import jacobian_function
 from pdesolve.pinn.checkpoint import Checkpointer
 from pdesolve.pinn.gauss_newton import GaussNewtonStage
@@ -129,6 +130,14 @@ class Trainer:
         if name == "lbfgs":
             return LbfgsStage(self.params)
         objective = self.objective
+        rows = int(objective.residual_vector(self.points, refresh=False).numel())
+        columns = sum(p.numel() for p in self.params)
+        require(
+            8 * (3 * rows * columns + 2 * columns**2),
+            f"the Gauss–Newton stage's dense Jacobian ({rows} residuals × {columns} parameters)",
+            "fewer points (n_interior) or a smaller network (width, depth)",
+            str(self.params[0].device),
+        )
         linearize = jacobian_function(
             self.model,
             self.params,

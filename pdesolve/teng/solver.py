@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from pdesolve.classical.evolution import resolved_option
 from pdesolve.errors import DivergenceError, PdesolveError, ProblemError
+from pdesolve.memory_guard import require
 from pdesolve.ngd import FlatModule, rows_per_chunk
 from pdesolve.problem import Coords, Dirichlet, Problem
 from pdesolve.problem.conditions import evaluate_value
@@ -178,6 +179,12 @@ class TengSolver(Solver):
         fn = FlatModule(network)
         n_points = int(resolved_option(cfg["n_points"], problem, self.name, "n_points", DEFAULT_POINTS[problem.dim]))
         generator = torch.Generator().manual_seed(self.settings.seed)
+        require(
+            2 * cfg["memory_gb"] * 2**30,
+            f"TENG's Jacobian blocks (memory_gb={cfg['memory_gb']:g}, twice for the Gram matrix and work arrays)",
+            "a lower memory_gb",
+            self.settings.device,
+        )
         chunk = rows_per_chunk(fn.n_params, cfg["memory_gb"] * 2**30, torch.finfo(dtype).bits // 8, minimum=16)
         model = SampledModel(fn, problem, self._points(problem, n_points, None), chunk)
         fit_options = FitOptions(
