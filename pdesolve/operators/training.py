@@ -154,6 +154,8 @@ def train(
             loss = loss_function(prediction, y).mean()
             if physics is not None and config.physics_weight > 0:
                 loss = loss + config.physics_weight * physics(prediction.float()[:, 0], x)
+            if monitor.start is None:  # growth is measured from the untrained model's first batch
+                monitor.update(float(loss.detach()), "the first batch")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
