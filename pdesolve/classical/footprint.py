@@ -1,13 +1,11 @@
 """Memory footprints of the classical solvers, for :mod:`pdesolve.memory_guard` before they allocate.
 
-Per-unknown figures measured as the peak resident memory of solves over their unknowns (CPU, float64;
-``pdesolve.report.memory.PeakMemory``): fd assembly ≈ 90 bytes per stencil entry (600 per node in
-3D, 420 in 2D); scikit-fem assembly ≈ 3600 (2D, P1) to 8600 (3D, P1) bytes per node, ≈ 7200 per P2 unknown
-in 2D; the sparse LU's fill ≈ 160 log₂N bytes per unknown in 2D (nested dissection) and ≈ 1000 N^(1/3) in
-3D; CPU CG with IC(0) ≈ 400; the torch CG with multigrid ≈ 800 beyond the assembly; the spectral solver
-≈ 8 (outputs + 90) bytes per node (stored levels, FFT and ETDRK4 work arrays), the method of lines ≈ 5000
-(BDF's sparse Jacobian and LU) plus its stored levels. Coarse (within about a factor of two), which is enough to refuse a request
-of many times the machine's memory before it starts.
+Bytes per node or unknown, fitted to the peak resident memory of CPU float64 solves
+(``benchmarks/memory_footprint.py``, figures in benchmarks/RESULTS.md): fd assembly per stencil entry,
+scikit-fem assembly per unknown, the sparse LU's fill (``N log N`` in 2D by nested dissection, ``N^(4/3)``
+in 3D), CPU PCG with IC(0), the torch CG beyond its assembly, the spectral solver's stored levels and
+FFT/ETDRK4 work arrays, the method of lines' sparse Jacobian and LU. Coarse (within about a factor of two),
+which is enough to refuse a request of many times the machine's memory before it starts.
 """
 
 from __future__ import annotations
