@@ -40,7 +40,9 @@ def test_every_grid_solver_checks_its_footprint(capsys, tmp_path, monkeypatch, p
 
 def test_teng_and_the_gauss_newton_stage_check_their_dense_jacobians(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv(LIMIT_VARIABLE, "1G")
-    one_line(run(capsys, "solve", "heat2d", "--solver", "teng", "--out", tmp_path / "t"), "memory_gb=2", "lower memory_gb")
+    one_line(
+        run(capsys, "solve", "heat2d", "--solver", "teng", "--out", tmp_path / "t"), "memory_gb=2", "lower memory_gb"
+    )
     monkeypatch.setenv(LIMIT_VARIABLE, "2M")
     argv = ["solve", "poisson2d", "--solver", "pinn", "--set", "adam_steps=0", "--set", "lbfgs_steps=0"]
     argv += ["--set", "ngd_steps=1", "--set", "n_interior=2000", "--out", tmp_path / "p"]
