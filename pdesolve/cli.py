@@ -311,10 +311,10 @@ def _dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    shown = warnings.showwarning  # only the display changes: the filters stay as the modules set them
+    warnings.showwarning = _show_warning
     try:
-        with warnings.catch_warnings():
-            warnings.showwarning = _show_warning
-            return _dispatch(build_parser().parse_args(argv), argv)
+        return _dispatch(build_parser().parse_args(argv), argv)
     except (UsageError, PdesolveError) as error:
         print(PREFIX + _one_line(error), file=sys.stderr)
         return 2
@@ -338,3 +338,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    finally:
+        warnings.showwarning = shown
