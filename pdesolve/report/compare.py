@@ -150,7 +150,8 @@ def choose_reference(problem: Problem, outcomes: list[Outcome]) -> tuple[Referen
 def finest_reference(problem: Problem, job: Job, run: Run) -> Reference:
     """A classical run's solution at the problem's test points, as the reference of the other runs."""
     points = problem.test_points()
-    return Reference.clean(points, run.solution(points), f"finest classical run: {job.label} ({run.dofs} dofs)")
+    source = f"finest classical run: {job.label} ({run.dofs} dofs)"
+    return Reference.clean(points, run.solution(points), source, problem.unknowns)
 
 
 def solve_reference(problem: Problem, job: Job, settings: Settings) -> Reference | None:
