@@ -224,8 +224,10 @@ class Problem:
                     values = np.stack([np.broadcast_to(np.asarray(v, dtype=float), (4,)) for v in values], axis=1)
                 else:
                     values = np.asarray(values, dtype=float)
-            except ProblemError:
-                raise
+            except ProblemError as error:
+                if not isinstance(error, CoordinateError):
+                    raise
+                raise ProblemError(f"{where}: {label}(x, p) fails on {self.dim}D points: {error}") from None
             except Exception as error:
                 raise ProblemError(
                     f"{where}: {label}(x, p) fails on {self.dim}D points: {type(error).__name__}: {error}"
