@@ -1,12 +1,15 @@
 """The comparison table, as aligned text for the terminal and as Markdown for ``report.md``.
 
 Rows are the per-run records of ``metrics.json``; a run that failed has a ``failed`` message. A system's
-table adds the relative L2 error of each unknown (the headline columns are its velocity vector's).
+table adds the relative L2 error of each unknown (the headline columns are its velocity vector's); the
+text table is followed by the derived quantities of the runs that measured some.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from pdesolve.report.quantities import quantities_text
 
 COLUMNS = ("solver", "options", "rel L2", "max error", "wall time", "iterations", "peak memory")
 PER_UNKNOWN = "rel L2 per unknown"
@@ -92,6 +95,9 @@ def text_table(records: list[dict[str, Any]]) -> str:
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines += [f"failed: {line}" for line in failures(records)]
+    quantities = quantities_text(records)
+    if quantities:
+        lines += ["", "derived quantities:", quantities]
     return "\n".join(lines)
 
 
