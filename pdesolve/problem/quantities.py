@@ -145,8 +145,11 @@ class Profile(Quantity):
     def points(self) -> tuple[np.ndarray, np.ndarray]:
         path = find_data_file(self.table)
         with open(path, newline="") as handle:
-            rows = [r for r in csv.DictReader(line for line in handle if not line.startswith("#"))]
-        chosen = [(float(r["coordinate"]), float(r["value"])) for r in rows if r["profile"] == self.key]
+            rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
+        try:
+            chosen = [(float(r["coordinate"]), float(r["value"])) for r in rows if r["profile"] == self.key]
+        except (KeyError, TypeError, ValueError) as error:
+            raise ProblemError(f"{path}: expected columns profile, coordinate, value with numbers ({error})") from None
         if not chosen:
             raise ProblemError(f"{path} has no rows of profile {self.key!r}")
         coordinate, values = np.array(chosen).T
