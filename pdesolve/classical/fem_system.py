@@ -121,7 +121,13 @@ class SystemAssembler:
 
     def __init__(self, problem: Problem, n: int, refine: int) -> None:
         self.problem = problem
-        self.mesh = build_mesh(problem.domain, int(n or problem.defaults.get("n", DEFAULT_NODES)), int(refine))
+        self.mesh = build_mesh(
+            problem.domain,
+            int(n or problem.defaults.get("n", DEFAULT_NODES)),
+            int(refine),
+            order=2,
+            near=problem.defaults.get("refine_near"),
+        )
         dim = self.mesh.dim()
         elements = {2: skfem.ElementTriP2, 3: skfem.ElementTetP2}, {2: skfem.ElementTriP1, 3: skfem.ElementTetP1}
         if dim not in elements[0]:
