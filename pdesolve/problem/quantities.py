@@ -10,7 +10,8 @@ forces, which ask the solution first for its own most accurate form:
   function that is 1 on the part and 0 on the rest of the boundary (Giles, Larson, Levenstam & Süli
   1997; John 2004), which converges at twice the rate of the line integral. Other solutions give the
   line integral ``F = −∮ (ν ∂w/∂n − p n) ds`` of the traction of ``−ν Δw + ∇p`` (``n`` the fluid's
-  outward normal), derivatives by central differences of ``solution(points)``.
+  outward normal), derivatives by one-sided second-order differences of ``solution(points)`` into the
+  fluid (a solution need not be defined beyond the boundary).
 - :class:`PressureDifference`: ``p(a) − p(b)``.
 - :class:`Profile`: an unknown along a line against tabulated values (Ghia, Ghia & Shin 1982 for the
   cavity): the largest absolute deviation and the relative L2 deviation at the table's points.
@@ -113,16 +114,15 @@ def Lift(on: Any, scale: float = 1.0, reference: float | None = None, nu: float 
 
 
 def line_integral_force(solution: Any, on: Any, nu: float, step: float = 1e-5) -> np.ndarray:
-    """``−∮_on (ν ∂w/∂n − p n) ds`` by Gauss quadrature on the part's segments and arcs."""
+    """``−∮_on (ν ∂w/∂n − p n) ds`` by Gauss quadrature on the part's segments and arcs, ``∂w/∂n`` from
+    ``(3 w(x) − 4 w(x − s n) + w(x − 2 s n)) / (2 s)``."""
     from pdesolve.problem.boundary_quadrature import part_quadrature
 
     points, normals, weights = part_quadrature(solution.problem, on)
     names = solution.problem.unknowns
     velocity = [k for k, name in enumerate(names) if name in ("u", "v", "w")]
-    plus = np.asarray(solution(points + step * normals), dtype=float)
-    minus = np.asarray(solution(points - step * normals), dtype=float)
-    here = np.asarray(solution(points), dtype=float)
-    normal_derivative = (plus - minus)[:, velocity] / (2 * step)
+    here, one, two = (np.asarray(solution(points - k * step * normals), dtype=float) for k in range(3))
+    normal_derivative = (3 * here - 4 * one + two)[:, velocity] / (2 * step)  # one-sided, into the fluid
     traction = nu * normal_derivative - here[:, [names.index("p")]] * normals
     return -(weights[:, None] * traction).sum(axis=0)
 

@@ -4,6 +4,8 @@ say, and the cavity's lid takes its velocity on the open top edge only (corners 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -25,6 +27,7 @@ from pdesolve.problem import (
     laplacian,
     load_problem,
 )
+from pdesolve.problem.quantities import line_integral_force
 from pdesolve.report.quantities import measure_quantities
 
 NU, LENGTH, HEIGHT, UMAX, LID, DRIVE = 0.1, 2.0, 1.0, 1.5, 0.7, 0.3
@@ -130,3 +133,24 @@ def test_cavity_centrelines_against_ghia():
     measured = measure_quantities(problem, solution)
     assert 3e-3 < measured["u_centreline"]["max_abs_deviation"] < 7e-3, measured
     assert 8e-3 < measured["v_centreline"]["max_abs_deviation"] < 1.1e-2, measured
+
+
+def test_cylinder_forces_on_a_coarse_graded_mesh():
+    """DFG 2D-1 on 23 nodes across and three refinements toward the cylinder: the reaction gives C_D and C_L
+    near the benchmark; the line integral of the traction of the same solution agrees less closely."""
+    problem = replace(load_problem("cylinder"), defaults={"n": 23, "refine_near": ("cylinder", 3)})
+    solution = FiniteElement().solve(problem)
+    measured = measure_quantities(problem, solution)
+    assert measured["C_D"]["rel_error"] < 1e-3, measured
+    assert measured["C_L"]["rel_error"] < 2e-2, measured
+    assert measured["dp"]["rel_error"] < 2e-2, measured
+    line = line_integral_force(solution, problem.quantities["C_D"].on, problem.params["nu"])
+    coefficient = problem.quantities["C_D"].scale
+    assert abs(coefficient * line[0] / measured["C_D"]["value"] - 1) < 5e-3
+
+
+def test_line_integral_of_the_exact_couette_traction():
+    """The line integral (one-sided differences, Gauss quadrature) is exact on the quadratic Couette flow."""
+    problem = flow({}, body=DRIVE, inflow=lambda x, p: LID * x.y / HEIGHT + DRIVE * x.y * (HEIGHT - x.y) / (2 * NU))
+    force = line_integral_force(FiniteElement(n=5).solve(problem), bottom, NU)
+    assert force == pytest.approx([(NU * LID / HEIGHT + DRIVE * HEIGHT / 2) * LENGTH, 0.0], abs=1e-8)
