@@ -113,12 +113,14 @@ def Lift(on: Any, scale: float = 1.0, reference: float | None = None, nu: float 
     return Force(on=on, axis=FORCE_AXES["lift"], scale=scale, reference=reference, nu=nu)
 
 
-def line_integral_force(solution: Any, on: Any, nu: float, step: float = 1e-5) -> np.ndarray:
+def line_integral_force(solution: Any, on: Any, nu: float, step: float = 1e-4) -> np.ndarray:
     """``−∮_on (ν ∂w/∂n − p n) ds`` by Gauss quadrature on the part's segments and arcs, ``∂w/∂n`` from
-    ``(3 w(x) − 4 w(x − s n) + w(x − 2 s n)) / (2 s)``."""
+    ``(3 w(x) − 4 w(x − s n) + w(x − 2 s n)) / (2 s)``, ``s`` = ``step`` times the domain's extent."""
     from pdesolve.problem.boundary_quadrature import part_quadrature
 
     points, normals, weights = part_quadrature(solution.problem, on)
+    lower, upper = solution.problem.domain.bounds
+    step = step * float(np.max(upper - lower))  # relative to the domain: round-off of float32 networks stays small
     names = solution.problem.unknowns
     velocity = [k for k, name in enumerate(names) if name in ("u", "v", "w")]
     here, one, two = (np.asarray(solution(points - k * step * normals), dtype=float) for k in range(3))
