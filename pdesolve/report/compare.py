@@ -23,6 +23,7 @@ from pdesolve.io.run_folder import atomic_write_text, write_metrics
 from pdesolve.problem import Problem
 from pdesolve.report.metrics import Reference, Run
 from pdesolve.report.plots import plot_error_vs_time, plot_solution
+from pdesolve.report.quantities import quantities_markdown, reference_note
 from pdesolve.report.run import Job, finish, perform, write_solution
 from pdesolve.report.table import failures, markdown_table
 from pdesolve.solvers.base import SOLVERS, Settings, Solver
@@ -253,6 +254,9 @@ def _markdown(
         markdown_table([o.record for o in outcomes]),
         "",
     ]
+    quantities = quantities_markdown([o.record for o in outcomes])
+    if quantities:
+        lines += ["## Derived quantities", "", reference_note(problem), "", quantities, ""]
     lines += [f"- failed: {line}" for line in failures([o.record for o in outcomes])]
     lines += [f"- note: {note}" for note in summary.get("notes", [])]
     lines += ["", "## Plots", "", "![relative L2 error against wall time](error_vs_time.png)", ""]

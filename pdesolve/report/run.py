@@ -2,7 +2,7 @@
 
 The folder is filled in two steps so that ``compare`` can pick its reference after all runs:
 ``write_solution`` right after the solve (npz, vtu, xdmf, solution plot), ``finish`` once the
-reference is known (errors, error plot, and ``metrics.json`` last).
+reference is known (errors, error plot, derived quantities, and ``metrics.json`` last).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pdesolve.problem import Problem
 from pdesolve.report.indicators import NETWORK_FAMILIES, indicators
 from pdesolve.report.metrics import Reference, Run, execute, run_record, solution_errors
 from pdesolve.report.plots import plot_error, plot_solution
+from pdesolve.report.quantities import measure_quantities
 from pdesolve.report.table import format_options
 from pdesolve.solvers.base import SOLVERS, Settings, Solver
 
@@ -85,5 +86,7 @@ def finish(
         **details,
         "files": files,
     }
+    if run.solution.problem.quantities:
+        record["quantities"] = measure_quantities(run.solution.problem, run.solution)
     write_metrics(folder, {**context, **record})
     return record

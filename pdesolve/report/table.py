@@ -3,12 +3,15 @@
 Rows are the per-run records of ``metrics.json``; a run that failed has a ``failed`` message. A system's
 table adds the relative L2 error of each unknown (the headline columns are its velocity vector's).
 "residual" (RMS of the PDE residual) and "BC/IC max" (the largest boundary- or initial-condition
-violation) are the a-posteriori indicators of network runs (:mod:`pdesolve.report.indicators`).
+violation) are the a-posteriori indicators of network runs (:mod:`pdesolve.report.indicators`). The
+text table is followed by the derived quantities of the runs that measured some.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from pdesolve.report.quantities import quantities_text
 
 COLUMNS = (
     "solver",
@@ -107,6 +110,9 @@ def text_table(records: list[dict[str, Any]]) -> str:
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines += [f"failed: {line}" for line in failures(records)]
+    quantities = quantities_text(records)
+    if quantities:
+        lines += ["", "derived quantities:", quantities]
     return "\n".join(lines)
 
 
