@@ -19,6 +19,7 @@ from pdesolve.errors import PdesolveError
 from pdesolve.learned.kinds import Kind, kind_of
 from pdesolve.learned.systems import fingerprint
 from pdesolve.problem import Problem
+from pdesolve.shipped import shipped
 
 FORMAT = "pdesolve-learned-preconditioner/1"
 MAX_SCALE = 20.0  # unknowns, relative to the training size (16× plus odd-grid rounding)
@@ -39,8 +40,17 @@ def save_checkpoint(path: Path, kind: Kind, model: nn.Module, architecture: dict
     path.with_suffix(".md").write_text(model_card(card))
 
 
-def load_checkpoint(path: str | Path) -> Checkpoint:
+def find_checkpoint(path: str | Path) -> Path:
+    """``path`` when it is a file, else the shipped checkpoint of that name (``preconditioners/<name>.pt``)."""
     path = Path(path)
+    if path.is_file() or path.is_absolute():
+        return path
+    installed = shipped("preconditioners") / path.name
+    return installed if installed.is_file() else path
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    path = find_checkpoint(path)
     if not path.is_file():
         raise PdesolveError(
             f"no learned preconditioner at {path}: train one with `pdesolve train PROBLEM --model precond-gnn`"
