@@ -25,8 +25,6 @@ class FiniteElement(Solver):
     """Lagrange finite elements on triangles / tetrahedra for linear elliptic problems."""
 
     name = "fem"
-    family = "classical"
-    summary = "finite elements (scikit-fem P1/P2): -div(K grad u) + q u = f with Dirichlet, Neumann, Robin conditions"
     options: dict[str, Any] = {
         "n": 0,
         "order": 1,

@@ -40,8 +40,6 @@ def family_member(problem: Problem, seed: int) -> Problem:
 @register
 class FNOSolver(Solver):
     name = "fno"
-    family = "operator"
-    summary = "Fourier neural operator trained on classical solves of the problem's family (--set model=PATH)"
     options = {"model": "", "n": 0, "repeats": 3}
     option_help = {
         "model": "the trained model (model.pt of `pdesolve train PROBLEM --model fno`); required",

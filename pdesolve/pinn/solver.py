@@ -42,11 +42,6 @@ def default_points(problem: Problem) -> tuple[int, int, int]:
 @register
 class PinnSolver(Solver):
     name = "pinn"
-    family = "pinn"
-    summary = (
-        "physics-informed network: hard constraints, Adam → L-BFGS, Gauss–Newton natural gradient, RAR/RAD, "
-        "causal weights"
-    )
     options = {
         "network": "mlp",
         "width": 32,

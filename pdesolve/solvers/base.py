@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.problem import Problem
+from pdesolve.solvers.available import SOLVER_TABLE
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,8 @@ class Settings:
 
 
 class Solver:
-    """Base class: subclasses set ``name``, ``family``, ``summary``, ``options`` (the defaults of ``--set``)
-    with one line of ``option_help`` each, and implement ``solve``."""
+    """Base class: subclasses set ``name`` (with a line in ``SOLVER_TABLE`` giving ``family`` and ``summary``),
+    ``options`` (the defaults of ``--set``) with one line of ``option_help`` each, and implement ``solve``."""
 
     name: ClassVar[str]
     family: ClassVar[str]
@@ -65,7 +66,11 @@ SOLVERS: dict[str, type[Solver]] = {}
 
 
 def register(cls: type[Solver]) -> type[Solver]:
-    """Class decorator: make a solver known to ``pdesolve list/solve/compare`` by its name."""
+    """Class decorator: make a solver known to ``pdesolve list/solve/compare`` by its name (with the family and
+    summary of its line in :data:`~pdesolve.solvers.available.SOLVER_TABLE`)."""
+    entry = SOLVER_TABLE.get(cls.name)
+    if entry is not None:
+        cls.family, cls.summary = entry.family, entry.summary
     SOLVERS[cls.name] = cls
     return cls
 

@@ -67,7 +67,6 @@ class Alias(Solver):
 @register
 class ClassicalAlias(Alias):
     name = "classical"
-    summary = "the first applicable of spectral, fd, fem, mol"
     targets = ("spectral", "fd", "fem", "mol")
 
 
