@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from pdesolve.io.run_folder import (
     jsonable,
     prepare_folder,
     read_metrics,
+    run_folder_name,
     write_metrics,
 )
 
@@ -87,3 +89,19 @@ def test_folders(tmp_path):
     with pytest.raises(PdesolveError, match="is a file"):
         prepare_folder(tmp_path / "file")
     assert json.loads((first / "metrics.json").read_text()) == {"done": True}
+
+
+def test_run_folder_names_keep_whole_values_and_hash_what_does_not_fit():
+    short = run_folder_name(1, "fd", {"n": 17})
+    assert short == "01-fd-n=17"
+    options = {"preset": "natural_gradient", "width": 64, "depth": 4, "adam_steps": 2000, "lbfgs_steps": 500, "ngd_steps": 150}
+    name = run_folder_name(3, "pinn", options)
+    assert len(name) <= 80 and name.startswith("03-pinn-preset=natural_gradient-width=64-depth=4-adam_steps=2000-")
+    assert "steps=5" not in name and "ngd_steps=15" not in name and re.fullmatch(r".*-[0-9a-f]{8}", name)
+    other = run_folder_name(3, "pinn", {**options, "ngd_steps": 151})
+    assert other != name and other[:-8] == name[:-8]  # the same kept options, another hash
+    assert run_folder_name(3, "pinn", dict(options)) == name  # deterministic
+    assert (
+        run_folder_name(2, "cg", {"precond": "preconditioners/darcy2d-gnn.pt"})
+        == "02-cg-precond=preconditioners_darcy2d-gnn.pt"
+    )
