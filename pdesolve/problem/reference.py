@@ -6,7 +6,7 @@ A file is read into a dict of named arrays, which the problem's ``loader`` turns
 - ``.mat``: its variables (``scipy.io.loadmat``; MATLAB 7.3 files are HDF5 and are read as ``.h5``);
 - ``.csv``: its columns, named by the header row;
 - ``.h5`` / ``.hdf5``: every dataset, by its path (``group/name``), through h5py;
-- ``.vtu`` and the other mesh formats meshio reads: ``points`` and the point data by name.
+- ``.vtu``, ``.vtk``, ``.xdmf``, ``.msh`` (through meshio): ``points`` and the point data by name.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 from pdesolve.errors import ProblemError
 from pdesolve.shipped import data_directories
 
-MESH_SUFFIXES = (".vtu", ".vtk", ".xdmf", ".msh")
+MESH_FORMATS = {".vtu": "vtu", ".vtk": "vtk", ".xdmf": "xdmf", ".msh": "gmsh"}  # suffix -> meshio's module
 
 
 def find_data_file(name: str) -> Path:
@@ -68,9 +68,10 @@ def _read_h5(path: Path) -> dict[str, np.ndarray]:
 
 
 def _read_mesh(path: Path) -> dict[str, np.ndarray]:
-    import meshio
+    import importlib
 
-    mesh = meshio.read(path)
+    # the format's own reader: meshio.read prints and calls sys.exit on a file it cannot read
+    mesh = importlib.import_module(f"meshio.{MESH_FORMATS[path.suffix.lower()]}").read(str(path))
     return {"points": mesh.points, **mesh.point_data}
 
 
@@ -80,7 +81,7 @@ READERS: dict[str, Callable[[Path], dict[str, np.ndarray]]] = {
     ".csv": _read_csv,
     ".h5": _read_h5,
     ".hdf5": _read_h5,
-    **dict.fromkeys(MESH_SUFFIXES, _read_mesh),
+    **dict.fromkeys(MESH_FORMATS, _read_mesh),
 }
 
 
@@ -92,7 +93,8 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
     try:
         return reader(path)
     except Exception as error:  # a corrupt or truncated file: numpy, scipy, h5py and meshio raise their own kinds
-        raise ProblemError(f"reference file {path} is not a readable {path.suffix} file: {error}") from None
+        detail = " ".join(str(error).split()) or type(error).__name__
+        raise ProblemError(f"reference file {path} is not a readable {path.suffix} file: {detail}") from None
 
 
 @dataclass(frozen=True)
