@@ -146,7 +146,9 @@ def run_all(
     problem: Problem, jobs: list[Job], settings: Settings, folder: Path, context: dict[str, Any]
 ) -> tuple[list[Outcome], Reference | None]:
     """Run every job into its own subfolder, then measure all against the reference."""
-    outcomes = [Outcome(job, folder / run_folder_name(k + 1, job.solver.name, job.options)) for k, job in enumerate(jobs)]
+    outcomes = [
+        Outcome(job, folder / run_folder_name(k + 1, job.solver.name, job.options)) for k, job in enumerate(jobs)
+    ]
     bar = tqdm(outcomes, desc=f"compare {problem.name}", unit="run", disable=not settings.progress, file=sys.stderr)
     for outcome in bar:
         bar.set_postfix_str(outcome.job.label)

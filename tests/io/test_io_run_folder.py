@@ -94,7 +94,14 @@ def test_folders(tmp_path):
 def test_run_folder_names_keep_whole_values_and_hash_what_does_not_fit():
     short = run_folder_name(1, "fd", {"n": 17})
     assert short == "01-fd-n=17"
-    options = {"preset": "natural_gradient", "width": 64, "depth": 4, "adam_steps": 2000, "lbfgs_steps": 500, "ngd_steps": 150}
+    options = {
+        "preset": "natural_gradient",
+        "width": 64,
+        "depth": 4,
+        "adam_steps": 2000,
+        "lbfgs_steps": 500,
+        "ngd_steps": 150,
+    }
     name = run_folder_name(3, "pinn", options)
     assert len(name) <= 80 and name.startswith("03-pinn-preset=natural_gradient-width=64-depth=4-adam_steps=2000-")
     assert "steps=5" not in name and "ngd_steps=15" not in name and re.fullmatch(r".*-[0-9a-f]{8}", name)
