@@ -93,3 +93,39 @@ class MeshSolution(Solution):
 
     def final_snapshot(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
         return self.mesh.p.T, self.vertex_values(), [(CELL_TYPES[type(self.mesh)], self.mesh.t.T)]
+
+
+class MeshSystemSolution(Solution):
+    """A stationary finite-element solution of a system: one (basis, coefficients) per unknown."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        fields: list[tuple[skfem.CellBasis, np.ndarray]],
+        stats: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(problem, stats)
+        self.fields = [(basis, np.asarray(c, dtype=float)) for basis, c in fields]
+
+    @property
+    def mesh(self) -> skfem.Mesh:
+        return self.fields[0][0].mesh
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        """Values of shape (N, unknowns)."""
+        points = np.atleast_2d(np.asarray(points, dtype=float))[:, : self.mesh.dim()]
+        return np.column_stack([probes(basis, points) @ c for basis, c in self.fields])
+
+    def vertex_values(self) -> np.ndarray:
+        return np.column_stack([c[basis.nodal_dofs[0]] for basis, c in self.fields])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        out = {"points": self.mesh.p.T, "cells": self.mesh.t.T}
+        for name, (basis, c), values in zip(self.problem.unknowns, self.fields, self.vertex_values().T):
+            out[name] = values
+            out[f"{name}_dof_points"] = basis.doflocs.T
+            out[f"{name}_dofs"] = c
+        return out
+
+    def final_snapshot(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
+        return self.mesh.p.T, self.vertex_values(), [(CELL_TYPES[type(self.mesh)], self.mesh.t.T)]

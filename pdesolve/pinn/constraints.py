@@ -116,7 +116,10 @@ def dirichlet_distance(problem: Problem) -> Distance | None:
 
 
 def hard_dirichlet_condition(problem: Problem) -> Dirichlet | None:
-    """The Dirichlet condition that can be imposed exactly: one, covering every non-periodic face."""
+    """The Dirichlet condition that can be imposed exactly: one, covering every non-periodic face (a system's
+    conditions are soft)."""
+    if problem.is_system:
+        return None
     others = [c for c in problem.boundary if not isinstance(c, Periodic)]
     if len(others) != 1 or not isinstance(others[0], Dirichlet) or others[0].on is not None:
         return None

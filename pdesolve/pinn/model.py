@@ -83,7 +83,8 @@ def build_model(
         embedding = InputEmbedding(lower, upper, periodic, periodic_modes)
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
-        body = build_network(network, embedding.n_out, width, depth, activation, fourier_scale, generator)
+        outputs = len(problem.unknowns)
+        body = build_network(network, embedding.n_out, width, depth, activation, fourier_scale, generator, outputs)
         transform = build_transform(problem, hard_constraints)
         enrich = corner_enrichment and not problem.is_evolution and transform.dirichlet is not None
         corners = reentrant_corners(problem.domain.vertices) if enrich and isinstance(problem.domain, Polygon) else []

@@ -26,7 +26,7 @@ from pdesolve.pinn.sampling import SAMPLING, Sampler
 from pdesolve.pinn.solution import PinnSolution
 from pdesolve.pinn.time_marching import TimeMarcher
 from pdesolve.pinn.trainer import Plan, Trainer
-from pdesolve.problem import Periodic, Problem
+from pdesolve.problem import Gauge, Periodic, Problem
 from pdesolve.solvers.base import Solver, register
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -42,6 +42,7 @@ def default_points(problem: Problem) -> tuple[int, int, int]:
 @register
 class PinnSolver(Solver):
     name = "pinn"
+    systems = True  # soft conditions per unknown, one residual column per equation
     options = {
         "network": "mlp",
         "width": 32,
@@ -234,7 +235,11 @@ class PinnSolver(Solver):
         c, s = self.config, self.settings
         hard = bool(c["hard_constraints"])
         hard_bc = hard_dirichlet_condition(problem) if hard else None
-        soft = [i for i, cond in enumerate(problem.boundary) if not isinstance(cond, Periodic) and cond is not hard_bc]
+        soft = [
+            i
+            for i, cond in enumerate(problem.boundary)
+            if not isinstance(cond, (Periodic, Gauge)) and cond is not hard_bc
+        ]
         defaults = default_points(problem)
         n_interior, n_boundary, n_initial = (
             c[k] or d for k, d in zip(("n_interior", "n_boundary", "n_initial"), defaults)

@@ -4,7 +4,7 @@ It imports without torch (``NetworkField``, the one torch-only class, loads on f
 load fast; tensors are recognised by :mod:`pdesolve.problem.tensors`.
 """
 
-from pdesolve.problem.conditions import Dirichlet, Neumann, Periodic, Robin
+from pdesolve.problem.conditions import Dirichlet, Gauge, Neumann, Outflow, Periodic, Robin
 from pdesolve.problem.coords import Coords
 from pdesolve.problem.domains import Box, Disk, Domain, Interval, Mesh, Polygon, Rectangle
 from pdesolve.problem.families import Family, GaussianRandomField, GridFunction, Thresholded
@@ -13,9 +13,10 @@ from pdesolve.problem.functions import cos, cosh, exp, log, pi, sin, sinh, sqrt,
 from pdesolve.problem.grid import Grid
 from pdesolve.problem.grid_field import GridField
 from pdesolve.problem.loading import load_problem
-from pdesolve.problem.operators import d, div, dot, grad, inverse_laplacian, laplacian
+from pdesolve.problem.operators import convective, curl, d, div, dot, grad, inverse_laplacian, laplacian, strain
 from pdesolve.problem.problem import Problem
 from pdesolve.problem.reference import ReferenceData
+from pdesolve.problem.systems import Unknowns
 
 __all__ = [
     "Box",
@@ -25,6 +26,7 @@ __all__ = [
     "Domain",
     "Family",
     "Field",
+    "Gauge",
     "GaussianRandomField",
     "Grid",
     "GridField",
@@ -33,6 +35,7 @@ __all__ = [
     "Mesh",
     "NetworkField",
     "Neumann",
+    "Outflow",
     "Periodic",
     "Polygon",
     "Problem",
@@ -40,9 +43,12 @@ __all__ = [
     "ReferenceData",
     "Robin",
     "Thresholded",
+    "Unknowns",
     "VectorField",
+    "convective",
     "cos",
     "cosh",
+    "curl",
     "d",
     "div",
     "dot",
@@ -56,6 +62,7 @@ __all__ = [
     "sin",
     "sinh",
     "sqrt",
+    "strain",
     "tanh",
     "where",
 ]

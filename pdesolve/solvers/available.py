@@ -27,7 +27,8 @@ SOLVER_TABLE: dict[str, SolverEntry] = {
     "fem": SolverEntry(
         "pdesolve.classical.fem",
         "classical",
-        "finite elements (scikit-fem P1/P2): -div(K grad u) + q u = f with Dirichlet, Neumann, Robin conditions",
+        "finite elements (scikit-fem P1/P2): -div(K grad u) + q u = f with Dirichlet, Neumann, Robin conditions; "
+        "systems (Stokes, Navier-Stokes, elasticity) by Taylor-Hood P2/P1 and Newton",
     ),
     "spectral": SolverEntry(
         "pdesolve.classical.spectral",
