@@ -18,6 +18,7 @@ from pdesolve.classical.linear_solvers import solve_linear
 from pdesolve.classical.mesh_solution import MeshSolution, MeshSystemSolution
 from pdesolve.errors import NotApplicableError
 from pdesolve.problem import Box, Coords, Disk, Mesh, Periodic, Polygon, Problem
+from pdesolve.problem.csg import Combination
 from pdesolve.solvers.base import Solver, register
 
 AUTO_LINSOLVE = {1: "direct", 2: "direct", 3: "cg"}
@@ -52,7 +53,7 @@ class FiniteElement(Solver):
     def not_applicable(cls, problem: Problem) -> str | None:
         if problem.is_evolution:
             return "it solves stationary problems; evolution problems need mol or spectral"
-        if not isinstance(problem.domain, (Box, Disk, Polygon, Mesh)):
+        if not isinstance(problem.domain, (Box, Disk, Polygon, Mesh, Combination)):
             return f"no mesh for a {type(problem.domain).__name__} domain"
         if any(isinstance(c, Periodic) for c in problem.boundary):
             return "periodic conditions are not implemented in fem; use fd or spectral"

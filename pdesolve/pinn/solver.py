@@ -17,7 +17,7 @@ import torch
 from pdesolve.errors import PdesolveError
 from pdesolve.pinn.applicability import why_not_applicable
 from pdesolve.pinn.checkpoint import Checkpointer, load_checkpoint
-from pdesolve.pinn.constraints import hard_dirichlet_condition
+from pdesolve.pinn.constraints import hard_dirichlet_conditions
 from pdesolve.pinn.gauss_newton import SOLVERS
 from pdesolve.pinn.losses import CausalWeights, LossWeights, Objective
 from pdesolve.pinn.model import PinnModel, build_model
@@ -234,11 +234,11 @@ class PinnSolver(Solver):
         """Points, objective and plan for ``model`` on ``problem`` (one time window when marching)."""
         c, s = self.config, self.settings
         hard = bool(c["hard_constraints"])
-        hard_bc = hard_dirichlet_condition(problem) if hard else None
+        exact = hard_dirichlet_conditions(problem) if hard else ()
         soft = [
             i
             for i, cond in enumerate(problem.boundary)
-            if not isinstance(cond, (Periodic, Gauge)) and cond is not hard_bc
+            if not isinstance(cond, (Periodic, Gauge)) and not any(cond is e for e in exact)
         ]
         defaults = default_points(problem)
         n_interior, n_boundary, n_initial = (

@@ -1,10 +1,11 @@
 """Boundary conditions: Dirichlet, Neumann, Robin and periodic; for systems also outflow and gauges.
 
 Values are constants or functions ``g(x, p)`` of the coordinates and the parameters. ``on`` restricts
-a condition to part of the boundary: a function of the coordinates returning a boolean mask. Without
-``on`` a condition covers the whole boundary that no earlier condition claimed. In a system of
-several unknowns a Dirichlet condition names the unknowns it constrains,
-``Dirichlet({"u": 1.0, "v": 0.0}, on=...)``.
+a condition to part of the boundary: a function of the coordinates returning a boolean mask, or the
+name(s) of boundary parts of the domain (``on="cylinder"``, ``on=("left", "top")``;
+:mod:`pdesolve.problem.parts`). Without ``on`` a condition covers the whole boundary that no earlier
+condition claimed. In a system of several unknowns a Dirichlet condition names the unknowns it
+constrains, ``Dirichlet({"u": 1.0, "v": 0.0}, on=...)``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def evaluate_value(value: Value, x: Coords, params: Any) -> Any:
 class Condition:
     """Base of the boundary conditions; ``on(x) -> bool mask`` selects where it holds."""
 
-    on: Callable[[Coords], Any] | None = field(default=None, kw_only=True)
+    on: Callable[[Coords], Any] | str | tuple[str, ...] | None = field(default=None, kw_only=True)
 
     def applies(self, x: Coords) -> np.ndarray:
         if self.on is None:

@@ -22,6 +22,7 @@ from pdesolve.problem.coords import Coords
 from pdesolve.problem.domains import Box, Domain
 from pdesolve.problem.families import Family
 from pdesolve.problem.params import Params
+from pdesolve.problem.parts import select_parts
 from pdesolve.problem.reference import ReferenceData
 from pdesolve.problem.systems import count_equations, per_unknown
 
@@ -55,6 +56,13 @@ class Problem:
                 else c
                 for c in conditions
             )
+        where = f"problem {self.name!r}"
+        conditions = tuple(
+            replace(c, on=select_parts(self.domain, c.on, where))
+            if isinstance(c, Condition) and isinstance(c.on, (str, tuple, list, set, frozenset))
+            else c
+            for c in conditions
+        )
         object.__setattr__(self, "boundary", conditions)
         self.validate()
 
@@ -106,7 +114,9 @@ class Problem:
         if not self.name or not self.name.replace("_", "").isalnum():
             raise ProblemError(f"{where}: the name must be letters, digits and underscores")
         if not isinstance(self.domain, Domain):
-            raise ProblemError(f"{where}: domain must be an Interval, Rectangle, Box, Disk, Polygon or Mesh")
+            raise ProblemError(
+                f"{where}: domain must be an Interval, Rectangle, Box, Disk, Polygon, Mesh or their combination"
+            )
         if (self.residual is None) == (self.rhs is None):
             raise ProblemError(f"{where}: give exactly one of residual= (stationary) or rhs= (evolution)")
         if self.is_evolution:
