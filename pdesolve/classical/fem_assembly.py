@@ -22,6 +22,7 @@ import scipy.sparse as sp
 import skfem
 from skfem import BilinearForm, LinearForm
 
+from pdesolve.classical.assembly import check_finite_system
 from pdesolve.classical.fem_forms import EllipticForm, recognise
 from pdesolve.classical.fem_meshes import build_mesh
 from pdesolve.errors import NotApplicableError, ProblemError
@@ -88,6 +89,7 @@ def assemble_fem(problem: Problem, order: int = 1, n: int = 0, refine: int = 0) 
     free = np.setdiff1d(np.arange(basis.N), fixed)
     system = matrix[free][:, free].tocsr()
     rhs = load[free] - matrix[free][:, fixed] @ values[fixed]
+    check_finite_system(problem, system, rhs, basis.doflocs.T[free])
     return FemSystem(system, rhs, basis, free, values, n, order)
 
 
@@ -116,7 +118,7 @@ def is_dirichlet(condition: Condition) -> bool:
     return isinstance(condition, Dirichlet) or (isinstance(condition, Robin) and condition.beta == 0)
 
 
-def _dirichlet_value(condition: Condition, x: Coords, params: Any) -> np.ndarray:
+def dirichlet_value(condition: Condition, x: Coords, params: Any) -> np.ndarray:
     if isinstance(condition, Robin):  # β = 0: α u = g
         if condition.alpha == 0:
             raise ProblemError("a Robin condition needs alpha or beta non-zero")
@@ -156,7 +158,7 @@ def _natural_and_essential(
             dofs = basis.get_dofs(facets=mine).all()
             dofs = dofs[~fixed[dofs]]  # an earlier condition keeps shared corners
             x = Coords(list(basis.doflocs[:, dofs]))
-            values[dofs] = np.broadcast_to(_dirichlet_value(condition, x, problem.p), dofs.shape)
+            values[dofs] = np.broadcast_to(dirichlet_value(condition, x, problem.p), dofs.shape)
             fixed[dofs] = True
             continue
         facet_basis = skfem.FacetBasis(mesh, element, facets=mine)

@@ -41,6 +41,7 @@ def family_member(problem: Problem, seed: int) -> Problem:
 class FNOSolver(Solver):
     name = "fno"
     options = {"model": "", "n": 0, "repeats": 3}
+    positive = frozenset({"repeats"})
     option_help = {
         "model": "the trained model (model.pt of `pdesolve train PROBLEM --model fno`); required",
         "n": "evaluation grid nodes per axis (0: the training resolution)",

@@ -75,6 +75,9 @@ class PinnSolver(Solver):
         "checkpoint": "",
         "resume": "",
     }
+    positive = frozenset(
+        {"width", "depth", "fourier_scale", "periodic_modes", "rad_candidates", "lr", "time_windows", "ngd_rcond"}
+    )
     option_help = {
         "network": "mlp | fourier (random Fourier features) | gated (residual, gated layers)",
         "width": "hidden units per layer",

@@ -30,6 +30,11 @@ SOLVER_TABLE: dict[str, SolverEntry] = {
         "finite elements (scikit-fem P1/P2): -div(K grad u) + q u = f with Dirichlet, Neumann, Robin conditions; "
         "systems (Stokes, Navier-Stokes, elasticity) by Taylor-Hood P2/P1 and Newton",
     ),
+    "fem_newton": SolverEntry(
+        "pdesolve.classical.fem_newton",
+        "classical",
+        "finite elements (P1/P2) + Newton with a line search: c(x,u,grad u) + div F(x,u,grad u) = 0",
+    ),
     "spectral": SolverEntry(
         "pdesolve.classical.spectral",
         "classical",
@@ -39,6 +44,11 @@ SOLVER_TABLE: dict[str, SolverEntry] = {
         "pdesolve.classical.mol",
         "classical",
         "method of lines: 2nd-order finite differences, implicit BDF/Radau in time (boxes; Dirichlet/Neumann/Robin)",
+    ),
+    "fem_mol": SolverEntry(
+        "pdesolve.classical.fem_mol",
+        "classical",
+        "finite elements (P1/P2) in space, BDF2 / theta-method with Newton in time (meshes, disks, polygons)",
     ),
     "pinn": SolverEntry(
         "pdesolve.pinn.solver",
@@ -62,7 +72,9 @@ SOLVER_TABLE: dict[str, SolverEntry] = {
         "preconditioned conjugate gradients in torch (CPU/CUDA): Jacobi, geometric MG, AMG, IC(0)",
     ),
     "classical": SolverEntry(
-        "pdesolve.solvers.classical_alias", "alias", "the first applicable of spectral, fd, fem, mol"
+        "pdesolve.solvers.classical_alias",
+        "alias",
+        "the first applicable of spectral, fd, fem, fem_newton, mol, fem_mol",
     ),
 }
 

@@ -31,6 +31,11 @@ def test_list_problem_or_file_says_which_solvers_apply_and_why_the_others_do_not
         assert verdicts["euler"] == "applies" and verdicts["gridfd"] == "no: stationary problems only"
         assert verdicts["classical"].startswith("no: none of spectral, fd, fem, mol applies")
         assert list(verdicts)[-1] == "classical"
+    poisson = cli("list", problems["poisson1d"])
+    assert poisson.code == 0 and poisson.out.splitlines()[-1].split(maxsplit=1) == [
+        "classical",
+        "applies (stands for fd)",
+    ]
 
 
 def test_list_with_an_empty_catalogue(cli, registry, tmp_path, monkeypatch):
