@@ -29,7 +29,7 @@ def test_list_problem_or_file_says_which_solvers_apply_and_why_the_others_do_not
         assert lines[0] == "heat1d (evolution 1D, exact): which solvers apply"
         verdicts = {line.split()[0]: " ".join(line.split()[1:]) for line in lines[1:]}
         assert verdicts["euler"] == "applies" and verdicts["gridfd"] == "no: stationary problems only"
-        assert verdicts["classical"].startswith("no: none of spectral, fd, fem, mol applies")
+        assert verdicts["classical"].startswith("no: none of spectral, fd, fem, fem_newton, mol, fem_mol applies")
         assert list(verdicts)[-1] == "classical"
     poisson = cli("list", problems["poisson1d"])
     assert poisson.code == 0 and poisson.out.splitlines()[-1].split(maxsplit=1) == [
