@@ -3,8 +3,8 @@
 Cases (the problems come from the catalogue, ``problems/*.py``):
 
 - ``burgers1d`` against ``burgers_raissi.npz`` (DeepXDE's Burgers example);
-- ``poisson_lshape`` against ``poisson_lshape.npz`` (NaN rows dropped) and against a fine
-  finite-difference solve (the data do not satisfy -Δu = 1 exactly: max u ≈ 0.134 vs ≈ 0.149);
+- ``poisson_lshape`` against ``poisson_lshape_fem.npz`` (corner-graded P3, ``problems/data/README.md``) and
+  against a fine finite-difference solve;
   float64 on both sides (DeepXDE's float32 polygon sampling hands float64 points to a float32 net);
 - ``allen_cahn1d`` against the Fourier-spectral ETDRK4 solve;
 - ``poisson2d_ngd``: energy natural gradient, [2, 32, 1] tanh, 30 × 30 interior points, float64

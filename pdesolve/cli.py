@@ -2,48 +2,34 @@
 
 Bad input ends with one line ``pdesolve: error: ...`` on stderr and exit code 2; Ctrl-C exits with 130 and
 SIGTERM with 143, each after the running family saved its final checkpoint (named in the line).
-Only internal errors (bugs) show a traceback.
+Only internal errors (bugs) show a traceback. ``--help``, ``--version`` and ``list`` run without importing
+torch or any solver family: each command imports what it uses.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 import re
-import shlex
 import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import numpy as np
-
-from pdesolve.cli_operators import add_dataset_parser, add_train_parser, run_dataset, run_train
+from pdesolve import __version__
+from pdesolve.cli_operators import DATASET_HELP, TRAIN_HELP
 from pdesolve.errors import PdesolveError
-from pdesolve.io import checkpoint
 from pdesolve.io.claim import claimed
-from pdesolve.io.config import Config, check_device, resolve
-from pdesolve.io.interrupts import Terminated, sigterm_raises
-from pdesolve.io.run_folder import default_folder, read_metrics
+from pdesolve.io.interrupts import Terminated, last_saved, sigterm_raises
 from pdesolve.problem import Problem, load_problem
-from pdesolve.problem.loading import catalogue_directory, catalogue_names
-from pdesolve.report.compare import (
-    compare,
-    cuda_out_of_memory,
-    lookup,
-    reference_line,
-    registered,
-    solve_reference,
-)
-from pdesolve.report.metrics import environment
-from pdesolve.report.run import Job, finish, perform, write_solution
-from pdesolve.report.table import text_table
-from pdesolve.solvers.available import load_all
+from pdesolve.problem.loading import catalogue_names
+from pdesolve.shipped import catalogue_directory
+from pdesolve.solvers.available import SOLVER_TABLE, load_all
 from pdesolve.solvers.base import SOLVERS, Solver
-from pdesolve.solvers.classical_alias import Alias
-from pdesolve.solvers.classical_alias import resolve as resolve_alias
+
+if TYPE_CHECKING:
+    from pdesolve.io.config import Config
 
 PREFIX = "pdesolve: error: "
 
@@ -78,12 +64,19 @@ def _common_options() -> ArgumentParser:
     return common
 
 
-def build_parser() -> ArgumentParser:
+def build_parser(command: str | None = None) -> ArgumentParser:
+    """The parser; ``dataset`` and ``train`` get their options (which import torch) only when ``command`` is one."""
     parser = ArgumentParser(prog="pdesolve", description="Define a PDE once; solve it with any method; compare.")
+    parser.add_argument("--version", action="version", version=f"pdesolve {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options()
-    listing = commands.add_parser("list", help="problems, solvers, and which solver applies to which problem")
-    listing.add_argument("solver", nargs="?", metavar="SOLVER", help="list this solver's options instead")
+    listing = commands.add_parser("list", help="problems and solvers; which solvers apply to a problem or file")
+    listing.add_argument(
+        "target",
+        nargs="?",
+        metavar="SOLVER|PROBLEM|FILE.py",
+        help="a solver: its options and the problems it applies to; a problem: the solvers that apply and why not",
+    )
     solve = commands.add_parser("solve", parents=[common], help="solve a problem with one solver")
     solve.add_argument("problem", metavar="PROBLEM", help="catalogue name or path to a .py file")
     solve.add_argument("--solver", required=True, metavar="NAME")
@@ -92,9 +85,18 @@ def build_parser() -> ArgumentParser:
     comp.add_argument("--solvers", metavar="A,B,C", help="default: every applicable solver")
     show = commands.add_parser("show", help="print the metrics of a finished run")
     show.add_argument("run_dir", metavar="RUN_DIR", type=Path)
-    add_dataset_parser(commands, common)
-    add_train_parser(commands, common)
+    for name, text in (("dataset", DATASET_HELP), ("train", TRAIN_HELP)):
+        if name == command:
+            from pdesolve import cli_operators
+
+            getattr(cli_operators, f"add_{name}_parser")(commands, common)
+        else:
+            commands.add_parser(name, help=text, add_help=False)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 # --- list -------------------------------------------------------------------------------------
@@ -105,41 +107,67 @@ def _kind(problem: Problem) -> str:
     return f"{kind}, exact" if problem.exact is not None else kind
 
 
-def command_list(args: argparse.Namespace) -> int:
-    load_all()
-    if args.solver is not None:
-        print(solver_options(registered(args.solver)))
-        return 0
-    problems: dict[str, Problem] = {}
+def _solver_lines() -> list[str]:
+    """Every solver with its family and summary; the registry's classes where loaded, else the table's lines."""
+    rows = {name: (entry.family, entry.summary) for name, entry in SOLVER_TABLE.items()}
+    rows.update({name: (cls.family, cls.summary) for name, cls in SOLVERS.items()})
+    names = sorted(rows, key=lambda n: rows[n][0] == "alias")  # aliases last
+    width = max((len(n) for n in names), default=0)
+    family_width = max((len(rows[n][0]) for n in names), default=0)
+    return [f"  {n:<{width}}  {rows[n][0]:<{family_width}}  {rows[n][1]}" for n in names]
+
+
+def overview() -> str:
+    """The catalogue and the solvers; no solver family is imported (``list PROBLEM`` runs the probes)."""
     lines = [f"Problems ({catalogue_directory()}):"]
     names = catalogue_names()
     width = max((len(n) for n in names), default=0)
     for name in names:
         try:
-            problems[name] = load_problem(name)
+            problem = load_problem(name)
         except PdesolveError as error:
             lines.append(f"  {name:<{width}}  does not load: {error}")
             continue
-        description = problems[name].description.strip().splitlines()
-        lines.append(f"  {name:<{width}}  {_kind(problems[name])}" + (f": {description[0]}" if description else ""))
+        description = problem.description.strip().splitlines()
+        lines.append(f"  {name:<{width}}  {_kind(problem)}" + (f": {description[0]}" if description else ""))
     if not names:
         lines.append("  (none)")
-    solvers = sorted(SOLVERS.values(), key=lambda s: issubclass(s, Alias))  # aliases last
+    lines += ["", "Solvers:", *_solver_lines(), ""]
+    lines.append("`pdesolve list PROBLEM` (or FILE.py): the solvers that apply to it, and why the others do not.")
+    lines.append("`pdesolve list SOLVER`: its --set options and the problems it applies to.")
+    return "\n".join(lines)
+
+
+def applicability(spec: str) -> str:
+    """Each registered solver on the problem ``spec`` (name or file): applies, or why not; aliases last."""
+    problem = load_problem(spec)
+    solvers = sorted(SOLVERS.values(), key=lambda s: s.family == "alias")
     width = max((len(s.name) for s in solvers), default=0)
-    lines += ["", "Solvers:"]
-    lines += [f"  {s.name:<{width}}  {s.family:<10}  {s.summary}" for s in solvers]
-    if problems and solvers:
-        lines += ["", "Which solver applies (x) to which problem (.):"]
-        width = max(len(n) for n in problems)
-        lines.append(" " * (width + 2) + "  ".join(s.name for s in solvers))
-        for name, problem in problems.items():
-            marks = ["x" if s.not_applicable(problem) is None else "." for s in solvers]
-            row = f"  {name:<{width}}" + "".join(f"  {m:^{len(s.name)}}" for m, s in zip(marks, solvers))
-            lines.append(row.rstrip())
-        for alias in (s for s in solvers if issubclass(s, Alias)):
-            lines += ["", f"What {alias.name} stands for:"]
-            lines += [f"  {name:<{width}}  {alias.explain(problem)}" for name, problem in problems.items()]
-    print("\n".join(lines))
+    lines = [f"{problem.name} ({_kind(problem)}): which solvers apply"]
+    for solver in solvers:
+        reason = solver.not_applicable(problem)
+        verdict = "applies" if reason is None else f"no: {' '.join(reason.split())}"
+        if reason is None and solver.family == "alias":
+            verdict += f" (stands for {solver.explain(problem)})"
+        lines.append(f"  {solver.name:<{width}}  {verdict}")
+    return "\n".join(lines)
+
+
+def command_list(args: argparse.Namespace) -> int:
+    target = args.target
+    if target is None:
+        print(overview())
+        return 0
+    load_all()
+    if target in SOLVERS:
+        print(solver_options(SOLVERS[target]))
+    elif target.endswith(".py") or target in catalogue_names():
+        print(applicability(target))
+    else:
+        raise PdesolveError(
+            f"unknown solver or problem {target!r} (solvers: {', '.join(sorted(SOLVERS))}; "
+            f"problems: {', '.join(catalogue_names()) or 'none'}; or a .py file)"
+        )
     return 0
 
 
@@ -147,7 +175,7 @@ def solver_options(solver: type[Solver]) -> str:
     """A solver's summary, the catalogue problems it applies to, and its ``--set`` options with their defaults."""
     applies = [name for name in catalogue_names() if _applies(solver, name)]
     lines = [f"{solver.name} ({solver.family}): {solver.summary}", f"applies to: {', '.join(applies) or 'none'}"]
-    if issubclass(solver, Alias):
+    if solver.family == "alias":
         targets = ", ".join(solver.targets)
         return "\n".join([*lines, f"options: those of the first of {targets} that applies"])
     if not solver.options:
@@ -169,6 +197,8 @@ def _applies(solver: type[Solver], name: str) -> bool:
 
 # --- solve and compare ------------------------------------------------------------------------
 def _prepare(args: argparse.Namespace) -> tuple[Config, Problem]:
+    from pdesolve.io.config import check_device, resolve
+
     config = resolve(args.config, args.device, args.dtype, args.seed, args.sets)
     check_device(config.device)
     problem = load_problem(args.problem)
@@ -178,6 +208,10 @@ def _prepare(args: argparse.Namespace) -> tuple[Config, Problem]:
 
 def _seed(seed: int) -> None:
     """Seed the global generators too (solvers seed their own from ``settings.seed``)."""
+    import random
+
+    import numpy as np
+
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch = sys.modules.get("torch")
@@ -186,6 +220,10 @@ def _seed(seed: int) -> None:
 
 
 def _summary(args: argparse.Namespace, argv: Sequence[str], config: Config, problem: Problem) -> dict[str, Any]:
+    import shlex
+
+    from pdesolve.report.metrics import environment
+
     return {
         "problem": {
             "name": problem.name,
@@ -209,6 +247,12 @@ def _summary(args: argparse.Namespace, argv: Sequence[str], config: Config, prob
 
 
 def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from pdesolve.io.run_folder import default_folder
+    from pdesolve.report.compare import lookup, reference_line, solve_reference
+    from pdesolve.report.run import Job, finish, perform, write_solution
+    from pdesolve.report.table import text_table
+    from pdesolve.solvers.classical_alias import resolve as resolve_alias
+
     config, problem = _prepare(args)
     solver, alias = resolve_alias(lookup(args.solver, problem), problem)
     config.check_used([solver], set(SOLVERS), [alias] if alias else [])
@@ -229,6 +273,10 @@ def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def command_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from pdesolve.io.run_folder import default_folder
+    from pdesolve.report.compare import compare, reference_line
+    from pdesolve.report.table import text_table
+
     config, problem = _prepare(args)
     names = None
     if args.solvers is not None:
@@ -252,6 +300,9 @@ def command_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 # --- show -------------------------------------------------------------------------------------
 def command_show(args: argparse.Namespace) -> int:
+    from pdesolve.io.run_folder import read_metrics
+    from pdesolve.report.table import text_table
+
     model = Path(args.run_dir) / "model.pt"
     if model.is_file() and not (Path(args.run_dir) / "metrics.json").is_file():  # a `pdesolve train` folder
         from pdesolve.operators.model_file import load_model
@@ -310,17 +361,17 @@ def _dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
         return command_show(args)
     if args.command == "solve":
         return command_solve(args, argv)
-    if args.command == "dataset":
-        return run_dataset(args)
-    if args.command == "train":
-        return run_train(args)
+    if args.command in ("dataset", "train"):
+        from pdesolve import cli_operators
+
+        return getattr(cli_operators, f"run_{args.command}")(args)
     return command_compare(args, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    checkpoint.last_saved.clear()
+    last_saved.clear()
     with sigterm_raises():
         return _run(argv)
 
@@ -329,7 +380,7 @@ def _run(argv: list[str]) -> int:
     shown = warnings.showwarning  # only the display changes: the filters stay as the modules set them
     warnings.showwarning = _show_warning
     try:
-        return _dispatch(build_parser().parse_args(argv), argv)
+        return _dispatch(build_parser(_command(argv)).parse_args(argv), argv)
     except (UsageError, PdesolveError) as error:
         print(PREFIX + _one_line(error), file=sys.stderr)
         return 2
@@ -341,7 +392,7 @@ def _run(argv: list[str]) -> int:
         )
         return 2
     except KeyboardInterrupt as error:
-        saved = checkpoint.last_saved.get("path")
+        saved = last_saved.get("path")
         kept = f"; last checkpoint: {saved}" if saved else ""
         if isinstance(error, Terminated):
             print(PREFIX + f"terminated (SIGTERM){kept}", file=sys.stderr)
@@ -349,6 +400,8 @@ def _run(argv: list[str]) -> int:
         print(PREFIX + f"interrupted{kept}", file=sys.stderr)
         return 130
     except Exception as error:
+        from pdesolve.report.compare import cuda_out_of_memory
+
         if not cuda_out_of_memory(error):
             raise
         tried = re.search(r"Tried to allocate [\d.]+ \w+", str(error))

@@ -4,6 +4,7 @@ Wire into the main parser with ``add_dataset_parser(commands, common)`` / ``add_
 (``common`` the parent parser of --device/--dtype/--seed/--out/--config/--set) and dispatch
 ``args.command == "dataset"`` to :func:`run_dataset`, ``"train"`` to :func:`run_train`.
 ``torchrun --nproc-per-node K -m pdesolve train ...`` trains with DistributedDataParallel.
+The options and the commands import torch and the trainers when they are built or run, not with this module.
 """
 
 from __future__ import annotations
@@ -13,22 +14,19 @@ import os
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-import torch.distributed as dist
-
-from pdesolve.constraints.training import add_train_constraint_options, run_constrained_training
 from pdesolve.errors import PdesolveError
 from pdesolve.io.claim import claimed
-from pdesolve.io.config import check_device, resolve
-from pdesolve.learned.cli import PRECOND_MODELS, add_precond_arguments, run_train_precond
-from pdesolve.operators.dataset import generate_dataset, load_dataset
-from pdesolve.operators.pairs import default_solver
-from pdesolve.operators.pipeline import MODEL_FILE, train_operator
-from pdesolve.operators.training import TrainConfig
-from pdesolve.operators.trajectories import parse_times
 from pdesolve.problem import load_problem
-from pdesolve.solvers.base import Settings
+
+if TYPE_CHECKING:
+    import torch
+
+    from pdesolve.solvers.base import Settings
+
+DATASET_HELP = "input/solution pairs of a problem family, solved by a classical solver"
+TRAIN_HELP = "train a neural operator on a data set, or a learned preconditioner on a problem family"
 
 
 def _add_common(parser: argparse.ArgumentParser, common: argparse.ArgumentParser | None) -> None:
@@ -39,11 +37,9 @@ def _add_common(parser: argparse.ArgumentParser, common: argparse.ArgumentParser
 
 
 def add_dataset_parser(subparsers, common: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
-        "dataset",
-        parents=[common] if common is not None else [],
-        help="input/solution pairs of a problem family, solved by a classical solver",
-    )
+    from pdesolve.operators.trajectories import parse_times
+
+    parser = subparsers.add_parser("dataset", parents=[common] if common is not None else [], help=DATASET_HELP)
     _add_common(parser, common)
     parser.add_argument("problem", metavar="PROBLEM", help="catalogue name or path to a .py file")
     parser.add_argument("--samples", type=int, required=True, help="number of pairs (sample i uses seed + i)")
@@ -64,11 +60,11 @@ def add_dataset_parser(subparsers, common: argparse.ArgumentParser | None = None
 
 
 def add_train_parser(subparsers, common: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
-        "train",
-        parents=[common] if common is not None else [],
-        help="train a neural operator on a data set, or a learned preconditioner on a problem family",
-    )
+    from pdesolve.constraints.training import add_train_constraint_options
+    from pdesolve.learned.cli import PRECOND_MODELS, add_precond_arguments
+    from pdesolve.operators.training import TrainConfig
+
+    parser = subparsers.add_parser("train", parents=[common] if common is not None else [], help=TRAIN_HELP)
     _add_common(parser, common)
     parser.add_argument("problem", metavar="PROBLEM", help="catalogue name or path to a .py file")
     parser.add_argument("--model", choices=["fno", *PRECOND_MODELS], default="fno", help="architecture (default: fno)")
@@ -109,6 +105,9 @@ def add_train_parser(subparsers, common: argparse.ArgumentParser | None = None) 
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from pdesolve.io.config import check_device, resolve
+    from pdesolve.solvers.base import Settings
+
     if getattr(args, "sets", None):
         raise PdesolveError(f"{args.command} takes no --set; its options are listed by `pdesolve {args.command} -h`")
     config = resolve(getattr(args, "config", None), args.device, getattr(args, "dtype", None), args.seed, [])
@@ -117,6 +116,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def run_dataset(args: argparse.Namespace) -> int:
+    from pdesolve.operators.dataset import generate_dataset
+    from pdesolve.operators.pairs import default_solver
+
     settings = _settings(args)
     problem = load_problem(args.problem)
     folder = args.out or Path("data") / f"{problem.name}-{args.resolution}-s{settings.seed}"
@@ -149,6 +151,9 @@ def run_dataset(args: argparse.Namespace) -> int:
 
 def _distributed_device(requested: str) -> torch.device:
     """Join the process group that torchrun describes (nccl on CUDA, gloo on CPU); this rank's device."""
+    import torch
+    import torch.distributed as dist
+
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
         return torch.device(requested)
     local = int(os.environ.get("LOCAL_RANK", "0"))
@@ -163,6 +168,8 @@ def _distributed_device(requested: str) -> torch.device:
 def _claim_training(args: argparse.Namespace) -> AbstractContextManager:
     """Rank 0 claims ``args.out``: an earlier training there is continued only with --resume, replaced only with
     --force (nothing trained is overwritten by accident)."""
+    from pdesolve.operators.pipeline import MODEL_FILE
+
     if int(os.environ.get("RANK", "0")) != 0:
         return nullcontext(args.out)
 
@@ -179,6 +186,14 @@ def _claim_training(args: argparse.Namespace) -> AbstractContextManager:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    import torch.distributed as dist
+
+    from pdesolve.constraints.training import run_constrained_training
+    from pdesolve.learned.cli import PRECOND_MODELS, run_train_precond
+    from pdesolve.operators.dataset import load_dataset
+    from pdesolve.operators.pipeline import MODEL_FILE, train_operator
+    from pdesolve.operators.training import TrainConfig
+
     settings = _settings(args)
     problem = load_problem(args.problem)
     if args.model in PRECOND_MODELS:

@@ -54,8 +54,6 @@ class FiniteDifference(Solver):
     """Second-order finite differences on a uniform grid; direct or preconditioned CG solves."""
 
     name = "fd"
-    family = "classical"
-    summary = "finite differences (2nd order) + sparse LU or PCG (Jacobi / IC(0) / AMG); linear stationary problems"
     options: dict[str, Any] = {"n": 0, "linsolve": "auto", "precond": "ic0", "tol": 1e-10, "maxiter": 0}
     positive = frozenset({"tol"})
     option_help = {

@@ -31,12 +31,7 @@ class FiniteElement(Solver):
     """Lagrange finite elements on triangles / tetrahedra for linear elliptic problems."""
 
     name = "fem"
-    family = "classical"
     systems = True
-    summary = (
-        "finite elements (scikit-fem P1/P2): -div(K grad u) + q u = f with Dirichlet, Neumann, Robin conditions; "
-        "systems (Stokes, Navier-Stokes, elasticity) by Taylor-Hood P2/P1 and Newton"
-    )
     options: dict[str, Any] = {
         "n": 0,
         "order": 1,

@@ -33,8 +33,6 @@ class FiniteElementLines(Solver):
     """P1/P2 finite elements in space, implicit BDF2 or θ-method in time."""
 
     name = "fem_mol"
-    family = "classical"
-    summary = "finite elements (P1/P2) in space, BDF2 / theta-method with Newton in time (meshes, disks, polygons)"
     options: dict[str, Any] = {
         "n": 0,
         "order": 2,

@@ -65,8 +65,6 @@ class FiniteElementNewton(Solver):
     """Lagrange finite elements and Newton's method for nonlinear stationary problems."""
 
     name = "fem_newton"
-    family = "classical"
-    summary = "finite elements (P1/P2) + Newton with a line search: c(x,u,grad u) + div F(x,u,grad u) = 0"
     options: dict[str, Any] = {"n": 0, "order": 2, "refine": 0, "tol": 1e-10, "maxiter": 50}
     option_help = {
         "n": "nodes across the initial mesh, per axis on boxes (0: the problem's default; mesh files ignore it)",

@@ -70,10 +70,6 @@ class InteriorRHS:
 @register
 class MethodOfLines(Solver):
     name = "mol"
-    family = "classical"
-    summary = (
-        "method of lines: 2nd-order finite differences, implicit BDF/Radau in time (boxes; Dirichlet/Neumann/Robin)"
-    )
     options = {"n": 0, "rtol": 1e-8, "atol": 1e-10, "method": "BDF", "outputs": 50}
     positive = frozenset({"rtol", "outputs"})
     option_help = {

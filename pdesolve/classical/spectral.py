@@ -99,8 +99,6 @@ class FourierSplit:
 @register
 class SpectralSolver(Solver):
     name = "spectral"
-    family = "classical"
-    summary = "Fourier pseudo-spectral in space, ETDRK4 in time (evolution problems periodic in every axis)"
     options = {"n": 0, "dt": 0.0, "dealias": True, "outputs": 50, "backend": "auto"}
     positive = frozenset({"outputs"})
     option_help = {

@@ -30,10 +30,10 @@ import numpy as np
 import torch
 
 from pdesolve.errors import PdesolveError
+from pdesolve.io.interrupts import last_saved
 from pdesolve.io.run_folder import atomic_path
 
 FORMAT = 2  # the format of this header; files without one are refused
-last_saved: dict[str, Path] = {}  # "path": the checkpoint written last by this process
 MAX_DEPTH = 8  # of nested objects described in a fingerprint
 
 

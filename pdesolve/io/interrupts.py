@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
+last_saved: dict[str, Any] = {}  # "path": the checkpoint written last by this process (pdesolve.io.checkpoint)
+
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 

@@ -7,9 +7,11 @@ is written last: a folder that has it holds a finished run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -114,3 +116,23 @@ def default_folder(problem: str, label: str, root: Path = Path("runs")) -> Path:
         count += 1
         folder = base.with_name(f"{base.name}-{count}")
     return folder
+
+
+def run_folder_name(index: int, solver: str, options: dict[str, Any], limit: int = 80) -> str:
+    """``NN-solver-key=value-...`` of one run of a comparison: whole options while the name fits in ``limit``
+    characters, then a short hash of all the options in place of the rest (a value is never cut)."""
+
+    def clean(text: str) -> str:
+        return re.sub(r"[^A-Za-z0-9=._-]", "_", text)
+
+    name = clean(f"{index:02d}-{solver}")
+    parts = [clean(f"{key}={value}") for key, value in options.items()]
+    if len("-".join([name, *parts])) <= limit:
+        return "-".join([name, *parts])
+    digest = "-" + hashlib.sha1(json.dumps(options, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    for part in parts:
+        if len(name) + 1 + len(part) + len(digest) > limit:
+            break
+        name += "-" + part
+    return name + digest
+

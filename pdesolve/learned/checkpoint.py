@@ -20,6 +20,7 @@ from pdesolve.io.run_folder import atomic_write_text
 from pdesolve.learned.kinds import Kind, kind_of
 from pdesolve.learned.systems import fingerprint
 from pdesolve.problem import Problem
+from pdesolve.shipped import shipped
 
 KIND = "learned-preconditioner"
 MAX_SCALE = 20.0  # unknowns, relative to the training size (16× plus odd-grid rounding)
@@ -42,8 +43,17 @@ def save_checkpoint(
     atomic_write_text(path.with_suffix(".md"), model_card(card))
 
 
-def load_checkpoint(path: str | Path) -> Checkpoint:
+def find_checkpoint(path: str | Path) -> Path:
+    """``path`` when it is a file, else the shipped checkpoint of that name (``preconditioners/<name>.pt``)."""
     path = Path(path)
+    if path.is_file() or path.is_absolute():
+        return path
+    installed = shipped("preconditioners") / path.name
+    return installed if installed.is_file() else path
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    path = find_checkpoint(path)
     if not path.is_file():
         raise PdesolveError(
             f"no learned preconditioner at {path}: train one with `pdesolve train PROBLEM --model precond-gnn`"

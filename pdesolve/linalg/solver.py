@@ -58,8 +58,6 @@ def synchronize(device: torch.device) -> None:
 @register
 class CGSolver(Solver):
     name = "cg"
-    family = "cg"
-    summary = "preconditioned conjugate gradients in torch (CPU/CUDA): Jacobi, geometric MG, AMG, IC(0)"
     options = {
         "n": 0,
         "precond": "mg",

@@ -40,8 +40,6 @@ def family_member(problem: Problem, seed: int) -> Problem:
 @register
 class FNOSolver(Solver):
     name = "fno"
-    family = "operator"
-    summary = "Fourier neural operator trained on classical solves of the problem's family (--set model=PATH)"
     options = {"model": "", "n": 0, "repeats": 3}
     positive = frozenset({"repeats"})
     option_help = {

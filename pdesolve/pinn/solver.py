@@ -56,12 +56,7 @@ def default_points(problem: Problem) -> tuple[int, int, int]:
 @register
 class PinnSolver(Solver):
     name = "pinn"
-    family = "pinn"
     systems = True  # soft conditions per unknown, one residual column per equation
-    summary = (
-        "physics-informed network: hard constraints, Adam → L-BFGS, Gauss–Newton natural gradient, RAR/RAD, "
-        "causal weights"
-    )
     options = {
         "network": "mlp",
         "width": 32,

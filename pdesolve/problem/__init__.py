@@ -1,4 +1,8 @@
-"""The problem-definition layer shared by every solver family."""
+"""The problem-definition layer shared by every solver family.
+
+It imports without torch (``NetworkField``, the one torch-only class, loads on first use), so problem files
+load fast; tensors are recognised by :mod:`pdesolve.problem.tensors`.
+"""
 
 from pdesolve.problem.conditions import Dirichlet, Gauge, Neumann, Outflow, Periodic, Robin
 from pdesolve.problem.coords import Coords
@@ -9,7 +13,6 @@ from pdesolve.problem.functions import cos, cosh, exp, log, pi, sin, sinh, sqrt,
 from pdesolve.problem.grid import Grid
 from pdesolve.problem.grid_field import GridField
 from pdesolve.problem.loading import load_problem
-from pdesolve.problem.network_field import NetworkField
 from pdesolve.problem.operators import convective, curl, d, div, dot, grad, inverse_laplacian, laplacian, strain
 from pdesolve.problem.problem import Problem
 from pdesolve.problem.quantities import Drag, Force, Lift, PressureDifference, Profile, Quantity
@@ -70,3 +73,11 @@ __all__ = [
     "tanh",
     "where",
 ]
+
+
+def __getattr__(name: str):
+    if name == "NetworkField":
+        from pdesolve.problem.network_field import NetworkField
+
+        return NetworkField
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
 from pdesolve.problem.coords import Coords
+from pdesolve.problem.tensors import tensor_library
 
 Value = float | Callable[..., Any]
 
@@ -27,7 +27,8 @@ def evaluate_value(value: Value, x: Coords, params: Any) -> Any:
     if callable(value):
         return value(x, params)
     like = x[0]
-    return torch.full_like(like, float(value)) if torch.is_tensor(like) else np.full(np.shape(like), float(value))
+    torch = tensor_library(like)
+    return torch.full_like(like, float(value)) if torch else np.full(np.shape(like), float(value))
 
 
 @dataclass(frozen=True)

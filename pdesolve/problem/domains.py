@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from pdesolve.errors import ProblemError
 from pdesolve.problem import pieces as bp
@@ -35,6 +34,8 @@ def _deepxde_geometry():
     Importing DeepXDE (PyTorch backend) moves torch's default device to CUDA when one exists, and
     ``set_default_float`` changes torch's default dtype: both are restored here.
     """
+    import torch
+
     os.environ.setdefault("DDE_BACKEND", "pytorch")
     dtype, device = torch.get_default_dtype(), torch.get_default_device()
     try:

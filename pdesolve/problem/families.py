@@ -13,11 +13,11 @@ from typing import Any, Literal
 
 import numpy as np
 import scipy.fft
-import torch
 from scipy.interpolate import RegularGridInterpolator
 
 from pdesolve.problem.coords import Coords
 from pdesolve.problem.grid import Grid
+from pdesolve.problem.tensors import tensor_library
 
 
 class GridFunction:
@@ -34,7 +34,7 @@ class GridFunction:
         self._interpolator = RegularGridInterpolator(axes, padded, bounds_error=False, fill_value=None)
 
     def __call__(self, x: Coords) -> Any:
-        coords = [c.detach().cpu().numpy() if torch.is_tensor(c) else np.asarray(c, dtype=float) for c in x]
+        coords = [c.detach().cpu().numpy() if tensor_library(c) else np.asarray(c, dtype=float) for c in x]
         shape = np.shape(coords[0])
         points = np.stack([np.broadcast_to(c, shape).ravel() for c in coords], axis=1)
         for k, periodic in enumerate(self.grid.periodic):
@@ -42,7 +42,8 @@ class GridFunction:
                 lo, hi = self.grid.lower[k], self.grid.upper[k]
                 points[:, k] = lo + np.mod(points[:, k] - lo, hi - lo)
         values = self._interpolator(points).reshape(shape)
-        if torch.is_tensor(x[0]):
+        torch = tensor_library(x[0])
+        if torch:
             return torch.as_tensor(values, dtype=x[0].dtype, device=x[0].device)
         return values
 

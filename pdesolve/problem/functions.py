@@ -10,7 +10,8 @@ import math
 from typing import Any
 
 import numpy as np
-import torch
+
+from pdesolve.problem.tensors import tensor_library
 
 pi = math.pi
 
@@ -18,9 +19,7 @@ pi = math.pi
 def _dispatch(name: str, x: Any) -> Any:
     if hasattr(x, "map"):  # a field: apply to its values
         return x.map(lambda v: _dispatch(name, v))
-    if torch.is_tensor(x):
-        return getattr(torch, name)(x)
-    return getattr(np, name)(x)
+    return getattr(tensor_library(x) or np, name)(x)
 
 
 def sin(x: Any) -> Any:
@@ -65,14 +64,14 @@ def abs(x: Any) -> Any:  # noqa: A001 - mirrors numpy's name on purpose
 
 def where(condition: Any, a: Any, b: Any) -> Any:
     """Pick ``a`` where ``condition`` holds, else ``b`` (numpy or torch)."""
-    if torch.is_tensor(condition):
-        return torch.where(condition, a, b)
-    return np.where(condition, a, b)
+    return (tensor_library(condition) or np).where(condition, a, b)
 
 
 def zeros_like(x: Any) -> Any:
-    return torch.zeros_like(x) if torch.is_tensor(x) else np.zeros_like(x, dtype=float)
+    torch = tensor_library(x)
+    return torch.zeros_like(x) if torch else np.zeros_like(x, dtype=float)
 
 
 def ones_like(x: Any) -> Any:
-    return torch.ones_like(x) if torch.is_tensor(x) else np.ones_like(x, dtype=float)
+    torch = tensor_library(x)
+    return torch.ones_like(x) if torch else np.ones_like(x, dtype=float)

@@ -15,16 +15,17 @@ from typing import Any
 import numpy as np
 import scipy.fft
 import scipy.sparse as sp
-import torch
 
 from pdesolve.errors import NotApplicableError, NotLinearError
 from pdesolve.problem.affine import AffineMap
 from pdesolve.problem.field import Field, VectorField
 from pdesolve.problem.grid import Grid
+from pdesolve.problem.tensors import tensor_library
 
 
-def _torch_operator(matrix: sp.csr_matrix, like: torch.Tensor) -> torch.Tensor:
+def _torch_operator(matrix: sp.csr_matrix, like: Any) -> Any:
     """The torch copy of a grid operator, cached on the matrix itself (an ``id`` key could be reused)."""
+    torch = tensor_library(like)
     copies = matrix.__dict__.setdefault("_torch_copies", {})
     key = (like.device, like.dtype)
     if key not in copies:
@@ -42,7 +43,7 @@ def apply_operator(matrix: sp.csr_matrix, values: Any, grid_shape: tuple[int, ..
     if isinstance(values, AffineMap):
         return values.left_multiply(matrix)
     size = int(np.prod(grid_shape))
-    if torch.is_tensor(values):
+    if tensor_library(values):
         flat = values.reshape(-1, size).T
         return (_torch_operator(matrix, values) @ flat).T.reshape(values.shape)
     values = np.asarray(values, dtype=float)
@@ -53,7 +54,8 @@ def apply_operator(matrix: sp.csr_matrix, values: Any, grid_shape: tuple[int, ..
 
 
 def _as_multiplier(symbol: np.ndarray, values: Any) -> Any:
-    if not torch.is_tensor(values):
+    torch = tensor_library(values)
+    if torch is None:
         return symbol
     complex_dtype = (
         torch.complex64 if values.dtype in (torch.float32, torch.bfloat16, torch.float16) else torch.complex128
@@ -110,9 +112,10 @@ class GridField(Field):
         """
         if isinstance(self.values, AffineMap):
             raise NotApplicableError("spectral grids are not assembled into sparse matrices")
-        values = self.values if torch.is_tensor(self.values) else np.asarray(self.values, dtype=float)
+        torch = tensor_library(self.values)
+        values = self.values if torch else np.asarray(self.values, dtype=float)
         axes = tuple(range(-self.grid.dim, 0))
-        cache_key = ("symbol", key, (values.device, values.dtype) if torch.is_tensor(values) else "numpy")
+        cache_key = ("symbol", key, (values.device, values.dtype) if torch else "numpy")
         if cache_key not in self.grid._cache:
             ks = [self.grid.wavenumbers(k) for k in range(self.grid.dim)]
             ks[-1] = ks[-1][: self.grid.shape[-1] // 2 + 1].copy()
@@ -121,14 +124,15 @@ class GridField(Field):
             self.grid._cache[cache_key] = _as_multiplier(multiplier, values)
         multiplier = self.grid._cache[cache_key]
         n = self.grid.shape
-        if torch.is_tensor(values):
+        if torch:
             return torch.fft.irfftn(self._transform(values, axes) * multiplier, s=n, dim=axes)
         return scipy.fft.irfftn(self._transform(values, axes) * multiplier, s=n, axes=axes)
 
     def _transform(self, values: Any, axes: tuple[int, ...]) -> Any:
         """``rfftn`` of ``values``, kept on the field so that its several derivatives share one transform."""
         if self._rfft is None or self._rfft[0] is not values:
-            hat = torch.fft.rfftn(values, dim=axes) if torch.is_tensor(values) else scipy.fft.rfftn(values, axes=axes)
+            torch = tensor_library(values)
+            hat = torch.fft.rfftn(values, dim=axes) if torch else scipy.fft.rfftn(values, axes=axes)
             self._rfft = (values, hat)
         return self._rfft[1]
 

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from pathlib import Path
 
 from pdesolve.errors import ProblemError
 from pdesolve.problem.problem import Problem
-from pdesolve.problem.reference import PROJECT_ROOT
-
-
-def catalogue_directory() -> Path:
-    return Path(os.environ.get("PDESOLVE_PROBLEMS", PROJECT_ROOT / "problems"))
+from pdesolve.shipped import catalogue_directory
 
 
 def catalogue_names() -> list[str]:

@@ -18,12 +18,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import torch
 
 from pdesolve.errors import ProblemError
-from pdesolve.problem.coords import SPACE_NAMES, Coords
+from pdesolve.problem.coords import Coords
 from pdesolve.problem.field import VectorField
-from pdesolve.problem.network_field import NetworkField
 
 VELOCITY_NAMES = ("u", "v", "w")
 PROBE_POINTS = 4
@@ -98,13 +96,17 @@ def per_unknown(values: Any, unknowns: Sequence[str], what: str) -> list[Any]:
 
 
 def probe_fields(unknowns: Sequence[str], dim: int, points: np.ndarray) -> tuple[Unknowns, Coords]:
-    """Smooth network fields of the unknowns at ``points`` (autograd through float64 coordinates)."""
-    space = [torch.tensor(column, dtype=torch.float64, requires_grad=True) for column in points.T]
-    coords = dict(zip(SPACE_NAMES, space))
+    """Smooth grid fields of the unknowns on 5 nodes per axis over the box of ``points`` (numpy: a problem file
+    loads without torch)."""
+    from pdesolve.problem.grid import Grid
+    from pdesolve.problem.grid_field import GridField
+
+    grid = Grid(tuple(points.min(axis=0)), tuple(points.max(axis=0)), (5,) * dim)
+    space = grid.coordinates()
     fields = {}
     for k, name in enumerate(unknowns):
         phase = sum((j + 1.0 + 0.3 * k) * c for j, c in enumerate(space))
-        fields[name] = NetworkField(torch.sin(phase) + 0.1 * k, coords)
+        fields[name] = GridField(np.sin(phase) + 0.1 * k, grid)
     return Unknowns(fields, dim), Coords(space)
 
 

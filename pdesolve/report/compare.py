@@ -6,7 +6,6 @@ finest classical run (most degrees of freedom) is the reference, and the report 
 
 from __future__ import annotations
 
-import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from tqdm import tqdm
 from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.io.claim import claimed
 from pdesolve.io.config import Config
-from pdesolve.io.run_folder import atomic_write_text, write_metrics
+from pdesolve.io.run_folder import atomic_write_text, run_folder_name, write_metrics
 from pdesolve.problem import Problem
 from pdesolve.report.metrics import Reference, Run
 from pdesolve.report.plots import plot_error_vs_time, plot_solution
@@ -111,12 +110,6 @@ def plan(problem: Problem, chosen: list[tuple[type[Solver], str | None]], config
     return jobs
 
 
-def _slug(index: int, job: Job) -> str:
-    options = "-".join(f"{k}={v}" for k, v in job.options.items())
-    name = f"{index:02d}-{job.solver.name}" + (f"-{options}" if options else "")
-    return re.sub(r"[^A-Za-z0-9=._-]", "_", name)[:80]
-
-
 def cuda_out_of_memory(error: BaseException) -> bool:
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(error, torch.cuda.OutOfMemoryError)
@@ -176,7 +169,9 @@ def run_all(
     problem: Problem, jobs: list[Job], settings: Settings, folder: Path, context: dict[str, Any]
 ) -> tuple[list[Outcome], Reference | None]:
     """Run every job into its own subfolder, then measure all against the reference."""
-    outcomes = [Outcome(job, folder / _slug(k + 1, job)) for k, job in enumerate(jobs)]
+    outcomes = [
+        Outcome(job, folder / run_folder_name(k + 1, job.solver.name, job.options)) for k, job in enumerate(jobs)
+    ]
     bar = tqdm(outcomes, desc=f"compare {problem.name}", unit="run", disable=not settings.progress, file=sys.stderr)
     for outcome in bar:
         bar.set_postfix_str(outcome.job.label)

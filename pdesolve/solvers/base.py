@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.problem import Problem
+from pdesolve.solvers.available import SOLVER_TABLE
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,10 @@ class Settings:
 
 
 class Solver:
-    """Base class: subclasses set ``name``, ``family``, ``summary``, ``options`` (the defaults of ``--set``)
-    with one line of ``option_help`` each, and implement ``solve``. Numeric options are finite and
-    non-negative (0 often means "the default"); those named in ``positive`` must be above 0."""
+    """Base class: subclasses set ``name`` (with a line in ``SOLVER_TABLE`` giving ``family`` and ``summary``),
+    ``options`` (the defaults of ``--set``) with one line of ``option_help`` each, and implement ``solve``.
+    Numeric options are finite and non-negative (0 often means "the default"); those named in ``positive`` must
+    be above 0."""
 
     name: ClassVar[str]
     family: ClassVar[str]
@@ -70,10 +72,14 @@ SOLVERS: dict[str, type[Solver]] = {}
 
 
 def register(cls: type[Solver]) -> type[Solver]:
-    """Class decorator: make a solver known to ``pdesolve list/solve/compare`` by its name.
+    """Class decorator: make a solver known to ``pdesolve list/solve/compare`` by its name (with the family and
+    summary of its line in :data:`~pdesolve.solvers.available.SOLVER_TABLE`).
 
     A solver without ``systems = True`` is not applicable to a system of several unknowns.
     """
+    entry = SOLVER_TABLE.get(cls.name)
+    if entry is not None:
+        cls.family, cls.summary = entry.family, entry.summary
     if not cls.systems:
         scalar_only = cls.not_applicable
 

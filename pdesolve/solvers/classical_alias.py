@@ -74,7 +74,6 @@ class Alias(Solver):
 @register
 class ClassicalAlias(Alias):
     name = "classical"
-    summary = "the first applicable of spectral, fd, fem, fem_newton, mol, fem_mol"
     targets = ("spectral", "fd", "fem", "fem_newton", "mol", "fem_mol")
 
 

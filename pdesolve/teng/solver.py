@@ -43,8 +43,6 @@ CHECKPOINT = "checkpoint.pt"
 @register
 class TengSolver(Solver):
     name: ClassVar[str] = "teng"
-    family: ClassVar[str] = "teng"
-    summary: ClassVar[str] = "time-evolving natural gradient (TENG-Euler/Heun): per-step Gauss–Newton fits, float64"
     options: ClassVar[dict[str, Any]] = {
         "scheme": "heun",
         "dt": 0.0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 
 import numpy as np
@@ -18,6 +19,7 @@ from pdesolve.io.run_folder import (
     default_folder,
     jsonable,
     read_metrics,
+    run_folder_name,
     write_metrics,
 )
 
@@ -135,3 +137,24 @@ def test_atomic_files_get_the_umask_permissions(tmp_path):
     finally:
         os.umask(previous)
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
+def test_run_folder_names_keep_whole_values_and_hash_what_does_not_fit():
+    short = run_folder_name(1, "fd", {"n": 17})
+    assert short == "01-fd-n=17"
+    options = {
+        "preset": "natural_gradient",
+        "width": 64,
+        "depth": 4,
+        "adam_steps": 2000,
+        "lbfgs_steps": 500,
+        "ngd_steps": 150,
+    }
+    name = run_folder_name(3, "pinn", options)
+    assert len(name) <= 80 and name.startswith("03-pinn-preset=natural_gradient-width=64-depth=4-adam_steps=2000-")
+    assert "steps=5" not in name and "ngd_steps=15" not in name and re.fullmatch(r".*-[0-9a-f]{8}", name)
+    other = run_folder_name(3, "pinn", {**options, "ngd_steps": 151})
+    assert other != name and other[:-8] == name[:-8]  # the same kept options, another hash
+    assert run_folder_name(3, "pinn", dict(options)) == name  # deterministic
+    assert (
+        run_folder_name(2, "cg", {"precond": "preconditioners/darcy2d-gnn.pt"})
+        == "02-cg-precond=preconditioners_darcy2d-gnn.pt"
+    )
