@@ -135,4 +135,3 @@ def run_folder_name(index: int, solver: str, options: dict[str, Any], limit: int
             break
         name += "-" + part
     return name + digest
-

@@ -137,6 +137,8 @@ def test_atomic_files_get_the_umask_permissions(tmp_path):
     finally:
         os.umask(previous)
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
 def test_run_folder_names_keep_whole_values_and_hash_what_does_not_fit():
     short = run_folder_name(1, "fd", {"n": 17})
     assert short == "01-fd-n=17"
