@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -46,6 +48,9 @@ def test_peak_memory_sees_a_large_array():
     with PeakMemory("cpu", interval=0.001) as memory:
         block = np.ones(40_000_000 // 8)  # 40 MB, touched
         block += 1.0
+        deadline = time.monotonic() + 10.0  # held until the sampling thread has run (it may lag on a loaded machine)
+        while memory._peak - memory._start < 30e6 and time.monotonic() < deadline:
+            time.sleep(0.005)
         del block
     assert 30e6 < memory.cpu_bytes < 200e6 and memory.cuda_bytes is None
     assert memory.peak_bytes == memory.cpu_bytes
