@@ -23,7 +23,14 @@ from pdesolve.io.config import Config, check_device, resolve
 from pdesolve.io.run_folder import default_folder, prepare_folder, read_metrics
 from pdesolve.problem import Problem, load_problem
 from pdesolve.problem.loading import catalogue_directory, catalogue_names
-from pdesolve.report.compare import compare, cuda_out_of_memory, lookup, reference_line, registered
+from pdesolve.report.compare import (
+    compare,
+    cuda_out_of_memory,
+    lookup,
+    reference_line,
+    registered,
+    time_split_lines,
+)
 from pdesolve.report.metrics import Reference, environment
 from pdesolve.report.run import Job, finish, perform, write_solution
 from pdesolve.report.table import text_table
@@ -206,6 +213,8 @@ def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     reference = Reference.of(problem)
     record = finish(run, reference, folder, settings, {"config": full_config, "files": files}, summary)
     print(text_table([record]))
+    for line in time_split_lines([record]):
+        print(line)
     print(reference_line(reference))
     print(f"run folder: {folder}")
     return 0

@@ -7,6 +7,7 @@ reference is known (errors, error plot, and ``metrics.json`` last).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,9 @@ def finish(
     """
     files = dict(details.get("files", {}))
     if reference is not None:
+        start = time.perf_counter()
         run.errors = solution_errors(run.solution, reference)
+        run.evaluation_time = time.perf_counter() - start
         plot_error(run.solution, reference, folder / "error.png", f"{run.solution.problem.name}: {run.label}")
         files["error.png"] = "ok"
     record = {

@@ -193,6 +193,7 @@ class TengSolver(Solver):
             torch.cuda.reset_peak_memory_stats(device)
         shaping = {k: cfg[k] for k in ("scheme", "width", "depth", "resample")} | {"n_points": n_points}
 
+        progress = tqdm(total=steps, disable=not self.settings.progress, desc="teng: fitting u0")
         if cfg["resume"]:
             state = load_checkpoint(cfg["resume"], shaping, device)
             if not math.isclose(state.dt, dt, rel_tol=1e-12):
@@ -203,7 +204,13 @@ class TengSolver(Solver):
         stepper = make_stepper(cfg["scheme"], fitter, cfg["iterations"], cfg["corrector_iterations"])
         stats = state.stats
         t0 = problem.time[0]
-        for k in tqdm(range(state.step, steps), disable=not self.settings.progress, desc="teng", initial=state.step):
+        progress.set_description("teng: steps")
+        progress.set_postfix_str(
+            f"initial fit {stats['init_seconds']:.1f} s, rel. residual {stats['init_residual']:.1e}"
+        )
+        progress.update(state.step)
+        first = state.step
+        for k in range(first, steps):
             if cfg["resample"]:
                 model.points = self._points(problem, n_points, generator)
             start = time.perf_counter()
@@ -224,7 +231,14 @@ class TengSolver(Solver):
             if every and (state.step % every == 0 or state.step == steps):
                 state.generator_state = generator.get_state()
                 save_checkpoint(cfg["checkpoint_path"], state)
-        return TengSolution(problem, fn, state.times, torch.stack(state.thetas), self._summary(state, fn, model), chunk)
+            progress.update()
+        progress.close()
+        summary = self._summary(state, fn, model)
+        summary["phase_seconds"] = {  # this run's share of the wall time (a resumed run fits nothing)
+            "initial_fit": 0.0 if cfg["resume"] else stats["init_seconds"],
+            "steps": sum(stats["step_seconds"][first:]),
+        }
+        return TengSolution(problem, fn, state.times, torch.stack(state.thetas), summary, chunk)
 
     def _initial_state(self, problem: Problem, fitter: GaussNewtonFit, dt: float, shaping: dict) -> RunState:
         cfg = self.config
