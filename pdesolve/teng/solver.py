@@ -25,7 +25,7 @@ from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.domains import Box
 from pdesolve.solvers.base import Solver, register
 from pdesolve.teng.checkpoint import RunState, load_checkpoint, save_checkpoint
-from pdesolve.teng.fit import FitOptions, GaussNewtonFit, fit_initial
+from pdesolve.teng.fit import FitInfo, FitOptions, GaussNewtonFit, fit_initial
 from pdesolve.teng.model import SampledModel
 from pdesolve.teng.network import TengNetwork
 from pdesolve.teng.solution import TengSolution
@@ -63,7 +63,8 @@ class TengSolver(Solver):
         "init_adam_steps": 500,
         "init_lr": 1e-2,
         "init_iterations": 200,
-        "init_tol": 1e-10,
+        "init_tol": 5e-9,
+        "init_points": 4096,
         "init_param_subset": 0,
         "init_lstsq": "cholesky",
         "init_geodesic": 1.5,
@@ -95,7 +96,8 @@ class TengSolver(Solver):
         "init_adam_steps": "Adam steps before the least-squares fit of u_0",
         "init_lr": "their learning rate",
         "init_iterations": "Levenberg–Marquardt iterations of the fit of u_0",
-        "init_tol": "stop the fit of u_0 at ‖r‖/‖u_0‖ ≤ init_tol",
+        "init_tol": "stop the fit of u_0 at ‖r‖/‖u_0‖ ≤ init_tol (default: far below the error a run of steps keeps)",
+        "init_points": "fit u_0 on a grid of this many points first, then on the sample points (0: those only)",
         "init_param_subset": "parameters in each iteration of the fit of u_0 (0: all)",
         "init_lstsq": "the fit of u_0's first, non-monotone phase: cholesky | svd (interpolates small problems)",
         "init_geodesic": "geodesic acceleration of the fit of u_0 (0: off)",
@@ -155,6 +157,13 @@ class TengSolver(Solver):
         dt = resolved_option(self.config["dt"], problem, self.name, "dt", (t1 - t0) / DEFAULT_STEPS)
         steps = max(1, math.ceil((t1 - t0) / dt - 1e-9))
         return (t1 - t0) / steps, steps
+
+    def _targets(self, problem: Problem, points: torch.Tensor) -> torch.Tensor:
+        """``u_0`` at the points, a problem's failure reported as such."""
+        try:
+            return self._initial_values(problem, points)
+        except Exception as error:
+            raise ProblemError(f"problem {problem.name!r}: initial(x, p) fails on torch points: {error}") from None
 
     def _initial_values(self, problem: Problem, points: torch.Tensor) -> torch.Tensor:
         t0 = torch.full_like(points[:, 0], problem.time[0])
@@ -244,10 +253,6 @@ class TengSolver(Solver):
         cfg = self.config
         model = fitter.model
         start = time.perf_counter()
-        try:
-            target = self._initial_values(problem, model.points)
-        except Exception as error:
-            raise ProblemError(f"problem {problem.name!r}: initial(x, p) fails on torch points: {error}") from None
         subset = cfg["init_param_subset"]
         options = replace(
             fitter.options,
@@ -257,16 +262,25 @@ class TengSolver(Solver):
             geodesic=cfg["init_geodesic"],
             mu=cfg["init_mu"],
         )
-        initial = GaussNewtonFit(model, options, fitter.generator)
+        n_coarse = cfg["init_points"]
+        coarse = model
+        if 0 < n_coarse < model.n_points:  # a coarser grid first: it fits u0 between its points as well
+            coarse = SampledModel(model.fn, problem, self._points(problem, n_coarse, None), model.chunk_size)
+        initial = GaussNewtonFit(coarse, options, fitter.generator)
         theta, info = fit_initial(
             initial,
             model.fn.theta0,
-            target,
+            self._targets(problem, coarse.points),
             cfg["init_adam_steps"],
             cfg["init_lr"],
             cfg["init_iterations"],
             cfg["init_lstsq"],
         )
+        if coarse is not model:  # then on the sample points, while above the tolerance
+            remaining = max(cfg["init_iterations"] - info.iterations, 1)
+            finish = GaussNewtonFit(model, options, fitter.generator)
+            theta, fine = finish.fit(theta, self._targets(problem, model.points), remaining)
+            info = FitInfo(info.residuals[:-1] + fine.residuals, info.solves + fine.solves)
         stats = {
             "init_residual": info.final,
             "init_iterations": info.iterations,
