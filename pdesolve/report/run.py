@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pdesolve.errors import PdesolveError
 from pdesolve.io.export import export_solution
 from pdesolve.io.run_folder import write_metrics
 from pdesolve.problem import Problem
+from pdesolve.report.indicators import NETWORK_FAMILIES, indicators
 from pdesolve.report.metrics import Reference, Run, execute, run_record, solution_errors
 from pdesolve.report.plots import plot_error, plot_solution
 from pdesolve.report.table import format_options
-from pdesolve.solvers.base import Settings, Solver
+from pdesolve.solvers.base import SOLVERS, Settings, Solver
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def finish(
     details: dict[str, Any],
     context: dict[str, Any],
 ) -> dict[str, Any]:
-    """Errors and error plot (when there is a reference), then ``metrics.json``.
+    """Errors and error plot (when there is a reference), a network's a-posteriori indicators, then ``metrics.json``.
 
     ``details`` belong to this run (its full config, files written); ``context`` is shared by the runs
     of a comparison (problem, versions, command). Returns the run's record without the context.
@@ -74,6 +76,14 @@ def finish(
         run.evaluation_time = time.perf_counter() - start
         plot_error(run.solution, reference, folder / "error.png", f"{run.solution.problem.name}: {run.label}")
         files["error.png"] = "ok"
+    if getattr(SOLVERS.get(run.solver), "family", None) in NETWORK_FAMILIES:
+        start = time.perf_counter()
+        try:
+            run.indicators = indicators(run.solution, run.solution.problem)
+        except Exception as error:  # an operator only grid fields have; a residual failing on autograd tensors
+            message = str(error) if isinstance(error, PdesolveError) else f"{type(error).__name__}: {error}"
+            run.indicators = {"indicators_failed": message}
+        run.evaluation_time = (run.evaluation_time or 0.0) + time.perf_counter() - start  # errors + indicators
     record = {
         **run_record(run, settings),
         "reference": None if reference is None else reference.source,
