@@ -3,14 +3,14 @@
 # one folder. A job cut by its limit keeps what it wrote (every script writes its JSON after each case) and
 # `teng` resumes from its checkpoints when the suite is run again with the same folder.
 #
-#   benchmarks/gpu_suite.sh OUT_DIR [JOB ...]        # jobs: linear teng pinn operators hc learned (default: all)
+#   benchmarks/gpu_suite.sh OUT_DIR [JOB ...]  # jobs: linear teng_fit teng pinn operators hc learned (default: all)
 #
 # Needs the reference data (PDESOLVE_DATA, default ../shared/data) and, for the neural-operator peer,
 # `pip install -e .[bench]`.
 set -u
 out=${1:?usage: gpu_suite.sh OUT_DIR [JOB ...]}
 shift
-jobs=${*:-linear teng pinn operators hc learned}
+jobs=${*:-linear teng_fit teng pinn operators hc learned}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +26,9 @@ job() {  # job NAME SECONDS COMMAND...: run COMMAND under a time limit, its outp
 for name in $jobs; do
   case $name in
   linear) job linear 300 python3 "$here/linear.py" --device cuda --sizes 1M,16M --out "$out/linear.json" ;;
+  teng_fit)  # the initial fit of u0 at 65,536 points (init_seconds, init_residual, rel. L2 at T = 0) and one step
+    job teng_fit 300 python3 "$here/teng.py" --device cuda --problems heat2d --schemes heun --steps 1 \
+      --eval-every 1 --out "$out/teng_fit.json" ;;
   teng)
     for problem in heat2d allen_cahn2d burgers2d; do
       job "teng_$problem" 600 python3 "$here/teng.py" --device cuda --problems "$problem" --schemes heun \

@@ -9,17 +9,27 @@ The error is measured on a 512² grid against the Fourier-spectral (ETDRK4) solu
     python benchmarks/teng.py --quick                      # CPU, seconds: tiny net, few steps
     python benchmarks/teng.py --device cuda --steps 40 --out teng.json
     python benchmarks/teng.py --device cuda --problems heat2d --final-time 4 --eval-every 100
+    python benchmarks/teng.py --device cpu --problems heat2d --schemes heun --steps 10 --n-points 4096 \
+        --paper /work/teng-paper --paper-python /work/venv-jax/bin/python    # side by side with the paper's code
 
 ``--steps`` / ``--final-time`` cut the run short so it fits a time budget; the error is evaluated
 every ``--eval-every`` steps (and at the end). "Spectral to the same error": the ETDRK4 solver at the
 paper's Δt on 8², 16², … grids, timed; the coarsest grid whose final error (at its nodes, against the
 reference) is at most TENG's is the classical cost of that accuracy.
+
+``--paper DIR``: also run the authors' public code (github.com/RichardSun1999/teng; a copy outside this
+project, with JAX in its own environment given by ``--paper-python``) at the same points, time step and
+step count, from its shipped pre-fitted initial state. Its error is measured by its own routine against
+the same spectral reference, written as the Fourier coefficients it reads (``T_<t>.npy``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import re
+import subprocess
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -63,6 +73,8 @@ def parse() -> argparse.Namespace:
         help="checkpoint prefix: every run saves to PREFIX-<problem>-<scheme>.pt every 100 steps and resumes from "
         "that file when it exists, so one command repeated continues a run cut by a time limit",
     )
+    parser.add_argument("--paper", help="a copy of the paper's code (github.com/RichardSun1999/teng) to run alongside")
+    parser.add_argument("--paper-python", default="python3", help="a Python with JAX, flax and optax for --paper")
     parser.add_argument("--out", help="write the results as JSON here (after every problem)")
     return parser.parse_args()
 
@@ -111,14 +123,18 @@ def teng_run(problem, reference, eval_steps: list[int], dt: float, args: argpars
     if args.checkpoint:
         path = Path(f"{args.checkpoint}-{problem.name}-{scheme}.pt")
         options |= {"checkpoint_every": 100, "checkpoint_path": str(path), "resume": str(path) if path.exists() else ""}
+    start = time.perf_counter()
     with PeakMemory(args.device) as memory:
         solution = TengSolver(settings, dt=dt, **options).solve(problem)
+    wall = time.perf_counter() - start
     points = reference.grid.points()
     errors = []
+    start = time.perf_counter()
     for j, k in enumerate(eval_steps):
         exact = reference.values[j].ravel()
         approx = solution.network(k, points)
         errors.append(float(np.linalg.norm(approx - exact) / np.linalg.norm(exact)))
+    evaluation = time.perf_counter() - start
     stats = solution.stats
     seconds = np.asarray(stats["step_seconds"])
     return {
@@ -130,6 +146,8 @@ def teng_run(problem, reference, eval_steps: list[int], dt: float, args: argpars
         "seconds_per_step_mean": float(seconds.mean()),
         "seconds_per_step_median": float(np.median(seconds)),
         "seconds_total": float(seconds.sum()) + stats["init_seconds"],
+        "time_split_s": {**stats["phase_seconds"], "evaluation": evaluation},
+        "wall_seconds": wall,
         "solves_per_step_mean": float(np.mean(stats["step_solves"])),
         "max_step_residual": stats["max_step_residual"],
         "n_params": stats["n_params"],
@@ -162,6 +180,7 @@ def run_problem(name: str, args: argparse.Namespace) -> dict:
     for run in runs:
         enough = [row for row in spectral if row["relative_l2"] <= run["final_relative_l2"]]
         run["spectral_to_same_error"] = enough[0] if enough else None
+    paper = paper_run(problem, steps, dt, settings, reference_n, args) if args.paper else None
     return {
         "problem": name,
         "nu": base.params["nu"],
@@ -173,6 +192,49 @@ def run_problem(name: str, args: argparse.Namespace) -> dict:
         "spectral": spectral,
         "reference": f"spectral ETDRK4 {reference_n}² (dt {dt / 4:g})",
         "reference_seconds": reference_seconds,
+        "paper_code": paper,
+    }
+
+
+PAPER_EQUATION = {"heat2d": "heat", "allen_cahn2d": "alan_cahn", "burgers2d": "burgers"}
+# Their shipped initial state was pickled by an older JAX whose arrays carry a ``named_shape`` that JAX 0.10
+# no longer accepts: their script runs with that keyword dropped on unpickling (their code itself needs one
+# edit, ``jnp.clip(..., a_min=, a_max=)`` -> ``min=, max=`` in src/operator/*.py).
+PAPER_LAUNCHER = (
+    "import sys, runpy, jax._src.core as core; update = core.ShapedArray.update; "
+    "core.ShapedArray.update = lambda self, *a, **k: update(self, *a, **{n: v for n, v in k.items() "
+    "if n != 'named_shape'}); sys.argv[0] = 'teng.py'; runpy.run_path('teng.py', run_name='__main__')"
+)
+
+
+def paper_run(problem, steps: int, dt: float, settings: Settings, reference_n: int, args) -> dict:
+    """The authors' code on the same problem, points and steps (Heun, 12 solves per step, parameter subsets
+    1,536 / 1,024, their pre-fitted initial state); its error from its own routine against our reference."""
+    folder = Path(args.paper).resolve()
+    reference = SpectralSolver(settings, n=reference_n, dt=dt / 4, outputs=steps).solve(problem)
+    exact = folder / f"{PAPER_EQUATION[problem.name]}_equation_2d_spectral_fourier"
+    exact.mkdir(exist_ok=True)
+    for k, values in enumerate(reference.values):  # the layout their reader inverts: fftshift(fft2(u) / N²)
+        np.save(exact / f"T_{round(k * dt, 10):g}.npy", np.fft.fftshift(np.fft.fft2(values, norm="forward")))
+    name = f"pdesolve_{problem.name}_{int(time.time())}"
+    command = [
+        args.paper_python, "-c", PAPER_LAUNCHER, "--equation", PAPER_EQUATION[problem.name], "--D", str(problem.params["nu"]),
+        "--dt", f"{dt:g}", "--nb_steps", str(steps), "--integrator", "heun", "--nb_samples", str(args.n_points),
+        "--save_dir", name,
+    ]  # fmt: skip
+    start = time.perf_counter()
+    subprocess.run(command, cwd=folder, check=True, env=os.environ | {"JAX_PLATFORMS": args.device.split(":")[0]})
+    wall = time.perf_counter() - start
+    log = (folder / "results" / name / "log.txt").read_text()
+    errors = [float(x) for x in re.findall(r"err=\([^,]+, ([^)]+)\)", log)]
+    training = [float(x) for x in re.findall(r"training_time=([0-9.e+-]+)", log)]
+    return {
+        "command": "teng.py " + " ".join(command[3:]),
+        "relative_l2": errors,  # at T = 0, dt, 2 dt, ...
+        "final_relative_l2": errors[-1],
+        "seconds_per_step_mean": training[-1] / steps,
+        "wall_seconds": wall,
+        "initial_fit": "none: loads the shipped pre-fitted state",
     }
 
 
@@ -189,7 +251,15 @@ def main() -> None:
             classical = f"spectral {same['n']}² {same['seconds']:.3f} s" if same else "spectral: no grid reached it"
             print(
                 f"{name:14s} {run['scheme']:5s} steps {result['steps']:4d}  L2 {run['final_relative_l2']:.2e}  "
-                f"{run['seconds_per_step_mean']:.3f} s/step  init {run['init_residual']:.1e}  {classical}",
+                f"{run['seconds_per_step_mean']:.3f} s/step  init {run['init_residual']:.1e} in "
+                f"{run['init_seconds']:.1f} s  {classical}",
+                flush=True,
+            )
+        paper = result["paper_code"]
+        if paper:
+            print(
+                f"{name:14s} paper code  L2 {paper['final_relative_l2']:.2e} (T = 0: {paper['relative_l2'][0]:.1e})  "
+                f"{paper['seconds_per_step_mean']:.3f} s/step  wall {paper['wall_seconds']:.0f} s",
                 flush=True,
             )
         if args.out:

@@ -248,7 +248,7 @@ def _summary(args: argparse.Namespace, argv: Sequence[str], config: Config, prob
 
 def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from pdesolve.io.run_folder import default_folder
-    from pdesolve.report.compare import lookup, reference_line, solve_reference
+    from pdesolve.report.compare import lookup, reference_line, solve_reference, time_split_lines
     from pdesolve.report.run import Job, finish, perform, write_solution
     from pdesolve.report.table import text_table
     from pdesolve.solvers.classical_alias import resolve as resolve_alias
@@ -267,6 +267,8 @@ def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
         reference = solve_reference(problem, job, settings)
         record = finish(run, reference, folder, settings, {"config": full_config, "files": files}, summary)
     print(text_table([record]))
+    for line in time_split_lines([record]):
+        print(line)
     print(reference_line(reference))
     print(f"run folder: {folder}")
     return 0

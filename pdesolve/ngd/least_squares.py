@@ -277,11 +277,20 @@ class GramSystem:
     @classmethod
     def factor(cls, J: torch.Tensor, r: torch.Tensor, scale_columns: bool = False) -> GramSystem:
         """Form ``SJᵀJS`` (tall ``J``) or ``JS(JS)ᵀ`` (wide ``J``) in one matrix product."""
-        scale = _column_scale(J.square().sum(0)) if scale_columns else torch.ones_like(J[0])
+        scale = column_scale(J.square().sum(0)) if scale_columns else torch.ones_like(J[0])
         Js = J * scale
         if J.shape[0] < J.shape[1]:
             return cls(Js @ Js.mT, scale, r, float(r.square().sum()), J=J)
         return cls(Js.mT @ Js, scale, Js.mT @ r, float(r.square().sum()), J=J)
+
+    @classmethod
+    def from_kernel(
+        cls, kernel: torch.Tensor, scale: torch.Tensor, r: torch.Tensor, rmatvec: Callable[[torch.Tensor], torch.Tensor]
+    ) -> GramSystem:
+        """The kernel form from ``JS(JS)ᵀ`` computed elsewhere (e.g. from structured factors), with ``Jᵀw``."""
+        system = cls(kernel, scale, r, float(r.square().sum()), rmatvec=rmatvec)
+        system.kernel = True
+        return system
 
     @classmethod
     def accumulate(
@@ -299,7 +308,7 @@ class GramSystem:
             rhs_sq += float(r_block.square().sum())
         if gram is None:
             raise ValueError("GramSystem.accumulate needs at least one block")
-        scale = _column_scale(gram.diagonal()) if scale_columns else torch.ones_like(rhs)
+        scale = column_scale(gram.diagonal()) if scale_columns else torch.ones_like(rhs)
         return cls(gram * scale[:, None] * scale, scale, rhs * scale, rhs_sq, rmatvec=rmatvec)
 
     @property
@@ -322,13 +331,13 @@ class GramSystem:
         if self.kernel:
             r = self.rhs if r is None else r
             y = torch.cholesky_solve(r[:, None], L)[:, 0]
-            delta = self.scale.square() * (self.J.mT @ y)  # S (JS)ᵀ y
+            delta = self.scale.square() * self._rmatvec(y)  # S (JS)ᵀ y
             residual = damping * float(torch.linalg.vector_norm(y))
             return delta, LeastSquaresInfo("cholesky", residual, float(torch.linalg.vector_norm(r)))
         if r is None:
             g, rhs_sq = self.rhs, self.rhs_sq
         else:
-            g = self.scale * (self.J.mT @ r if self.J is not None else self._rmatvec(r))
+            g = self.scale * self._rmatvec(r)
             rhs_sq = float(r.square().sum())
         step = torch.cholesky_solve(g[:, None], L)[:, 0]
         decrease = float(step @ (g + damping * step))
@@ -336,12 +345,14 @@ class GramSystem:
         return self.scale * step, LeastSquaresInfo("cholesky", residual, rhs_sq**0.5)
 
     def _rmatvec(self, r: torch.Tensor) -> torch.Tensor:
+        if self.J is not None:
+            return self.J.mT @ r
         if self.rmatvec is None:
             raise ValueError("this GramSystem keeps neither J nor rmatvec: it solves for its own right-hand side only")
         return self.rmatvec(r)
 
 
-def _column_scale(squares: torch.Tensor) -> torch.Tensor:
+def column_scale(squares: torch.Tensor) -> torch.Tensor:
     """``1/‖J_j‖``, with columns below ``1e-12 ×`` the largest norm treated as that small."""
     floor = float(squares.max()) * 1e-24 if squares.numel() else 0.0
     return squares.clamp_min(max(floor, torch.finfo(squares.dtype).tiny)).rsqrt()

@@ -24,7 +24,7 @@ from pdesolve.report.metrics import Reference, Run
 from pdesolve.report.plots import plot_error_vs_time, plot_solution
 from pdesolve.report.quantities import quantities_markdown, reference_note
 from pdesolve.report.run import Job, finish, perform, write_solution
-from pdesolve.report.table import failures, markdown_table
+from pdesolve.report.table import failures, format_seconds, markdown_table
 from pdesolve.solvers.base import SOLVERS, Settings, Solver
 from pdesolve.solvers.classical_alias import Alias, resolve
 
@@ -221,6 +221,21 @@ def write_report(
     return text
 
 
+def time_split_lines(records: list[dict[str, Any]]) -> list[str]:
+    """A time-split line (seconds by phase, e.g. TENG's initial fit, steps, evaluation) per run that has phases
+    beyond the error evaluation."""
+    lines = []
+    for record in records:
+        split = record.get("time_split_s") or {}
+        if set(split) - {"evaluation"}:
+            label = record["solver"] if not record.get("alias") else f"{record['alias']} ({record['solver']})"
+            parts = ", ".join(
+                f"{phase.replace('_', ' ')} {format_seconds(seconds)}" for phase, seconds in split.items()
+            )
+            lines.append(f"- time split of {label}: {parts} (wall time {format_seconds(record.get('wall_time_s'))})")
+    return lines
+
+
 def reference_line(reference: Reference | None) -> str:
     if reference is None:
         return (
@@ -254,6 +269,7 @@ def _markdown(
         lines += ["## Derived quantities", "", reference_note(problem), "", quantities, ""]
     lines += [f"- failed: {line}" for line in failures([o.record for o in outcomes])]
     lines += [f"- note: {note}" for note in summary.get("notes", [])]
+    lines += time_split_lines([o.record for o in outcomes])
     lines += ["", "## Plots", "", "![relative L2 error against wall time](error_vs_time.png)", ""]
     if top is not None:
         lines += [

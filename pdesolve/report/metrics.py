@@ -117,7 +117,17 @@ class Run:
     memory: PeakMemory
     alias: str | None = None
     errors: dict[str, Any] = field(default_factory=dict)
+    evaluation_time: float | None = None
     indicators: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def time_split(self) -> dict[str, float]:
+        """Seconds by phase: the solver's own (``stats["phase_seconds"]``, e.g. TENG's initial fit and
+        steps, parts of the wall time) and the error evaluation against the reference (after it)."""
+        split = dict(self.stats.get("phase_seconds", {}))
+        if self.evaluation_time is not None:
+            split["evaluation"] = self.evaluation_time
+        return split
 
     @property
     def label(self) -> str:
@@ -187,6 +197,7 @@ def run_record(run: Run, settings: Settings) -> dict[str, Any]:
         "error_points_undefined": run.errors.get("points_undefined"),
         **system,
         "wall_time_s": run.wall_time,
+        "time_split_s": run.time_split,
         "iterations": run.stats.get("iterations"),
         "peak_memory_bytes": run.memory.peak_bytes,
         "peak_rss_increase_bytes": run.memory.cpu_bytes,

@@ -7,6 +7,7 @@ reference is known (errors, error plot, derived quantities, and ``metrics.json``
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,15 +72,19 @@ def finish(
     """
     files = dict(details.get("files", {}))
     if reference is not None:
+        start = time.perf_counter()
         run.errors = solution_errors(run.solution, reference)
+        run.evaluation_time = time.perf_counter() - start
         plot_error(run.solution, reference, folder / "error.png", f"{run.solution.problem.name}: {run.label}")
         files["error.png"] = "ok"
     if getattr(SOLVERS.get(run.solver), "family", None) in NETWORK_FAMILIES:
+        start = time.perf_counter()
         try:
             run.indicators = indicators(run.solution, run.solution.problem)
         except Exception as error:  # an operator only grid fields have; a residual failing on autograd tensors
             message = str(error) if isinstance(error, PdesolveError) else f"{type(error).__name__}: {error}"
             run.indicators = {"indicators_failed": message}
+        run.evaluation_time = (run.evaluation_time or 0.0) + time.perf_counter() - start  # errors + indicators
     record = {
         **run_record(run, settings),
         "reference": None if reference is None else reference.source,

@@ -12,7 +12,9 @@ when ``‖a‖ ≤ geodesic · ‖δ‖``. It follows the curved valleys of netw
 fit of ``u_0`` to ≈ 1e-8 instead of stalling near 1e-5.
 
 For the TENG network the Jacobian columns come in closed form (:mod:`pdesolve.teng.structured`), and the
-sweep at a trial point also gives the values there, so an accepted step costs no extra pass. Rows
+sweep at a trial point also gives the values there, so an accepted step costs no extra pass. A step on
+all parameters at fewer points than parameters solves the kernel form ``δ = S²Jᵀ(JS²Jᵀ + λ)⁻¹ r``, its
+matrix assembled layer by layer from the factors. Rows
 come in memory-bounded blocks when ``N × |S|`` exceeds the model's chunk (normal equations or a
 streaming QR accumulated block by block).
 
@@ -122,6 +124,15 @@ class GaussNewtonFit:
         r = target - values
         return Point(theta, r, float(r.square().sum()), factors)
 
+    def gradient(self, theta: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The gradient ``-2 Jᵀr / N`` of ``mean((u_θ - target)²)`` by reverse mode (cheaper than the factors)."""
+        theta = theta.detach().requires_grad_(True)
+        loss = sum(
+            (self.model.fn(theta, chunk) - t).square().sum()
+            for chunk, t in zip(self.model.chunks(), torch.split(target, self.model.chunk_size))
+        )
+        return torch.autograd.grad(loss / len(target), theta)[0]
+
     def _blocks(self, point: Point, columns: torch.Tensor | None):
         """Row blocks of ``J[:, columns]`` of at most the model's chunk size."""
         if point.factors is None:
@@ -136,6 +147,10 @@ class GaussNewtonFit:
         opts = self.options
         columns = self.columns(size, point.theta.numel(), point.theta.device)
         width = point.theta.numel() if columns is None else len(columns)
+        factors = point.factors
+        if opts.method == "cholesky" and columns is None and factors is not None and self.model.n_points < width:
+            kernel, scale = factors.kernel()  # all columns, fewer points than parameters: N × N in O(N² width)
+            return Linearization(None, GramSystem.from_kernel(kernel, scale, point.r, factors.rmatvec), 1.0)
         blocks = self._blocks(point, columns)
         if self.model.n_points <= self.model.chunk_size:
             J = next(blocks)
@@ -236,21 +251,34 @@ class GaussNewtonFit:
         return best.theta, info
 
 
-def adam_warm_start(model: SampledModel, theta: torch.Tensor, target: torch.Tensor, steps: int, lr: float):
-    """``steps`` Adam iterations on ``mean((u_θ - target)²)``, the rate decaying exponentially to ``lr/100``."""
-    theta = theta.detach().clone().requires_grad_(True)
-    optimizer = torch.optim.Adam([theta], lr=lr)
-    schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.01 ** (1 / max(steps, 1)))
-    for _ in range(steps):
-        optimizer.zero_grad()
-        loss = sum(
-            (model.fn(theta, chunk) - t).square().sum()
-            for chunk, t in zip(model.chunks(), torch.split(target, model.chunk_size))
-        ) / len(target)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-    return theta.detach()
+def adam_warm_start(fitter: GaussNewtonFit, theta: torch.Tensor, target: torch.Tensor, steps: int, lr: float):
+    """``steps`` Adam iterations (Kingma & Ba, ICLR 2015) on ``mean((u_θ - target)²)``, the rate decaying
+    exponentially to ``lr/100`` (written out: ``torch.optim`` would import its compiler on first use)."""
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    decay = 0.01 ** (1 / max(steps, 1))
+    theta = theta.detach().clone()
+    m, v = torch.zeros_like(theta), torch.zeros_like(theta)
+    for k in range(1, steps + 1):
+        gradient = fitter.gradient(theta, target)
+        m.lerp_(gradient, 1 - beta1)
+        v.mul_(beta2).addcmul_(gradient, gradient, value=1 - beta2)
+        rate = lr * decay ** (k - 1) / (1 - beta1**k)
+        theta.addcdiv_(m, (v / (1 - beta2**k)).sqrt_().add_(eps), value=-rate)
+    return theta
+
+
+def fit_output_layer(fitter: GaussNewtonFit, theta: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The TENG network's output layer (its last parameters) by linear least squares on the hidden features:
+    ``u`` is linear in them, so one truncated-SVD solve gives their best values for the other parameters."""
+    model = fitter.model
+    if not model.structured:
+        return theta
+    here = fitter.evaluate(theta, target)
+    output = model.fn.module.output
+    columns = torch.arange(theta.numel() - output.weight.numel() - output.bias.numel(), theta.numel())
+    columns = columns.to(theta.device)
+    delta, _ = SVDSystem.factor(here.factors.columns(columns), here.r).solve()
+    return theta.index_add(0, columns, delta)
 
 
 def fit_initial(
@@ -262,7 +290,8 @@ def fit_initial(
     iterations: int,
     method: str = "cholesky",
 ) -> tuple[torch.Tensor, FitInfo]:
-    """Fit ``u_0``: Adam warm start, then Gauss–Newton until the fitter's ``tol`` or ``iterations``.
+    """Fit ``u_0``: Adam warm start, the output layer by linear least squares, then Gauss–Newton until the
+    fitter's ``tol`` or ``iterations``.
 
     Far from the solution Gauss–Newton is not monotone (it may first raise the residual, then
     converge fast), so steps up to ``GROWTH`` times the best residual are accepted at first, undamped
@@ -271,7 +300,7 @@ def fit_initial(
     iterations without a new best, or ``FREE_ITERATIONS`` in all, the fit goes on from the best
     parameters with the fitter's monotone, adaptively damped (and accelerated) steps.
     """
-    theta = adam_warm_start(fitter.model, theta, target, adam_steps, lr)
+    theta = fit_output_layer(fitter, adam_warm_start(fitter, theta, target, adam_steps, lr), target)
     free = GaussNewtonFit(fitter.model, replace(fitter.options, method=method, mu=0.0), fitter.generator)
     theta, info = free.fit(theta, target, min(iterations, FREE_ITERATIONS), growth=GROWTH, patience=PATIENCE)
     remaining = iterations - info.iterations

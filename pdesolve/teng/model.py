@@ -17,7 +17,7 @@ from pdesolve.problem import Coords, NetworkField, Problem
 from pdesolve.problem.coords import SPACE_NAMES
 from pdesolve.problem.field import Field
 from pdesolve.teng.network import TengNetwork
-from pdesolve.teng.structured import JacobianFactors, factor_indices, jacobian_factors
+from pdesolve.teng.structured import JacobianFactors, factor_indices, jacobian_factors, second_directional
 
 
 class SampledModel:
@@ -76,11 +76,15 @@ class SampledModel:
         if len(parts) == 1:
             return parts[0]
         cat = [torch.cat([getattr(p, name) for p in parts]) for name in ("left", "right", "values")]
-        return JacobianFactors(cat[0], cat[1], self._indices[0], self._indices[1], cat[2])
+        return JacobianFactors(cat[0], cat[1], *self._indices[:2], cat[2], self._indices[2])
 
     def directional(self, theta: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(J v, u''[v, v])`` at the sample points (the lift does not depend on θ)."""
-        pairs = [directional_derivatives(self.fn, theta, v, chunk, with_lift=False) for chunk in self.chunks()]
+        if self.structured:
+            params, along = self.fn.unflatten(theta.detach()), self.fn.unflatten(v.detach())
+            pairs = [second_directional(self.fn.module, params, along, chunk) for chunk in self.chunks()]
+        else:
+            pairs = [directional_derivatives(self.fn, theta, v, chunk, with_lift=False) for chunk in self.chunks()]
         return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
 
     def jacobian_blocks(self, theta: torch.Tensor, columns: torch.Tensor | None, mode: str) -> Iterator[torch.Tensor]:

@@ -29,7 +29,7 @@ from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.domains import Box
 from pdesolve.solvers.base import Solver, register
 from pdesolve.teng.checkpoint import KIND, SHAPING_OPTIONS, RunState, load_checkpoint, save_checkpoint
-from pdesolve.teng.fit import FitOptions, GaussNewtonFit, fit_initial
+from pdesolve.teng.fit import FitInfo, FitOptions, GaussNewtonFit, fit_initial
 from pdesolve.teng.model import SampledModel
 from pdesolve.teng.network import TengNetwork
 from pdesolve.teng.solution import TengSolution
@@ -68,7 +68,8 @@ class TengSolver(Solver):
         "init_adam_steps": 500,
         "init_lr": 1e-2,
         "init_iterations": 200,
-        "init_tol": 1e-10,
+        "init_tol": 5e-9,
+        "init_points": 4096,
         "init_param_subset": 0,
         "init_lstsq": "cholesky",
         "init_geodesic": 1.5,
@@ -103,7 +104,8 @@ class TengSolver(Solver):
         "init_adam_steps": "Adam steps before the least-squares fit of u_0",
         "init_lr": "their learning rate",
         "init_iterations": "Levenberg–Marquardt iterations of the fit of u_0",
-        "init_tol": "stop the fit of u_0 at ‖r‖/‖u_0‖ ≤ init_tol",
+        "init_tol": "stop the fit of u_0 at ‖r‖/‖u_0‖ ≤ init_tol (default: far below the error a run of steps keeps)",
+        "init_points": "fit u_0 on a grid of this many points first, then on the sample points (0: those only)",
         "init_param_subset": "parameters in each iteration of the fit of u_0 (0: all)",
         "init_lstsq": "the fit of u_0's first, non-monotone phase: cholesky | svd (interpolates small problems)",
         "init_geodesic": "geodesic acceleration of the fit of u_0 (0: off)",
@@ -164,6 +166,13 @@ class TengSolver(Solver):
         steps = max(1, math.ceil((t1 - t0) / dt - 1e-9))
         return (t1 - t0) / steps, steps
 
+    def _targets(self, problem: Problem, points: torch.Tensor) -> torch.Tensor:
+        """``u_0`` at the points, a problem's failure reported as such."""
+        try:
+            return self._initial_values(problem, points)
+        except Exception as error:
+            raise ProblemError(f"problem {problem.name!r}: initial(x, p) fails on torch points: {error}") from None
+
     def _initial_values(self, problem: Problem, points: torch.Tensor) -> torch.Tensor:
         t0 = torch.full_like(points[:, 0], problem.time[0])
         values = problem.initial(Coords(list(points.unbind(1)), t=t0), problem.p)
@@ -209,6 +218,7 @@ class TengSolver(Solver):
         head = checkpoint.header(KIND, problem, self.name, shaping | {"dtype": self.settings.dtype})
         path = cfg["checkpoint_path"] or (str(Path(self.settings.folder) / CHECKPOINT) if self.settings.folder else "")
 
+        progress = tqdm(total=steps, disable=not self.settings.progress, desc="teng: fitting u0")
         if cfg["resume"]:
             state = load_checkpoint(cfg["resume"], head, device)
             if not math.isclose(state.dt, dt, rel_tol=1e-12):
@@ -217,19 +227,34 @@ class TengSolver(Solver):
         else:
             state = self._initial_state(problem, fitter, dt, shaping)
         stepper = make_stepper(cfg["scheme"], fitter, cfg["iterations"], cfg["corrector_iterations"])
+        first = state.step
         try:
-            self._march(problem, state, stepper, model, generator, steps, path, head)
+            self._march(problem, state, stepper, model, generator, steps, path, head, progress)
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM (pdesolve.cli): keep the steps made
             if path:
                 save_checkpoint(path, head, state)
             raise
-        return TengSolution(problem, fn, state.times, torch.stack(state.thetas), self._summary(state, fn, model), chunk)
+        finally:
+            progress.close()
+        summary = self._summary(state, fn, model)
+        summary["phase_seconds"] = {  # this run's share of the wall time (a resumed run fits nothing)
+            "initial_fit": 0.0 if cfg["resume"] else state.stats["init_seconds"],
+            "steps": sum(state.stats["step_seconds"][first:]),
+        }
+        return TengSolution(problem, fn, state.times, torch.stack(state.thetas), summary, chunk)
 
-    def _march(self, problem, state: RunState, stepper, model, generator, steps: int, path: str, head: dict) -> None:
+    def _march(
+        self, problem, state: RunState, stepper, model, generator, steps: int, path: str, head: dict, progress
+    ) -> None:
         """Time steps from ``state.step`` to ``steps``; a checkpoint every ``checkpoint_every`` steps."""
         cfg, device = self.config, torch.device(self.settings.device)
         n_points, dt, stats, t0 = state.options["n_points"], state.dt, state.stats, problem.time[0]
-        for k in tqdm(range(state.step, steps), disable=not self.settings.progress, desc="teng", initial=state.step):
+        progress.set_description("teng: steps")
+        progress.set_postfix_str(
+            f"initial fit {stats['init_seconds']:.1f} s, rel. residual {stats['init_residual']:.1e}"
+        )
+        progress.update(state.step)
+        for k in range(state.step, steps):
             if cfg["resample"]:
                 model.points = self._points(problem, n_points, generator)
             start = time.perf_counter()
@@ -251,6 +276,7 @@ class TengSolver(Solver):
             every = cfg["checkpoint_every"]
             if path and every and (state.step % every == 0 or state.step == steps):
                 save_checkpoint(path, head, state)
+            progress.update()
 
     def _check_fit(self, residual: float, step: int, t: float, stats: dict[str, Any]) -> None:
         """A step whose fit ends above ``miss_factor × tol`` is not the scheme's step: warn once (its count
@@ -275,10 +301,6 @@ class TengSolver(Solver):
         cfg = self.config
         model = fitter.model
         start = time.perf_counter()
-        try:
-            target = self._initial_values(problem, model.points)
-        except Exception as error:
-            raise ProblemError(f"problem {problem.name!r}: initial(x, p) fails on torch points: {error}") from None
         subset = cfg["init_param_subset"]
         options = replace(
             fitter.options,
@@ -288,16 +310,25 @@ class TengSolver(Solver):
             geodesic=cfg["init_geodesic"],
             mu=cfg["init_mu"],
         )
-        initial = GaussNewtonFit(model, options, fitter.generator)
+        n_coarse = cfg["init_points"]
+        coarse = model
+        if 0 < n_coarse < model.n_points:  # a coarser grid first: it fits u0 between its points as well
+            coarse = SampledModel(model.fn, problem, self._points(problem, n_coarse, None), model.chunk_size)
+        initial = GaussNewtonFit(coarse, options, fitter.generator)
         theta, info = fit_initial(
             initial,
             model.fn.theta0,
-            target,
+            self._targets(problem, coarse.points),
             cfg["init_adam_steps"],
             cfg["init_lr"],
             cfg["init_iterations"],
             cfg["init_lstsq"],
         )
+        if coarse is not model:  # then on the sample points, while above the tolerance
+            remaining = max(cfg["init_iterations"] - info.iterations, 1)
+            finish = GaussNewtonFit(model, options, fitter.generator)
+            theta, fine = finish.fit(theta, self._targets(problem, model.points), remaining)
+            info = FitInfo(info.residuals[:-1] + fine.residuals, info.solves + fine.solves)
         stats = {
             "init_residual": info.final,
             "init_iterations": info.iterations,
