@@ -7,15 +7,12 @@ only internal errors (bugs) show a traceback.
 from __future__ import annotations
 
 import argparse
-import random
 import re
 import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
-
-import numpy as np
+from typing import NoReturn
 
 from pdesolve.cli_operators import add_dataset_parser, add_train_parser, run_dataset, run_train
 from pdesolve.errors import PdesolveError
@@ -23,14 +20,13 @@ from pdesolve.io.config import Config, check_device, resolve
 from pdesolve.io.run_folder import default_folder, prepare_folder, read_metrics
 from pdesolve.problem import Problem, load_problem
 from pdesolve.problem.loading import catalogue_directory, catalogue_names
-from pdesolve.report.compare import compare, cuda_out_of_memory, lookup, reference_line, registered
-from pdesolve.report.metrics import Reference, environment
-from pdesolve.report.run import Job, finish, perform, write_solution
+from pdesolve.report.compare import compare, cuda_out_of_memory, registered
+from pdesolve.report.results import Comparison, solve_job, solve_problem
+from pdesolve.report.run import run_context
 from pdesolve.report.table import text_table
 from pdesolve.solvers.available import load_all
 from pdesolve.solvers.base import SOLVERS, Solver
 from pdesolve.solvers.classical_alias import Alias
-from pdesolve.solvers.classical_alias import resolve as resolve_alias
 
 PREFIX = "pdesolve: error: "
 
@@ -160,53 +156,14 @@ def _prepare(args: argparse.Namespace) -> tuple[Config, Problem]:
     return config, problem
 
 
-def _seed(seed: int) -> None:
-    """Seed the global generators too (solvers seed their own from ``settings.seed``)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.manual_seed(seed)
-
-
-def _summary(args: argparse.Namespace, argv: Sequence[str], config: Config, problem: Problem) -> dict[str, Any]:
-    return {
-        "problem": {
-            "name": problem.name,
-            "source": args.problem,
-            "dim": problem.dim,
-            "evolution": problem.is_evolution,
-            "params": problem.params,
-        },
-        "settings": {"device": config.device, "dtype": config.dtype, "seed": config.seed},
-        "resolved_config": {
-            "device": config.device,
-            "dtype": config.dtype,
-            "seed": config.seed,
-            "config_file": config.file,
-            "solver": config.common,
-            "solvers": config.per_solver,
-        },
-        **environment(),
-        "command": shlex.join(["pdesolve", *argv]),
-    }
-
-
 def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     config, problem = _prepare(args)
-    solver, alias = resolve_alias(lookup(args.solver, problem), problem)
-    config.check_used([solver], set(SOLVERS))
-    job = Job(solver, config.options_for(solver, *([alias] if alias else [])), alias)
-    settings = config.settings(progress=sys.stderr.isatty())
+    job = solve_job(problem, args.solver, config)
     folder = prepare_folder(args.out or default_folder(problem.name, args.solver))
-    summary = _summary(args, argv, config, problem)
-    _seed(config.seed)
-    run, full_config = perform(job, problem, settings)
-    files = write_solution(run, folder)
-    reference = Reference.of(problem)
-    record = finish(run, reference, folder, settings, {"config": full_config, "files": files}, summary)
-    print(text_table([record]))
-    print(reference_line(reference))
+    context = run_context(problem, args.problem, config, shlex.join(["pdesolve", *argv]))
+    result = solve_problem(problem, job, config.settings(progress=True), context)
+    result.save(folder)
+    print(result)
     print(f"run folder: {folder}")
     return 0
 
@@ -218,17 +175,14 @@ def command_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         names = [n.strip() for n in args.solvers.split(",") if n.strip()]
         if not names:
             raise PdesolveError("--solvers: give solver names separated by commas")
-    settings = config.settings(progress=sys.stderr.isatty())
     folder = args.out or default_folder(problem.name, "compare")
-    summary = _summary(args, argv, config, problem)
-    _seed(config.seed)
+    context = run_context(problem, args.problem, config, shlex.join(["pdesolve", *argv]))
 
     def echo(line: str) -> None:
         print(line, file=sys.stderr)
 
-    outcomes, reference = compare(problem, names, config, settings, folder, summary, echo)
-    print(text_table([o.record for o in outcomes]))
-    print(reference_line(reference))
+    outcomes, reference = compare(problem, names, config, config.settings(progress=True), folder, context, echo)
+    print(Comparison(problem, outcomes, reference, folder))
     print(f"report: {folder / 'report.md'}")
     return 1 if any(o.internal for o in outcomes) or all(o.failed for o in outcomes) else 0
 

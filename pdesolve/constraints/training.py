@@ -36,7 +36,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from tqdm.auto import tqdm
 
 from pdesolve.constraints.distributed import world
 from pdesolve.constraints.gauss_newton import LMOptions
@@ -45,6 +44,7 @@ from pdesolve.constraints.layer import GridHardConstraint
 from pdesolve.errors import PdesolveError
 from pdesolve.operators.fno import FNO
 from pdesolve.problem import Grid, Problem
+from pdesolve.report.progress import progress_bar
 
 CONSTRAINTS = ("soft", "hard", "moe")
 
@@ -249,7 +249,7 @@ def train_hard_constrained(
     result = ConstrainedResult(model)
     best_loss, best_state = math.inf, None
     start = time.perf_counter()
-    for epoch in tqdm(range(config.epochs), desc=f"train {config.constraint}", disable=not config.progress):
+    for epoch in progress_bar(config.progress, iterable=range(config.epochs), desc=f"train {config.constraint}"):
         order = torch.randperm(len(inputs), generator=generator).to(device)
         total, unconverged = 0.0, 0
         for first in range(0, len(inputs), config.batch_size):

@@ -22,9 +22,9 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from tqdm.auto import tqdm
 
 from pdesolve.errors import DivergenceError, PdesolveError
+from pdesolve.report.progress import progress_bar
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -129,11 +129,8 @@ def train(
     if world > 1:
         network = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     per_rank = len(inputs) // world
-    bar = tqdm(
-        range(result.epochs, config.epochs),
-        desc="train",
-        disable=not config.progress or rank != 0,
-        initial=result.epochs,
+    bar = progress_bar(
+        config.progress and rank == 0, iterable=range(result.epochs, config.epochs), desc="train", initial=result.epochs
     )
     for epoch in bar:
         start = time.perf_counter()

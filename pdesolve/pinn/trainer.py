@@ -24,6 +24,7 @@ from pdesolve.pinn.gauss_newton import GaussNewtonStage
 from pdesolve.pinn.losses import Objective, pde_residual
 from pdesolve.pinn.optimizers import AdamStage, LbfgsStage
 from pdesolve.pinn.sampling import PointSet, Sampler, rad_select, rar_select
+from pdesolve.report.progress import progress_bar
 
 RESIDUAL_CHUNK = 20_000  # candidate points per residual evaluation (memory)
 
@@ -230,11 +231,7 @@ class Trainer:
 
     def _run_stage(self, stage: Any, name: str, steps: int) -> None:
         closure = self._closure(adaptive=name == "adam")
-        bar = None
-        if self.progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=steps, initial=self.step, desc=f"pinn {name}", leave=False)
+        bar = progress_bar(self.progress, total=steps, initial=self.step, desc=f"pinn {name}", leave=False)
         clock = time.perf_counter()
         while self.step < steps:
             every = {"adam": self.plan.refresh_every, "ngd": self.plan.ngd_refresh_every}.get(name, 0)
@@ -247,9 +244,8 @@ class Trainer:
             self.history.append(loss)
             self.step += 1
             self.global_step += 1
-            if bar is not None:
-                bar.update()
-                bar.set_postfix(loss=f"{loss:.3e}", refresh=False)
+            bar.update()
+            bar.set_postfix(loss=f"{loss:.3e}", refresh=False)
             if self.checkpointer is not None and self.checkpointer.due(self.global_step):
                 self._save(stage)
             if self.callback is not None and self.callback_every and self.global_step % self.callback_every == 0:
@@ -259,5 +255,4 @@ class Trainer:
             if getattr(stage, "stalled", False):
                 break
         self.elapsed += time.perf_counter() - clock
-        if bar is not None:
-            bar.close()
+        bar.close()

@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.io.config import Config
 from pdesolve.io.run_folder import atomic_write_text, prepare_folder, write_metrics
 from pdesolve.problem import Problem
 from pdesolve.report.metrics import Reference, Run
 from pdesolve.report.plots import plot_error_vs_time, plot_solution
-from pdesolve.report.run import Job, finish, perform, write_solution
+from pdesolve.report.progress import progress_bar
+from pdesolve.report.run import Job, finish, perform, seed_everything, write_solution
 from pdesolve.report.table import failures, markdown_table
 from pdesolve.solvers.base import SOLVERS, Settings, Solver
 from pdesolve.solvers.classical_alias import Alias, resolve
@@ -154,9 +153,9 @@ def run_all(
 ) -> tuple[list[Outcome], Reference | None]:
     """Run every job into its own subfolder, then measure all against the reference."""
     outcomes = [Outcome(job, folder / _slug(k + 1, job)) for k, job in enumerate(jobs)]
-    bar = tqdm(outcomes, desc=f"compare {problem.name}", unit="run", disable=not settings.progress, file=sys.stderr)
+    bar = progress_bar(settings.progress, iterable=outcomes, desc=f"compare {problem.name}", unit="run")
     for outcome in bar:
-        bar.set_postfix_str(outcome.job.label)
+        bar.set_postfix_str(outcome.job.label, refresh=False)
         outcome.folder.mkdir(parents=True, exist_ok=True)
         _attempt(outcome, problem, settings)
     reference, reference_outcome = choose_reference(problem, outcomes)
@@ -265,6 +264,7 @@ def compare(
     for note in notes:
         echo(f"note: {note}")
     summary = {**summary, "notes": notes, "jobs": [job.label for job in jobs]}
+    seed_everything(settings.seed)
     context = {key: summary[key] for key in ("problem", "versions", "platform", "command")}
     outcomes, reference = run_all(problem, jobs, settings, folder, context)
     write_report(problem, outcomes, reference, folder, summary)

@@ -2,19 +2,25 @@
 
 The folder is filled in two steps so that ``compare`` can pick its reference after all runs:
 ``write_solution`` right after the solve (npz, vtu, xdmf, solution plot), ``finish`` once the
-reference is known (errors, error plot, and ``metrics.json`` last).
+reference is known (errors, error plot, and ``metrics.json`` last). ``measure`` alone gives the
+record without writing anything (the Python API saves a run only when asked).
 """
 
 from __future__ import annotations
 
+import random
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from pdesolve.io.config import Config
 from pdesolve.io.export import export_solution
 from pdesolve.io.run_folder import write_metrics
 from pdesolve.problem import Problem
-from pdesolve.report.metrics import Reference, Run, execute, run_record, solution_errors
+from pdesolve.report.metrics import Reference, Run, environment, execute, run_record, solution_errors
 from pdesolve.report.plots import plot_error, plot_solution
 from pdesolve.report.table import format_options
 from pdesolve.solvers.base import Settings, Solver
@@ -53,6 +59,31 @@ def write_solution(run: Run, folder: Path) -> dict[str, str]:
     return files
 
 
+def measure(run: Run, reference: Reference | None, settings: Settings, details: dict[str, Any]) -> dict[str, Any]:
+    """Errors against ``reference`` (when there is one) and the run's record; writes nothing.
+
+    ``details`` belong to this run (its full config, files written)."""
+    if reference is not None:
+        run.errors = solution_errors(run.solution, reference)
+    return {**run_record(run, settings), "reference": None if reference is None else reference.source, **details}
+
+
+def write_record(
+    run: Run, reference: Reference | None, folder: Path, record: dict[str, Any], context: dict[str, Any]
+) -> dict[str, Any]:
+    """The error plot (when there is a reference), then ``metrics.json`` (context and record) last.
+
+    ``context`` is shared by the runs of a comparison (problem, versions, command). Returns the record
+    with the files it names."""
+    files = dict(record.get("files", {}))
+    if reference is not None:
+        plot_error(run.solution, reference, folder / "error.png", f"{run.solution.problem.name}: {run.label}")
+        files["error.png"] = "ok"
+    record = {**record, "files": files}
+    write_metrics(folder, {**context, **record})
+    return record
+
+
 def finish(
     run: Run,
     reference: Reference | None,
@@ -61,21 +92,38 @@ def finish(
     details: dict[str, Any],
     context: dict[str, Any],
 ) -> dict[str, Any]:
-    """Errors and error plot (when there is a reference), then ``metrics.json``.
+    """:func:`measure`, then :func:`write_record`; returns the run's record without the context."""
+    return write_record(run, reference, folder, measure(run, reference, settings, details), context)
 
-    ``details`` belong to this run (its full config, files written); ``context`` is shared by the runs
-    of a comparison (problem, versions, command). Returns the run's record without the context.
-    """
-    files = dict(details.get("files", {}))
-    if reference is not None:
-        run.errors = solution_errors(run.solution, reference)
-        plot_error(run.solution, reference, folder / "error.png", f"{run.solution.problem.name}: {run.label}")
-        files["error.png"] = "ok"
-    record = {
-        **run_record(run, settings),
-        "reference": None if reference is None else reference.source,
-        **details,
-        "files": files,
+
+def seed_everything(seed: int) -> None:
+    """Seed the global generators too (solvers seed their own from ``settings.seed``)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
+
+
+def run_context(problem: Problem, source: str, config: Config, command: str) -> dict[str, Any]:
+    """What ``metrics.json`` says besides the runs: problem, settings, resolved configuration, versions, command."""
+    return {
+        "problem": {
+            "name": problem.name,
+            "source": source,
+            "dim": problem.dim,
+            "evolution": problem.is_evolution,
+            "params": problem.params,
+        },
+        "settings": {"device": config.device, "dtype": config.dtype, "seed": config.seed},
+        "resolved_config": {
+            "device": config.device,
+            "dtype": config.dtype,
+            "seed": config.seed,
+            "config_file": config.file,
+            "solver": config.common,
+            "solvers": config.per_solver,
+        },
+        **environment(),
+        "command": command,
     }
-    write_metrics(folder, {**context, **record})
-    return record

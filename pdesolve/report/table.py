@@ -1,14 +1,16 @@
 """The comparison table, as aligned text for the terminal and as Markdown for ``report.md``.
 
-Rows are the per-run records of ``metrics.json``; a run that failed has a ``failed`` message.
+Rows are the per-run records of ``metrics.json``; a run that failed has a ``failed`` message. A dash
+marks what a run does not have (no iterations for a direct solve, no error without a reference).
 """
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 COLUMNS = ("solver", "options", "rel L2", "max error", "wall time", "iterations", "peak memory")
-DASH = "-"
+DASH = "—"
 ERRORS = ("rel_l2", "max_abs")
 
 
@@ -80,3 +82,18 @@ def markdown_table(records: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join([" --- "] * 2 + [" ---: "] * 5) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row(r)) + " |" for r in records]
     return "\n".join(lines)
+
+
+def html_table(records: list[dict[str, Any]], caption: str) -> str:
+    """An HTML table (for Jupyter) with ``caption`` above it; numbers right-aligned."""
+    align = ["left"] * 2 + ["right"] * (len(COLUMNS) - 2)
+    head = "".join(f'<th style="text-align:{a}">{html.escape(c)}</th>' for c, a in zip(COLUMNS, align))
+    body = "".join(
+        "<tr>" + "".join(f'<td style="text-align:{a}">{html.escape(c)}</td>' for c, a in zip(row(r), align)) + "</tr>"
+        for r in records
+    )
+    notes = "".join(f"<li>failed: {html.escape(line)}</li>" for line in failures(records))
+    return (
+        f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        + (f"<ul>{notes}</ul>" if notes else "")
+    )

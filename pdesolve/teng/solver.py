@@ -15,7 +15,6 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 import torch
-from tqdm import tqdm
 
 from pdesolve.classical.evolution import resolved_option
 from pdesolve.errors import DivergenceError, PdesolveError, ProblemError
@@ -23,6 +22,7 @@ from pdesolve.ngd import FlatModule, rows_per_chunk
 from pdesolve.problem import Coords, Dirichlet, Problem
 from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.domains import Box
+from pdesolve.report.progress import progress_bar
 from pdesolve.solvers.base import Solver, register
 from pdesolve.teng.checkpoint import RunState, load_checkpoint, save_checkpoint
 from pdesolve.teng.fit import FitOptions, GaussNewtonFit, fit_initial
@@ -203,7 +203,8 @@ class TengSolver(Solver):
         stepper = make_stepper(cfg["scheme"], fitter, cfg["iterations"], cfg["corrector_iterations"])
         stats = state.stats
         t0 = problem.time[0]
-        for k in tqdm(range(state.step, steps), disable=not self.settings.progress, desc="teng", initial=state.step):
+        bar = progress_bar(self.settings.progress, iterable=range(state.step, steps), desc="teng", initial=state.step)
+        for k in bar:
             if cfg["resample"]:
                 model.points = self._points(problem, n_points, generator)
             start = time.perf_counter()
