@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
 from pdesolve.errors import DivergenceError, ProblemError
+from pdesolve.report import progress
 from pdesolve.report.memory import PeakMemory
 from pdesolve.report.metrics import Reference, solution_errors
 from pdesolve.report.table import format_bytes, format_seconds, markdown_table, text_table
@@ -102,3 +105,29 @@ def test_peak_memory_on_cuda_reads_the_allocator(monkeypatch):
         pass
     assert memory.cuda_bytes == 4000 and memory.peak_bytes == 4000
     assert calls == [("sync", "cuda:0"), ("reset", "cuda:0"), ("sync", "cuda:0")]
+
+
+def test_progress_on_a_pipe_is_a_line_every_few_seconds_and_nothing_for_a_short_run(monkeypatch, capsys):
+    monkeypatch.setattr(progress, "interactive", lambda stream: False)  # capsys: a pipe, not a terminal
+    monkeypatch.setattr(progress, "PIPED_EVERY_S", 60.0)
+    bar = progress.progress_bar(True, total=3, desc="pinn ngd")
+    for _ in range(3):
+        bar.update()
+    bar.close()
+    assert capsys.readouterr().err == ""  # shorter than PIPED_EVERY_S: silent
+
+    monkeypatch.setattr(progress, "PIPED_EVERY_S", 0.05)
+    bar = progress.progress_bar(True, total=8, desc="pinn ngd")
+    for _ in range(8):
+        time.sleep(0.03)
+        bar.update()
+    bar.close()
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert "\r" not in err and 1 <= len(lines) <= 8 and all(line.startswith("pinn ngd: ") for line in lines)
+    assert lines[-1].split("|")[-1].split()[0] in {f"{k}/8" for k in range(2, 9)}
+
+    quiet = progress.progress_bar(False, total=8)
+    quiet.update(8)
+    quiet.close()
+    assert capsys.readouterr().err == ""
