@@ -6,6 +6,7 @@ Fields are drawn on a plane: ``x`` (1D stationary, a line), ``x``–``t`` (1D ev
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -134,10 +135,19 @@ def plot_error(solution: Solution, reference: Reference, target: Path, title: st
     return _save(figure, target)
 
 
-def solution_and_error_figure(solution: Solution, reference: Reference | None, title: str) -> Figure:
+class ShownFigure(Figure):
+    """A figure outside pyplot that Jupyter still shows (as PNG) when it ends a cell."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        return buffer.getvalue()
+
+
+def solution_and_error_figure(solution: Solution, reference: Reference | None, title: str) -> ShownFigure:
     """The solution beside its error against ``reference`` (the solution alone without one), not saved."""
     panels = 1 if reference is None else 2
-    figure = Figure(figsize=(6 * panels, 4.5))
+    figure = ShownFigure(figsize=(6 * panels, 4.5))
     axes = figure.subplots(1, panels, squeeze=False)[0]
     where = _draw(axes[0], solution.problem, *solution_points(solution), "u", "viridis")
     axes[0].set_title("solution" + where)

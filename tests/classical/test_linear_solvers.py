@@ -34,7 +34,9 @@ def test_cg_matches_direct(system, precond):
     result = solve_linear(matrix, rhs, "cg", precond, tol=1e-13)
     assert np.linalg.norm(result.x - reference) / np.linalg.norm(reference) < 1e-10
     assert result.residual < 1e-12  # recomputed ||b - Ax|| / ||b||, not CG's recursive one
-    assert 0 < result.iterations < {"none": 300, "jacobi": 300, "ic0": 100, "amg": 25}[precond]  # 216, 210, ...: CG is deterministic
+    assert (
+        0 < result.iterations < {"none": 300, "jacobi": 300, "ic0": 100, "amg": 25}[precond]
+    )  # 216, 210, ...: CG is deterministic
 
 
 def test_direct_residual(system):
