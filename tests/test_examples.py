@@ -24,7 +24,7 @@ def test_solve_my_pde_through_the_python_api():
 @pytest.mark.parametrize("experts, mixture", [((1, 1), {}), ((2, 1), {"overlap": 0.25, "blend": True})])
 def test_hard_constraint_layer_trains_its_backbone(experts, mixture):
     before, after = load("hard_constraint_layer").main(30, experts, **mixture)
-    assert after < 0.6 * before
+    assert after < 0.6 * before and after < 0.3  # measured: 0.78 -> 0.10 (one expert), 0.36 -> 0.12 (two)
 
 
 def test_the_quickstart_notebook_runs_and_shows_its_results():
