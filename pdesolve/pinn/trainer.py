@@ -78,6 +78,7 @@ class Trainer:
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.checkpointer = checkpointer
         self.progress = progress
+        self.label = "pinn"  # the progress bar's name (time marching adds the window)
         self.callback, self.callback_every = callback, callback_every
         self.base: PointSet = sampler.draw(plan.seed)
         self.added = self.base.interior[:0]
@@ -231,7 +232,7 @@ class Trainer:
 
     def _run_stage(self, stage: Any, name: str, steps: int) -> None:
         closure = self._closure(adaptive=name == "adam")
-        bar = progress_bar(self.progress, total=steps, initial=self.step, desc=f"pinn {name}", leave=False)
+        bar = progress_bar(self.progress, total=steps, initial=self.step, desc=f"{self.label} {name}", leave=False)
         clock = time.perf_counter()
         while self.step < steps:
             every = {"adam": self.plan.refresh_every, "ngd": self.plan.ngd_refresh_every}.get(name, 0)
