@@ -5,12 +5,14 @@ pile up on one line).
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any, TextIO
 
 from tqdm import tqdm
 from tqdm.auto import tqdm as auto_tqdm
 
+ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 PIPED_EVERY_S = 5.0  # seconds between two lines on a pipe; runs shorter than this print nothing
 
 
@@ -21,7 +23,7 @@ class _Lines:
         self.stream = stream
 
     def write(self, text: str) -> None:
-        line = text.replace("\r", "").strip()
+        line = ESCAPE.sub("", text.replace("\r", "")).strip()  # no cursor moves of nested bars
         if line:
             self.stream.write(line + "\n")
 

@@ -127,6 +127,15 @@ def test_progress_on_a_pipe_is_a_line_every_few_seconds_and_nothing_for_a_short_
     assert "\r" not in err and 1 <= len(lines) <= 8 and all(line.startswith("pinn ngd: ") for line in lines)
     assert lines[-1].split("|")[-1].split()[0] in {f"{k}/8" for k in range(2, 9)}
 
+    outer = progress.progress_bar(True, total=1, desc="compare")  # a bar inside another: no cursor moves
+    inner = progress.progress_bar(True, total=4, desc="pinn ngd")
+    for _ in range(4):
+        time.sleep(0.03)
+        inner.update()
+    inner.close(), outer.close()
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and err.splitlines() and all(line.startswith("pinn ngd: ") for line in err.splitlines())
+
     quiet = progress.progress_bar(False, total=8)
     quiet.update(8)
     quiet.close()
