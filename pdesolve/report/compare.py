@@ -218,11 +218,12 @@ def _markdown(
     lines = [f"# pdesolve compare: {problem.name}", ""]
     if problem.description:
         lines += [problem.description, ""]
-    lines += [reference_line(reference), ""]
     lines += [
         f"Device {settings['device']}, {settings['dtype']}, seed {settings['seed']}; "
         + ", ".join(f"{k} {v}" for k, v in versions.items())
         + ".",
+        "",
+        reference_line(reference),  # right above the table: what its errors are against
         "",
         markdown_table([o.record for o in outcomes]),
         "",
