@@ -60,6 +60,8 @@ def test_compare_report_files_and_table(cli, registry, problems, tmp_path):
         assert json.loads((folder / "metrics.json").read_text())["rel_l2"] == run["rel_l2"]
     report = (out / "report.md").read_text()
     assert "exact solution" in report and "| classical (fd) | n=17 |" in report
+    above_table = report.split("| solver |")[0].split("\n\n")[-2]
+    assert above_table == "Errors are measured against the exact solution at 201 points."
     for run in metrics["runs"]:  # every run named with its options and its error
         label = "classical (fd)" if run["alias"] else run["solver"]
         options = ", ".join(f"{k}={v}" for k, v in run["options"].items())
