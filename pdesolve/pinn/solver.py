@@ -45,8 +45,8 @@ class PinnSolver(Solver):
     name = "pinn"
     family = "pinn"
     summary = (
-        "physics-informed network: hard constraints, Adam → L-BFGS, Gauss–Newton natural gradient, RAR/RAD, "
-        "causal weights"
+        "physics-informed network: Gauss–Newton natural gradient scaled to the problem (preset=ngd), hard "
+        "constraints, Adam → L-BFGS, RAR/RAD, causal weights, time marching"
     )
     options = {
         "preset": "ngd",
