@@ -1,5 +1,7 @@
 """Finite elements (scikit-fem, Lagrange P1/P2) for ``-∇·(K∇u) + q u = f`` with Dirichlet, Neumann and Robin
 conditions: the system from :func:`pdesolve.classical.fem_assembly.assemble_fem`, solved directly or by PCG.
+Systems (Stokes, Navier–Stokes, elasticity) go to :mod:`pdesolve.classical.fem_system`: Taylor–Hood P2/P1
+and Newton's method.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ import numpy as np
 
 from pdesolve.classical.fem_assembly import DEFAULT_NODES, assemble_fem, is_dirichlet
 from pdesolve.classical.fem_forms import recognise
+from pdesolve.classical.fem_system import SystemAssembler, newton, recognise_system
 from pdesolve.classical.linear_solvers import solve_linear
-from pdesolve.classical.mesh_solution import MeshSolution
+from pdesolve.classical.mesh_solution import MeshSolution, MeshSystemSolution
 from pdesolve.errors import NotApplicableError
 from pdesolve.problem import Box, Coords, Disk, Mesh, Periodic, Polygon, Problem
+from pdesolve.problem.csg import Combination
 from pdesolve.solvers.base import Solver, register
 
 AUTO_LINSOLVE = {1: "direct", 2: "direct", 3: "cg"}
@@ -26,7 +30,11 @@ class FiniteElement(Solver):
 
     name = "fem"
     family = "classical"
-    summary = "finite elements (scikit-fem P1/P2): -div(K grad u) + q u = f with Dirichlet, Neumann, Robin conditions"
+    systems = True
+    summary = (
+        "finite elements (scikit-fem P1/P2): -div(K grad u) + q u = f with Dirichlet, Neumann, Robin conditions; "
+        "systems (Stokes, Navier-Stokes, elasticity) by Taylor-Hood P2/P1 and Newton"
+    )
     options: dict[str, Any] = {
         "n": 0,
         "order": 1,
@@ -38,24 +46,30 @@ class FiniteElement(Solver):
     }
     option_help = {
         "n": "nodes across the initial mesh, per axis on boxes (0: the problem's default; mesh files ignore it)",
-        "order": "Lagrange element order: 1 or 2",
+        "order": "Lagrange element order: 1 or 2 (systems: always P2 velocities, P1 pressures)",
         "refine": "uniform refinements of the initial mesh",
         "linsolve": "direct (sparse LU) | cg | auto (direct in 1D and 2D, cg in 3D)",
         "precond": "preconditioner of cg: jacobi | ic0 | amg (PyAMG) | none",
         "tol": "cg: relative residual to stop at",
-        "maxiter": "cg: iteration cap (0: max(1000, unknowns))",
+        "maxiter": "cg: iteration cap (0: max(1000, unknowns)); systems: Newton's step cap (0: 25)",
     }
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
         if problem.is_evolution:
             return "it solves stationary problems; evolution problems need mol or spectral"
-        if not isinstance(problem.domain, (Box, Disk, Polygon, Mesh)):
+        if not isinstance(problem.domain, (Box, Disk, Polygon, Mesh, Combination)):
             return f"no mesh for a {type(problem.domain).__name__} domain"
         if any(isinstance(c, Periodic) for c in problem.boundary):
             return "periodic conditions are not implemented in fem; use fd or spectral"
         lower, upper = problem.domain.bounds
         points = lower + (upper - lower) * np.linspace(0.3, 0.7, 4)[:, None]
+        if problem.is_system:
+            try:
+                recognise_system(problem, Coords(list(points.T)))
+            except NotApplicableError as error:
+                return str(error)
+            return None
         try:
             form = recognise(problem.residual, Coords(list(points.T)), problem.p)
         except NotApplicableError as error:
@@ -73,8 +87,10 @@ class FiniteElement(Solver):
             return [{"n": (n + 1) // 2}, {}]
         return [{}, {"refine": 1}]
 
-    def solve(self, problem: Problem) -> MeshSolution:
+    def solve(self, problem: Problem) -> MeshSolution | MeshSystemSolution:
         self.check(problem)
+        if problem.is_system:
+            return self._solve_system(problem)
         start = time.perf_counter()
         system = assemble_fem(problem, int(self.config["order"]), int(self.config["n"]), int(self.config["refine"]))
         assembly_time = time.perf_counter() - start
@@ -96,3 +112,21 @@ class FiniteElement(Solver):
             **result.stats(),
         }
         return MeshSolution(problem, system.basis, system.to_dofs(result.x), stats)
+
+    def _solve_system(self, problem: Problem) -> MeshSystemSolution:
+        """Taylor–Hood P2/P1 (or vector P2) and Newton's method, Stokes first."""
+        start = time.perf_counter()
+        assembler = SystemAssembler(problem, int(self.config["n"]), int(self.config["refine"]))
+        vector, newton_stats = newton(assembler, maxiter=int(self.config["maxiter"]) or 25)
+        names = problem.unknowns
+        stats = {
+            "n": int(self.config["n"] or problem.defaults.get("n", DEFAULT_NODES)),
+            "elements": int(assembler.mesh.t.shape[1]),
+            "spaces": {names[j]: "P2" if j in assembler.structure.velocities else "P1" for j in range(len(names))},
+            "dofs": int(assembler.size),
+            "unknowns": int(len(assembler.free)),
+            "iterations": newton_stats["newton_steps"],
+            "solve_time": time.perf_counter() - start,
+            **newton_stats,
+        }
+        return MeshSystemSolution(problem, list(zip(assembler.bases, assembler.split(vector))), stats)

@@ -78,7 +78,7 @@ def assemble_fem(problem: Problem, order: int = 1, n: int = 0, refine: int = 0) 
     if order not in (1, 2):
         raise NotApplicableError(f"order={order}: fem has P1 and P2 elements")
     n = int(n or problem.defaults.get("n", DEFAULT_NODES))
-    mesh = build_mesh(problem.domain, n, int(refine))
+    mesh = build_mesh(problem.domain, n, int(refine), order)
     basis = skfem.Basis(mesh, ELEMENTS[(mesh.dim(), order)]())
     form = recognise(problem.residual, _coordinates(basis), problem.p)
     coefficients = {f"K{k}": K for k, K in enumerate(form.diffusion)}

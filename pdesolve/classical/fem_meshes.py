@@ -2,13 +2,26 @@
 
 Boxes are tensor meshes with ``n`` nodes per axis (intervals, triangles, tetrahedra); disks refine
 scikit-fem's circle mesh until its edges are about ``diameter / (n - 1)`` long, projecting new
-boundary nodes onto the circle; polygons are triangulated below; :class:`Mesh` domains are read with
-meshio. ``refine`` halves the mesh size that many more times.
+boundary nodes onto the circle; polygons and constructive domains are triangulated below
+(:func:`triangulate`); :class:`Mesh` domains are read with meshio. ``refine`` halves the mesh size that
+many more times (constructive domains are meshed anew at that size, so new boundary nodes lie on
+their circles). :func:`curved` makes the quadratic (isoparametric) mesh whose edge midpoints on arcs
+lie on the circle, which P2 elements need to keep their order on curved boundaries.
+
+Why a mesher of our own: scikit-fem has none for constructive geometry; gmsh (GPL, a ~50 MB native
+library) and Triangle (not free for commercial use) would make the MIT package depend on licences
+and binaries it does not need for 2D rectangles, disks, polygons and their combinations, whose exact
+boundary (segments and arcs, :mod:`pdesolve.problem.pieces`) is known here: boundary nodes are placed
+on it exactly, interior nodes on an ``h``-grid away from it, and Delaunay's triangulation is kept
+inside (checked against the exact chordal area and boundary length). :func:`write_msh` writes gmsh
+``.msh`` files with the boundary parts as named physical groups, which :class:`Mesh` reads back.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import skfem
@@ -16,13 +29,16 @@ from scipy.spatial import Delaunay
 
 from pdesolve.errors import NotApplicableError, ProblemError
 from pdesolve.problem import Box, Disk, Domain, Mesh, Polygon
+from pdesolve.problem import pieces as bp
+from pdesolve.problem.csg import Combination
 
 # the mean edge of MeshTri.init_circle(k) on the unit disk is about CIRCLE_EDGE / 2**k
 CIRCLE_EDGE = 1.38
 
 
-def build_mesh(domain: Domain, n: int, refine: int = 0) -> skfem.Mesh:
-    """A mesh of ``domain`` with about ``n`` nodes across it, refined ``refine`` more times."""
+def build_mesh(domain: Domain, n: int, refine: int = 0, order: int = 1) -> skfem.Mesh:
+    """A mesh of ``domain`` with about ``n`` nodes across it, refined ``refine`` more times; for ``order`` 2 on a
+    constructive domain with arcs, the curved quadratic mesh (:func:`curved`)."""
     if n < 2:
         raise ProblemError(f"a mesh needs n >= 2 nodes per axis, got {n}")
     if isinstance(domain, Disk):
@@ -38,6 +54,11 @@ def build_mesh(domain: Domain, n: int, refine: int = 0) -> skfem.Mesh:
         mesh = triangulate_polygon(domain, n)
     elif isinstance(domain, Mesh):
         mesh = domain._skfem()
+    elif isinstance(domain, Combination):
+        lower, upper = domain.bounds
+        mesh = mesh_domain(domain, float(np.max(upper - lower)) / (n - 1) / 2**refine)
+        arcs = any(isinstance(piece, bp.Arc) for piece in domain.pieces())
+        return curved(mesh, domain) if order == 2 and arcs else mesh
     else:
         raise NotApplicableError(f"fem has no mesh for a {type(domain).__name__} domain")
     return mesh.refined(refine) if refine else mesh
@@ -51,46 +72,111 @@ def _segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.nd
 
 
 def triangulate_polygon(polygon: Polygon, n: int) -> skfem.MeshTri:
-    """Conforming triangles of a simple polygon with edges about ``h = max extent / (n - 1)`` long.
+    """:func:`triangulate` with ``h = max extent / (n - 1)``, the sides in the order of the vertices.
 
-    Points: every edge split evenly into pieces of at most ``h``, plus the nodes of an ``h``-grid
-    farther than ``h / 2`` from the boundary. Their Delaunay triangulation contains the boundary
-    pieces (no other point lies in a piece's diametral circle), so dropping the triangles whose
-    centroid lies outside leaves a conforming mesh of the polygon; its area and boundary length are
-    checked against the polygon's. Grid-aligned polygons whose corners are grid nodes (the L-shape
-    with odd ``n``) get the regular right-triangle mesh.
+    Grid-aligned polygons whose corners are grid nodes (the L-shape with odd ``n``) get the regular
+    right-triangle mesh.
     """
-    vertices = np.array(polygon.vertices, dtype=float)
-    following = np.roll(vertices, -1, axis=0)
+    vertices = polygon.vertices
+    sides = [bp.Segment(a, b) for a, b in zip(vertices, vertices[1:] + vertices[:1])]
     lower, upper = polygon.bounds
-    h = float(np.max(upper - lower)) / (n - 1)
-    boundary = []
-    for a, b in zip(vertices, following):
-        pieces = max(1, math.ceil(np.linalg.norm(b - a) / h - 1e-9))
-        boundary.append(a + np.linspace(0.0, 1.0, pieces + 1)[:-1, None] * (b - a))
+    return triangulate(polygon, sides, float(np.max(upper - lower)) / (n - 1))
+
+
+def triangulate(domain: Domain, sides: list[bp.Piece], h: float) -> skfem.MeshTri:
+    """Conforming triangles of a 2D domain bounded by ``sides`` (segments and arcs) with edges about ``h``.
+
+    Points: every side split evenly into pieces of at most ``h`` (on the arc for arcs), plus the nodes
+    of an ``h``-grid farther than ``h / 2`` from the boundary. Their Delaunay triangulation contains the
+    boundary pieces (no other point lies in a piece's diametral circle), so dropping the triangles whose
+    centroid lies outside leaves a conforming mesh; its area and boundary length are checked against
+    those of the boundary's chords.
+    """
+    boundary, chord_area, chord_length = [], 0.0, 0.0
+    for side in sides:
+        count = max(1, math.ceil(side.length / h - 1e-9))
+        nodes = side.at(np.linspace(0.0, 1.0, count + 1))
+        boundary.append(nodes[:-1])
+        chord_area += 0.5 * np.sum(nodes[:-1, 0] * nodes[1:, 1] - nodes[1:, 0] * nodes[:-1, 1])
+        chord_length += np.linalg.norm(np.diff(nodes, axis=0), axis=1).sum()
+    lower, upper = domain.bounds
     counts = np.floor((upper - lower) / h + 1e-9).astype(int) + 1
     axes = [lo + h * np.arange(c) for lo, c in zip(lower, counts)]
     grid = np.stack([c.ravel() for c in np.meshgrid(*axes, indexing="ij")], axis=1)
-    distance = np.min([_segment_distance(grid, a, b) for a, b in zip(vertices, following)], axis=0)
-    interior = grid[(distance > 0.5 * h) & polygon.inside(grid)]
+    distance = np.min([side.distance(grid) for side in sides], axis=0)
+    interior = grid[(distance > 0.5 * h) & domain.inside(grid)]
     points = np.vstack([*boundary, interior])
     triangles = Delaunay(points).simplices
     corners = points[triangles]
     areas = 0.5 * np.abs(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]))
-    keep = (areas > 1e-12 * h * h) & polygon.inside(corners.mean(axis=1))
+    keep = (areas > 1e-12 * h * h) & domain.inside(corners.mean(axis=1))
     mesh = skfem.MeshTri(points.T.copy(), triangles[keep].T.copy())
-    _check_covers(mesh, vertices, following, areas[keep].sum())
+    ends = mesh.p[:, mesh.facets[:, mesh.boundary_facets()]]
+    length = np.linalg.norm(ends[:, 0] - ends[:, 1], axis=0).sum()
+    area = areas[keep].sum()
+    if not (np.isclose(area, abs(chord_area), rtol=1e-9) and np.isclose(length, chord_length, rtol=1e-9)):
+        raise ProblemError(
+            f"could not triangulate {domain!r} (area {area:.6g} vs {abs(chord_area):.6g}, boundary {length:.6g} vs "
+            f"{chord_length:.6g}); try another n (a smaller h) or give a Mesh domain"
+        )
     return mesh
 
 
-def _check_covers(mesh: skfem.MeshTri, vertices: np.ndarray, following: np.ndarray, area: float) -> None:
-    """The mesh has the polygon's area and perimeter, i.e. it covers it without crossing its edges."""
-    exact_area = 0.5 * abs(np.sum(vertices[:, 0] * following[:, 1] - following[:, 0] * vertices[:, 1]))
-    perimeter = np.linalg.norm(following - vertices, axis=1).sum()
-    ends = mesh.p[:, mesh.facets[:, mesh.boundary_facets()]]
-    length = np.linalg.norm(ends[:, 0] - ends[:, 1], axis=0).sum()
-    if not (np.isclose(area, exact_area, rtol=1e-9) and np.isclose(length, perimeter, rtol=1e-9)):
-        raise ProblemError(
-            f"could not triangulate the polygon (area {area:.6g} vs {exact_area:.6g}, boundary {length:.6g} vs "
-            f"{perimeter:.6g}); try another n or give a Mesh domain"
-        )
+def mesh_domain(domain: Domain, h: float) -> skfem.MeshTri:
+    """Triangles of a 2D polygon or constructive domain with edges about ``h``, boundary nodes on its arcs."""
+    if isinstance(domain, Polygon):
+        lower, upper = domain.bounds
+        return triangulate_polygon(domain, max(2, round(float(np.max(upper - lower)) / h) + 1))
+    return triangulate(domain, domain.pieces(), h)
+
+
+def curved(mesh: skfem.MeshTri, domain: Domain) -> skfem.MeshTri2:
+    """The quadratic mesh of ``mesh`` whose boundary edge midpoints on an arc of ``domain`` lie on that arc."""
+    quadratic = skfem.MeshTri2.from_mesh(mesh)
+    pieces = domain.pieces()
+    dofs = quadratic.dofs.get_facet_dofs(quadratic.boundary_facets()).flatten()
+    doflocs = quadratic.doflocs.copy()
+    middles = doflocs[:, dofs].T
+    nearest = np.argmax(bp.nearest(pieces, middles, 0.0), axis=1)
+    for k, piece in enumerate(pieces):
+        mine = dofs[nearest == k]
+        if isinstance(piece, bp.Arc) and len(mine):
+            offset = doflocs[:, mine] - np.asarray(piece.center)[:, None]
+            doflocs[:, mine] = np.asarray(piece.center)[:, None] + piece.radius * offset / np.linalg.norm(
+                offset, axis=0
+            )
+    return replace(quadratic, doflocs=doflocs)
+
+
+def write_msh(domain: Domain, h: float, path: str | Path) -> Path:
+    """Mesh ``domain`` (:func:`mesh_domain`) and write it as a gmsh 2.2 ``.msh`` file: triangles, and the
+    boundary edges as line elements in one physical group per part name (:class:`pdesolve.problem.Mesh`
+    reads them back as named parts)."""
+    import meshio
+
+    mesh = mesh_domain(domain, h)
+    pieces = domain.pieces()
+    facets = mesh.facets[:, mesh.boundary_facets()]
+    middles = mesh.p[:, facets].mean(axis=1).T
+    owner = np.argmax(bp.nearest(pieces, middles, 0.0), axis=1)
+    names = [_part_name(piece.labels) for piece in pieces]
+    groups = {name: tag for tag, name in enumerate(sorted(set(names)), start=1)}
+    edge_tags = np.array([groups[names[k]] for k in owner])
+    group = len(groups) + 1
+    output = meshio.Mesh(
+        np.column_stack([mesh.p.T, np.zeros(mesh.p.shape[1])]),
+        [("line", facets.T), ("triangle", mesh.t.T)],
+        cell_data={
+            "gmsh:physical": [edge_tags, np.full(mesh.t.shape[1], group)],
+            "gmsh:geometrical": [edge_tags, np.full(mesh.t.shape[1], group)],
+        },
+        field_data={**{name: np.array([tag, 1]) for name, tag in groups.items()}, "domain": np.array([group, 2])},
+    )
+    path = Path(path)
+    meshio.write(path, output, file_format="gmsh22", binary=False)
+    return path
+
+
+def _part_name(labels: frozenset[str]) -> str:
+    """One name per boundary part for the file: the qualified ``name.side`` when the primitive has a name."""
+    return sorted(labels, key=lambda label: ("." not in label, label))[0] if labels else "boundary"

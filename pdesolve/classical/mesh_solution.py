@@ -18,7 +18,8 @@ from scipy.spatial import cKDTree
 from pdesolve.problem import Problem
 from pdesolve.solvers.solution import Solution
 
-CELL_TYPES = {skfem.MeshLine1: "line", skfem.MeshTri1: "triangle", skfem.MeshTet1: "tetra"}
+# curved quadratic triangles are written by their vertices (straight-sided)
+CELL_TYPES = {skfem.MeshLine1: "line", skfem.MeshTri1: "triangle", skfem.MeshTri2: "triangle", skfem.MeshTet1: "tetra"}
 
 
 def locate(basis: skfem.CellBasis, points: np.ndarray, candidates: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -28,6 +29,9 @@ def locate(basis: skfem.CellBasis, points: np.ndarray, candidates: int = 10) -> 
     least outside the reference simplex ``{X >= 0, ΣX <= 1}``.
     """
     mesh, mapping = basis.mesh, basis.mapping
+    if not mesh.affine:  # curved (isoparametric) elements: start from their straight-sided cells
+        cells, reference = locate(skfem.Basis(skfem.MeshTri1(mesh.p, mesh.t), skfem.ElementTriP1()), points)
+        return cells, _clamped(_newton_inverse(mapping, points, cells, reference))
     centroids = mesh.p[:, mesh.t].mean(axis=1).T
     k = min(candidates, mesh.t.shape[1])
     _, nearest = cKDTree(centroids).query(points, k=k)
@@ -40,10 +44,26 @@ def locate(basis: skfem.CellBasis, points: np.ndarray, candidates: int = 10) -> 
         outside = np.maximum(np.maximum(-X.min(axis=0), X.sum(axis=0) - 1.0), 0.0)
         better = outside < best
         best[better], cells[better], reference[:, better] = outside[better], nearest[better, j], X[:, better]
+    return cells, _clamped(reference)
+
+
+def _clamped(reference: np.ndarray) -> np.ndarray:
+    """Reference coordinates moved into the reference simplex."""
     reference = np.maximum(reference, 0.0)
     total = reference.sum(axis=0)
     reference[:, total > 1] /= total[total > 1]
-    return cells, reference
+    return reference
+
+
+def _newton_inverse(mapping: Any, points: np.ndarray, cells: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Reference coordinates of ``points`` in the curved ``cells`` by Newton's method from ``start``."""
+    X = start[:, :, None].copy()
+    for _ in range(20):
+        step = np.einsum("ijkl,jkl->ikl", mapping.invDF(X, cells), points.T[:, :, None] - mapping.F(X, cells))
+        X += step
+        if np.max(np.abs(step)) < 1e-13:
+            break
+    return X[:, :, 0]
 
 
 def probes(basis: skfem.CellBasis, points: np.ndarray) -> sp.csr_matrix:
@@ -84,7 +104,7 @@ class MeshSolution(Solution):
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {
-            "points": self.mesh.p.T,
+            "points": self.mesh.p[:, : self.mesh.nvertices].T,
             "cells": self.mesh.t.T,
             "u": self.vertex_values(),
             "dof_points": self.basis.doflocs.T,
@@ -92,4 +112,42 @@ class MeshSolution(Solution):
         }
 
     def final_snapshot(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
-        return self.mesh.p.T, self.vertex_values(), [(CELL_TYPES[type(self.mesh)], self.mesh.t.T)]
+        vertices = self.mesh.p[:, : self.mesh.nvertices].T
+        return vertices, self.vertex_values(), [(CELL_TYPES[type(self.mesh)], self.mesh.t.T)]
+
+
+class MeshSystemSolution(Solution):
+    """A stationary finite-element solution of a system: one (basis, coefficients) per unknown."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        fields: list[tuple[skfem.CellBasis, np.ndarray]],
+        stats: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(problem, stats)
+        self.fields = [(basis, np.asarray(c, dtype=float)) for basis, c in fields]
+
+    @property
+    def mesh(self) -> skfem.Mesh:
+        return self.fields[0][0].mesh
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        """Values of shape (N, unknowns)."""
+        points = np.atleast_2d(np.asarray(points, dtype=float))[:, : self.mesh.dim()]
+        return np.column_stack([probes(basis, points) @ c for basis, c in self.fields])
+
+    def vertex_values(self) -> np.ndarray:
+        return np.column_stack([c[basis.nodal_dofs[0]] for basis, c in self.fields])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        out = {"points": self.mesh.p[:, : self.mesh.nvertices].T, "cells": self.mesh.t.T}
+        for name, (basis, c), values in zip(self.problem.unknowns, self.fields, self.vertex_values().T):
+            out[name] = values
+            out[f"{name}_dof_points"] = basis.doflocs.T
+            out[f"{name}_dofs"] = c
+        return out
+
+    def final_snapshot(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
+        vertices = self.mesh.p[:, : self.mesh.nvertices].T
+        return vertices, self.vertex_values(), [(CELL_TYPES[type(self.mesh)], self.mesh.t.T)]

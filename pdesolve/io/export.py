@@ -33,7 +33,10 @@ def save_npz(solution: Solution, target: Path) -> Path:
 
 def save_vtu(solution: Solution, target: Path) -> Path:
     points, values, cells = solution.final_snapshot()
-    mesh = meshio.Mesh(_as_3d(points), cells, point_data={"u": np.asarray(values, dtype=float)})
+    names = solution.problem.unknowns
+    values = np.asarray(values, dtype=float)
+    data = {"u": values} if len(names) == 1 else {name: values[:, k] for k, name in enumerate(names)}
+    mesh = meshio.Mesh(_as_3d(points), cells, point_data=data)
     return atomic_write(target, lambda path: meshio.write(path, mesh, file_format="vtu"))
 
 

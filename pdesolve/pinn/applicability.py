@@ -14,7 +14,7 @@ import torch
 from pdesolve.errors import NotApplicableError
 from pdesolve.pinn.losses import initial_residual, pde_residual
 from pdesolve.pinn.model import build_model
-from pdesolve.problem import Problem
+from pdesolve.problem import Outflow, Problem
 
 MAX_DIM = 3
 PROBE_POINTS = 4
@@ -35,6 +35,8 @@ def why_not_applicable(problem: Problem) -> str | None:
     on a :class:`~pdesolve.problem.NetworkField`), or None."""
     if problem.dim > MAX_DIM:
         return f"networks here take at most {MAX_DIM} space dimensions"
+    if problem.is_system and problem.conditions(Outflow):
+        return "networks do not take Outflow conditions yet (the traction needs the viscosity)"
     with torch.device("cpu"):
         model = build_model(problem, width=4, depth=1, hard_constraints=False).double()
         points = probe_points(problem)
@@ -48,7 +50,8 @@ def why_not_applicable(problem: Problem) -> str | None:
             return f"its equation does not evaluate on a network field ({error})"
         except Exception as error:  # a user's residual may fail in any way on autograd tensors
             return f"its equation does not evaluate on a network field ({type(error).__name__}: {error})"
-    if residual.shape != points[:, 0].shape:
+    expected = (len(points), len(problem.unknowns)) if problem.is_system else points[:, 0].shape
+    if residual.shape != expected:
         return f"its residual has shape {tuple(residual.shape)} at {len(points)} points, expected one value per point"
     if not residual.requires_grad:
         return "its residual does not depend on the network's output through torch operations (numpy?)"

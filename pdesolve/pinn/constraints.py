@@ -2,9 +2,11 @@
 
 - Periodic axes enter the network only through ``cos(2πm(x − a)/L), sin(2πm(x − a)/L)``, so the
   output and all its derivatives are exactly periodic (Dong & Ni 2021).
-- Dirichlet data on boxes, disks and polygons: ``u = g + φ N`` with ``φ`` a smooth function vanishing
-  exactly on the boundary (products of ``(x − a)(b − x)`` on boxes; on polygons the approximate distance
-  function of Sukumar & Srinivasan 2022, segments joined by the R-equivalence of order 1).
+- Dirichlet data on boxes, disks, polygons, their combinations and 2D meshes: ``u = g + φ N`` with ``φ``
+  a smooth function vanishing exactly where the Dirichlet conditions hold (:mod:`pdesolve.problem.distance`:
+  products of ``(x − a)(b − x)`` on boxes; elsewhere the approximate distance functions of Sukumar &
+  Srinivasan 2022). Several conditions on different parts join by their transfinite interpolation,
+  ``g = Σ_i w_i g_i`` with ``w_i = Π_{j≠i} φ_j / Σ_k Π_{j≠k} φ_j`` (their eq. 12).
 - The initial condition: ``u = u₀(x) + τ N`` with ``τ = (t − t₀)/(t₁ − t₀)`` (Lagaris et al. 1998).
 
 Together: ``u = g(x, t) + u₀(x) − g(x, t₀) + φ(x) τ N``; on the boundary this is ``g`` whenever the
@@ -14,16 +16,15 @@ data are compatible (``u₀ = g(·, t₀)`` there).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
-from pdesolve.problem import Box, Coords, Dirichlet, Disk, Periodic, Polygon, Problem
+from pdesolve.problem import Box, Coords, Dirichlet, Periodic, Problem
 from pdesolve.problem.conditions import evaluate_value
-
-Distance = Callable[[torch.Tensor], torch.Tensor]
+from pdesolve.problem.distance import atoms, distance_to, has_distance, transfinite_weights
+from pdesolve.problem.parts import PartSelector
 
 
 class InputEmbedding(nn.Module):
@@ -54,75 +55,34 @@ class InputEmbedding(nn.Module):
         return torch.stack(columns, dim=1)
 
 
-def box_distance(lower: list[float], upper: list[float], axes: list[int]) -> Distance:
-    """``Π_k 4 (x_k − a_k)(b_k − x_k)/(b_k − a_k)²`` over the given axes: 0 on their faces, 1 at the centre."""
+def hard_dirichlet_parts(problem: Problem) -> list[tuple[Dirichlet, frozenset]]:
+    """The Dirichlet conditions that can be imposed exactly, each with the boundary atoms it holds on.
 
-    def phi(points: torch.Tensor) -> torch.Tensor:
-        out = torch.ones_like(points[:, 0])
-        for k in axes:
-            a, b = lower[k], upper[k]
-            out = out * 4 * (points[:, k] - a) * (b - points[:, k]) / (b - a) ** 2
-        return out
-
-    return phi
-
-
-def disk_distance(center: tuple[float, float], radius: float) -> Distance:
-    """``(r² − |x − c|²)/r²``."""
-
-    def phi(points: torch.Tensor) -> torch.Tensor:
-        squared = (points[:, 0] - center[0]) ** 2 + (points[:, 1] - center[1]) ** 2
-        return (radius**2 - squared) / radius**2
-
-    return phi
-
-
-def polygon_distance(vertices: tuple[tuple[float, float], ...]) -> Distance:
-    """Sukumar & Srinivasan (2022), eqs. (5)-(8): trimmed segment distances joined as ``1/φ = Σ_i 1/φ_i``.
-
-    On the boundary some ``φ_i`` is 0, ``1/φ_i`` is infinite and ``φ`` exactly 0 (collocation points lie
-    inside, where everything is smooth).
+    Conditions claim atoms (a box's faces, else boundary pieces; :func:`pdesolve.problem.distance.atoms`)
+    in order, periodic faces first; a condition with ``on=None`` takes what is left. A condition whose
+    ``on`` is a function of x cannot be placed on the geometry: it and everything after it stay soft.
     """
-    p1 = torch.tensor(vertices, dtype=torch.float64)
-    p2 = torch.roll(p1, -1, dims=0)
-    length = torch.linalg.vector_norm(p2 - p1, dim=1)
-    centre = (p1 + p2) / 2
-    scale = max(max(abs(c) for v in vertices for c in v), 1.0)
-
-    def phi(points: torch.Tensor) -> torch.Tensor:
-        a, b, c, n = (v.to(points) for v in (p1, p2, centre, length))
-        x, y = points[:, :1], points[:, 1:2]  # (N, 1) against (segments,)
-        dx, dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
-        f = ((x - a[:, 0]) * dy - (y - a[:, 1]) * dx) / n
-        t = ((n / 2) ** 2 - (x - c[:, 0]) ** 2 - (y - c[:, 1]) ** 2) / n
-        varphi = torch.sqrt(t**2 + f**4)
-        parts = torch.sqrt(f**2 + ((varphi - t) / 2) ** 2) / scale
-        return 1 / torch.sum(1 / parts, dim=1)
-
-    return phi
-
-
-def dirichlet_distance(problem: Problem) -> Distance | None:
-    """A function vanishing exactly where the problem's Dirichlet data hold, or None when none is known."""
     domain = problem.domain
-    if isinstance(domain, Box):
-        axes = [k for k, periodic in enumerate(problem.periodic_axes) if not periodic]
-        return box_distance(list(domain.lower), list(domain.upper), axes)
-    if isinstance(domain, Disk):
-        return disk_distance(domain.center, domain.radius)
-    if isinstance(domain, Polygon):
-        return polygon_distance(domain.vertices)
-    return None
+    if problem.is_system or not has_distance(domain) or all(problem.periodic_axes):
+        return []  # a system's conditions are soft
+    axes = enumerate(problem.periodic_axes)
+    claimed = {(k, side) for k, periodic in axes if periodic for side in (0, 1)} if isinstance(domain, Box) else set()
+    out = []
+    for condition in problem.boundary:
+        if isinstance(condition, Periodic):
+            continue
+        if condition.on is not None and not isinstance(condition.on, PartSelector):
+            break
+        mine = atoms(domain, None if condition.on is None else condition.on.names) - claimed
+        claimed |= mine
+        if isinstance(condition, Dirichlet) and mine:
+            out.append((condition, frozenset(mine)))
+    return out
 
 
-def hard_dirichlet_condition(problem: Problem) -> Dirichlet | None:
-    """The Dirichlet condition that can be imposed exactly: one, covering every non-periodic face."""
-    others = [c for c in problem.boundary if not isinstance(c, Periodic)]
-    if len(others) != 1 or not isinstance(others[0], Dirichlet) or others[0].on is not None:
-        return None
-    if all(problem.periodic_axes):
-        return None
-    return others[0] if dirichlet_distance(problem) is not None else None
+def hard_dirichlet_conditions(problem: Problem) -> tuple[Dirichlet, ...]:
+    """The Dirichlet conditions :class:`OutputTransform` imposes exactly."""
+    return tuple(condition for condition, _ in hard_dirichlet_parts(problem))
 
 
 def split_coords(points: torch.Tensor, dim: int, evolution: bool) -> Coords:
@@ -133,16 +93,29 @@ def split_coords(points: torch.Tensor, dim: int, evolution: bool) -> Coords:
 class OutputTransform(nn.Module):
     """``u = A(x, t) + B(x, t) N`` imposing the chosen conditions exactly (A = 0, B = 1 when none)."""
 
-    def __init__(self, problem: Problem, dirichlet: Dirichlet | None, initial: bool) -> None:
+    def __init__(self, problem: Problem, dirichlet: list[tuple[Dirichlet, frozenset]], initial: bool) -> None:
         super().__init__()
         self.problem = problem
-        self.dirichlet = dirichlet
+        self.dirichlet = tuple(condition for condition, _ in dirichlet)
         self.initial = initial
-        self.distance = dirichlet_distance(problem) if dirichlet is not None else None
+        domain = problem.domain
+        every = frozenset().union(*(chosen for _, chosen in dirichlet))
+        self.distance = distance_to(domain, every) if dirichlet else None
+        self.parts = [distance_to(domain, chosen, False) for _, chosen in dirichlet] if len(dirichlet) > 1 else []
+        self.everywhere = bool(dirichlet) and every == atoms(domain, None)
 
     @property
     def active(self) -> bool:
-        return self.dirichlet is not None or self.initial
+        return bool(self.dirichlet) or self.initial
+
+    def boundary_values(self, points: torch.Tensor, x: Coords) -> Any:
+        """``Σ_i w_i g_i``: the Dirichlet data of every hard condition blended (one condition: its ``g``)."""
+        p = self.problem.p
+        values = [evaluate_value(condition.value, x, p) for condition in self.dirichlet]
+        if len(values) == 1:
+            return values[0]
+        weights = transfinite_weights([phi(points) for phi in self.parts])
+        return sum(w * g for w, g in zip(weights, values))
 
     def forward(self, points: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
         if not self.active:
@@ -152,16 +125,16 @@ class OutputTransform(nn.Module):
         x = split_coords(points, dim, evolution)
         shift: Any = 0.0
         factor: Any = 1.0
-        if self.dirichlet is not None:
-            shift = evaluate_value(self.dirichlet.value, x, p)
+        if self.dirichlet:
+            shift = self.boundary_values(points, x)
             factor = self.distance(points)
         if self.initial:
             t0, t1 = problem.time
             start = split_coords(points, dim, False)
             shift = shift + problem.initial(start, p)
-            if self.dirichlet is not None:
+            if self.dirichlet:
                 at_start = Coords(list(start), t=torch.full_like(points[:, dim], t0))
-                shift = shift - evaluate_value(self.dirichlet.value, at_start, p)
+                shift = shift - self.boundary_values(points, at_start)
             factor = factor * (points[:, dim] - t0) / (t1 - t0)
         return shift + factor * raw
 
@@ -196,6 +169,6 @@ def initial_is_periodic(problem: Problem, samples: int = 16, tol: float = 1e-8) 
 def build_transform(problem: Problem, hard: bool) -> OutputTransform:
     """The output transform for ``hard_constraints``: Dirichlet where possible, the initial condition
     unless it is not periodic to first order along a periodic axis."""
-    dirichlet = hard_dirichlet_condition(problem) if hard else None
+    dirichlet = hard_dirichlet_parts(problem) if hard else []
     initial = hard and problem.is_evolution and initial_is_periodic(problem)
     return OutputTransform(problem, dirichlet, initial=initial)

@@ -2,6 +2,8 @@
 
 - PDE residual: stationary ``residual(u, x, p)``, evolution ``u_t − rhs(u, x, p)``, on a
   :class:`~pdesolve.problem.NetworkField` (autograd derivatives).
+- A system's equations as columns of an (N, equations) residual; its Dirichlet conditions per named unknown;
+  a gauge ``mean(p) − c`` over the interior points or ``p(x₀) − c``.
 - Dirichlet ``u − g``, Neumann ``∂u/∂n − h``, Robin ``αu + β∂u/∂n − g``; soft periodicity
   ``u(a) − u(b)`` and ``∂u(a) − ∂u(b)``; the initial condition ``u(x, t₀) − u₀(x)``.
 - Weights: fixed, or balanced by gradient norms, ``λ_i = Σ_j ‖∇L_j‖ / ‖∇L_i‖`` as a moving average
@@ -20,10 +22,11 @@ from torch import nn
 
 from pdesolve.pinn.constraints import split_coords
 from pdesolve.pinn.sampling import PointSet
-from pdesolve.problem import Coords, Dirichlet, NetworkField, Neumann, Problem, Robin
+from pdesolve.problem import Coords, Dirichlet, Gauge, NetworkField, Neumann, Problem, Robin, Unknowns
 from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.coords import SPACE_NAMES
 from pdesolve.problem.field import Field
+from pdesolve.problem.systems import equation_list
 
 
 def _values(result: Any, like: torch.Tensor) -> torch.Tensor:
@@ -31,17 +34,30 @@ def _values(result: Any, like: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(values, dtype=like.dtype, device=like.device).expand_as(like)
 
 
-def network_field(model: nn.Module, problem: Problem, points: torch.Tensor) -> tuple[NetworkField, Coords]:
-    """The model at ``points`` as a differentiable field, with the coordinates the problem functions see."""
+def network_field(model: nn.Module, problem: Problem, points: torch.Tensor) -> tuple[Any, Coords]:
+    """The model at ``points`` as a differentiable field (a system's :class:`Unknowns`, one field per output
+    column), with the coordinates the problem functions see."""
     names = SPACE_NAMES[: problem.dim] + (("t",) if problem.is_evolution else ())
     coords = {name: points[:, k].detach().clone().requires_grad_(True) for k, name in enumerate(names)}
-    u = NetworkField(model(torch.stack([coords[name] for name in names], dim=1)), coords)
+    output = model(torch.stack([coords[name] for name in names], dim=1))
+    if problem.is_system:
+        fields = {name: NetworkField(output[:, k], coords) for k, name in enumerate(problem.unknowns)}
+        u: Any = Unknowns(fields, problem.dim)
+    else:
+        u = NetworkField(output, coords)
     x = Coords([coords[name] for name in names[: problem.dim]], t=coords.get("t"))
     return u, x
 
 
 def pde_residual(model: nn.Module, problem: Problem, points: torch.Tensor) -> torch.Tensor:
-    """``residual(u, x, p)`` (stationary) or ``u_t − rhs(u, x, p)`` (evolution) at the points."""
+    """``residual(u, x, p)`` (stationary) or ``u_t − rhs(u, x, p)`` (evolution) at the points: shape (N,),
+    or (N, equations) for a system."""
+    if problem.is_system:  # equation e from copy e of the points: each row depends on its own network call point
+        count, n = len(problem.unknowns), len(points)
+        u, x = network_field(model, problem, points.repeat(count, 1))
+        like = u[problem.unknowns[0]].values
+        rows = equation_list(problem.residual(u, x, problem.p))
+        return torch.stack([_values(row, like)[e * n : (e + 1) * n] for e, row in enumerate(rows)], dim=1)
     u, x = network_field(model, problem, points)
     if problem.is_evolution:
         result = u.derivative("t") - problem.rhs(u, x, problem.p)
@@ -50,11 +66,32 @@ def pde_residual(model: nn.Module, problem: Problem, points: torch.Tensor) -> to
     return _values(result, u.values)
 
 
+def pointwise(residual: torch.Tensor) -> torch.Tensor:
+    """``|r|`` per point: the norm over a system's equations."""
+    return residual.abs() if residual.dim() == 1 else torch.linalg.vector_norm(residual, dim=1)
+
+
+def gauge_residual(model: nn.Module, problem: Problem, gauge: Gauge, interior: torch.Tensor) -> torch.Tensor:
+    """``mean(p) − c`` over the interior points (a Monte Carlo mean over the domain), or ``p(x₀) − c``."""
+    column = problem.unknowns.index(gauge.unknown)
+    if gauge.at is None:
+        return model(interior)[:, column].mean().reshape(1) - gauge.value
+    at = torch.as_tensor([gauge.at], dtype=interior.dtype, device=interior.device)
+    return model(at)[:, column] - gauge.value
+
+
 def boundary_residual(model: nn.Module, problem: Problem, index: int, points: torch.Tensor, normals: torch.Tensor):
     """The residual of boundary condition ``problem.boundary[index]`` at points with outward ``normals``."""
     condition = problem.boundary[index]
-    u, x = network_field(model, problem, points)
     p = problem.p
+    if isinstance(condition, Dirichlet) and problem.is_system:  # unknown j on copy j of the points
+        n, names = len(points), list(condition.value)
+        u, x = network_field(model, problem, points.repeat(len(names), 1))
+        error = [
+            u[name].values - _values(evaluate_value(condition.value[name], x, p), u[name].values) for name in names
+        ]
+        return torch.cat([e[j * n : (j + 1) * n] for j, e in enumerate(error)])
+    u, x = network_field(model, problem, points)
     if isinstance(condition, Dirichlet):
         return u.values - _values(evaluate_value(condition.value, x, p), u.values)
     normal = sum(u.derivative(name).values * normals[:, k] for k, name in enumerate(u.space_names))
@@ -85,6 +122,9 @@ def residuals(model: nn.Module, problem: Problem, points: PointSet) -> dict[str,
     out = {"pde": pde_residual(model, problem, points.interior)}
     for index, (x, normals) in points.boundary.items():
         out[f"bc{index}"] = boundary_residual(model, problem, index, x, normals)
+    for index, condition in enumerate(problem.boundary):
+        if isinstance(condition, Gauge):
+            out[f"gauge{index}"] = gauge_residual(model, problem, condition, points.interior)
     if points.periodic:
         out["periodic"] = torch.cat([periodic_residual(model, problem, k, a, b) for k, a, b in points.periodic])
     if points.initial is not None:
@@ -195,5 +235,6 @@ class Objective:
             if name == "pde" and self.causal is not None:
                 parts.append(self.causal.scale_rows(r, points.interior[:, -1], refresh) * self.weights[name] ** 0.5)
             else:
-                parts.append(r * (self.weights[name] / r.numel()) ** 0.5)
+                rows = r.transpose(0, 1).reshape(-1) if r.dim() == 2 else r  # a system's: equation by equation
+                parts.append(rows * (self.weights[name] / r.numel()) ** 0.5)
         return torch.cat(parts)

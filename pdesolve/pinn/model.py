@@ -39,7 +39,7 @@ class PinnModel(nn.Module):
     def exact_conditions(self) -> list[str]:
         """Which conditions the architecture satisfies exactly."""
         flags = {
-            "dirichlet": self.transform.dirichlet is not None,
+            "dirichlet": bool(self.transform.dirichlet),
             "initial": self.transform.initial,
             "periodic": any(self.embedding.periodic),
         }
@@ -83,8 +83,9 @@ def build_model(
         embedding = InputEmbedding(lower, upper, periodic, periodic_modes)
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
-        body = build_network(network, embedding.n_out, width, depth, activation, fourier_scale, generator)
+        outputs = len(problem.unknowns)
+        body = build_network(network, embedding.n_out, width, depth, activation, fourier_scale, generator, outputs)
         transform = build_transform(problem, hard_constraints)
-        enrich = corner_enrichment and not problem.is_evolution and transform.dirichlet is not None
+        enrich = corner_enrichment and not problem.is_evolution and transform.everywhere
         corners = reentrant_corners(problem.domain.vertices) if enrich and isinstance(problem.domain, Polygon) else []
         return PinnModel(embedding, body, transform, CornerEnrichment(corners) if corners else None)

@@ -36,19 +36,24 @@ def _linear(n_in: int, n_out: int) -> nn.Linear:
     return layer
 
 
-class MLP(nn.Module):
-    """``depth`` hidden layers of ``width`` units, scalar output."""
+def _squeeze(output: torch.Tensor) -> torch.Tensor:
+    """A scalar network's output as shape (N,); several outputs (a system's unknowns) stay (N, k)."""
+    return output.squeeze(-1) if output.shape[-1] == 1 else output
 
-    def __init__(self, n_in: int, width: int, depth: int, activation: str = "tanh") -> None:
+
+class MLP(nn.Module):
+    """``depth`` hidden layers of ``width`` units, ``n_out`` outputs (one: shape (N,))."""
+
+    def __init__(self, n_in: int, width: int, depth: int, activation: str = "tanh", n_out: int = 1) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         for k in range(depth):
             layers += [_linear(n_in if k == 0 else width, width), activation_module(activation)]
-        layers.append(_linear(width if depth else n_in, 1))
+        layers.append(_linear(width if depth else n_in, n_out))
         self.body = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x).squeeze(-1)
+        return _squeeze(self.body(x))
 
 
 class FourierFeatures(nn.Module):
@@ -70,10 +75,19 @@ class FourierFeatures(nn.Module):
 class FourierMLP(nn.Module):
     """Random Fourier features followed by an MLP."""
 
-    def __init__(self, n_in: int, width: int, depth: int, activation: str, scale: float, generator: torch.Generator):
+    def __init__(
+        self,
+        n_in: int,
+        width: int,
+        depth: int,
+        activation: str,
+        scale: float,
+        generator: torch.Generator,
+        n_out: int = 1,
+    ):
         super().__init__()
         self.features = FourierFeatures(n_in, width // 2, scale, generator)
-        self.mlp = MLP(self.features.n_out, width, depth, activation)
+        self.mlp = MLP(self.features.n_out, width, depth, activation, n_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.mlp(self.features(x))
@@ -82,12 +96,12 @@ class FourierMLP(nn.Module):
 class ModifiedMLP(nn.Module):
     """Gated MLP: ``U = σ(W_u x)``, ``V = σ(W_v x)``, ``H_{k+1} = (1 − Z_k) U + Z_k V`` with ``Z_k = σ(W_k H_k)``."""
 
-    def __init__(self, n_in: int, width: int, depth: int, activation: str = "tanh") -> None:
+    def __init__(self, n_in: int, width: int, depth: int, activation: str = "tanh", n_out: int = 1) -> None:
         super().__init__()
         self.encode_u = _linear(n_in, width)
         self.encode_v = _linear(n_in, width)
         self.hidden = nn.ModuleList([_linear(n_in if k == 0 else width, width) for k in range(depth)])
-        self.out = _linear(width, 1)
+        self.out = _linear(width, n_out)
         self.act = activation_module(activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -96,7 +110,7 @@ class ModifiedMLP(nn.Module):
         for layer in self.hidden:
             z = self.act(layer(h))
             h = (1 - z) * u + z * v
-        return self.out(h).squeeze(-1)
+        return _squeeze(self.out(h))
 
 
 def build_network(
@@ -107,12 +121,13 @@ def build_network(
     activation: str = "tanh",
     fourier_scale: float = 1.0,
     generator: torch.Generator | None = None,
+    n_out: int = 1,
 ) -> nn.Module:
-    """A scalar-output network of the given kind on ``n_in`` (already embedded) inputs."""
+    """A network of the given kind on ``n_in`` (already embedded) inputs with ``n_out`` outputs."""
     if kind == "mlp":
-        return MLP(n_in, width, depth, activation)
+        return MLP(n_in, width, depth, activation, n_out)
     if kind == "fourier":
-        return FourierMLP(n_in, width, depth, activation, fourier_scale, generator or torch.Generator())
+        return FourierMLP(n_in, width, depth, activation, fourier_scale, generator or torch.Generator(), n_out)
     if kind == "gated":
-        return ModifiedMLP(n_in, width, depth, activation)
+        return ModifiedMLP(n_in, width, depth, activation, n_out)
     raise ValueError(f"network must be one of {NETWORKS}, got {kind!r}")

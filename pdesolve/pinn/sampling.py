@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from pdesolve.problem import Box, Coords, Domain, Periodic, Problem
+from pdesolve.problem import Box, Coords, Dirichlet, Domain, Gauge, Periodic, Problem
 from pdesolve.problem.conditions import Condition
 
 SAMPLING = {"sobol": "Sobol", "hammersley": "Hammersley", "pseudo": "pseudo", "uniform": "uniform"}
@@ -96,13 +96,16 @@ class Sampler:
         if problem.is_evolution:
             points = np.column_stack([points, self._times(len(points), np.random.default_rng(seed + 1))])
         coords = Coords(list(points[:, : problem.dim].T), t=points[:, -1] if problem.is_evolution else None)
-        unclaimed = np.ones(len(points), dtype=bool)
+        unclaimed = {name: np.ones(len(points), dtype=bool) for name in problem.unknowns}  # per unknown
         out = {}
         for index, condition in enumerate(problem.boundary):
-            if isinstance(condition, Periodic):
+            if isinstance(condition, (Periodic, Gauge)):
                 continue
-            mask = unclaimed & condition_mask(condition, coords)
-            unclaimed &= ~mask
+            names = condition.names if problem.is_system and isinstance(condition, Dirichlet) else problem.unknowns
+            applies = condition_mask(condition, coords)
+            mask = applies & np.any([unclaimed[name] for name in names], axis=0)
+            for name in names:
+                unclaimed[name] &= ~applies
             if index in self.soft_conditions and mask.any():
                 out[index] = (self._tensor(points[mask]), self._tensor(normals[mask]))
         return out

@@ -47,7 +47,9 @@ class PinnSolution(Solution):
         return np.linspace(*self.problem.time, SNAPSHOTS)
 
     def _values(self, points: np.ndarray, inside: np.ndarray, t: float | None) -> np.ndarray:
-        values = np.full(len(points), np.nan)
+        """Values at the points (NaN outside): shape (N,), or (N, unknowns) for a system."""
+        count = len(self.problem.unknowns)
+        values = np.full((len(points), count) if count > 1 else len(points), np.nan)
         where = points[inside]
         if t is not None:
             where = np.column_stack([where, np.full(len(where), t)])
@@ -59,7 +61,10 @@ class PinnSolution(Solution):
         axes, points, inside = self._grid()
         shape = tuple(len(a) for a in axes)
         out = {f"axis_{name}": axis for name, axis in zip("xyz", axes)}
-        if self.times is None:
+        if self.problem.is_system:
+            values = self._values(points, inside, None)
+            out.update({name: values[:, k].reshape(shape) for k, name in enumerate(self.problem.unknowns)})
+        elif self.times is None:
             out["u"] = self._values(points, inside, None).reshape(shape)
         else:
             out["u"] = np.stack([self._values(points, inside, t).reshape(shape) for t in self.times])

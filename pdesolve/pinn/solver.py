@@ -17,7 +17,7 @@ import torch
 from pdesolve.errors import PdesolveError
 from pdesolve.pinn.applicability import why_not_applicable
 from pdesolve.pinn.checkpoint import Checkpointer, load_checkpoint
-from pdesolve.pinn.constraints import hard_dirichlet_condition
+from pdesolve.pinn.constraints import hard_dirichlet_conditions
 from pdesolve.pinn.gauss_newton import SOLVERS
 from pdesolve.pinn.losses import CausalWeights, LossWeights, Objective
 from pdesolve.pinn.model import PinnModel, build_model
@@ -27,7 +27,7 @@ from pdesolve.pinn.sampling import SAMPLING, Sampler
 from pdesolve.pinn.solution import PinnSolution
 from pdesolve.pinn.time_marching import TimeMarcher
 from pdesolve.pinn.trainer import Plan, Trainer
-from pdesolve.problem import Periodic, Problem
+from pdesolve.problem import Gauge, Periodic, Problem
 from pdesolve.solvers.base import Solver, register
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -44,6 +44,7 @@ def default_points(problem: Problem) -> tuple[int, int, int]:
 class PinnSolver(Solver):
     name = "pinn"
     family = "pinn"
+    systems = True  # soft conditions per unknown, one residual column per equation
     summary = (
         "physics-informed network: Gauss–Newton natural gradient scaled to the problem (preset=ngd), hard "
         "constraints, Adam → L-BFGS, RAR/RAD, causal weights, time marching"
@@ -200,8 +201,12 @@ class PinnSolver(Solver):
         """Points, objective and plan for ``model`` on ``problem`` (one time window when marching)."""
         c, s = self.config, self.settings
         hard = bool(c["hard_constraints"])
-        hard_bc = hard_dirichlet_condition(problem) if hard else None
-        soft = [i for i, cond in enumerate(problem.boundary) if not isinstance(cond, Periodic) and cond is not hard_bc]
+        exact = hard_dirichlet_conditions(problem) if hard else ()
+        soft = [
+            i
+            for i, cond in enumerate(problem.boundary)
+            if not isinstance(cond, (Periodic, Gauge)) and not any(cond is e for e in exact)
+        ]
         defaults = default_points(problem)
         n_interior, n_boundary, n_initial = (
             c[k] or d for k, d in zip(("n_interior", "n_boundary", "n_initial"), defaults)

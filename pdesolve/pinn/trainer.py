@@ -21,9 +21,10 @@ from pdesolve.errors import DivergenceError
 from pdesolve.ngd.residual_jacobian import jacobian_function
 from pdesolve.pinn.checkpoint import Checkpointer
 from pdesolve.pinn.gauss_newton import GaussNewtonStage
-from pdesolve.pinn.losses import Objective, pde_residual
+from pdesolve.pinn.losses import Objective, pde_residual, pointwise
 from pdesolve.pinn.optimizers import AdamStage, LbfgsStage
 from pdesolve.pinn.sampling import PointSet, Sampler, rad_select, rar_select
+from pdesolve.problem import Gauge
 from pdesolve.report.progress import progress_bar
 
 RESIDUAL_CHUNK = 20_000  # candidate points per residual evaluation (memory)
@@ -110,7 +111,7 @@ class Trainer:
             )
             residual = torch.cat(
                 [
-                    pde_residual(self.model, self.objective.problem, chunk).detach()
+                    pointwise(pde_residual(self.model, self.objective.problem, chunk).detach())
                     for chunk in candidates.split(RESIDUAL_CHUNK)
                 ]
             )
@@ -118,7 +119,7 @@ class Trainer:
         if self.plan.rar:
             k = max(1, self.sampler.n_interior // 10)
             candidates = self.sampler.interior(10 * k, self.plan.seed + 100_003 * round_, method="pseudo")
-            residual = pde_residual(self.model, self.objective.problem, candidates)
+            residual = pointwise(pde_residual(self.model, self.objective.problem, candidates))
             self.added = torch.cat([self.added, rar_select(candidates, residual, k)])
 
     # --- stages ------------------------------------------------------------------------------
@@ -128,11 +129,12 @@ class Trainer:
         if name == "lbfgs":
             return LbfgsStage(self.params)
         objective = self.objective
+        mean_gauge = any(isinstance(c, Gauge) and c.at is None for c in objective.problem.boundary)
         linearize = jacobian_function(
             self.model,
             self.params,
             lambda: objective.residual_vector(self.points),
-            per_sample=not self.base.periodic,  # a soft periodic row pairs two points
+            per_sample=not self.base.periodic and not mean_gauge,  # soft periodic rows pair points, a mean all
         )
         return GaussNewtonStage(
             self.params,

@@ -1,6 +1,6 @@
 """The problem-definition layer shared by every solver family."""
 
-from pdesolve.problem.conditions import Dirichlet, Neumann, Periodic, Robin
+from pdesolve.problem.conditions import Dirichlet, Gauge, Neumann, Outflow, Periodic, Robin
 from pdesolve.problem.coords import Coords
 from pdesolve.problem.domains import Box, Disk, Domain, Interval, Mesh, Polygon, Rectangle
 from pdesolve.problem.families import Family, GaussianRandomField, GridFunction, Thresholded
@@ -10,9 +10,10 @@ from pdesolve.problem.grid import Grid
 from pdesolve.problem.grid_field import GridField
 from pdesolve.problem.loading import load_problem
 from pdesolve.problem.network_field import NetworkField
-from pdesolve.problem.operators import d, div, dot, grad, inverse_laplacian, laplacian
+from pdesolve.problem.operators import convective, curl, d, div, dot, grad, inverse_laplacian, laplacian, strain
 from pdesolve.problem.problem import Problem
 from pdesolve.problem.reference import ReferenceData
+from pdesolve.problem.systems import Unknowns
 
 __all__ = [
     "Box",
@@ -22,6 +23,7 @@ __all__ = [
     "Domain",
     "Family",
     "Field",
+    "Gauge",
     "GaussianRandomField",
     "Grid",
     "GridField",
@@ -30,6 +32,7 @@ __all__ = [
     "Mesh",
     "NetworkField",
     "Neumann",
+    "Outflow",
     "Periodic",
     "Polygon",
     "Problem",
@@ -37,9 +40,12 @@ __all__ = [
     "ReferenceData",
     "Robin",
     "Thresholded",
+    "Unknowns",
     "VectorField",
+    "convective",
     "cos",
     "cosh",
+    "curl",
     "d",
     "div",
     "dot",
@@ -53,6 +59,7 @@ __all__ = [
     "sin",
     "sinh",
     "sqrt",
+    "strain",
     "tanh",
     "where",
 ]

@@ -1,13 +1,16 @@
-"""Boundary conditions: Dirichlet, Neumann, Robin and periodic.
+"""Boundary conditions: Dirichlet, Neumann, Robin and periodic; for systems also outflow and gauges.
 
 Values are constants or functions ``g(x, p)`` of the coordinates and the parameters. ``on`` restricts
-a condition to part of the boundary: a function of the coordinates returning a boolean mask. Without
-``on`` a condition covers the whole boundary that no earlier condition claimed.
+a condition to part of the boundary: a function of the coordinates returning a boolean mask, or the
+name(s) of boundary parts of the domain (``on="cylinder"``, ``on=("left", "top")``;
+:mod:`pdesolve.problem.parts`). Without ``on`` a condition covers the whole boundary that no earlier
+condition claimed. In a system of several unknowns a Dirichlet condition names the unknowns it
+constrains, ``Dirichlet({"u": 1.0, "v": 0.0}, on=...)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +34,7 @@ def evaluate_value(value: Value, x: Coords, params: Any) -> Any:
 class Condition:
     """Base of the boundary conditions; ``on(x) -> bool mask`` selects where it holds."""
 
-    on: Callable[[Coords], Any] | None = field(default=None, kw_only=True)
+    on: Callable[[Coords], Any] | str | tuple[str, ...] | None = field(default=None, kw_only=True)
 
     def applies(self, x: Coords) -> np.ndarray:
         if self.on is None:
@@ -41,9 +44,14 @@ class Condition:
 
 @dataclass(frozen=True)
 class Dirichlet(Condition):
-    """``u = value`` on the boundary."""
+    """``u = value`` on the boundary; in a system ``value`` maps unknown names to their values."""
 
-    value: Value = 0.0
+    value: Value | Mapping[str, Value] = 0.0
+
+    @property
+    def names(self) -> tuple[str, ...] | None:
+        """The unknowns a system's condition constrains (None: a scalar condition's single value)."""
+        return tuple(self.value) if isinstance(self.value, Mapping) else None
 
 
 @dataclass(frozen=True)
@@ -67,3 +75,19 @@ class Periodic(Condition):
     """Periodic in the named axes (all axes when None); the domain must be a box."""
 
     axes: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Outflow(Condition):
+    """Traction-free (do-nothing) outflow of a flow system, ``ν ∂w/∂n − p n = 0`` for the residual
+    ``−ν Δw + ∇p + ...``: the natural condition of its weak form (Heywood, Rannacher & Turek 1996)."""
+
+
+@dataclass(frozen=True)
+class Gauge(Condition):
+    """Fixes an unknown known only up to a constant (a pressure): its mean over the domain equals
+    ``value``, or, with ``at`` a point, its value there."""
+
+    unknown: str = "p"
+    value: float = 0.0
+    at: tuple[float, ...] | None = None

@@ -99,6 +99,8 @@ class VectorField:
         return self.components[index]
 
     def _zip(self, other: Any, op: Callable[[Any, Any], Any]) -> VectorField:
+        if isinstance(other, (tuple, list)):  # a constant vector such as a body force (0.0, -1.0)
+            other = VectorField(other)
         if isinstance(other, VectorField):
             if len(other) != len(self):
                 raise ValueError(f"vector sizes differ: {len(self)} and {len(other)}")
@@ -113,6 +115,9 @@ class VectorField:
     def __sub__(self, other: Any) -> VectorField:
         return self._zip(other, lambda a, b: a - b)
 
+    def __rsub__(self, other: Any) -> VectorField:
+        return self._zip(other, lambda a, b: b - a)
+
     def __mul__(self, other: Any) -> VectorField:
         return self._zip(other, lambda a, b: a * b)
 
@@ -126,10 +131,26 @@ class VectorField:
         return VectorField([-a for a in self.components])
 
     def divergence(self) -> Any:
+        """``∇·v`` of a vector; of a matrix (a vector of rows, such as ``grad(w)``) the vector of row divergences."""
         first = self.components[0]
+        if isinstance(first, VectorField):
+            return VectorField([row.divergence() for row in self.components])
         if not hasattr(first, "divergence_of"):
             raise TypeError("div() needs a vector of fields")
         return first.divergence_of(self)
+
+    def gradient(self) -> VectorField:
+        """``∇w`` as the matrix of rows ``∇w_i`` (entry ``[i][j]`` is ``∂w_i/∂x_j``)."""
+        return VectorField([component.gradient() for component in self.components])
+
+    def laplacian(self) -> VectorField:
+        from pdesolve.problem.operators import laplacian
+
+        return VectorField([laplacian(component) for component in self.components])
+
+    def transpose(self) -> VectorField:
+        """The transposed matrix of a vector of rows."""
+        return VectorField([VectorField(list(column)) for column in zip(*(row.components for row in self.components))])
 
     def dot(self, other: VectorField) -> Any:
         total = self.components[0] * other.components[0]

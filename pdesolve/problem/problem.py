@@ -3,7 +3,9 @@
 A stationary problem gives a ``residual(u, x, p)`` that vanishes at the solution; an evolution
 problem gives ``rhs(u, x, p)`` with ``u_t = rhs`` on ``time = (t0, t1)`` and an ``initial(x, p)``.
 Both are written with :mod:`pdesolve.problem.operators`, so the same definition serves network
-solvers (autograd), grid solvers (stencils, FFT) and sparse assembly.
+solvers (autograd), grid solvers (stencils, FFT) and sparse assembly. A system names its
+``unknowns`` and its residual ``residual(U, x, p)`` returns one equation per row
+(:mod:`pdesolve.problem.systems`).
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from typing import Any
 import numpy as np
 
 from pdesolve.errors import ProblemError
-from pdesolve.problem.conditions import Condition, Dirichlet, Periodic
+from pdesolve.problem.conditions import Condition, Dirichlet, Gauge, Outflow, Periodic
 from pdesolve.problem.coords import Coords
 from pdesolve.problem.domains import Box, Domain
 from pdesolve.problem.families import Family
 from pdesolve.problem.params import Params
+from pdesolve.problem.parts import select_parts
 from pdesolve.problem.reference import ReferenceData
+from pdesolve.problem.systems import count_equations, per_unknown
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,25 @@ class Problem:
     family: Family | None = None
     description: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
+    unknowns: tuple[str, ...] = ("u",)
 
     def __post_init__(self) -> None:
         conditions = (self.boundary,) if isinstance(self.boundary, Condition) else tuple(self.boundary)
+        object.__setattr__(self, "unknowns", tuple(self.unknowns))
+        if not self.is_system:  # Dirichlet({"u": g}) of a scalar problem is Dirichlet(g)
+            conditions = tuple(
+                replace(c, value=c.value[self.unknowns[0]])
+                if isinstance(c, Dirichlet) and c.names == self.unknowns
+                else c
+                for c in conditions
+            )
+        where = f"problem {self.name!r}"
+        conditions = tuple(
+            replace(c, on=select_parts(self.domain, c.on, where))
+            if isinstance(c, Condition) and isinstance(c.on, (str, tuple, list, set, frozenset))
+            else c
+            for c in conditions
+        )
         object.__setattr__(self, "boundary", conditions)
         self.validate()
 
@@ -50,6 +70,11 @@ class Problem:
     @property
     def dim(self) -> int:
         return self.domain.dim
+
+    @property
+    def is_system(self) -> bool:
+        """Several unknowns (a residual ``(U, x, p)`` with one equation per row)."""
+        return len(self.unknowns) > 1
 
     @property
     def is_evolution(self) -> bool:
@@ -89,7 +114,9 @@ class Problem:
         if not self.name or not self.name.replace("_", "").isalnum():
             raise ProblemError(f"{where}: the name must be letters, digits and underscores")
         if not isinstance(self.domain, Domain):
-            raise ProblemError(f"{where}: domain must be an Interval, Rectangle, Box, Disk, Polygon or Mesh")
+            raise ProblemError(
+                f"{where}: domain must be an Interval, Rectangle, Box, Disk, Polygon, Mesh or their combination"
+            )
         if (self.residual is None) == (self.rhs is None):
             raise ProblemError(f"{where}: give exactly one of residual= (stationary) or rhs= (evolution)")
         if self.is_evolution:
@@ -110,24 +137,85 @@ class Problem:
                     raise ProblemError(f"{where}: periodic axes {sorted(unknown)} are not axes of a {self.dim}D domain")
         if not self.boundary and not self.is_evolution:
             raise ProblemError(f"{where}: a stationary problem needs boundary conditions")
+        self._check_unknowns(where)
         self._check_shapes(where)
+
+    def _check_unknowns(self, where: str) -> None:
+        """Names of the unknowns, conditions that name them, the equation count, a determined pressure."""
+        names = self.unknowns
+        if (
+            not names
+            or len(set(names)) != len(names)
+            or not all(isinstance(n, str) and n.isidentifier() for n in names)
+        ):
+            raise ProblemError(f"{where}: unknowns must be distinct identifiers, got {names!r}")
+        for condition in self.boundary:
+            if isinstance(condition, Dirichlet) and self.is_system:
+                if condition.names is None:
+                    raise ProblemError(
+                        f"{where}: a Dirichlet condition of a system names its unknowns, e.g. "
+                        f"Dirichlet({{{names[0]!r}: 0.0}}); the unknowns are {list(names)}"
+                    )
+                named = condition.names
+            elif isinstance(condition, Dirichlet):
+                named = condition.names or ()
+            elif isinstance(condition, Gauge):
+                named = (condition.unknown,)
+            else:
+                named = ()
+            unknown = [n for n in named if n not in names]
+            if unknown:
+                raise ProblemError(
+                    f"{where}: a {type(condition).__name__} condition names {unknown}, which is not an unknown "
+                    f"(the unknowns are {list(names)})"
+                )
+            if isinstance(condition, (Outflow, Gauge)) and not self.is_system:
+                raise ProblemError(f"{where}: {type(condition).__name__} conditions belong to systems (unknowns=...)")
+        if not self.is_system:
+            return
+        if self.is_evolution:
+            raise ProblemError(f"{where}: evolution systems (rhs=) are not implemented yet; give residual=")
+        count = count_equations(self.residual, names, self.dim, self.p, self._probe_points())
+        if count != len(names):
+            raise ProblemError(
+                f"{where}: the residual returns {count} equation(s) for the {len(names)} unknowns {list(names)}"
+            )
+        if all(isinstance(c, (Dirichlet, Gauge)) for c in self.boundary):
+            named = {n for c in self.boundary for n in ((c.unknown,) if isinstance(c, Gauge) else c.names)}
+            for name in names:
+                if name not in named:
+                    raise ProblemError(
+                        f"{where}: {name!r} is left undetermined: no condition names it and every boundary "
+                        f"condition is Dirichlet, so it is fixed only up to a constant; add Gauge({name!r}) "
+                        f"(mean zero) or Gauge({name!r}, at=(...)), or an Outflow condition"
+                    )
+
+    def _probe_points(self) -> np.ndarray:
+        lower, upper = self.domain.bounds
+        return lower + (upper - lower) * np.linspace(0.3, 0.7, 4)[:, None]
 
     def _check_shapes(self, where: str) -> None:
         """Evaluate the given functions at a few points: wrong dimensions show up here, not mid-solve."""
-        lower, upper = self.domain.bounds
-        points = lower + (upper - lower) * np.linspace(0.3, 0.7, 4)[:, None]
+        points = self._probe_points()
         x = Coords(list(points.T), t=None if not self.is_evolution else np.full(4, self.time[0]))
         checks = {"initial": self.initial, "exact": self.exact}
         for label, function in checks.items():
             if function is None:
                 continue
             try:
-                values = np.asarray(function(x, self.p), dtype=float)
+                values = function(x, self.p)
+                if self.is_system and label == "exact":
+                    values = per_unknown(values, self.unknowns, f"{where}: exact(x, p)")
+                    values = np.stack([np.broadcast_to(np.asarray(v, dtype=float), (4,)) for v in values], axis=1)
+                else:
+                    values = np.asarray(values, dtype=float)
+            except ProblemError:
+                raise
             except Exception as error:
                 raise ProblemError(
                     f"{where}: {label}(x, p) fails on {self.dim}D points: {type(error).__name__}: {error}"
                 ) from None
-            if values.shape != (4,):
+            if values.shape != ((4, len(self.unknowns)) if self.is_system and label == "exact" else (4,)):
                 raise ProblemError(
                     f"{where}: {label}(x, p) returns shape {values.shape} for 4 points of a {self.dim}D domain"
                 )
@@ -153,11 +241,14 @@ class Problem:
         return self.exact is not None or (self.reference is not None and self.reference.available())
 
     def reference_values(self, points: np.ndarray) -> np.ndarray:
-        """The exact solution at points (columns x, y, z[, t])."""
+        """The exact solution at points (columns x, y, z[, t]): shape (N,), or (N, unknowns) for a system."""
         if self.exact is None:
             raise ProblemError(f"problem {self.name!r} has no exact solution")
         t = points[:, self.dim] if self.is_evolution else None
         x = Coords(list(points[:, : self.dim].T), t=t)
+        if self.is_system:
+            values = per_unknown(self.exact(x, self.p), self.unknowns, f"problem {self.name!r}: exact(x, p)")
+            return np.stack([np.broadcast_to(np.asarray(v, dtype=float), (len(points),)) for v in values], axis=1)
         return np.broadcast_to(np.asarray(self.exact(x, self.p), dtype=float), (len(points),)).copy()
 
     def test_points(self, seed: int = 0) -> np.ndarray:

@@ -145,7 +145,7 @@ def choose_reference(problem: Problem, outcomes: list[Outcome]) -> tuple[Referen
     finest = max(classical, key=lambda o: o.run.dofs)
     points = problem.test_points()
     source = f"finest classical run: {finest.job.label} ({finest.run.dofs} dofs)"
-    return Reference.clean(points, finest.run.solution(points), source), finest
+    return Reference.clean(points, finest.run.solution(points), source, problem.unknowns), finest
 
 
 def run_all(

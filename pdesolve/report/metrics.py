@@ -1,7 +1,10 @@
 """One solver run measured: errors against the reference, wall time, peak memory, solver statistics.
 
 Errors are the relative L2 error ``||u - u_ref||_2 / ||u_ref||_2`` and the maximum absolute error
-over the reference points (points whose reference value is NaN are dropped).
+over the reference points (points whose reference value is NaN are dropped). A system's errors are
+measured per unknown; its headline figures are those of the velocity (or displacement) vector
+``(u, v[, w])``, ``sqrt(Σ_i ||u_i - u_i,ref||²) / sqrt(Σ_i ||u_i,ref||²)``, when it has one, else the largest
+of its unknowns'.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 
 from pdesolve.errors import DivergenceError, ProblemError
 from pdesolve.problem import Problem
+from pdesolve.problem.systems import vector_names
 from pdesolve.report.memory import PeakMemory
 from pdesolve.solvers.base import Settings, Solver
 from pdesolve.solvers.solution import Solution
@@ -26,8 +30,9 @@ class Reference:
     """Points (space, then time) and values errors are measured on, and where they come from."""
 
     points: np.ndarray
-    values: np.ndarray
+    values: np.ndarray  # (N,), or (N, unknowns) for a system
     source: str
+    names: tuple[str, ...] = ("u",)
 
     @classmethod
     def of(cls, problem: Problem) -> Reference | None:
@@ -39,37 +44,55 @@ class Reference:
             source = f"data file {problem.reference.file}"
         else:
             source = "exact solution"
-        return cls.clean(*found, source=source)
+        return cls.clean(*found, source=source, names=problem.unknowns)
 
     @classmethod
-    def clean(cls, points: np.ndarray, values: np.ndarray, source: str) -> Reference:
-        """Drop points whose reference value is NaN."""
+    def clean(cls, points: np.ndarray, values: np.ndarray, source: str, names: tuple[str, ...] = ("u",)) -> Reference:
+        """Drop points whose reference value is NaN (any unknown's, for a system)."""
         points = np.asarray(points, dtype=float).reshape(len(points), -1)
-        values = np.asarray(values, dtype=float).ravel()
+        values = np.asarray(values, dtype=float)
+        values = values.ravel() if len(names) == 1 else values.reshape(len(values), -1)
         if len(points) != len(values):
             raise ProblemError(f"reference ({source}): {len(points)} points but {len(values)} values")
-        keep = ~np.isnan(values)
+        keep = ~np.isnan(values) if values.ndim == 1 else ~np.isnan(values).any(axis=1)
         if not keep.any():
             raise ProblemError(f"reference ({source}) has no finite values")
-        return cls(points[keep], values[keep], source)
+        return cls(points[keep], values[keep], source, tuple(names))
 
 
-def solution_errors(solution: Solution, reference: Reference) -> dict[str, Any]:
-    """Relative L2 and max abs error at the reference points (where the solution is defined)."""
-    values = np.asarray(solution(reference.points), dtype=np.float64).ravel()
-    if values.shape != reference.values.shape:
-        raise ValueError(f"solution gave {values.shape} values at {len(reference.points)} reference points")
-    defined = np.isfinite(values)
-    if not defined.any():
-        raise DivergenceError("the solution is NaN or infinite at every reference point")
-    difference = values[defined] - reference.values[defined]
-    norm = np.linalg.norm(reference.values[defined])
+def _errors(values: np.ndarray, reference: np.ndarray) -> dict[str, float]:
+    """Relative L2 (absolute where the reference vanishes) and max abs error; columns count jointly."""
+    difference = values - reference
+    norm = np.linalg.norm(reference)
     return {
         "rel_l2": float(np.linalg.norm(difference) / norm) if norm > 0 else float(np.linalg.norm(difference)),
         "max_abs": float(np.max(np.abs(difference))),
-        "points": int(defined.sum()),
-        "points_undefined": int((~defined).sum()),
     }
+
+
+def solution_errors(solution: Solution, reference: Reference) -> dict[str, Any]:
+    """Relative L2 and max abs error at the reference points (where the solution is defined);
+    for a system also per unknown (``per_unknown``) and of the velocity vector (``vector``)."""
+    values = np.asarray(solution(reference.points), dtype=np.float64)
+    values = values.ravel() if reference.values.ndim == 1 else values.reshape(len(values), -1)
+    if values.shape != reference.values.shape:
+        raise ValueError(f"solution gave {values.shape} values at {len(reference.points)} reference points")
+    defined = np.isfinite(values) if values.ndim == 1 else np.isfinite(values).all(axis=1)
+    if not defined.any():
+        raise DivergenceError("the solution is NaN or infinite at every reference point")
+    counts = {"points": int(defined.sum()), "points_undefined": int((~defined).sum())}
+    values, expected = values[defined], reference.values[defined]
+    if values.ndim == 1:
+        return {**_errors(values, expected), **counts}
+    per_unknown = {name: _errors(values[:, k], expected[:, k]) for k, name in enumerate(reference.names)}
+    vector = vector_names(reference.names, reference.points.shape[1])
+    headline = None
+    if vector is not None:
+        columns = [reference.names.index(name) for name in vector]
+        headline = _errors(values[:, columns], expected[:, columns])
+    else:
+        headline = {key: max(e[key] for e in per_unknown.values()) for key in ("rel_l2", "max_abs")}
+    return {**headline, **counts, "per_unknown": per_unknown, "vector": list(vector) if vector else None}
 
 
 def check_finite(solution: Solution, solver: str) -> None:
@@ -141,7 +164,14 @@ def versions() -> dict[str, str]:
 
 
 def run_record(run: Run, settings: Settings) -> dict[str, Any]:
-    """The per-run part of ``metrics.json``."""
+    """The per-run part of ``metrics.json`` (a system's adds ``errors_per_unknown`` and ``headline``)."""
+    system = {}
+    if "per_unknown" in run.errors:
+        vector = run.errors["vector"]
+        system = {
+            "errors_per_unknown": run.errors["per_unknown"],
+            "headline": f"vector ({', '.join(vector)})" if vector else "largest error of the unknowns",
+        }
     return {
         "solver": run.solver,
         "alias": run.alias,
@@ -150,6 +180,7 @@ def run_record(run: Run, settings: Settings) -> dict[str, Any]:
         "max_abs": run.errors.get("max_abs"),
         "error_points": run.errors.get("points"),
         "error_points_undefined": run.errors.get("points_undefined"),
+        **system,
         "wall_time_s": run.wall_time,
         "iterations": run.stats.get("iterations"),
         "peak_memory_bytes": run.memory.peak_bytes,

@@ -1,7 +1,8 @@
 """PNG plots of a run: the solution, its error against the reference, and error against wall time.
 
 Fields are drawn on a plane: ``x`` (1D stationary, a line), ``x``–``t`` (1D evolution), ``x``–``y``
-(2D, at the final time for evolution problems), or the middle ``z`` slice (3D).
+(2D, at the final time for evolution problems), or the middle ``z`` slice (3D). A system gets one panel
+per unknown.
 """
 
 from __future__ import annotations
@@ -29,6 +30,20 @@ def _figure() -> tuple[Figure, Axes]:
     """A figure outside pyplot: no global state, no GUI backend."""
     figure = Figure(figsize=(6, 4.5))
     return figure, figure.subplots()
+
+
+def _panels(count: int) -> tuple[Figure, list[Axes]]:
+    """One figure with ``count`` panels side by side."""
+    if count == 1:
+        figure, axes = _figure()
+        return figure, [axes]
+    figure = Figure(figsize=(5.5 * count, 4.5))
+    return figure, list(np.atleast_1d(figure.subplots(1, count)))
+
+
+def _columns(values: np.ndarray, count: int) -> list[np.ndarray]:
+    """One array of values per unknown."""
+    return [np.asarray(values, dtype=float).ravel()] if count == 1 else list(np.reshape(values, (-1, count)).T)
 
 
 def _save(figure: Figure, target: Path) -> Path:
@@ -109,9 +124,10 @@ def solution_points(solution: Solution) -> tuple[np.ndarray, np.ndarray]:
     """The final snapshot; for 1D evolution problems the whole x–t plane."""
     problem = solution.problem
     points, values, _ = solution.final_snapshot()
-    points, values = np.asarray(points, dtype=float), np.asarray(values, dtype=float).ravel()
+    points, values = np.asarray(points, dtype=float), np.asarray(values, dtype=float)
     if not problem.is_evolution:
-        return points, values
+        return points, values if problem.is_system else values.ravel()
+    values = values.ravel()
     if problem.dim > 1:
         return np.column_stack([points, np.full(len(points), problem.time[1])]), values
     times = np.linspace(*problem.time, TIME_FRAMES)
@@ -120,17 +136,23 @@ def solution_points(solution: Solution) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plot_solution(solution: Solution, target: Path, title: str) -> Path:
-    figure, axes = _figure()
-    where = _draw(axes, solution.problem, *solution_points(solution), "u", "viridis")
+    problem = solution.problem
+    points, values = solution_points(solution)
+    figure, panels = _panels(len(problem.unknowns))
+    for axes, name, column in zip(panels, problem.unknowns, _columns(values, len(problem.unknowns))):
+        where = _draw(axes, problem, points, column, name, "viridis")
     figure.suptitle(title + where)
     return _save(figure, target)
 
 
 def plot_error(solution: Solution, reference: Reference, target: Path, title: str) -> Path:
-    """|u - u_ref| at the reference points."""
-    error = np.abs(np.asarray(solution(reference.points), dtype=float).ravel() - reference.values)
-    figure, axes = _figure()
-    where = _draw(axes, solution.problem, reference.points, error, "|u - u_ref|", "magma")
+    """|u - u_ref| at the reference points (per unknown for a system)."""
+    problem, count = solution.problem, len(reference.names)
+    values = np.asarray(solution(reference.points), dtype=float)
+    figure, panels = _panels(count)
+    columns = zip(panels, reference.names, _columns(values, count), _columns(reference.values, count))
+    for axes, name, column, expected in columns:
+        where = _draw(axes, problem, reference.points, np.abs(column - expected), f"|{name} - {name}_ref|", "magma")
     figure.suptitle(f"{title}{where}\nerror against {reference.source}")
     return _save(figure, target)
 

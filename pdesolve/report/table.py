@@ -1,6 +1,7 @@
 """The comparison table, as aligned text for the terminal and as Markdown for ``report.md``.
 
-Rows are the per-run records of ``metrics.json``; a run that failed has a ``failed`` message. A dash
+Rows are the per-run records of ``metrics.json``; a run that failed has a ``failed`` message. A system's
+table adds the relative L2 error of each unknown (the headline columns are its velocity vector's). A dash
 marks what a run does not have (no iterations for a direct solve, no error without a reference).
 """
 
@@ -10,6 +11,7 @@ import html
 from typing import Any
 
 COLUMNS = ("solver", "options", "rel L2", "max error", "wall time", "iterations", "peak memory")
+PER_UNKNOWN = "rel L2 per unknown"
 DASH = "—"
 ERRORS = ("rel_l2", "max_abs")
 
@@ -44,10 +46,23 @@ def format_bytes(value: int | None) -> str:
     raise AssertionError
 
 
-def row(record: dict[str, Any]) -> list[str]:
+def columns(records: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The table's columns: a system's records add the per-unknown errors."""
+    return COLUMNS + ((PER_UNKNOWN,) if any(r.get("errors_per_unknown") for r in records) else ())
+
+
+def per_unknown(record: dict[str, Any]) -> str:
+    errors = record.get("errors_per_unknown")
+    if not errors:
+        return "reference" if record.get("is_reference") else DASH
+    return ", ".join(f"{name} {format_error(e['rel_l2'])}" for name, e in errors.items())
+
+
+def row(record: dict[str, Any], wide: bool = False) -> list[str]:
+    extra = [per_unknown(record)] if wide else []
     label = record["solver"] if not record.get("alias") else f"{record['alias']} ({record['solver']})"
     if record.get("failed"):
-        return [label, format_options(record.get("options", {})), "failed", DASH, DASH, DASH, DASH]
+        return [label, format_options(record.get("options", {})), "failed", DASH, DASH, DASH, DASH, *extra]
     iterations = record.get("iterations")
     errors = ["reference"] * 2 if record.get("is_reference") else [format_error(record.get(k)) for k in ERRORS]
     return [
@@ -57,6 +72,7 @@ def row(record: dict[str, Any]) -> list[str]:
         format_seconds(record.get("wall_time_s")),
         DASH if iterations is None else str(iterations),
         format_bytes(record.get("peak_memory_bytes")),
+        *extra,
     ]
 
 
@@ -66,11 +82,14 @@ def failures(records: list[dict[str, Any]]) -> list[str]:
 
 def text_table(records: list[dict[str, Any]]) -> str:
     """Aligned columns; numbers right-aligned."""
-    rows = [list(COLUMNS), *(row(r) for r in records)]
-    widths = [max(len(r[k]) for r in rows) for k in range(len(COLUMNS))]
+    header = columns(records)
+    rows = [list(header), *(row(r, len(header) > len(COLUMNS)) for r in records)]
+    widths = [max(len(r[k]) for r in rows) for k in range(len(header))]
     lines = []
     for index, cells in enumerate(rows):
-        parts = [c.ljust(w) if k < 2 else c.rjust(w) for k, (c, w) in enumerate(zip(cells, widths))]
+        parts = [
+            c.ljust(w) if k < 2 or k >= len(COLUMNS) else c.rjust(w) for k, (c, w) in enumerate(zip(cells, widths))
+        ]
         lines.append("  ".join(parts).rstrip())
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -79,17 +98,23 @@ def text_table(records: list[dict[str, Any]]) -> str:
 
 
 def markdown_table(records: list[dict[str, Any]]) -> str:
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join([" --- "] * 2 + [" ---: "] * 5) + "|"]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row(r)) + " |" for r in records]
+    header = columns(records)
+    wide = len(header) > len(COLUMNS)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join([" --- "] * 2 + [" ---: "] * 5 + [" --- "] * wide) + "|"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row(r, wide)) + " |" for r in records]
     return "\n".join(lines)
 
 
 def html_table(records: list[dict[str, Any]], caption: str) -> str:
     """An HTML table (for Jupyter) with ``caption`` above it; numbers right-aligned."""
-    align = ["left"] * 2 + ["right"] * (len(COLUMNS) - 2)
-    head = "".join(f'<th style="text-align:{a}">{html.escape(c)}</th>' for c, a in zip(COLUMNS, align))
+    header = columns(records)
+    wide = len(header) > len(COLUMNS)
+    align = ["left"] * 2 + ["right"] * (len(COLUMNS) - 2) + ["left"] * wide
+    head = "".join(f'<th style="text-align:{a}">{html.escape(c)}</th>' for c, a in zip(header, align))
     body = "".join(
-        "<tr>" + "".join(f'<td style="text-align:{a}">{html.escape(c)}</td>' for c, a in zip(row(r), align)) + "</tr>"
+        "<tr>"
+        + "".join(f'<td style="text-align:{a}">{html.escape(c)}</td>' for c, a in zip(row(r, wide), align))
+        + "</tr>"
         for r in records
     )
     notes = "".join(f"<li>failed: {html.escape(line)}</li>" for line in failures(records))

@@ -33,6 +33,7 @@ class Solver:
     summary: ClassVar[str]
     options: ClassVar[dict[str, Any]] = {}
     option_help: ClassVar[dict[str, str]] = {}
+    systems: ClassVar[bool] = False  # solves problems of several unknowns (``unknowns=``)
 
     def __init__(self, settings: Settings | None = None, **options: Any) -> None:
         self.settings = settings or Settings()
@@ -66,7 +67,19 @@ SOLVERS: dict[str, type[Solver]] = {}
 
 
 def register(cls: type[Solver]) -> type[Solver]:
-    """Class decorator: make a solver known to ``pdesolve list/solve/compare`` by its name."""
+    """Class decorator: make a solver known to ``pdesolve list/solve/compare`` by its name.
+
+    A solver without ``systems = True`` is not applicable to a system of several unknowns.
+    """
+    if not cls.systems:
+        scalar_only = cls.not_applicable
+
+        def not_applicable(solver: type[Solver], problem: Problem) -> str | None:
+            if problem.is_system:
+                return f"it solves problems of one unknown; this one has {len(problem.unknowns)} {problem.unknowns}"
+            return scalar_only(problem)
+
+        cls.not_applicable = classmethod(not_applicable)
     SOLVERS[cls.name] = cls
     return cls
 

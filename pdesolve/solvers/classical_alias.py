@@ -19,6 +19,7 @@ class Alias(Solver):
     """A name for the first solver of ``targets`` that applies to a problem."""
 
     family: ClassVar[str] = "alias"
+    systems: ClassVar[bool] = True  # its targets decide
     targets: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings: Settings | None = None, **options: Any) -> None:

@@ -1,0 +1,208 @@
+"""Smooth approximate distance functions (ADFs) to boundaries or parts of them, in torch.
+
+Sukumar & Srinivasan (2022), "Exact imposition of boundary conditions with distance functions in
+physics-informed deep neural networks", CMAME 389:114333:
+
+- a boundary piece is a curve ``f = 0`` (``f`` normalised to first order: ``|∇f| = 1`` on it) trimmed
+  to where ``t ≥ 0``: ``φ = sqrt(f² + ((sqrt(t² + f⁴) − t)/2)²)`` (their eqs. 5–8) vanishes exactly on the
+  piece and is smooth off its two ends. A segment of length ``L``: ``f`` its signed line distance,
+  ``t = ((L/2)² − |x − x_mid|²)/L``; an arc of radius ``r`` (kept under a quarter turn) with chord ``ℓ``:
+  ``f = (r² − |x − c|²)/(2r)`` and ``t`` the same disk on its chord, which holds exactly that arc.
+- pieces join by the R-equivalence of order 1, ``1/φ = Σ_i 1/φ_i``: zero exactly on every piece,
+  positive elsewhere, normalised to first order.
+
+Boxes use the products ``Π (x_k − a_k)(b_k − x_k)`` of their faces instead, disks ``r² − |x − c|²``.
+Constructive domains and 2D meshes use the pieces of their exact boundary (a mesh's facets, collinear
+runs merged), so the function vanishes on the parts where a condition holds and nowhere else inside.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from pdesolve.errors import ProblemError
+from pdesolve.problem import pieces as bp
+from pdesolve.problem.domains import Box, Disk, Domain, Polygon
+
+Distance = Callable[[torch.Tensor], torch.Tensor]
+
+
+def box_distance(lower: list[float], upper: list[float], faces: list[tuple[int, int]]) -> Distance:
+    """Product over the faces (axis, 0 lower | 1 upper): ``4 (x_k − a_k)(b_k − x_k)/(b_k − a_k)²`` for an axis
+    with both faces, ``(x_k − a_k)/(b_k − a_k)`` or ``(b_k − x_k)/(b_k − a_k)`` for one: 0 exactly on those faces."""
+    sides = {k: {side for axis, side in faces if axis == k} for k, _ in faces}
+
+    def phi(points: torch.Tensor) -> torch.Tensor:
+        out = torch.ones_like(points[:, 0])
+        for k, chosen in sides.items():
+            a, b = lower[k], upper[k]
+            if chosen == {0, 1}:
+                out = out * 4 * (points[:, k] - a) * (b - points[:, k]) / (b - a) ** 2
+            elif chosen == {0}:
+                out = out * (points[:, k] - a) / (b - a)
+            else:
+                out = out * (b - points[:, k]) / (b - a)
+        return out
+
+    return phi
+
+
+def disk_distance(center: tuple[float, float], radius: float) -> Distance:
+    """``(r² − |x − c|²)/r²``."""
+
+    def phi(points: torch.Tensor) -> torch.Tensor:
+        squared = (points[:, 0] - center[0]) ** 2 + (points[:, 1] - center[1]) ** 2
+        return (radius**2 - squared) / radius**2
+
+    return phi
+
+
+def _trimmed(f: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """``sqrt(f² + ((sqrt(t² + f⁴) − t)/2)²)``: 0 exactly where ``f = 0`` and ``t ≥ 0``."""
+    varphi = torch.sqrt(t**2 + f**4)
+    return torch.sqrt(f**2 + ((varphi - t) / 2) ** 2)
+
+
+def whole_circles(pieces: list[bp.Piece]) -> tuple[list[bp.Piece], list[tuple[tuple[float, float], float, float]]]:
+    """The pieces less the arcs that close a whole circle, and those circles as (center, radius, ±1: domain
+    inside | outside): a circle needs no trimming, and untrimmed it has no junctions where derivatives blow up."""
+    turns: dict[tuple, float] = {}
+    for piece in pieces:
+        if isinstance(piece, bp.Arc):
+            key = (piece.center, piece.radius)
+            turns[key] = turns.get(key, 0.0) + piece.sweep
+    closed = {key: turn for key, turn in turns.items() if abs(abs(turn) - 2 * math.pi) < 1e-9}
+    rest = [p for p in pieces if not (isinstance(p, bp.Arc) and (p.center, p.radius) in closed)]
+    return rest, [(center, radius, math.copysign(1.0, turn)) for (center, radius), turn in closed.items()]
+
+
+def straight_runs(segments: list[bp.Segment]) -> list[bp.Segment]:
+    """Segments that continue one another on one line joined into one (no junction inside a straight side)."""
+    starts = {segment.a: k for k, segment in enumerate(segments)}
+    following = {}
+    for k, segment in enumerate(segments):
+        nxt = starts.get(segment.b)
+        if nxt is not None and nxt != k:
+            d0 = np.subtract(segment.b, segment.a)
+            d1 = np.subtract(segments[nxt].b, segments[nxt].a)
+            if abs(d0[0] * d1[1] - d0[1] * d1[0]) <= 1e-12 * segment.length * segments[nxt].length and d0 @ d1 > 0:
+                following[k] = nxt
+    heads = set(range(len(segments))) - set(following.values())
+    if not heads and following:  # a closed straight loop cannot happen; keep the pieces as they are
+        return segments
+    runs = []
+    for head in sorted(heads):
+        last = head
+        while last in following:
+            last = following[last]
+        runs.append(bp.Segment(segments[head].a, segments[last].b))
+    return runs
+
+
+def pieces_distance(pieces: list[bp.Piece], scale: float, join: bool = True) -> Distance:
+    """``1/φ = Σ_i scale/φ_i`` over trimmed segments and arcs, and untrimmed whole circles
+    ``±(r² − |x − c|²)/(2r)`` (points (N, ≥2), the first two columns used); ``join`` first joins straight runs
+    (:func:`straight_runs`)."""
+    pieces, circles = whole_circles(pieces)
+    segments = [p for p in pieces if isinstance(p, bp.Segment)]
+    segments = straight_runs(segments) if join else segments
+    arcs = [p for p in bp.shorter_arcs(pieces) if isinstance(p, bp.Arc)]
+    p1 = torch.tensor([s.a for s in segments], dtype=torch.float64).reshape(-1, 2)
+    p2 = torch.tensor([s.b for s in segments], dtype=torch.float64).reshape(-1, 2)
+    length = torch.linalg.vector_norm(p2 - p1, dim=1)
+    centre = (p1 + p2) / 2
+    arc_centre = torch.tensor([a.center for a in arcs], dtype=torch.float64).reshape(-1, 2)
+    radius = torch.tensor([a.radius for a in arcs], dtype=torch.float64)
+    chord_a = torch.tensor([a.a for a in arcs], dtype=torch.float64).reshape(-1, 2)
+    chord_b = torch.tensor([a.b for a in arcs], dtype=torch.float64).reshape(-1, 2)
+    chord = torch.linalg.vector_norm(chord_b - chord_a, dim=1)
+    chord_mid = (chord_a + chord_b) / 2
+
+    def phi(points: torch.Tensor) -> torch.Tensor:
+        x, y = points[:, :1], points[:, 1:2]  # (N, 1) against (pieces,)
+        inverse = torch.zeros_like(points[:, 0])
+        if segments:
+            a, b, c, n = (v.to(points) for v in (p1, p2, centre, length))
+            dx, dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+            f = ((x - a[:, 0]) * dy - (y - a[:, 1]) * dx) / n
+            t = ((n / 2) ** 2 - (x - c[:, 0]) ** 2 - (y - c[:, 1]) ** 2) / n
+            inverse = inverse + torch.sum(1 / (_trimmed(f, t) / scale), dim=1)
+        if arcs:
+            c, r, m, ell = (v.to(points) for v in (arc_centre, radius, chord_mid, chord))
+            f = (r**2 - (x - c[:, 0]) ** 2 - (y - c[:, 1]) ** 2) / (2 * r)
+            t = ((ell / 2) ** 2 - (x - m[:, 0]) ** 2 - (y - m[:, 1]) ** 2) / ell
+            inverse = inverse + torch.sum(1 / (_trimmed(f, t) / scale), dim=1)
+        for (cx, cy), r, side in circles:
+            f = side * (r**2 - (points[:, 0] - cx) ** 2 - (points[:, 1] - cy) ** 2) / (2 * r)
+            inverse = inverse + 1 / (f / scale)
+        return 1 / inverse
+
+    return phi
+
+
+def polygon_distance(vertices: tuple[tuple[float, float], ...]) -> Distance:
+    """The polygon's sides joined as above, scaled by its largest coordinate (at least 1)."""
+    following = vertices[1:] + vertices[:1]
+    scale = max(max(abs(c) for v in vertices for c in v), 1.0)
+    return pieces_distance([bp.Segment(a, b) for a, b in zip(vertices, following)], scale, join=False)
+
+
+def atoms(domain: Domain, names: frozenset[str] | None) -> frozenset:
+    """The smallest boundary pieces a condition can claim: a box's faces (axis, side), else piece indices."""
+    if isinstance(domain, Box):
+        return frozenset(domain.face_names(domain.part_names if names is None else names))
+    return frozenset(i for i, piece in enumerate(domain.pieces()) if names is None or piece.labels & names)
+
+
+def distance_to(domain: Domain, chosen: frozenset, peak_one: bool = True) -> Distance:
+    """An ADF of ``domain`` vanishing exactly on the atoms ``chosen`` (:func:`atoms`); constructive domains and
+    meshes: divided by its largest value inside when ``peak_one``, else normalised to first order (≈ the
+    distance near the chosen pieces, as the transfinite weights need to blend data over comparable lengths)."""
+    if isinstance(domain, Box):
+        return box_distance(list(domain.lower), list(domain.upper), sorted(chosen))
+    everything = len(chosen) == len(domain.pieces())
+    if everything and isinstance(domain, Disk):
+        return disk_distance(domain.center, domain.radius)
+    if everything and isinstance(domain, Polygon):
+        return polygon_distance(domain.vertices)
+    pieces = [piece for i, piece in enumerate(domain.pieces()) if i in chosen]
+    raw = pieces_distance(pieces, 1.0)
+    if not peak_one:
+        return raw
+    probe = torch.as_tensor(domain.sample_interior(256, seed=0, method="Hammersley"), dtype=torch.float64)
+    peak = float(raw(probe).max())
+
+    def phi(points: torch.Tensor) -> torch.Tensor:
+        return raw(points) / peak
+
+    return phi
+
+
+def has_distance(domain: Domain) -> bool:
+    """Whether :func:`distance_to` knows the domain: boxes, and 2D domains with boundary pieces."""
+    if isinstance(domain, Box):
+        return True
+    try:
+        return domain.dim == 2 and bool(domain.pieces())
+    except ProblemError:
+        return False
+
+
+def transfinite_weights(distances: list[torch.Tensor]) -> list[torch.Tensor]:
+    """``w_i = Π_{j≠i} φ_j / Σ_k Π_{j≠k} φ_j`` (Sukumar & Srinivasan 2022, eq. 12 with μ = 1): 1 on part i, 0 on
+    the others, so ``Σ w_i g_i`` equals each ``g_i`` on its own part exactly (0 where two parts meet)."""
+    if len(distances) == 1:
+        return [torch.ones_like(distances[0])]
+    products = []
+    for i in range(len(distances)):
+        out = torch.ones_like(distances[0])
+        for j, phi in enumerate(distances):
+            if j != i:
+                out = out * phi
+        products.append(out)
+    total = torch.stack(products).sum(dim=0).clamp_min(torch.finfo(distances[0].dtype).tiny)
+    return [p / total for p in products]
