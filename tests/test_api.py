@@ -97,3 +97,11 @@ def test_printing_the_default_comparison_from_the_command_line():
     pinn = next(line for line in lines if line.startswith("pinn"))
     assert float(pinn.split()[2]) < 1e-4  # ngd preset: 1.2e-6 measured
     assert {line.split()[0] for line in lines[3:]} >= {"fd", "fem", "cg", "pinn"}
+
+
+def test_importing_pdesolve_stays_light():
+    """``import pdesolve as ps`` loads no torch and no matplotlib until ``ps.solve``/``ps.compare`` is used."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = "import sys, pdesolve as ps; print(sorted({'torch', 'matplotlib'} & set(sys.modules)), ps.solve.__module__)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.split() == ["[]", "pdesolve.api"], done.stderr
