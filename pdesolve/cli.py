@@ -119,6 +119,9 @@ def command_list(args: argparse.Namespace) -> int:
             marks = ["x" if s.not_applicable(problem) is None else "." for s in solvers]
             row = f"  {name:<{width}}" + "".join(f"  {m:^{len(s.name)}}" for m, s in zip(marks, solvers))
             lines.append(row.rstrip())
+        for alias in (s for s in solvers if issubclass(s, Alias)):
+            lines += ["", f"What {alias.name} stands for:"]
+            lines += [f"  {name:<{width}}  {alias.explain(problem)}" for name, problem in problems.items()]
     print("\n".join(lines))
     return 0
 

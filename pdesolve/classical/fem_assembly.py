@@ -116,7 +116,7 @@ def is_dirichlet(condition: Condition) -> bool:
     return isinstance(condition, Dirichlet) or (isinstance(condition, Robin) and condition.beta == 0)
 
 
-def _dirichlet_value(condition: Condition, x: Coords, params: Any) -> np.ndarray:
+def dirichlet_value(condition: Condition, x: Coords, params: Any) -> np.ndarray:
     if isinstance(condition, Robin):  # β = 0: α u = g
         if condition.alpha == 0:
             raise ProblemError("a Robin condition needs alpha or beta non-zero")
@@ -156,7 +156,7 @@ def _natural_and_essential(
             dofs = basis.get_dofs(facets=mine).all()
             dofs = dofs[~fixed[dofs]]  # an earlier condition keeps shared corners
             x = Coords(list(basis.doflocs[:, dofs]))
-            values[dofs] = np.broadcast_to(_dirichlet_value(condition, x, problem.p), dofs.shape)
+            values[dofs] = np.broadcast_to(dirichlet_value(condition, x, problem.p), dofs.shape)
             fixed[dofs] = True
             continue
         facet_basis = skfem.FacetBasis(mesh, element, facets=mine)

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 import skfem
 from scipy.spatial import cKDTree
 
-from pdesolve.problem import Problem
+from pdesolve.problem import Coords, Problem
 from pdesolve.solvers.solution import Solution
 
 # curved quadratic triangles are written by their vertices (straight-sided)
@@ -98,6 +98,18 @@ class MeshSolution(Solution):
         points = np.atleast_2d(np.asarray(points, dtype=float))[:, : self.mesh.dim()]
         return probes(self.basis, points) @ self.coefficients
 
+    def l2_error(self, exact: Any, coefficients: np.ndarray | None = None, t: float | None = None) -> float:
+        """``‖u_h − exact‖_{L²}`` by quadrature of order 6; ``exact(x, p)`` with ``x.t = t`` for a level at ``t``."""
+        basis = skfem.Basis(self.mesh, self.basis.elem, intorder=6)
+        values = self.coefficients if coefficients is None else coefficients
+
+        @skfem.Functional
+        def squared(w):
+            x = Coords(list(w.x), t=None if t is None else np.full(np.shape(w.x[0]), float(t)))
+            return (w.uh - exact(x, self.problem.p)) ** 2
+
+        return float(np.sqrt(squared.assemble(basis, uh=basis.interpolate(values))))
+
     def vertex_values(self) -> np.ndarray:
         """The solution at the mesh vertices (the first nodal degree of freedom of each vertex)."""
         return self.coefficients[self.basis.nodal_dofs[0]]
@@ -151,3 +163,47 @@ class MeshSystemSolution(Solution):
     def final_snapshot(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
         vertices = self.mesh.p[:, : self.mesh.nvertices].T
         return vertices, self.vertex_values(), [(CELL_TYPES[type(self.mesh)], self.mesh.t.T)]
+
+
+class MeshEvolution(MeshSolution):
+    """Finite-element levels ``coefficients[k]`` at ``times[k]``, linear in time between them."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        basis: skfem.CellBasis,
+        times: np.ndarray,
+        coefficients: np.ndarray,
+        stats: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(problem, basis, coefficients, stats)
+        self.times = np.asarray(times, dtype=float)
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        points = np.atleast_2d(np.asarray(points, dtype=float))
+        dim = self.mesh.dim()
+        at_levels = probes(self.basis, points[:, :dim]) @ self.coefficients.T  # (points, levels)
+        t = np.clip(points[:, dim], self.times[0], self.times[-1])
+        upper = np.clip(np.searchsorted(self.times, t), 1, len(self.times) - 1)
+        lower = upper - 1
+        weight = (t - self.times[lower]) / (self.times[upper] - self.times[lower])
+        rows = np.arange(len(points))
+        return (1 - weight) * at_levels[rows, lower] + weight * at_levels[rows, upper]
+
+    def level_error(self, exact: Any, level: int = -1) -> float:
+        """``‖u_h − exact‖_{L²}`` at ``times[level]``."""
+        return self.l2_error(exact, self.coefficients[level], float(self.times[level]))
+
+    def vertex_values(self) -> np.ndarray:
+        """The final level at the mesh vertices."""
+        return self.coefficients[-1, self.basis.nodal_dofs[0]]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "points": self.mesh.p[:, : self.mesh.nvertices].T,
+            "cells": self.mesh.t.T,
+            "t": self.times,
+            "u": self.coefficients[:, self.basis.nodal_dofs[0]],
+            "dof_points": self.basis.doflocs.T,
+            "u_dofs": self.coefficients,
+        }

@@ -206,9 +206,12 @@ def reference_line(reference: Reference | None) -> str:
     if reference is None:
         return (
             "No reference: the problem has no exact solution or data file and no classical solver ran; "
-            "errors are not measured."
+            "errors are not measured: only the a-posteriori indicators (residual, BC/IC max) check the runs."
         )
-    return f"Errors are measured against the {reference.source} at {len(reference.points)} points."
+    where = f"at {len(reference.points)} points"
+    if reference.source.startswith("finest classical run"):
+        return f"No exact solution or data file: errors are measured against the {reference.source} {where}."
+    return f"Errors are measured against the {reference.source} {where}."
 
 
 def _markdown(

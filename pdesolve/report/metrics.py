@@ -117,6 +117,7 @@ class Run:
     memory: PeakMemory
     alias: str | None = None
     errors: dict[str, Any] = field(default_factory=dict)
+    indicators: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -178,6 +179,10 @@ def run_record(run: Run, settings: Settings) -> dict[str, Any]:
         "options": run.options,
         "rel_l2": run.errors.get("rel_l2"),
         "max_abs": run.errors.get("max_abs"),
+        "residual_rms": run.indicators.get("residual_rms"),
+        "boundary_max": run.indicators.get("boundary_max"),
+        "initial_max": run.indicators.get("initial_max"),
+        **({"indicators_failed": run.indicators["indicators_failed"]} if "indicators_failed" in run.indicators else {}),
         "error_points": run.errors.get("points"),
         "error_points_undefined": run.errors.get("points_undefined"),
         **system,

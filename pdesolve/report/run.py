@@ -16,14 +16,16 @@ from typing import Any
 
 import numpy as np
 
+from pdesolve.errors import PdesolveError
 from pdesolve.io.config import Config
 from pdesolve.io.export import export_solution
 from pdesolve.io.run_folder import write_metrics
 from pdesolve.problem import Problem
+from pdesolve.report.indicators import NETWORK_FAMILIES, indicators
 from pdesolve.report.metrics import Reference, Run, environment, execute, run_record, solution_errors
 from pdesolve.report.plots import plot_error, plot_solution
 from pdesolve.report.table import format_options
-from pdesolve.solvers.base import Settings, Solver
+from pdesolve.solvers.base import SOLVERS, Settings, Solver
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,18 @@ def write_solution(run: Run, folder: Path) -> dict[str, str]:
 
 
 def measure(run: Run, reference: Reference | None, settings: Settings, details: dict[str, Any]) -> dict[str, Any]:
-    """Errors against ``reference`` (when there is one) and the run's record; writes nothing.
+    """Errors against ``reference`` (when there is one), a network's a-posteriori indicators and the run's
+    record; writes nothing.
 
     ``details`` belong to this run (its full config, files written)."""
     if reference is not None:
         run.errors = solution_errors(run.solution, reference)
+    if getattr(SOLVERS.get(run.solver), "family", None) in NETWORK_FAMILIES:
+        try:
+            run.indicators = indicators(run.solution, run.solution.problem)
+        except Exception as error:  # an operator only grid fields have; a residual failing on autograd tensors
+            message = str(error) if isinstance(error, PdesolveError) else f"{type(error).__name__}: {error}"
+            run.indicators = {"indicators_failed": message}
     return {**run_record(run, settings), "reference": None if reference is None else reference.source, **details}
 
 

@@ -1,7 +1,9 @@
 """The comparison table, as aligned text for the terminal and as Markdown for ``report.md``.
 
 Rows are the per-run records of ``metrics.json``; a run that failed has a ``failed`` message. A system's
-table adds the relative L2 error of each unknown (the headline columns are its velocity vector's). A dash
+table adds the relative L2 error of each unknown (the headline columns are its velocity vector's).
+"residual" (RMS of the PDE residual) and "BC/IC max" (the largest boundary- or initial-condition
+violation) are the a-posteriori indicators of network runs (:mod:`pdesolve.report.indicators`). A dash
 marks what a run does not have (no iterations for a direct solve, no error without a reference).
 """
 
@@ -10,7 +12,17 @@ from __future__ import annotations
 import html
 from typing import Any
 
-COLUMNS = ("solver", "options", "rel L2", "max error", "wall time", "iterations", "peak memory")
+COLUMNS = (
+    "solver",
+    "options",
+    "rel L2",
+    "max error",
+    "residual",
+    "BC/IC max",
+    "wall time",
+    "iterations",
+    "peak memory",
+)
 PER_UNKNOWN = "rel L2 per unknown"
 DASH = "—"
 ERRORS = ("rel_l2", "max_abs")
@@ -62,13 +74,16 @@ def row(record: dict[str, Any], wide: bool = False) -> list[str]:
     extra = [per_unknown(record)] if wide else []
     label = record["solver"] if not record.get("alias") else f"{record['alias']} ({record['solver']})"
     if record.get("failed"):
-        return [label, format_options(record.get("options", {})), "failed", DASH, DASH, DASH, DASH, *extra]
+        return [label, format_options(record.get("options", {})), "failed", *[DASH] * (len(COLUMNS) - 3), *extra]
     iterations = record.get("iterations")
     errors = ["reference"] * 2 if record.get("is_reference") else [format_error(record.get(k)) for k in ERRORS]
+    violations = [record.get(k) for k in ("boundary_max", "initial_max") if record.get(k) is not None]
     return [
         label,
         format_options(record.get("options", {})),
         *errors,
+        format_error(record.get("residual_rms")),
+        format_error(max(violations)) if violations else DASH,
         format_seconds(record.get("wall_time_s")),
         DASH if iterations is None else str(iterations),
         format_bytes(record.get("peak_memory_bytes")),
@@ -100,7 +115,8 @@ def text_table(records: list[dict[str, Any]]) -> str:
 def markdown_table(records: list[dict[str, Any]]) -> str:
     header = columns(records)
     wide = len(header) > len(COLUMNS)
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join([" --- "] * 2 + [" ---: "] * 5 + [" --- "] * wide) + "|"]
+    numeric = [" ---: "] * (len(COLUMNS) - 2)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join([" --- "] * 2 + numeric + [" --- "] * wide) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row(r, wide)) + " |" for r in records]
     return "\n".join(lines)
 

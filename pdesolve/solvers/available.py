@@ -7,8 +7,10 @@ import importlib
 SOLVER_MODULES = (
     "pdesolve.classical.fd",
     "pdesolve.classical.fem",
+    "pdesolve.classical.fem_newton",
     "pdesolve.classical.spectral",
     "pdesolve.classical.mol",
+    "pdesolve.classical.fem_mol",
     "pdesolve.solvers.classical_alias",
     "pdesolve.pinn.solver",
     "pdesolve.operators.solver",

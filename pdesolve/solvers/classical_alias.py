@@ -1,4 +1,4 @@
-"""Solver aliases: ``classical`` stands for the first applicable of spectral, fd, fem and mol.
+"""Solver aliases: ``classical`` stands for the first applicable of spectral, fd, fem, fem_newton, mol and fem_mol.
 
 ``pdesolve compare burgers1d --solvers classical,pinn`` then runs whichever classical method fits
 the problem. The command line resolves an alias to its target before options are read, so
@@ -56,6 +56,12 @@ class Alias(Solver):
         return None if solver is not None else f"none of {', '.join(cls.targets)} applies ({'; '.join(reasons)})"
 
     @classmethod
+    def explain(cls, problem: Problem) -> str:
+        """The solver the alias stands for on ``problem``, or why none of its targets applies."""
+        solver, reasons = cls._choose(problem)
+        return solver.name if solver is not None else f"none ({'; '.join(reasons)})"
+
+    @classmethod
     def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
         return cls.target(problem).compare_variants(problem)
 
@@ -68,8 +74,8 @@ class Alias(Solver):
 @register
 class ClassicalAlias(Alias):
     name = "classical"
-    summary = "the first applicable of spectral, fd, fem, mol"
-    targets = ("spectral", "fd", "fem", "mol")
+    summary = "the first applicable of spectral, fd, fem, fem_newton, mol, fem_mol"
+    targets = ("spectral", "fd", "fem", "fem_newton", "mol", "fem_mol")
 
 
 def resolve(solver: type[Solver], problem: Problem) -> tuple[type[Solver], str | None]:

@@ -20,11 +20,19 @@ def test_list_shows_problems_solvers_and_matrix(cli, registry, problems, monkeyp
 
     header = next(k for k, line in enumerate(lines) if line.startswith("Which solver applies"))
     columns = lines[header + 1].split()
-    rows = {line.split()[0]: dict(zip(columns, line.split()[1:])) for line in lines[header + 2 :]}
+    stands = lines.index("What classical stands for:")
+    matrix = lines[header + 2 : stands - 1]
+    rows = {line.split()[0]: dict(zip(columns, line.split()[1:])) for line in matrix}
     assert set(rows) == {"heat1d", "noref1d", "poisson1d"}
     assert rows["poisson1d"]["gridfd"] == "x" and rows["poisson1d"]["euler"] == "."
     assert rows["heat1d"]["gridfd"] == "." and rows["heat1d"]["euler"] == "x"
     assert rows["heat1d"]["classical"] == "." and rows["poisson1d"]["classical"] == "x"
+    explained = {line.split()[0]: line.split(maxsplit=1)[1] for line in lines[stands + 1 :]}
+    assert explained["poisson1d"] == "fd"
+    assert (
+        explained["heat1d"].startswith("none (spectral: not installed; fd: ")
+        and "mol: not installed" in explained["heat1d"]
+    )
 
 
 def test_list_with_an_empty_catalogue(cli, registry, tmp_path, monkeypatch):

@@ -83,12 +83,25 @@ def test_table_formatting():
         {"solver": "pinn", "options": {}, "failed": "out of CUDA memory"},
     ]
     text = text_table(records).splitlines()
-    assert text[2].split() == ["classical", "(fd)", "n=65", "1.500e-04", "2.000e-04", "500.0", "ms", "—", "1.0", "MiB"]
+    assert text[2].split() == [
+        "classical",
+        "(fd)",
+        "n=65",
+        "1.500e-04",
+        "2.000e-04",
+        "—",
+        "—",
+        "500.0",
+        "ms",
+        "—",
+        "1.0",
+        "MiB",
+    ]
     assert text[3].split()[:3] == ["pinn", "defaults", "failed"]
     assert text[-1] == "failed: pinn (defaults): out of CUDA memory"
     assert (
         markdown_table(records).splitlines()[2]
-        == "| classical (fd) | n=65 | 1.500e-04 | 2.000e-04 | 500.0 ms | — | 1.0 MiB |"
+        == "| classical (fd) | n=65 | 1.500e-04 | 2.000e-04 | — | — | 500.0 ms | — | 1.0 MiB |"
     )
 
 

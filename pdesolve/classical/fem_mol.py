@@ -1,0 +1,112 @@
+"""Evolution problems on any finite-element domain (boxes, disks, polygons, meshes) by the method of lines.
+
+Space: P1/P2 Lagrange elements; ``u_t = rhs(u)`` is read off the problem's ``rhs`` as
+``c(x, t, u, ∇u) + ∇·F(x, t, u, ∇u)`` (:mod:`pdesolve.classical.fem_weak`: diffusion, nonlinear
+reaction such as Allen–Cahn's ``u − u³``, convection such as ``−u ∂_x u``), giving ``M U' = G(U, t)``
+with Dirichlet, Neumann and Robin conditions that may depend on time
+(:mod:`pdesolve.classical.fem_weak_system`). Time: BDF2 or the θ-method with Newton in every step,
+fixed or adaptive steps (:mod:`pdesolve.classical.fem_stepping`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from pdesolve.classical.evolution import output_times, time_bar
+from pdesolve.classical.fem_newton import weak_form_reason
+from pdesolve.classical.fem_stepping import Stepper, integrate
+from pdesolve.classical.fem_weak_system import build_weak_system
+from pdesolve.classical.mesh_solution import MeshEvolution
+from pdesolve.errors import PdesolveError
+from pdesolve.problem import Problem
+from pdesolve.solvers.base import SOLVERS, Solver, register
+
+DEFAULT_NODES = 17  # P2: the compare variants are h ≈ extent/16 and extent/32
+SCHEMES = ("bdf2", "theta")
+
+
+@register
+class FiniteElementLines(Solver):
+    """P1/P2 finite elements in space, implicit BDF2 or θ-method in time."""
+
+    name = "fem_mol"
+    family = "classical"
+    summary = "finite elements (P1/P2) in space, BDF2 / theta-method with Newton in time (meshes, disks, polygons)"
+    options: dict[str, Any] = {
+        "n": 0,
+        "order": 2,
+        "refine": 0,
+        "scheme": "bdf2",
+        "theta": 0.5,
+        "dt": 0.0,
+        "tol": 1e-6,
+        "outputs": 50,
+    }
+    option_help = {
+        "n": "nodes across the initial mesh, per axis on boxes (0: the problem's default; mesh files ignore it)",
+        "order": "Lagrange element order: 1 or 2",
+        "refine": "uniform refinements of the initial mesh",
+        "scheme": "bdf2 (Crank-Nicolson first step) | theta",
+        "theta": "the theta of the theta-method: 0.5 Crank-Nicolson, 1 backward Euler",
+        "dt": "fixed time step (0: adaptive steps to tol)",
+        "tol": "adaptive steps: local error per step, relative to max(1, max |u|)",
+        "outputs": "stored time levels after t0 (a data file's own times when the problem has one)",
+    }
+
+    @classmethod
+    def not_applicable(cls, problem: Problem) -> str | None:
+        if not problem.is_evolution:
+            return "it integrates evolution problems (rhs=); fem and fem_newton solve stationary ones"
+        return weak_form_reason(problem)
+
+    @classmethod
+    def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
+        """Two meshes; none on boxes where mol (finite differences) applies: there it runs when named."""
+        mol = SOLVERS.get("mol")
+        if mol is not None and mol.not_applicable(problem) is None:
+            return []
+        return [{}, {"refine": 1}]
+
+    def solve(self, problem: Problem) -> MeshEvolution:
+        self.check(problem)
+        config = self.config
+        if config["scheme"] not in SCHEMES:
+            raise PdesolveError(f"fem_mol: scheme must be one of {', '.join(SCHEMES)}, not {config['scheme']!r}")
+        if not 0.5 <= float(config["theta"]) <= 1.0:
+            raise PdesolveError(f"fem_mol: theta must lie in [0.5, 1] (A-stable), not {config['theta']}")
+        if float(config["dt"]) <= 0 and float(config["tol"]) <= 0:
+            raise PdesolveError("fem_mol: give a fixed step dt > 0 or a tolerance tol > 0")
+        start = time.perf_counter()
+        system = build_weak_system(
+            problem, int(config["order"]), int(config["n"]), int(config["refine"]), DEFAULT_NODES
+        )
+        stepper = Stepper(
+            system.mass(),
+            system.residual,
+            system.linearise,
+            system.dirichlet,
+            system.free,
+            scheme=config["scheme"],
+            theta=float(config["theta"]),
+        )
+        times = output_times(problem, config["outputs"])
+        t0, t1 = problem.time
+        with time_bar(self.settings.progress, problem, self.name) as bar:
+            levels, steps = integrate(
+                stepper, system.initial(), t0, t1, times, float(config["dt"]), float(config["tol"]), bar.update
+            )
+        stats = {
+            "n": system.n,
+            "order": system.order,
+            "elements": int(system.mesh.t.shape[1]),
+            "dofs": int(system.basis.N),
+            "steps": steps,
+            "rejected_steps": stepper.rejected,
+            "newton_iterations": stepper.newton_iterations,
+            "scheme": config["scheme"],
+            "solve_time": time.perf_counter() - start,
+        }
+        return MeshEvolution(problem, system.basis, times, np.asarray(levels), stats)
