@@ -95,8 +95,8 @@ def test_compare_without_reference_uses_the_finest_classical_run(cli, registry, 
     assert "finest classical run" in (out / "report.md").read_text()
     lines = result.out.splitlines()
     assert (
-        lines[0]
-        == "noref1d: Errors are measured against the finest classical run: gridfd [n=33] (33 dofs) at 201 points."
+        lines[0] == "noref1d: No exact solution or data file: errors are measured against the finest classical run: "
+        "gridfd [n=33] (33 dofs) at 201 points."
     )
     assert lines[4].split()[:4] == ["gridfd", "n=33", "reference", "reference"]
 
