@@ -29,7 +29,9 @@ def hydrostatic(gauge: Gauge) -> Problem:
 def test_per_sample_jacobian_of_a_system_equals_autograd(settings64):
     """Equation e is evaluated on copy e of the points, so each residual row has its own network call."""
     problem = load_problem("kovasznay")
-    solver = PinnSolver(settings64, preset="manual", width=5, depth=2, n_interior=12, n_boundary=16, ngd_steps=1, **NGD_ONLY)
+    solver = PinnSolver(
+        settings64, preset="manual", width=5, depth=2, n_interior=12, n_boundary=16, ngd_steps=1, **NGD_ONLY
+    )
     trainer = solver.build(problem)
     objective, points = trainer.objective, trainer.points
     assert set(points.boundary) == {0, 1}  # the pressure's condition on x = 1 gets its own points
