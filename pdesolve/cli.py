@@ -10,9 +10,10 @@ import argparse
 import re
 import shlex
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pdesolve.cli_operators import add_dataset_parser, add_train_parser, run_dataset, run_train
 from pdesolve.errors import PdesolveError
@@ -192,7 +193,14 @@ def command_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 # --- show -------------------------------------------------------------------------------------
 def command_show(args: argparse.Namespace) -> int:
+    model = Path(args.run_dir) / "model.pt"
+    if model.is_file() and not (Path(args.run_dir) / "metrics.json").is_file():  # a `pdesolve train` folder
+        from pdesolve.operators.model_file import load_model
+
+        return _show_training(load_model(model)[1], model)
     metrics = read_metrics(args.run_dir)
+    if "test_error" in metrics and "runs" not in metrics and "solver" not in metrics:  # train --constraint
+        return _show_training(metrics, Path(args.run_dir) / "metrics.json")
     problem = metrics.get("problem", {}).get("name", "?")
     records = metrics["runs"] if "runs" in metrics else [metrics]
     print(f"problem {problem}: {metrics.get('command', '')}")
@@ -205,29 +213,67 @@ def command_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_training(card: dict[str, Any], source: Path) -> int:
+    """The record of a `pdesolve train` run: what was trained, on what, and its test error."""
+    losses = card.get("train_loss")
+    last = losses[-1] if isinstance(losses, list) and losses else losses
+    seconds = card.get("training_seconds", card.get("seconds"))
+    print(f"problem {card.get('problem', '?')}: trained model ({source})")
+    print(f"test relative L2: {card.get('test_error')}; final training loss: {last}")
+    if seconds is not None:
+        print(f"training time: {float(seconds):.1f} s")
+    versions = card.get("versions", {})
+    if versions:
+        print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    return 0
+
+
 # --- entry point ------------------------------------------------------------------------------
-def _one_line(message: str) -> str:
-    return " ".join(str(message).split())
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _one_line(message: object) -> str:
+    """A message on one line: terminal colour codes removed, line breaks and runs of spaces collapsed."""
+    return " ".join(ANSI_ESCAPE.sub("", str(message)).split())
+
+
+def _show_warning(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None
+) -> None:
+    """Warnings as one line ``pdesolve: warning: ...`` (no source line, no colour codes)."""
+    print(f"pdesolve: warning: {_one_line(message)}", file=sys.stderr)
+
+
+def _dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    if args.command == "list":
+        return command_list(args)
+    if args.command == "show":
+        return command_show(args)
+    if args.command == "solve":
+        return command_solve(args, argv)
+    if args.command == "dataset":
+        return run_dataset(args)
+    if args.command == "train":
+        return run_train(args)
+    return command_compare(args, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    shown = warnings.showwarning  # only the display changes: the filters stay as the modules set them
+    warnings.showwarning = _show_warning
     try:
-        args = build_parser().parse_args(argv)
-        if args.command == "list":
-            return command_list(args)
-        if args.command == "show":
-            return command_show(args)
-        if args.command == "solve":
-            return command_solve(args, argv)
-        if args.command == "dataset":
-            return run_dataset(args)
-        if args.command == "train":
-            return run_train(args)
-        return command_compare(args, argv)
+        return _dispatch(build_parser().parse_args(argv), argv)
     except (UsageError, PdesolveError) as error:
         print(PREFIX + _one_line(error), file=sys.stderr)
+        return 2
+    except MemoryError as error:  # numpy's _ArrayMemoryError included
+        detail = f" ({_one_line(error)})" if str(error) else ""
+        print(
+            PREFIX + f"out of memory{detail}; try a smaller problem or resolution (e.g. a smaller --set n)",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print(PREFIX + "interrupted", file=sys.stderr)
@@ -242,3 +288,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    finally:
+        warnings.showwarning = shown

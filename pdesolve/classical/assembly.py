@@ -109,4 +109,22 @@ def assemble(problem: Problem, grid: Grid) -> LinearSystem:
         raise ProblemError(f"problem {problem.name!r}: the residual does not depend on u")
     matrix = values.matrix[columns].tocsr()
     matrix.eliminate_zeros()
-    return LinearSystem(matrix, -values.offset[columns], grid, unknown, g)
+    rhs = -values.offset[columns]
+    check_finite_system(problem, matrix, rhs, grid.points()[columns])
+    return LinearSystem(matrix, rhs, grid, unknown, g)
+
+
+def check_finite_system(problem: Problem, matrix: sp.csr_matrix, rhs: np.ndarray, points: np.ndarray) -> None:
+    """Refuse a system with NaN/inf entries (a coefficient or source that is not finite somewhere), naming
+    the first such point (``points[i]`` is where row ``i`` lives), before it is mistaken for a singular matrix."""
+    bad_entries = ~np.isfinite(matrix.data)
+    bad = ~np.isfinite(rhs)
+    if bad_entries.any():
+        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        bad[rows[bad_entries]] = True
+    if bad.any():
+        first = np.round(points[np.flatnonzero(bad)[0]], 6).tolist()
+        raise ProblemError(
+            f"problem {problem.name!r}: a coefficient or source of the residual is NaN or infinite at {bad.sum()} "
+            f"of {len(bad)} unknowns (the first at x = {first}); check the problem's parameters and functions"
+        )

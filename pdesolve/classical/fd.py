@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from pdesolve.classical.assembly import assemble, box_grid
+from pdesolve.classical.footprint import check_fd
 from pdesolve.classical.linear_solvers import solve_linear
 from pdesolve.errors import NotApplicableError, ProblemError
 from pdesolve.problem import Box, Dirichlet, Periodic, Polygon, Problem
@@ -56,6 +57,7 @@ class FiniteDifference(Solver):
     family = "classical"
     summary = "finite differences (2nd order) + sparse LU or PCG (Jacobi / IC(0) / AMG); linear stationary problems"
     options: dict[str, Any] = {"n": 0, "linsolve": "auto", "precond": "ic0", "tol": 1e-10, "maxiter": 0}
+    positive = frozenset({"tol"})
     option_help = {
         "n": "nodes per axis (0: the problem's default)",
         "linsolve": "direct (sparse LU) | cg | auto (direct in 1D and 2D, cg in 3D)",
@@ -97,13 +99,16 @@ class FiniteDifference(Solver):
     def solve(self, problem: Problem) -> GridSolution:
         self.check(problem)
         n = nodes_per_axis(problem, self.config["n"])
+        if n < 3:
+            raise ProblemError(f"fd needs n >= 3 nodes per axis (one interior node at least), got n={n}")
         _check_corners(problem, n)
-        start = time.perf_counter()
-        system = assemble(problem, box_grid(problem, n))
-        assembly_time = time.perf_counter() - start
         method = self.config["linsolve"]
         if method == "auto":
             method = AUTO_LINSOLVE[problem.dim]
+        check_fd(n, problem.dim, method)
+        start = time.perf_counter()
+        system = assemble(problem, box_grid(problem, n))
+        assembly_time = time.perf_counter() - start
         result = solve_linear(
             system.matrix, system.rhs, method, self.config["precond"], self.config["tol"], self.config["maxiter"]
         )

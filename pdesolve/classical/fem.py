@@ -14,9 +14,10 @@ import numpy as np
 from pdesolve.classical.fem_assembly import DEFAULT_NODES, assemble_fem, is_dirichlet
 from pdesolve.classical.fem_forms import recognise
 from pdesolve.classical.fem_system import SystemAssembler, newton, recognise_system
+from pdesolve.classical.footprint import check_fem
 from pdesolve.classical.linear_solvers import solve_linear
 from pdesolve.classical.mesh_solution import MeshSolution, MeshSystemSolution
-from pdesolve.errors import NotApplicableError
+from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.problem import Box, Coords, Disk, Mesh, Periodic, Polygon, Problem
 from pdesolve.problem.csg import Combination
 from pdesolve.solvers.base import Solver, register
@@ -44,6 +45,7 @@ class FiniteElement(Solver):
         "tol": 1e-10,
         "maxiter": 0,
     }
+    positive = frozenset({"order", "tol"})
     option_help = {
         "n": "nodes across the initial mesh, per axis on boxes (0: the problem's default; mesh files ignore it)",
         "order": "Lagrange element order: 1 or 2 (systems: always P2 velocities, P1 pressures)",
@@ -91,12 +93,18 @@ class FiniteElement(Solver):
         self.check(problem)
         if problem.is_system:
             return self._solve_system(problem)
-        start = time.perf_counter()
-        system = assemble_fem(problem, int(self.config["order"]), int(self.config["n"]), int(self.config["refine"]))
-        assembly_time = time.perf_counter() - start
+        order, refine = int(self.config["order"]), int(self.config["refine"])
         method = self.config["linsolve"]
         if method == "auto":
-            method = AUTO_LINSOLVE[system.mesh.dim()]
+            method = AUTO_LINSOLVE[problem.dim]
+        if order not in (1, 2):
+            raise PdesolveError(f"--set order={order}: fem has Lagrange elements of order 1 or 2")
+        if not isinstance(problem.domain, Mesh):
+            n = int(self.config["n"] or problem.defaults.get("n", DEFAULT_NODES))
+            check_fem(n, problem.dim, order, refine, method)
+        start = time.perf_counter()
+        system = assemble_fem(problem, order, int(self.config["n"]), refine)
+        assembly_time = time.perf_counter() - start
         result = solve_linear(
             system.matrix, system.rhs, method, self.config["precond"], self.config["tol"], self.config["maxiter"]
         )

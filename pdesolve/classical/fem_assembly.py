@@ -22,6 +22,7 @@ import scipy.sparse as sp
 import skfem
 from skfem import BilinearForm, LinearForm
 
+from pdesolve.classical.assembly import check_finite_system
 from pdesolve.classical.fem_forms import EllipticForm, recognise
 from pdesolve.classical.fem_meshes import build_mesh
 from pdesolve.errors import NotApplicableError, ProblemError
@@ -88,6 +89,7 @@ def assemble_fem(problem: Problem, order: int = 1, n: int = 0, refine: int = 0) 
     free = np.setdiff1d(np.arange(basis.N), fixed)
     system = matrix[free][:, free].tocsr()
     rhs = load[free] - matrix[free][:, fixed] @ values[fixed]
+    check_finite_system(problem, system, rhs, basis.doflocs.T[free])
     return FemSystem(system, rhs, basis, free, values, n, order)
 
 

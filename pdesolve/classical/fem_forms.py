@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from pdesolve.errors import NotApplicableError, NotLinearError
+from pdesolve.errors import NotApplicableError, NotLinearError, ProblemError
 from pdesolve.problem.coords import SPACE_NAMES, Coords
 from pdesolve.problem.field import Field, VectorField
 
@@ -214,6 +214,8 @@ def recognise(residual: Callable[..., Any], x: Coords, params: Any) -> EllipticF
     full = [np.broadcast_to(np.asarray(c, dtype=float), shape) for c in traced.diffusion]
     if any(np.all(c == 0) for c in full):
         raise NotApplicableError(f"the residual lacks a second derivative in some axis; {WHAT_FEM_TAKES}")
+    if not all(np.all(np.isfinite(c)) for c in full):
+        raise ProblemError("the diffusion coefficient is NaN or infinite somewhere: check the problem's parameters")
     # R = Σ ∂(D ∂u) + R u + S = 0 becomes -Σ ∂(K ∂u) + q u = f after multiplying by -sign(D)
     sign = np.sign(full[0].ravel()[0])
     if not all(np.all(sign * c > 0) for c in full):

@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
+from pdesolve.divergence import DivergenceMonitor
 from pdesolve.errors import NotApplicableError, PdesolveError
 
 METHODS = ("direct", "cg")
@@ -118,21 +119,21 @@ def direct_solve(matrix: sp.csr_matrix, rhs: np.ndarray) -> tuple[np.ndarray, fl
     return x, setup, time.perf_counter() - start
 
 
-def definiteness_sign(matrix: sp.csr_matrix) -> float:
-    """+1 or -1 so that ``sign * A`` may be SPD; refuse matrices that cannot be (CG needs SPD)."""
+def definiteness_sign(matrix: sp.csr_matrix, remedy: str = "use linsolve=direct") -> float:
+    """+1 or -1 so that ``sign * A`` may be SPD; refuse matrices that cannot be (CG needs SPD), naming ``remedy``."""
     scale = abs(matrix).max() if matrix.nnz else 0.0
     asymmetry = abs(matrix - matrix.T).max() if matrix.nnz else 0.0
     if asymmetry > 1e-10 * scale:
         raise NotApplicableError(
             f"CG needs a symmetric matrix, this one has |A - Aᵀ| = {asymmetry:.3g} (|A| = {scale:.3g}), "
-            "e.g. from first-derivative terms; use linsolve=direct"
+            f"e.g. from first-derivative terms; {remedy}"
         )
     diagonal = matrix.diagonal()
     for sign in (1.0, -1.0):
         if np.all(sign * diagonal > 0):
             return sign
     raise NotApplicableError(
-        "CG needs a definite matrix, but the diagonal has entries of both signs or zeros; use linsolve=direct"
+        f"CG needs a definite matrix, but the diagonal has entries of both signs or zeros; {remedy}"
     )
 
 
@@ -144,11 +145,14 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
 def conjugate_gradient(
     matrix: sp.csr_matrix, rhs: np.ndarray, precondition: Preconditioner, tol: float, maxiter: int
 ) -> tuple[np.ndarray, int]:
-    """PCG from ``x = 0`` until ``||r|| <= tol ||b||``; a non-positive curvature ``pᵀAp`` stops it with an error."""
+    """PCG from ``x = 0`` until ``||r|| <= tol ||b||``; a non-positive curvature ``pᵀAp`` or a residual grown by
+    orders of magnitude over ``||b||`` stops it with an error."""
     x = np.zeros_like(rhs)
-    threshold = tol**2 * _dot(rhs, rhs)
+    rhs_squared = _dot(rhs, rhs)
+    threshold = tol**2 * rhs_squared
     if threshold == 0:
         return x, 0
+    monitor = DivergenceMonitor("CG's relative residual", "the matrix or preconditioner is not usable by CG", start=1.0)
     r = rhs.copy()
     z = precondition(r)
     p = z.copy()
@@ -164,8 +168,10 @@ def conjugate_gradient(
         alpha = rz / curvature
         x += alpha * p
         r -= alpha * q
-        if _dot(r, r) <= threshold:
+        rr = _dot(r, r)
+        if rr <= threshold:
             return x, iteration
+        monitor.update(math.sqrt(rr / rhs_squared), iteration)
         z = precondition(r)
         rz_next = _dot(r, z)
         if not rz_next > 0:

@@ -18,6 +18,7 @@ from scipy.integrate import BDF, Radau
 from pdesolve.classical.assembly import box_grid
 from pdesolve.classical.boundary_closure import BoundaryClosure
 from pdesolve.classical.evolution import check_finite, output_times, resolved_option, time_bar
+from pdesolve.classical.footprint import check_time_grid
 from pdesolve.classical.spline_solution import SplineGridSolution
 from pdesolve.classical.stencil_sparsity import jacobian_sparsity
 from pdesolve.errors import DivergenceError, PdesolveError, ProblemError
@@ -74,6 +75,7 @@ class MethodOfLines(Solver):
         "method of lines: 2nd-order finite differences, implicit BDF/Radau in time (boxes; Dirichlet/Neumann/Robin)"
     )
     options = {"n": 0, "rtol": 1e-8, "atol": 1e-10, "method": "BDF", "outputs": 50}
+    positive = frozenset({"rtol", "outputs"})
     option_help = {
         "n": "grid nodes per axis (0: the problem's default)",
         "rtol": "relative tolerance of the time integrator",
@@ -103,6 +105,7 @@ class MethodOfLines(Solver):
         if method not in INTEGRATORS:
             raise PdesolveError(f"mol: method must be one of {', '.join(INTEGRATORS)}, not {method!r}")
         n = int(resolved_option(self.config["n"], problem, self.name, "n", DEFAULT_NODES[problem.dim]))
+        check_time_grid(self.name, n, problem.dim, self.config["outputs"])
         grid = box_grid(problem, n, method="fd")
         rhs = InteriorRHS(problem, grid)
         if not rhs.unknown.any():

@@ -19,6 +19,7 @@ from pdesolve.classical.assembly import box_grid
 from pdesolve.classical.dealiasing import Padding
 from pdesolve.classical.etdrk4 import ETDRK4
 from pdesolve.classical.evolution import check_finite, output_times, resolved_option, time_bar
+from pdesolve.classical.footprint import check_time_grid
 from pdesolve.classical.fourier_backend import FourierBackend
 from pdesolve.classical.spline_solution import SplineGridSolution
 from pdesolve.classical.splitting import explicit_rate, linear_symbol
@@ -101,6 +102,7 @@ class SpectralSolver(Solver):
     family = "classical"
     summary = "Fourier pseudo-spectral in space, ETDRK4 in time (evolution problems periodic in every axis)"
     options = {"n": 0, "dt": 0.0, "dealias": True, "outputs": 50, "backend": "auto"}
+    positive = frozenset({"outputs"})
     option_help = {
         "n": "Fourier modes per axis (0: the problem's default)",
         "dt": "ETDRK4 time step (0: the problem's default, else a fraction of the explicit part's rate)",
@@ -173,6 +175,7 @@ class SpectralSolver(Solver):
         if self.config["backend"] not in ("auto", "numpy", "torch"):
             raise PdesolveError(f"spectral: backend must be auto, numpy or torch, not {self.config['backend']!r}")
         n = int(resolved_option(self.config["n"], problem, self.name, "n", DEFAULT_MODES[problem.dim]))
+        check_time_grid(self.name, n, problem.dim, self.config["outputs"], self.settings.device)
         grid = box_grid(problem, n, method="spectral")
         backend = FourierBackend.for_settings(self.config["backend"], self.settings.device, self.settings.dtype)
         return grid, backend, FourierSplit(problem, grid, backend, self.config["dealias"])

@@ -41,6 +41,7 @@ from pdesolve.constraints.distributed import world
 from pdesolve.constraints.gauss_newton import LMOptions
 from pdesolve.constraints.grid_system import GridConstraintSystem
 from pdesolve.constraints.layer import GridHardConstraint
+from pdesolve.divergence import DivergenceMonitor
 from pdesolve.errors import PdesolveError
 from pdesolve.operators.fno import FNO
 from pdesolve.problem import Grid, Problem
@@ -247,6 +248,7 @@ def train_hard_constrained(
         step = config.batch_size
         data_norms = torch.cat([model.data_norm(inputs[i : i + step]) for i in range(0, len(inputs), step)])
     result = ConstrainedResult(model)
+    monitor = DivergenceMonitor("the training loss", "lower --lr")
     best_loss, best_state = math.inf, None
     start = time.perf_counter()
     for epoch in progress_bar(config.progress, iterable=range(config.epochs), desc=f"train {config.constraint}"):
@@ -269,6 +271,7 @@ def train_hard_constrained(
                 optimizer.step()
         schedule.step()
         result.train_loss.append(total / len(inputs))
+        monitor.update(result.train_loss[-1], f"epoch {epoch + 1}")
         result.unconverged.append(unconverged)
         result.kept_epoch = epoch
         if config.keep_best and result.train_loss[-1] < best_loss:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,20 +33,35 @@ class Config:
     per_solver: dict[str, dict[str, Any]] = field(default_factory=dict)  # [solvers.NAME] and --set NAME.key=value
     file: str | None = None
     set_keys: set[str] = field(default_factory=set)  # common keys that came from --set
+    set_scoped: set[tuple[str, str]] = field(default_factory=set)  # (NAME, key) that came from --set NAME.key
 
     def settings(self, progress: bool) -> Settings:
         return Settings(device=self.device, dtype=self.dtype, seed=self.seed, progress=progress)
 
     def options_for(self, solver: type[Solver], *names: str) -> dict[str, Any]:
         """Options of ``solver`` (also addressed by ``names``, e.g. its alias): common keys it has, then its own."""
-        chosen = {key: coerce_option(solver, key, text) for key, text in self.common.items() if key in solver.options}
+        chosen = {
+            key: coerce_option(solver, key, text, self._where(None, key, text))
+            for key, text in self.common.items()
+            if key in solver.options
+        }
         for name in (*names, solver.name):
             for key, text in self.per_solver.get(name, {}).items():
-                chosen[key] = coerce_option(solver, key, text)
+                chosen[key] = coerce_option(solver, key, text, self._where(name, key, text))
         return chosen
 
-    def check_used(self, solvers: list[type[Solver]], known: set[str]) -> None:
-        """Refuse common keys that no selected solver has, and per-solver tables of unknown solvers."""
+    def _where(self, scope: str | None, key: str, text: str) -> str:
+        """Where an option's value came from, for its errors: ``--set`` or the config file's table."""
+        if scope is None and key in self.set_keys:
+            return f"--set {key}={text}"
+        if scope is not None and (scope, key) in self.set_scoped:
+            return f"--set {scope}.{key}={text}"
+        table = "[solver]" if scope is None else f"[solvers.{scope}]"
+        return f"--config {self.file}: {table} {key} = {text}"
+
+    def check_used(self, solvers: list[type[Solver]], known: set[str], aliases: Sequence[str] = ()) -> None:
+        """Refuse common keys that no selected solver has, per-solver tables of unknown solvers, and
+        ``--set NAME.key`` for a solver NAME that does not run (a config file's tables may name others)."""
         for key in self.common:
             if not any(key in solver.options for solver in solvers):
                 valid = "; ".join(f"{s.name}: {', '.join(sorted(s.options)) or 'none'}" for s in solvers)
@@ -55,6 +71,12 @@ class Config:
         for name in self.per_solver:
             if name not in known:
                 raise PdesolveError(f"options for unknown solver {name!r} (known: {', '.join(sorted(known))})")
+        running = {s.name for s in solvers} | set(aliases)
+        for name, key in sorted(self.set_scoped):
+            if name not in running:
+                raise PdesolveError(
+                    f"--set {name}.{key}: solver {name!r} is not run here (running: {', '.join(sorted(running))})"
+                )
 
 
 def _text(value: Any) -> str:
@@ -126,6 +148,7 @@ def resolve(file: str | None, device: str | None, dtype: str | None, seed: int |
             config.set_keys.add(key)
         else:
             config.per_solver.setdefault(scope, {})[key] = value
+            config.set_scoped.add((scope, key))
     return config
 
 

@@ -44,11 +44,21 @@ def run_train_precond(args: argparse.Namespace, problem: Problem, settings: Sett
     )
     checkpoint = train_preconditioner(problem, kind, options, torch.device(settings.device), path, command)
     card = checkpoint.card
-    trained = card["validation"][f"{kind} (trained)"]
-    jacobi = card["validation"]["jacobi"]
+    measured = validation_summary(problem, kind, card["validation"])
     print(
-        f"trained {args.model} for {problem.name} at n={nodes} in {card['training_seconds']:.1f} s: "
-        f"{trained['unseen']:.1f} CG iterations on unseen members (Jacobi {jacobi['unseen']:.1f}); "
+        f"trained {args.model} for {problem.name} at n={nodes} in {card['training_seconds']:.1f} s: {measured}; "
         f"model: {path} (card {path.with_suffix('.md')})"
     )
     return 0
+
+
+def validation_summary(problem: Problem, kind: str, validation: dict[str, dict[str, float]]) -> str:
+    """CG iterations with the trained model against Jacobi: on unseen members of the family, or on the
+    problem itself when it has no family (its "members" are all the problem: nothing is unseen)."""
+    trained, jacobi = validation[f"{kind} (trained)"], validation["jacobi"]
+    if problem.family is None:
+        return (
+            f"{trained['train']:.1f} CG iterations on the problem itself (Jacobi {jacobi['train']:.1f}); "
+            f"{problem.name!r} has no parametric family (family=), so there are no unseen members to test on"
+        )
+    return f"{trained['unseen']:.1f} CG iterations on unseen members (Jacobi {jacobi['unseen']:.1f})"

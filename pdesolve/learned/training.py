@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from pdesolve.divergence import DivergenceMonitor
 from pdesolve.learned.checkpoint import Checkpoint, save_checkpoint
 from pdesolve.learned.kinds import Kind, kind_of, solve_with
 from pdesolve.learned.systems import GridSystem, family_systems, fingerprint
@@ -106,6 +107,7 @@ def _train(
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, options.steps, eta_min=0.1 * lr)
     losses: list[float] = []
+    monitor = DivergenceMonitor(f"the {kind.name} training loss", "lower --lr")
     steps = 0
     for step in progress_bar(options.progress, iterable=range(options.steps), desc=f"train {kind.name}"):
         optimizer.zero_grad()
@@ -114,6 +116,7 @@ def _train(
         optimizer.step()
         schedule.step()
         losses.append(float(value.detach()))
+        monitor.update(losses[-1], step + 1)
         steps = step + 1
         if time.perf_counter() - start > options.seconds:
             break

@@ -13,7 +13,8 @@ One iteration is a fixed sequence of in-place kernels on persistent tensors: no 
 scalars go to a device-side record; the host reads it every few iterations (as many as the convergence
 rate predicts, at most ``check_every`` and at most doubling the count) and checks for breakdown:
 ``pᵀAp ≤ 0`` (indefinite matrix), ``zᵀr ≤ 0`` (indefinite preconditioner), a Lanczos condition estimate
-beyond float precision (singular matrix). On CUDA the iteration is captured once in a CUDA graph and
+beyond float precision (singular matrix), a residual grown by orders of magnitude over ``‖b‖``
+(:class:`~pdesolve.divergence.DivergenceMonitor`). On CUDA the iteration is captured once in a CUDA graph and
 replayed; with triton, a Jacobi step is five kernels (product, ``pᵀAp``, fused ``x``/``r``/``z`` update with
 its dots, scalars, ``p``) — see :mod:`pdesolve.linalg.kernels`.
 """
@@ -29,6 +30,7 @@ import numpy as np
 import torch
 from scipy.linalg import eigvalsh_tridiagonal
 
+from pdesolve.divergence import DivergenceMonitor
 from pdesolve.errors import DivergenceError, NotApplicableError, PdesolveError
 from pdesolve.linalg import kernels
 from pdesolve.linalg.jacobi import Jacobi
@@ -228,6 +230,11 @@ class ConjugateGradient:
         segment: list[np.ndarray] = []  # rows (rz before, pᵀAp, rz after) of column 0 since the last restart
         iterations, restarts, block, next_check = 0, 0, 1, 64
         converged, last_true, true = bool(history[0].max() <= self.tol), math.inf, None
+        monitor = DivergenceMonitor(
+            "CG's relative residual",
+            "the matrix or preconditioner is not usable by CG",
+            start=max(1.0, history[0].max()),
+        )
         while not converged and iterations < self.maxiter:
             block = min(block, self.maxiter - iterations)
             run = self._step if self.graph is None else self.graph
@@ -241,6 +248,7 @@ class ConjugateGradient:
             rr, rz = self._inspect(chunk[:steps], rr, rz, threshold, segment)
             iterations += steps
             history += list(np.sqrt(np.maximum(chunk[:steps, 1], 0)) / self.scale)
+            monitor.update(float(history[-1].max()), f"iteration {iterations}")
             if done.any():
                 residual64, true = self._true_residual()
                 if true.max() <= self.tol:

@@ -15,6 +15,7 @@ import torch
 from scipy.sparse.linalg import splu
 
 from pdesolve.classical.assembly import LinearSystem, assemble, box_grid
+from pdesolve.classical.footprint import check_torch_cg
 from pdesolve.errors import NotApplicableError, PdesolveError, ProblemError
 from pdesolve.linalg.cg import ConjugateGradient
 from pdesolve.linalg.preconditioners import PRECONDITIONERS, GridLayout, box_shape, describe, make_preconditioner
@@ -72,6 +73,7 @@ class CGSolver(Solver):
         "check_every": 0,
         "cuda_graph": True,
     }
+    positive = frozenset({"tol", "smoother_steps"})
     option_help = {
         "n": "nodes per axis (0: the problem's default)",
         "precond": "none | jacobi | mg (geometric multigrid) | amg (smoothed aggregation) | ic0 | a learned .pt",
@@ -117,6 +119,7 @@ class CGSolver(Solver):
         dtype = {"float32": torch.float32, "float64": torch.float64}.get(self.settings.dtype)
         if dtype is None:
             raise PdesolveError(f"cg runs in float32 or float64, not {self.settings.dtype}")
+        check_torch_cg(self._nodes(problem), problem.dim, self.settings.device)
         start = time.perf_counter()
         grid = box_grid(problem, self._nodes(problem))
         system = assemble(problem, grid)

@@ -211,7 +211,7 @@ def spd_form(matrix: sp.spmatrix, rhs: np.ndarray) -> tuple[sp.csr_matrix, np.nd
     matrix = sp.csr_matrix(matrix, dtype=np.float64)
     if matrix.shape[0] != matrix.shape[1]:
         raise NotApplicableError(f"CG needs a square matrix, got {matrix.shape}")
-    sign = definiteness_sign(matrix)
+    sign = definiteness_sign(matrix, remedy="solve it with fd or fem, whose linsolve=direct takes such matrices")
     scale = abs(matrix).sum(axis=1).max()
     if np.abs(matrix @ np.ones(matrix.shape[0])).max() <= 1e-12 * scale:
         raise NotApplicableError(

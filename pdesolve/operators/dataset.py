@@ -13,9 +13,11 @@ CPU solves run in parallel processes; a solver on the GPU runs in this process.
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 import os
 import time
+import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -23,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from pdesolve.errors import PdesolveError
+from pdesolve.memory_guard import require
 from pdesolve.operators.pairs import (
     ClassicalSolve,
     classical_solver,
@@ -64,9 +67,17 @@ class DatasetSpec:
         path = Path(folder) / METADATA
         if not path.is_file():
             raise PdesolveError(f"{folder} is not a data set (no {METADATA}; make one with `pdesolve dataset`)")
-        fields = json.loads(path.read_text())
-        fields.pop("format", None)
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+        try:
+            fields = json.loads(path.read_text(encoding="utf-8"))
+            fields.pop("format", None)
+            spec = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+        except (ValueError, TypeError, AttributeError) as error:  # JSON syntax, missing/unknown fields, not an object
+            raise PdesolveError(
+                f"{path} is damaged ({type(error).__name__}: {error}); remake the data set with `pdesolve dataset`"
+            ) from None
+        if spec.samples < 1 or spec.shard_size < 1 or len(spec.grid_shape) != len(spec.lower):
+            raise PdesolveError(f"{path} is damaged (samples, shard_size or grid_shape out of range); remake it")
+        return spec
 
     def write(self, folder: Path) -> None:
         _atomic_write_text(Path(folder) / METADATA, json.dumps({"format": 1, **asdict(self)}, indent=2))
@@ -268,16 +279,36 @@ def load_dataset(folder: str | Path, problem: Problem | None = None) -> Dataset:
     spec = DatasetSpec.read(folder)
     if problem is not None:
         spec.check_problem(problem)
+    outputs = 1 if spec.times is None else len(spec.times)
+    nbytes = 2 * spec.samples * (len(spec.inputs) + outputs) * math.prod(spec.grid_shape) * 4  # shards + joined
+    require(nbytes, f"the data set {folder} ({spec.samples} samples on {spec.grid_shape})", "fewer --samples")
     parts = []
-    for k in range(len(spec.shards())):
+    for k, (_, count) in enumerate(spec.shards()):
         path = _shard_path(folder, k)
         if not path.is_file():
             raise PdesolveError(f"{folder} is incomplete ({path.name} missing): rerun `pdesolve dataset` to finish it")
-        with np.load(path) as shard:
-            parts.append({name: shard[name] for name in ("inputs", "outputs", "solve_seconds")})
+        parts.append(_read_shard(path, count, (len(spec.inputs), *spec.grid_shape), (outputs, *spec.grid_shape)))
     return Dataset(
         spec,
         np.concatenate([p["inputs"] for p in parts]),
         np.concatenate([p["outputs"] for p in parts]),
         np.concatenate([p["solve_seconds"] for p in parts]),
     )
+
+
+def _read_shard(path: Path, count: int, input_shape: tuple[int, ...], output_shape: tuple[int, ...]) -> dict:
+    """One shard's arrays, checked: readable, of the shapes ``dataset.json`` promises, and finite."""
+    remedy = f"delete {path.name} and rerun `pdesolve dataset` with the same options to remake it"
+    try:
+        with np.load(path) as shard:
+            arrays = {name: shard[name] for name in ("inputs", "outputs", "solve_seconds")}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise PdesolveError(f"{path} is damaged or truncated ({type(error).__name__}: {error}); {remedy}") from None
+    expected = {"inputs": (count, *input_shape), "outputs": (count, *output_shape), "solve_seconds": (count,)}
+    for name, shape in expected.items():
+        if arrays[name].shape != shape:
+            raise PdesolveError(f"{path}: {name} has shape {arrays[name].shape}, not {shape}; {remedy}")
+    for name in ("inputs", "outputs"):
+        if not np.all(np.isfinite(arrays[name])):
+            raise PdesolveError(f"{path}: the training data ({name}) hold NaN or infinite values; {remedy}")
+    return arrays

@@ -43,6 +43,7 @@ class FNOSolver(Solver):
     family = "operator"
     summary = "Fourier neural operator trained on classical solves of the problem's family (--set model=PATH)"
     options = {"model": "", "n": 0, "repeats": 3}
+    positive = frozenset({"repeats"})
     option_help = {
         "model": "the trained model (model.pt of `pdesolve train PROBLEM --model fno`); required",
         "n": "evaluation grid nodes per axis (0: the training resolution)",

@@ -23,7 +23,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from pdesolve.errors import DivergenceError, PdesolveError
+from pdesolve.divergence import DivergenceMonitor
+from pdesolve.errors import PdesolveError
 from pdesolve.report.progress import progress_bar
 
 CHECKPOINT = "checkpoint.pt"
@@ -113,6 +114,7 @@ def train(
     device = inputs.device
     loss_function = loss_function or relative_l2
     rank, world = rank_and_world()
+    check_finite_data(inputs, outputs)
     if len(inputs) < world:
         raise PdesolveError(f"{len(inputs)} training samples cannot be shared by {world} processes")
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -125,6 +127,9 @@ def train(
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
         result = TrainResult(**state["result"])
+    kept = f"; the last good checkpoint stays in {checkpoint}" if checkpoint is not None else ""
+    first = result.train_loss[0] if result.train_loss else None
+    monitor = DivergenceMonitor("the training loss", f"lower --lr{kept}", start=first)
     network = model
     if world > 1:
         network = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
@@ -146,6 +151,8 @@ def train(
             loss = loss_function(prediction, y).mean()
             if physics is not None and config.physics_weight > 0:
                 loss = loss + config.physics_weight * physics(prediction.float()[:, 0], x)
+            if monitor.start is None:  # growth is measured from the untrained model's first batch
+                monitor.update(float(loss.detach()), "the first batch")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -156,8 +163,7 @@ def train(
             reduced = torch.tensor([train_loss], device=device)
             dist.all_reduce(reduced)
             train_loss = float(reduced) / world
-        if train_loss != train_loss or train_loss == float("inf"):
-            raise DivergenceError(f"the training loss is {train_loss} at epoch {epoch + 1}; lower --lr")
+        monitor.update(train_loss, f"epoch {epoch + 1}")
         result.train_loss.append(train_loss)
         result.test_error.append(evaluate(model, *test_data))
         result.epochs = epoch + 1
@@ -173,6 +179,17 @@ def train(
             callback(epoch, result)
     bar.close()
     return result
+
+
+def check_finite_data(*tensors: torch.Tensor) -> None:
+    """Refuse training data with NaN or infinite values (a message about the data, not the learning rate)."""
+    for name, tensor in zip(("inputs", "outputs"), tensors):
+        bad = int((~torch.isfinite(tensor)).sum())
+        if bad:
+            raise PdesolveError(
+                f"the training data ({name}) hold {bad} NaN or infinite values of {tensor.numel()}; "
+                "remake the data set (`pdesolve dataset`)"
+            )
 
 
 def learning_rate_schedule(optimizer: torch.optim.Optimizer, config: TrainConfig):

@@ -82,6 +82,9 @@ class PinnSolver(Solver):
         "checkpoint": "",
         "resume": "",
     }
+    positive = frozenset(
+        {"width", "depth", "fourier_scale", "periodic_modes", "rad_candidates", "lr", "time_windows", "ngd_rcond"}
+    )
     option_help = {
         "preset": "ngd: damped Gauss–Newton natural gradient scaled to the problem (fills in the network, points "
         "and steps below unless set) | manual: the defaults listed here (Adam → L-BFGS)",

@@ -3,13 +3,14 @@
 During Adam the training points may be redrawn every ``refresh_every`` steps (``resample``) and/or grown
 by RAR; L-BFGS keeps the last set fixed (its curvature memory assumes one loss). The Gauss–Newton stage
 may redraw/grow them every ``ngd_refresh_every`` steps: each of its steps builds its model afresh.
-A non-finite loss stops training with :class:`~pdesolve.errors.DivergenceError` and leaves the
-last good checkpoint in place; Ctrl-C saves a checkpoint first.
+A loss that turns non-finite or grows by orders of magnitude over its start
+(:class:`~pdesolve.divergence.DivergenceMonitor`) stops training with
+:class:`~pdesolve.errors.DivergenceError` and leaves the last good checkpoint in place; Ctrl-C saves a
+checkpoint first.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from typing import Any
 
 import torch
 
+from pdesolve.divergence import DivergenceMonitor
 from pdesolve.errors import DivergenceError
+from pdesolve.memory_guard import require
 from pdesolve.ngd.residual_jacobian import jacobian_function
 from pdesolve.pinn.checkpoint import Checkpointer
 from pdesolve.pinn.gauss_newton import GaussNewtonStage
@@ -90,6 +93,7 @@ class Trainer:
         self.steps_done: dict[str, int] = {}
         self.elapsed = 0.0
         self._stage_state: dict[str, Any] | None = None
+        self.monitor = DivergenceMonitor("the loss", "")
 
     # --- points ------------------------------------------------------------------------------
     @property
@@ -129,6 +133,14 @@ class Trainer:
         if name == "lbfgs":
             return LbfgsStage(self.params)
         objective = self.objective
+        rows = int(objective.residual_vector(self.points, refresh=False).numel())
+        columns = sum(p.numel() for p in self.params)
+        require(
+            8 * (3 * rows * columns + 2 * columns**2),
+            f"the Gauss–Newton stage's dense Jacobian ({rows} residuals × {columns} parameters)",
+            "fewer points (n_interior) or a smaller network (width, depth)",
+            str(self.params[0].device),
+        )
         mean_gauge = any(isinstance(c, Gauge) and c.at is None for c in objective.problem.boundary)
         linearize = jacobian_function(
             self.model,
@@ -188,23 +200,37 @@ class Trainer:
         torch.set_rng_state(state["torch_rng"])
 
     def _save(self, stage: Any) -> None:
-        if not all(bool(torch.isfinite(p).all()) for p in self.params) or not math.isfinite(self.loss()):
-            self._diverged()
+        if not all(bool(torch.isfinite(p).all()) for p in self.params):
+            self._diverged("the network's parameters became NaN/inf")
+        self._check(self.loss())
         self.checkpointer.save(self.state_dict(stage))
 
-    def _diverged(self) -> None:
+    def _where(self) -> str:
         name = self.plan.stages[self.stage_index][0]
-        where = f"the loss became NaN/inf at step {self.step} of {name} (global step {self.global_step})"
-        if self.checkpointer is not None and self.checkpointer.saved_step is not None:
-            kept = f"last good checkpoint: {self.checkpointer.path} (step {self.checkpointer.saved_step})"
+        return f"step {self.step} of {name} (global step {self.global_step})"
+
+    def _check(self, loss: float) -> None:
+        """Stop on a loss that is NaN/inf or orders of magnitude above the first one."""
+        reason = self.monitor.reason(loss, self._where())
+        if reason is not None:
+            self._diverged(reason)
+
+    def _diverged(self, reason: str) -> None:
+        checkpointer = self.checkpointer
+        if checkpointer is not None and checkpointer.saved_step is not None:
+            kept = f"last good checkpoint: {checkpointer.path} (step {checkpointer.saved_step})"
+        elif checkpointer is not None and checkpointer.every > 0:
+            kept = f"no checkpoint was written yet (the first was due at step {checkpointer.every})"
         else:
             kept = "no checkpoint was written (set checkpoint_every)"
-        raise DivergenceError(f"PINN training diverged: {where}; {kept}")
+        raise DivergenceError(f"PINN training diverged: {reason}; lower lr; {kept}")
 
     # --- the loop ----------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         """Train through every stage; returns the statistics."""
         stage = None
+        if self.history:  # resumed: the growth is measured from the first loss of the whole run
+            self.monitor = DivergenceMonitor("the loss", "", start=self.history[0])
         try:
             for index, (name, steps) in enumerate(self.plan.stages):
                 if index < self.stage_index or steps <= 0:
@@ -242,8 +268,7 @@ class Trainer:
                 ngd = name == "ngd"
                 self._refresh(self.step // every + (10_000 if ngd else 0), self.plan.resample or ngd)
             loss = stage.step(closure)
-            if not math.isfinite(loss):
-                self._diverged()
+            self._check(loss)
             self.history.append(loss)
             self.step += 1
             self.global_step += 1

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from pdesolve.errors import ProblemError
+
 SPACE_NAMES = ("x", "y", "z")
+
+
+class CoordinateError(ProblemError, AttributeError):
+    """A problem's function asked for a coordinate its domain does not have (``x.z`` in 2D)."""
 
 
 class Coords:
@@ -36,4 +42,7 @@ class Coords:
             index = SPACE_NAMES.index(name)
             if index < len(self._space):
                 return self._space[index]
+        if name in SPACE_NAMES:
+            have = ", ".join(f"x.{n}" for n in self.names) + (", x.t" if self.t is not None else "")
+            raise CoordinateError(f"x.{name}: no coordinate {name!r} in {self.dim} dimension(s) (there are {have})")
         raise AttributeError(f"no coordinate {name!r} in {self.dim} dimension(s)")

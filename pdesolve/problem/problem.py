@@ -18,7 +18,7 @@ import numpy as np
 
 from pdesolve.errors import ProblemError
 from pdesolve.problem.conditions import Condition, Dirichlet, Gauge, Outflow, Periodic
-from pdesolve.problem.coords import Coords
+from pdesolve.problem.coords import CoordinateError, Coords
 from pdesolve.problem.domains import Box, Domain
 from pdesolve.problem.families import Family
 from pdesolve.problem.params import Params
@@ -137,6 +137,7 @@ class Problem:
                     raise ProblemError(f"{where}: periodic axes {sorted(unknown)} are not axes of a {self.dim}D domain")
         if not self.boundary and not self.is_evolution:
             raise ProblemError(f"{where}: a stationary problem needs boundary conditions")
+        self._check_overlaps(where)
         self._check_unknowns(where)
         self._check_shapes(where)
 
@@ -194,10 +195,34 @@ class Problem:
         lower, upper = self.domain.bounds
         return lower + (upper - lower) * np.linspace(0.3, 0.7, 4)[:, None]
 
+    def _check_overlaps(self, where: str) -> None:
+        """Refuse conditions that contradict each other or never apply: a non-periodic condition where
+        periodic ones cover every axis, or one after a condition without ``on=`` (which claims all the
+        boundary left)."""
+        others = [c for c in self.boundary if not isinstance(c, (Periodic, Gauge))]
+        if others and all(self.periodic_axes):
+            raise ProblemError(
+                f"{where}: contradictory boundary conditions: Periodic covers every axis of the {self.dim}D domain, "
+                f"so {type(others[0]).__name__} has no boundary left (drop it, or give Periodic(axes=...))"
+            )
+        for k, earlier in enumerate(others):
+            later = next((c for c in others[k + 1 :] if self._governed(c) & self._governed(earlier)), None)
+            if later is not None and earlier.on is None:
+                raise ProblemError(
+                    f"{where}: overlapping boundary conditions: {type(earlier).__name__} without on= claims all "
+                    f"the boundary left, so the {type(later).__name__} after it never applies (give the first on=)"
+                )
+
+    def _governed(self, condition: Condition) -> set[str]:
+        """The unknowns a condition acts on: those a Dirichlet condition names, else all."""
+        names = getattr(condition, "names", None) if isinstance(condition, Dirichlet) else None
+        return set(names or self.unknowns)
+
     def _check_shapes(self, where: str) -> None:
         """Evaluate the given functions at a few points: wrong dimensions show up here, not mid-solve."""
         points = self._probe_points()
         x = Coords(list(points.T), t=None if not self.is_evolution else np.full(4, self.time[0]))
+        self._check_coordinates(where)
         checks = {"initial": self.initial, "exact": self.exact}
         for label, function in checks.items():
             if function is None:
@@ -209,8 +234,10 @@ class Problem:
                     values = np.stack([np.broadcast_to(np.asarray(v, dtype=float), (4,)) for v in values], axis=1)
                 else:
                     values = np.asarray(values, dtype=float)
-            except ProblemError:
-                raise
+            except ProblemError as error:
+                if not isinstance(error, CoordinateError):
+                    raise
+                raise ProblemError(f"{where}: {label}(x, p) fails on {self.dim}D points: {error}") from None
             except Exception as error:
                 raise ProblemError(
                     f"{where}: {label}(x, p) fails on {self.dim}D points: {type(error).__name__}: {error}"
@@ -219,6 +246,41 @@ class Problem:
                 raise ProblemError(
                     f"{where}: {label}(x, p) returns shape {values.shape} for 4 points of a {self.dim}D domain"
                 )
+
+    def _check_coordinates(self, where: str) -> None:
+        """Evaluate the residual (or rhs) on a tiny grid and the boundary values at a few points: a
+        coordinate the domain lacks (``x.z`` in 2D) is refused here, naming the function."""
+        from pdesolve.problem.conditions import evaluate_value
+        from pdesolve.problem.grid import Grid
+        from pdesolve.problem.grid_field import GridField
+
+        lower, upper = self.domain.bounds
+        grid = Grid(tuple(lower), tuple(upper), (5,) * self.dim, self.periodic_axes)
+        t = None if not self.is_evolution else np.full(grid.shape, self.time[0])
+        label = "rhs" if self.is_evolution else "residual"
+        field, coordinates = GridField(np.ones(grid.shape), grid), Coords(grid.coordinates(), t=t)
+        probes: list[tuple[str, Callable[[], Any]]] = []
+        if not self.is_system:  # a system's residual takes its unknowns by name
+            probes.append((label, lambda: (self.rhs or self.residual)(field, coordinates, self.p)))
+        points = self._probe_points()
+        x = Coords(list(points.T), t=None if not self.is_evolution else np.full(4, self.time[0]))
+        for condition in self.boundary:
+            for name in ("value", "flux", "on"):
+                value = getattr(condition, name, None)
+                if callable(value):
+                    probes.append(
+                        (
+                            f"{type(condition).__name__}'s {name}",
+                            lambda v=value, on=name == "on": v(x) if on else evaluate_value(v, x, self.p),
+                        )
+                    )
+        for label, probe in probes:
+            try:
+                probe()
+            except CoordinateError as error:
+                raise ProblemError(f"{where}: {label}(...) uses {error}") from None
+            except Exception:  # other failures are each solver's to report (e.g. operators it lacks)
+                continue
 
     # --- members of a family and parameter changes ----------------------------------------
     def with_params(self, **changes: Any) -> Problem:

@@ -143,9 +143,30 @@ def choose_reference(problem: Problem, outcomes: list[Outcome]) -> tuple[Referen
     if not classical:
         return None, None
     finest = max(classical, key=lambda o: o.run.dofs)
+    return finest_reference(problem, finest.job, finest.run), finest
+
+
+def finest_reference(problem: Problem, job: Job, run: Run) -> Reference:
+    """A classical run's solution at the problem's test points, as the reference of the other runs."""
     points = problem.test_points()
-    source = f"finest classical run: {finest.job.label} ({finest.run.dofs} dofs)"
-    return Reference.clean(points, finest.run.solution(points), source, problem.unknowns), finest
+    source = f"finest classical run: {job.label} ({run.dofs} dofs)"
+    return Reference.clean(points, run.solution(points), source, problem.unknowns)
+
+
+def solve_reference(problem: Problem, job: Job, settings: Settings) -> Reference | None:
+    """``solve``'s reference, as ``compare`` would choose it: the problem's data or exact solution, else, for a
+    solver that is not classical, the finest run of the classical solver that applies (its compare variants)."""
+    reference = Reference.of(problem)
+    if reference is not None or job.solver.family == "classical" or "classical" not in SOLVERS:
+        return reference
+    try:
+        solver, alias = resolve(SOLVERS["classical"], problem)
+        jobs = [Job(solver, variant, alias) for variant in solver.compare_variants(problem) or [{}]]
+        runs = [(candidate, perform(candidate, problem, settings)[0]) for candidate in jobs]
+    except PdesolveError:  # no classical solver applies, or it failed: errors are not measured
+        return None
+    finest, run = max(runs, key=lambda pair: pair[1].dofs)
+    return finest_reference(problem, finest, run)
 
 
 def run_all(
@@ -262,7 +283,7 @@ def compare(
     chosen, notes = choose_solvers(problem, names, config)
     if not chosen:
         raise PdesolveError(f"no solver applies to {problem.name!r}")
-    config.check_used([solver for solver, _ in chosen], set(SOLVERS))
+    config.check_used([solver for solver, _ in chosen], set(SOLVERS), [alias for _, alias in chosen if alias])
     jobs = plan(problem, chosen, config)
     prepare_folder(folder)
     for note in notes:

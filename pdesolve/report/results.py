@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from pdesolve.io.config import Config
 from pdesolve.io.run_folder import prepare_folder
 from pdesolve.problem import Problem
-from pdesolve.report.compare import Outcome, best, lookup, reference_line
+from pdesolve.report.compare import Outcome, best, lookup, reference_line, solve_reference
 from pdesolve.report.metrics import Reference, Run
 from pdesolve.report.plots import solution_and_error_figure
 from pdesolve.report.run import Job, measure, perform, seed_everything, write_record, write_solution
@@ -78,15 +78,15 @@ def solve_job(problem: Problem, solver_name: str, config: Config) -> Job:
     """``solver_name`` (an alias resolves to its solver) with the options ``config`` gives it; one-line
     errors for an unknown or inapplicable solver and for options it does not have."""
     solver, alias = resolve_alias(lookup(solver_name, problem), problem)
-    config.check_used([solver], set(SOLVERS))
+    config.check_used([solver], set(SOLVERS), [alias] if alias else [])
     return Job(solver, config.options_for(solver, *([alias] if alias else [])), alias)
 
 
 def solve_problem(problem: Problem, job: Job, settings: Settings, context: dict[str, Any]) -> SolveResult:
-    """Run ``job`` and measure it against the problem's reference (nothing is written)."""
+    """Run ``job`` and measure it against the reference ``compare`` would choose (nothing is written)."""
     seed_everything(settings.seed)
     run, full_config = perform(job, problem, settings)
-    reference = Reference.of(problem)
+    reference = solve_reference(problem, job, settings)
     record = measure(run, reference, settings, {"config": full_config, "files": {}})
     return SolveResult(run, reference, record, context)
 

@@ -7,6 +7,7 @@ which option sets ``compare`` should run (``compare_variants``, e.g. two resolut
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -26,13 +27,15 @@ class Settings:
 
 class Solver:
     """Base class: subclasses set ``name``, ``family``, ``summary``, ``options`` (the defaults of ``--set``)
-    with one line of ``option_help`` each, and implement ``solve``."""
+    with one line of ``option_help`` each, and implement ``solve``. Numeric options are finite and
+    non-negative (0 often means "the default"); those named in ``positive`` must be above 0."""
 
     name: ClassVar[str]
     family: ClassVar[str]
     summary: ClassVar[str]
     options: ClassVar[dict[str, Any]] = {}
     option_help: ClassVar[dict[str, str]] = {}
+    positive: ClassVar[frozenset[str]] = frozenset()
     systems: ClassVar[bool] = False  # solves problems of several unknowns (``unknowns=``)
 
     def __init__(self, settings: Settings | None = None, **options: Any) -> None:
@@ -84,12 +87,14 @@ def register(cls: type[Solver]) -> type[Solver]:
     return cls
 
 
-def coerce_option(solver: type[Solver], key: str, text: str) -> Any:
-    """Turn ``--set key=text`` into the type of the option's default; one-line error when it cannot."""
+def coerce_option(solver: type[Solver], key: str, text: str, where: str | None = None) -> Any:
+    """Turn ``--set key=text`` into the type of the option's default and check its range; one-line error
+    when it cannot. ``where`` names the source in errors (default ``--set key=text``)."""
+    where = where or f"--set {key}={text}"
     if key not in solver.options:
         valid = ", ".join(sorted(solver.options)) or "none"
         raise PdesolveError(
-            f"--set {key}: solver {solver.name!r} has no option {key!r} (valid: {valid}; `pdesolve list {solver.name}`)"
+            f"{where}: solver {solver.name!r} has no option {key!r} (valid: {valid}; `pdesolve list {solver.name}`)"
         )
     default = solver.options[key]
     try:
@@ -98,12 +103,19 @@ def coerce_option(solver: type[Solver], key: str, text: str) -> Any:
                 raise ValueError
             return text.lower() in ("true", "1", "yes")
         if isinstance(default, int):
-            return int(text)
-        if isinstance(default, float):
-            return float(text)
+            value: Any = int(text)
+        elif isinstance(default, float):
+            value = float(text)
+        else:
+            return text
     except ValueError:
         kind = (
             "true or false" if isinstance(default, bool) else "an integer" if isinstance(default, int) else "a number"
         )
-        raise PdesolveError(f"--set {key}={text}: expected {kind}") from None
-    return text
+        raise PdesolveError(f"{where}: expected {kind}") from None
+    if not math.isfinite(value):
+        raise PdesolveError(f"{where}: expected a finite number")
+    if value < 0 or (value == 0 and key in solver.positive):
+        bound = "above 0" if key in solver.positive else "0 or more"
+        raise PdesolveError(f"{where}: {solver.name}'s {key} must be {bound} ({solver.option_help.get(key, key)})")
+    return value

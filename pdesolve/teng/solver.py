@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -18,6 +19,7 @@ import torch
 
 from pdesolve.classical.evolution import resolved_option
 from pdesolve.errors import DivergenceError, PdesolveError, ProblemError
+from pdesolve.memory_guard import require
 from pdesolve.ngd import FlatModule, rows_per_chunk
 from pdesolve.problem import Coords, Dirichlet, Problem
 from pdesolve.problem.conditions import evaluate_value
@@ -50,6 +52,8 @@ class TengSolver(Solver):
         "iterations": 7,
         "corrector_iterations": 5,
         "tol": 1e-12,
+        "miss_factor": 1e6,
+        "stop_on_miss": False,
         "lstsq": "cholesky",
         "rcond": 1e-11,
         "damping": 0.0,
@@ -72,6 +76,7 @@ class TengSolver(Solver):
         "checkpoint_path": "teng_checkpoint.pt",
         "resume": "",
     }
+    positive = frozenset({"width", "depth", "iterations", "corrector_iterations", "memory_gb", "init_lr"})
     option_help: ClassVar[dict[str, str]] = {
         "scheme": "euler (TENG-Euler) | heun (TENG-Heun, second order)",
         "dt": "time step (0: the problem's default, else (t1 - t0) / 100)",
@@ -82,6 +87,8 @@ class TengSolver(Solver):
         "iterations": "least-squares iterations of an Euler step and of Heun's predictor",
         "corrector_iterations": "least-squares iterations of Heun's corrector",
         "tol": "stop a step's fit early at ‖r‖/‖target‖ ≤ tol",
+        "miss_factor": "warn when a step's fit ends above miss_factor × tol (0: never)",
+        "stop_on_miss": "stop with an error instead of warning when a step's fit misses miss_factor × tol",
         "lstsq": "least squares: cholesky (damped normal equations) | svd | qr | cg",
         "rcond": "svd: relative singular-value cut-off (≈ eps · N of the paper's lstsq at 65,536 points)",
         "damping": "fixed damping added to the adaptive Levenberg–Marquardt one",
@@ -172,6 +179,12 @@ class TengSolver(Solver):
         fn = FlatModule(network)
         n_points = int(resolved_option(cfg["n_points"], problem, self.name, "n_points", DEFAULT_POINTS[problem.dim]))
         generator = torch.Generator().manual_seed(self.settings.seed)
+        require(
+            2 * cfg["memory_gb"] * 2**30,
+            f"TENG's Jacobian blocks (memory_gb={cfg['memory_gb']:g}, twice for the Gram matrix and work arrays)",
+            "a lower memory_gb",
+            self.settings.device,
+        )
         chunk = rows_per_chunk(fn.n_params, cfg["memory_gb"] * 2**30, torch.finfo(dtype).bits // 8, minimum=16)
         model = SampledModel(fn, problem, self._points(problem, n_points, None), chunk)
         fit_options = FitOptions(
@@ -218,6 +231,7 @@ class TengSolver(Solver):
                 raise DivergenceError(
                     f"TENG produced non-finite parameters at step {k + 1} (t = {t0 + (k + 1) * dt:g})"
                 )
+            self._check_fit(info.residual, k + 1, t0 + (k + 1) * dt, stats)
             state.thetas.append(theta)
             state.times.append(t0 + (k + 1) * dt)
             state.step = k + 1
@@ -226,6 +240,24 @@ class TengSolver(Solver):
                 state.generator_state = generator.get_state()
                 save_checkpoint(cfg["checkpoint_path"], state)
         return TengSolution(problem, fn, state.times, torch.stack(state.thetas), self._summary(state, fn, model), chunk)
+
+    def _check_fit(self, residual: float, step: int, t: float, stats: dict[str, Any]) -> None:
+        """A step whose fit ends above ``miss_factor × tol`` is not the scheme's step: warn once (its count
+        goes to the statistics) or, with ``stop_on_miss``, stop before the next checkpoint."""
+        cfg = self.config
+        bound = cfg["miss_factor"] * cfg["tol"]
+        if bound <= 0 or residual <= bound:
+            return
+        message = (
+            f"TENG step {step} (t = {t:g}): the fit to the step's target ended at ‖r‖/‖target‖ = {residual:.2g}, "
+            f"above miss_factor × tol = {bound:.2g}; lower dt, raise iterations or the network's width"
+        )
+        if cfg["stop_on_miss"]:
+            kept = f"; last checkpoint: {cfg['checkpoint_path']}" if cfg["checkpoint_every"] else ""
+            raise DivergenceError(message + kept)
+        stats["steps_missing_tol"] = stats.get("steps_missing_tol", 0) + 1
+        if stats["steps_missing_tol"] == 1:
+            warnings.warn(message + " (further misses are counted in steps_missing_tol)", stacklevel=2)
 
     def _initial_state(self, problem: Problem, fitter: GaussNewtonFit, dt: float, shaping: dict) -> RunState:
         cfg = self.config

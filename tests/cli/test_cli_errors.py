@@ -81,7 +81,7 @@ def test_config_file_errors(cli, registry, problems, tmp_path):
         "broken.toml": ("seed = \n", "not valid TOML"),
         "unknown.toml": ("colour = 'red'\n", "unknown key", "colour"),
         "seed.toml": ("seed = 'one'\n", "seed must be an integer"),
-        "value.toml": ("[solver]\nn = 2.5\n", "n=2.5", "int"),
+        "value.toml": ("[solver]\nn = 2.5\n", "value.toml: [solver] n = 2.5", "int"),
         "key.toml": ("[solver]\nwidth = 3\n", "key.toml", "width"),
         "table.toml": ("solver = 3\n", "[solver]", "table"),
     }
