@@ -1,7 +1,8 @@
 """The ``pdesolve`` command: ``list``, ``solve``, ``compare``, ``show``.
 
-Bad input ends with one line ``pdesolve: error: ...`` on stderr and exit code 2 (130 after Ctrl-C);
-only internal errors (bugs) show a traceback.
+Bad input ends with one line ``pdesolve: error: ...`` on stderr and exit code 2; Ctrl-C exits with 130 and
+SIGTERM with 143, each after the running family saved its final checkpoint (named in the line).
+Only internal errors (bugs) show a traceback.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ import shlex
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
 from pdesolve.cli_operators import add_dataset_parser, add_train_parser, run_dataset, run_train
 from pdesolve.errors import PdesolveError
+from pdesolve.io import checkpoint
+from pdesolve.io.claim import claimed
 from pdesolve.io.config import Config, check_device, resolve
-from pdesolve.io.run_folder import default_folder, prepare_folder, read_metrics
+from pdesolve.io.interrupts import Terminated, sigterm_raises
+from pdesolve.io.run_folder import default_folder, read_metrics
 from pdesolve.problem import Problem, load_problem
 from pdesolve.problem.loading import catalogue_directory, catalogue_names
 from pdesolve.report.compare import compare, cuda_out_of_memory, registered
@@ -163,10 +168,11 @@ def _prepare(args: argparse.Namespace) -> tuple[Config, Problem]:
 def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     config, problem = _prepare(args)
     job = solve_job(problem, args.solver, config)
-    folder = prepare_folder(args.out or default_folder(problem.name, args.solver))
     context = run_context(problem, args.problem, config, shlex.join(["pdesolve", *argv]))
-    result = solve_problem(problem, job, config.settings(progress=True), context)
-    result.save(folder)
+    with claimed(args.out or default_folder(problem.name, args.solver), "solve") as folder:
+        settings = replace(config.settings(progress=True), folder=str(folder))
+        result = solve_problem(problem, job, settings, context)
+        result.write(folder)
     print(result)
     print(f"run folder: {folder}")
     return 0
@@ -261,6 +267,12 @@ def _dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    checkpoint.last_saved.clear()
+    with sigterm_raises():
+        return _run(argv)
+
+
+def _run(argv: list[str]) -> int:
     shown = warnings.showwarning  # only the display changes: the filters stay as the modules set them
     warnings.showwarning = _show_warning
     try:
@@ -275,8 +287,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    except KeyboardInterrupt:
-        print(PREFIX + "interrupted", file=sys.stderr)
+    except KeyboardInterrupt as error:
+        saved = checkpoint.last_saved.get("path")
+        kept = f"; last checkpoint: {saved}" if saved else ""
+        if isinstance(error, Terminated):
+            print(PREFIX + f"terminated (SIGTERM){kept}", file=sys.stderr)
+            return 143
+        print(PREFIX + f"interrupted{kept}", file=sys.stderr)
         return 130
     except Exception as error:
         if not cuda_out_of_memory(error):

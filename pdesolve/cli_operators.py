@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import torch
@@ -17,6 +18,7 @@ import torch.distributed as dist
 
 from pdesolve.constraints.training import add_train_constraint_options, run_constrained_training
 from pdesolve.errors import PdesolveError
+from pdesolve.io.claim import claimed
 from pdesolve.io.config import check_device, resolve
 from pdesolve.learned.cli import PRECOND_MODELS, add_precond_arguments, run_train_precond
 from pdesolve.operators.dataset import generate_dataset, load_dataset
@@ -99,6 +101,7 @@ def add_train_parser(subparsers, common: argparse.ArgumentParser | None = None) 
         "--checkpoint-every", type=int, default=TrainConfig.checkpoint_every, help="epochs (default: %(default)s)"
     )
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    parser.add_argument("--force", action="store_true", help="replace the model (and checkpoint) already in --out")
     add_precond_arguments(parser)
     add_train_constraint_options(parser)
     return parser
@@ -116,19 +119,24 @@ def run_dataset(args: argparse.Namespace) -> int:
     settings = _settings(args)
     problem = load_problem(args.problem)
     folder = args.out or Path("data") / f"{problem.name}-{args.resolution}-s{settings.seed}"
-    spec = generate_dataset(
-        problem,
-        folder,
-        samples=args.samples,
-        resolution=args.resolution,
-        seed=settings.seed,
-        solver=args.solver or default_solver(problem),
-        settings=settings,
-        workers=args.workers,
-        shard_size=args.shard_size,
-        solve_resolution=args.solve_resolution,
-        times=args.times,
-    )
+
+    def completes(previous: dict) -> str | None:  # a rerun completes the shards of its own data set
+        return None if previous.get("command") == "dataset" else "not a data set"
+
+    with claimed(folder, "dataset", completes):
+        spec = generate_dataset(
+            problem,
+            folder,
+            samples=args.samples,
+            resolution=args.resolution,
+            seed=settings.seed,
+            solver=args.solver or default_solver(problem),
+            settings=settings,
+            workers=args.workers,
+            shard_size=args.shard_size,
+            solve_resolution=args.solve_resolution,
+            times=args.times,
+        )
     what = (
         "pairs"
         if spec.times is None
@@ -151,6 +159,24 @@ def _distributed_device(requested: str) -> torch.device:
     return torch.device(requested)
 
 
+def _claim_training(args: argparse.Namespace) -> AbstractContextManager:
+    """Rank 0 claims ``args.out``: an earlier training there is continued only with --resume, replaced only with
+    --force (nothing trained is overwritten by accident)."""
+    if int(os.environ.get("RANK", "0")) != 0:
+        return nullcontext(args.out)
+
+    def consent(previous: dict) -> str | None:
+        if previous.get("command") != "train":
+            return "not a training run"
+        if args.resume or args.force:
+            return None
+        if (Path(args.out) / MODEL_FILE).is_file():
+            return f"a trained {MODEL_FILE}: pass --resume to continue its training or --force to replace it"
+        return "pass --resume to continue its training or --force to start over"
+
+    return claimed(args.out, "train", consent)
+
+
 def run_train(args: argparse.Namespace) -> int:
     settings = _settings(args)
     problem = load_problem(args.problem)
@@ -168,7 +194,9 @@ def run_train(args: argparse.Namespace) -> int:
     if args.constraint != "none":
         if data.spec.times is not None:
             raise PdesolveError("--constraint trains one-shot models: it takes pairs, not trajectory data (--times)")
-        return run_constrained_training(args, problem, train_data, test_data, settings, device)
+        args.out = args.out or Path("runs") / f"{problem.name}-fno-{args.constraint}"
+        with _claim_training(args):
+            return run_constrained_training(args, problem, train_data, test_data, settings, device)
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -181,11 +209,12 @@ def run_train(args: argparse.Namespace) -> int:
         seed=settings.seed,
         progress=settings.progress,
     )
-    out = args.out or Path("runs") / f"{problem.name}-fno"
+    out = args.out = args.out or Path("runs") / f"{problem.name}-fno"
     architecture = {"modes": args.modes, "width": args.width, "layers": args.layers}
-    _, result, card = train_operator(
-        problem, train_data, test_data, config, device, out, args.resume, architecture, args.history
-    )
+    with _claim_training(args):
+        _, result, card = train_operator(
+            problem, train_data, test_data, config, device, out, args.resume, architecture, args.history
+        )
     if not dist.is_initialized() or dist.get_rank() == 0:
         final = f", {card['final_relative_l2']:.3e} at the final time" if "rollout" in card else ""
         scheme = f" (autoregressive, {args.history} levels in)" if "rollout" in card else ""

@@ -22,6 +22,8 @@ def test_catalogue_is_complete():
         "allen_cahn2d",
         "burgers1d",
         "burgers2d",
+        "cavity",
+        "cylinder",
         "darcy2d",
         "diffusion_sorption1d",
         "heat2d",

@@ -7,13 +7,14 @@ and Newton's method.
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from pdesolve.classical.fem_assembly import DEFAULT_NODES, assemble_fem, is_dirichlet
 from pdesolve.classical.fem_forms import recognise
-from pdesolve.classical.fem_system import SystemAssembler, newton, recognise_system
+from pdesolve.classical.fem_system import SystemAssembler, boundary_force, newton, recognise_system
 from pdesolve.classical.footprint import check_fem
 from pdesolve.classical.linear_solvers import solve_linear
 from pdesolve.classical.mesh_solution import MeshSolution, MeshSystemSolution
@@ -137,4 +138,5 @@ class FiniteElement(Solver):
             "solve_time": time.perf_counter() - start,
             **newton_stats,
         }
-        return MeshSystemSolution(problem, list(zip(assembler.bases, assembler.split(vector))), stats)
+        fields = list(zip(assembler.bases, assembler.split(vector)))
+        return MeshSystemSolution(problem, fields, stats, reaction=partial(boundary_force, assembler, vector))

@@ -36,9 +36,12 @@ from pdesolve.problem.csg import Combination
 CIRCLE_EDGE = 1.38
 
 
-def build_mesh(domain: Domain, n: int, refine: int = 0, order: int = 1) -> skfem.Mesh:
+def build_mesh(
+    domain: Domain, n: int, refine: int = 0, order: int = 1, near: tuple[str, int] | None = None
+) -> skfem.Mesh:
     """A mesh of ``domain`` with about ``n`` nodes across it, refined ``refine`` more times; for ``order`` 2 on a
-    constructive domain with arcs, the curved quadratic mesh (:func:`curved`)."""
+    constructive domain with arcs, the curved quadratic mesh (:func:`curved`); ``near = (part, levels)``
+    grades a constructive domain's mesh toward a boundary part (:func:`refined_near`)."""
     if n < 2:
         raise ProblemError(f"a mesh needs n >= 2 nodes per axis, got {n}")
     if isinstance(domain, Disk):
@@ -56,7 +59,10 @@ def build_mesh(domain: Domain, n: int, refine: int = 0, order: int = 1) -> skfem
         mesh = domain._skfem()
     elif isinstance(domain, Combination):
         lower, upper = domain.bounds
-        mesh = mesh_domain(domain, float(np.max(upper - lower)) / (n - 1) / 2**refine)
+        h = float(np.max(upper - lower)) / (n - 1) / 2**refine
+        mesh = mesh_domain(domain, h)
+        if near is not None:
+            mesh = refined_near(mesh, domain, *near, h)
         arcs = any(isinstance(piece, bp.Arc) for piece in domain.pieces())
         return curved(mesh, domain) if order == 2 and arcs else mesh
     else:
@@ -128,6 +134,32 @@ def mesh_domain(domain: Domain, h: float) -> skfem.MeshTri:
         lower, upper = domain.bounds
         return triangulate_polygon(domain, max(2, round(float(np.max(upper - lower)) / h) + 1))
     return triangulate(domain, domain.pieces(), h)
+
+
+def refined_near(mesh: skfem.MeshTri, domain: Domain, part: str, levels: int, h: float) -> skfem.MeshTri:
+    """Refine the triangles near the boundary part ``part`` ``levels`` times (red-green refinement), level
+    ``k`` those within ``8 h / 2^k`` of it, so that the mesh size halves every few cells toward the part;
+    new boundary nodes are moved onto the arcs they belong to."""
+    pieces = domain.pieces()
+    chosen = [piece for piece in pieces if part in piece.labels]
+    if not chosen:
+        raise ProblemError(f"no boundary part {part!r} to refine the mesh near (parts: {sorted(domain.part_names)})")
+    for level in range(levels):
+        centroids = mesh.p[:, mesh.t].mean(axis=1).T
+        distance = np.min([piece.distance(centroids) for piece in chosen], axis=0)
+        mesh = mesh.refined(np.flatnonzero(distance < 8 * h / 2**level))
+        boundary = mesh.boundary_nodes()
+        owner = np.argmax(bp.nearest(pieces, mesh.p[:, boundary].T, 0.0), axis=1)
+        points = mesh.p.copy()
+        for k, piece in enumerate(pieces):
+            mine = boundary[owner == k]
+            if isinstance(piece, bp.Arc) and len(mine):
+                offset = points[:, mine] - np.asarray(piece.center)[:, None]
+                points[:, mine] = np.asarray(piece.center)[:, None] + piece.radius * offset / np.linalg.norm(
+                    offset, axis=0
+                )
+        mesh = skfem.MeshTri(points, mesh.t)
+    return mesh
 
 
 def curved(mesh: skfem.MeshTri, domain: Domain) -> skfem.MeshTri2:

@@ -8,6 +8,7 @@ across-the-boundary extension, never NaN.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -129,16 +130,23 @@ class MeshSolution(Solution):
 
 
 class MeshSystemSolution(Solution):
-    """A stationary finite-element solution of a system: one (basis, coefficients) per unknown."""
+    """A stationary finite-element solution of a system: one (basis, coefficients) per unknown.
+
+    ``reaction(on)``, when given, returns the force on a boundary part and how it was computed
+    (:func:`pdesolve.classical.fem_system.boundary_force`); derived quantities use it as
+    ``solution.boundary_force``.
+    """
 
     def __init__(
         self,
         problem: Problem,
         fields: list[tuple[skfem.CellBasis, np.ndarray]],
         stats: dict[str, Any] | None = None,
+        reaction: Callable[[Any], tuple[np.ndarray, str]] | None = None,
     ) -> None:
         super().__init__(problem, stats)
         self.fields = [(basis, np.asarray(c, dtype=float)) for basis, c in fields]
+        self.boundary_force = reaction
 
     @property
     def mesh(self) -> skfem.Mesh:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -43,11 +42,14 @@ from pdesolve.constraints.grid_system import GridConstraintSystem
 from pdesolve.constraints.layer import GridHardConstraint
 from pdesolve.divergence import DivergenceMonitor
 from pdesolve.errors import PdesolveError
+from pdesolve.io import checkpoint
+from pdesolve.io.run_folder import write_json
 from pdesolve.operators.fno import FNO
 from pdesolve.problem import Grid, Problem
 from pdesolve.report.progress import progress_bar
 
 CONSTRAINTS = ("soft", "hard", "moe")
+MODEL_KIND, MODEL_FILE = "fno-constrained", "constrained_model.pt"
 
 
 @dataclass(frozen=True)
@@ -350,8 +352,8 @@ def run_constrained_training(
     result = train_hard_constrained(problem, grid, tensors(train_data), tensors(test_data), config, device, names)
     out = Path(args.out or Path("runs") / f"{problem.name}-fno-{args.constraint}")
     if world(None)[0] == 0:
-        out.mkdir(parents=True, exist_ok=True)
-        torch.save({"state": result.model.state_dict(), "config": asdict(config)}, out / "constrained_model.pt")
+        head = checkpoint.header(MODEL_KIND, problem, f"fno-{args.constraint}", asdict(config))
+        checkpoint.save(out / MODEL_FILE, head, {"state": result.model.state_dict(), "config": asdict(config)})
         card = {
             "problem": problem.name,
             "constraint": args.constraint,
@@ -362,7 +364,7 @@ def run_constrained_training(
             "seconds": result.seconds,
             "config": asdict(config),
         }
-        (out / "metrics.json").write_text(json.dumps(card, indent=2))
+        write_json(out / "metrics.json", card)
         print(
             f"trained fno with {args.constraint} constraint for {problem.name}: test relative L2 "
             f"{result.test_error:.3e} after {config.epochs} epochs ({result.seconds:.1f} s); model: {out}"

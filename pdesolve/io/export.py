@@ -14,6 +14,7 @@ import meshio
 import numpy as np
 from meshio.xdmf import TimeSeriesWriter
 
+from pdesolve.errors import PdesolveError
 from pdesolve.io.run_folder import atomic_write
 from pdesolve.solvers.solution import Solution
 
@@ -66,15 +67,18 @@ def save_xdmf(solution: Solution, target: Path) -> Path:
     target = Path(target)
     points, _, cells = solution.final_snapshot()
     points = np.asarray(points, dtype=float)
-    with tempfile.TemporaryDirectory(prefix=".xdmf.", dir=target.parent) as folder:
-        staged = Path(folder) / target.name
-        with _SiblingTimeSeriesWriter(staged) as writer:
-            writer.write_points_cells(_as_3d(points), cells)
-            for t in snapshot_times(solution):
-                values = solution(np.column_stack([points, np.full(len(points), t)]))
-                writer.write_data(float(t), point_data={"u": np.asarray(values, dtype=float).ravel()})
-        os.replace(staged.with_suffix(".h5"), target.with_suffix(".h5"))
-        os.replace(staged, target)
+    try:
+        with tempfile.TemporaryDirectory(prefix=".xdmf.", dir=target.parent) as folder:
+            staged = Path(folder) / target.name
+            with _SiblingTimeSeriesWriter(staged) as writer:
+                writer.write_points_cells(_as_3d(points), cells)
+                for t in snapshot_times(solution):
+                    values = solution(np.column_stack([points, np.full(len(points), t)]))
+                    writer.write_data(float(t), point_data={"u": np.asarray(values, dtype=float).ravel()})
+            os.replace(staged.with_suffix(".h5"), target.with_suffix(".h5"))
+            os.replace(staged, target)
+    except OSError as error:
+        raise PdesolveError(f"cannot write {target}: {error.strerror or error}") from None
     return target
 
 

@@ -24,19 +24,35 @@ from pdesolve.errors import PdesolveError
 METRICS = "metrics.json"
 
 
+def umask() -> int:
+    """The process's umask (read without changing it for longer than the call)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path beside ``target`` (same suffix) that replaces ``target`` only if the block succeeds."""
+    """A temporary path beside ``target`` (same suffix) that replaces ``target`` only if the block succeeds.
+
+    The file gets the permissions of any new file (0666 less the umask), not ``mkstemp``'s 0600. A failed write
+    (a full disk, a folder that cannot be written) leaves no temporary file and raises a one-line
+    :class:`PdesolveError` naming ``target``."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
-    os.close(handle)
-    temporary = Path(name)
+    temporary: Path | None = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+        os.close(handle)
+        temporary = Path(name)
         yield temporary
+        os.chmod(temporary, 0o666 & ~umask())
         os.replace(temporary, target)
+    except OSError as error:
+        raise PdesolveError(f"cannot write {target}: {error.strerror or error}") from None
     finally:
-        temporary.unlink(missing_ok=True)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
 
 
 def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
@@ -97,15 +113,4 @@ def default_folder(problem: str, label: str, root: Path = Path("runs")) -> Path:
     while folder.exists():
         count += 1
         folder = base.with_name(f"{base.name}-{count}")
-    return folder
-
-
-def prepare_folder(folder: Path) -> Path:
-    """Create ``folder``; refuse one that already holds a finished run."""
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise PdesolveError(f"--out {folder} is a file, not a folder")
-    if (folder / METRICS).exists():
-        raise PdesolveError(f"--out {folder} already holds a finished run; choose another folder or delete it")
-    folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from pdesolve.errors import PdesolveError
+from pdesolve.io import checkpoint
+from pdesolve.io.run_folder import atomic_write_text
 from pdesolve.learned.kinds import Kind, kind_of
 from pdesolve.learned.systems import fingerprint
 from pdesolve.problem import Problem
 
-FORMAT = "pdesolve-learned-preconditioner/1"
+KIND = "learned-preconditioner"
 MAX_SCALE = 20.0  # unknowns, relative to the training size (16× plus odd-grid rounding)
 
 
@@ -31,12 +32,14 @@ class Checkpoint:
     card: dict[str, Any]
 
 
-def save_checkpoint(path: Path, kind: Kind, model: nn.Module, architecture: dict[str, Any], card: dict) -> None:
-    """Write ``path`` (.pt) and its model card ``path.with_suffix('.md')``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def save_checkpoint(
+    path: Path, problem: Problem, kind: Kind, model: nn.Module, architecture: dict[str, Any], card: dict
+) -> None:
+    """Write ``path`` (.pt, through :mod:`pdesolve.io.checkpoint`) and its model card ``path.with_suffix('.md')``."""
     state = {name: value.detach().cpu() for name, value in model.state_dict().items()}
-    torch.save({"format": FORMAT, "kind": kind.name, "architecture": architecture, "state": state, "card": card}, path)
-    path.with_suffix(".md").write_text(model_card(card))
+    head = checkpoint.header(KIND, problem, f"precond-{kind.name}", architecture)
+    checkpoint.save(path, head, {"kind": kind.name, "architecture": architecture, "state": state, "card": card})
+    atomic_write_text(path.with_suffix(".md"), model_card(card))
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
@@ -45,12 +48,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise PdesolveError(
             f"no learned preconditioner at {path}: train one with `pdesolve train PROBLEM --model precond-gnn`"
         )
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise PdesolveError(f"{path} is not a readable checkpoint: {error}") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise PdesolveError(f"{path} is not a learned-preconditioner checkpoint (format {FORMAT})")
+    data = checkpoint.load(path, KIND, what="learned preconditioner")
     kind = kind_of(data["kind"])
     model = kind.build(data["card"]["dim"], **data["architecture"])
     model.load_state_dict(data["state"])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from pdesolve.errors import PdesolveError
 from pdesolve.learned.kinds import KINDS
 from pdesolve.learned.training import TrainOptions, train_preconditioner
 from pdesolve.problem import Problem
@@ -30,6 +31,8 @@ def run_train_precond(args: argparse.Namespace, problem: Problem, settings: Sett
     nodes = args.nodes or TRAIN_NODES.get(problem.dim, 17)
     out = Path(args.out) if args.out else Path("preconditioners")
     path = out if out.suffix == ".pt" else out / f"{problem.name}-{kind}.pt"
+    if path.exists() and not args.force:
+        raise PdesolveError(f"{path} already holds a model: pass --force to replace it, or choose another --out")
     command = (
         f"pdesolve train {shlex.quote(args.problem)} --model {args.model} --nodes {nodes} --samples {args.samples} "
         f"--steps {args.steps} --seed {settings.seed} --out {shlex.quote(str(path))}"

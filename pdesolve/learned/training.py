@@ -153,5 +153,5 @@ def _train(
     }
     checkpoint = Checkpoint(kind, model, card)
     if out is not None:
-        save_checkpoint(out, kind, model, kind.architecture, card)
+        save_checkpoint(out, problem, kind, model, kind.architecture, card)
     return checkpoint

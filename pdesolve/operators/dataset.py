@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from pdesolve.errors import PdesolveError
+from pdesolve.io.run_folder import atomic_path, atomic_write_text
 from pdesolve.memory_guard import require
 from pdesolve.operators.pairs import (
     ClassicalSolve,
@@ -80,7 +81,7 @@ class DatasetSpec:
         return spec
 
     def write(self, folder: Path) -> None:
-        _atomic_write_text(Path(folder) / METADATA, json.dumps({"format": 1, **asdict(self)}, indent=2))
+        atomic_write_text(Path(folder) / METADATA, json.dumps({"format": 1, **asdict(self)}, indent=2))
 
     def shards(self) -> list[tuple[int, int]]:
         """(first sample, number of samples) of each shard."""
@@ -254,22 +255,13 @@ def _shard_path(folder: Path, index: int) -> Path:
 
 
 def _write_shard(folder: Path, index: int, results: list[tuple[np.ndarray, np.ndarray, float]]) -> None:
-    path = _shard_path(folder, index)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
+    with atomic_path(_shard_path(folder, index)) as temporary, open(temporary, "wb") as handle:
         np.savez(
             handle,
             inputs=np.stack([r[0] for r in results]).astype(np.float32),
             outputs=np.stack([r[1] for r in results]).astype(np.float32),
             solve_seconds=np.array([r[2] for r in results]),
         )
-    os.replace(temporary, path)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
 
 
 # --- loading ---------------------------------------------------------------------------------

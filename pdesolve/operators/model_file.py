@@ -9,38 +9,36 @@ so that ``pdesolve solve --solver fno`` can refuse a model made for another prob
 from __future__ import annotations
 
 import datetime
-import os
-import platform
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from pdesolve.errors import PdesolveError
+from pdesolve.io import checkpoint
+from pdesolve.io.run_folder import atomic_write_text
 from pdesolve.operators.fno import FNO, count_parameters
 from pdesolve.operators.pairs import family_description
 from pdesolve.operators.rollout import Rollout
 from pdesolve.problem import Problem
 
-FORMAT = "pdesolve-fno-1"
+KIND = "fno-model"
 
 
-def save_model(path: str | Path, model: FNO, card: dict[str, Any]) -> Path:
-    """Write ``path`` (torch file) and ``path`` with suffix ``.md`` (the card for people); returns ``path``."""
+def save_model(path: str | Path, model: FNO, card: dict[str, Any], problem: Problem | None = None) -> Path:
+    """Write ``path`` (through :mod:`pdesolve.io.checkpoint`) and ``path`` with suffix ``.md`` (the card for
+    people); returns ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     card = {
         **card,
         "parameters": count_parameters(model),
         "architecture": dict(model.config),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "versions": {"torch": str(torch.__version__), "python": platform.python_version()},
+        "versions": checkpoint.versions(),
     }
-    state = {"format": FORMAT, "config": model.config, "state_dict": model.state_dict(), "card": card}
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, path)
-    path.with_suffix(".md").write_text(card_markdown(card))
+    head = checkpoint.header(KIND, problem, "fno", dict(model.config))
+    checkpoint.save(path, head, {"config": model.config, "state_dict": model.state_dict(), "card": card})
+    atomic_write_text(path.with_suffix(".md"), card_markdown(card))
     return path
 
 
@@ -50,12 +48,7 @@ def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[FN
     path = Path(path)
     if not path.is_file():
         raise PdesolveError(f"model file {path} does not exist (train one with `pdesolve train PROBLEM --data DIR`)")
-    try:
-        state = torch.load(path, map_location=device, weights_only=True)
-    except Exception as error:
-        raise PdesolveError(f"{path} is not a pdesolve operator file: {type(error).__name__}: {error}") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise PdesolveError(f"{path} is not a pdesolve operator file (format {FORMAT})")
+    state = checkpoint.load(path, KIND, device=device, what="model file")
     model = FNO.from_config(state["config"]).to(device)
     model.load_state_dict(state["state_dict"])
     card = state["card"]

@@ -13,13 +13,14 @@ from typing import Any
 import torch
 
 from pdesolve.errors import PdesolveError
+from pdesolve.io import checkpoint
 from pdesolve.operators.dataset import Dataset
 from pdesolve.operators.fno import FNO
 from pdesolve.operators.model_file import save_model
 from pdesolve.operators.pairs import data_grid
 from pdesolve.operators.physics_loss import PhysicsLoss
 from pdesolve.operators.rollout import Rollout, predict, rollout_errors, rollout_loss
-from pdesolve.operators.training import TrainConfig, TrainResult, rank_and_world, train
+from pdesolve.operators.training import KIND, TrainConfig, TrainResult, rank_and_world, train
 from pdesolve.operators.trajectories import history_and_future
 from pdesolve.problem import Problem
 
@@ -98,7 +99,10 @@ def train_operator(
         grid = data_grid(problem, train_data.spec.resolution)
         physics = PhysicsLoss(problem, grid, list(train_data.spec.inputs), device)
     train_set, test_set = tensors(train_data), tensors(test_data)
-    result = train(model, train_set, test_set, config, out, resume, physics, loss_function=loss_function)
+    network = model.step if rollout else model
+    shaping = {**network.config, "history": history if rollout else None, "resolution": spec.resolution}
+    head = checkpoint.header(KIND, problem, "fno", shaping | {"family": spec.family, "inputs": list(spec.inputs)})
+    result = train(model, train_set, test_set, config, out, resume, physics, loss_function=loss_function, head=head)
     rank, world = rank_and_world()
     card = {
         "problem": problem.name,
@@ -117,5 +121,5 @@ def train_operator(
         card["rollout"] = {"history": history, "steps": model.steps, "times": list(spec.times)}
         card.update(rollout_errors(predict(model, test_set[0]), test_set[1]) if rank == 0 else {})
     if out is not None and rank == 0:
-        save_model(Path(out) / MODEL_FILE, model.step if rollout else model, card)
+        save_model(Path(out) / MODEL_FILE, model.step if rollout else model, card, problem)
     return model, result, card

@@ -7,16 +7,18 @@ One process or many: launched by ``torchrun`` (``torch.distributed`` initialised
 DistributedDataParallel and each rank takes its share of every epoch's permutation. The permutation of
 epoch ``e`` is drawn from ``(seed, e)`` alone, so a run resumed from a checkpoint continues exactly as an
 uninterrupted one. On CUDA the forward pass runs under bf16 autocast (the FFTs stay in float32).
-Checkpoints (model, optimiser, schedule, history) are written atomically by rank 0.
+Checkpoints (model, optimiser, schedule, history) are written by rank 0 through :mod:`pdesolve.io.checkpoint`,
+every ``checkpoint_every`` epochs and, holding the last whole epoch, on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
 
-import os
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -25,9 +27,11 @@ from torch.nn.parallel import DistributedDataParallel
 
 from pdesolve.divergence import DivergenceMonitor
 from pdesolve.errors import PdesolveError
+from pdesolve.io import checkpoint as checkpoints
 from pdesolve.report.progress import progress_bar
 
 CHECKPOINT = "checkpoint.pt"
+KIND = "fno-training"
 
 
 @dataclass(frozen=True)
@@ -108,8 +112,12 @@ def train(
     physics: Physics | None = None,
     callback: Callback | None = None,
     loss_function: Loss | None = None,
+    head: dict[str, Any] | None = None,
 ) -> TrainResult:
-    """Train ``model`` (already on the data's device) in place; returns the history. See the module docstring."""
+    """Train ``model`` (already on the data's device) in place; returns the history. See the module docstring.
+
+    ``head`` (:func:`pdesolve.io.checkpoint.header`) says what the checkpoints are for; ``resume`` refuses a
+    checkpoint made for another problem or architecture."""
     inputs, outputs = train_data
     device = inputs.device
     loss_function = loss_function or relative_l2
@@ -121,8 +129,9 @@ def train(
     schedule = learning_rate_schedule(optimizer, config)
     result = TrainResult()
     checkpoint = Path(checkpoint_dir) / CHECKPOINT if checkpoint_dir is not None else None
+    head = head or checkpoints.header(KIND, shaping=dict(getattr(model, "config", {})))
     if resume and checkpoint is not None and checkpoint.is_file():
-        state = torch.load(checkpoint, map_location=device, weights_only=True)
+        state = checkpoints.load(checkpoint, KIND, head, device, what="--resume: training checkpoint")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
@@ -137,46 +146,52 @@ def train(
     bar = progress_bar(
         config.progress and rank == 0, iterable=range(result.epochs, config.epochs), desc="train", initial=result.epochs
     )
-    for epoch in bar:
-        start = time.perf_counter()
-        model.train()
-        order = torch.randperm(len(inputs), generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))
-        mine = order[: per_rank * world][rank::world].to(device)
-        running = torch.zeros((), device=device)
-        for first in range(0, per_rank, config.batch_size):
-            batch = mine[first : first + config.batch_size]
-            x, y = inputs[batch], outputs[batch]
-            with _autocast(device, config.amp):
-                prediction = network(x)
-            loss = loss_function(prediction, y).mean()
-            if physics is not None and config.physics_weight > 0:
-                loss = loss + config.physics_weight * physics(prediction.float()[:, 0], x)
-            if monitor.start is None:  # growth is measured from the untrained model's first batch
-                monitor.update(float(loss.detach()), "the first batch")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            running += loss.detach() * len(batch)
-        schedule.step()
-        train_loss = float(running) / per_rank
-        if world > 1:
-            reduced = torch.tensor([train_loss], device=device)
-            dist.all_reduce(reduced)
-            train_loss = float(reduced) / world
-        monitor.update(train_loss, f"epoch {epoch + 1}")
-        result.train_loss.append(train_loss)
-        result.test_error.append(evaluate(model, *test_data))
-        result.epochs = epoch + 1
-        result.seconds += time.perf_counter() - start
-        bar.set_postfix(loss=f"{train_loss:.3e}", test=f"{result.test_error[-1]:.3e}")
-        if (
-            checkpoint is not None
-            and rank == 0
-            and (result.epochs % config.checkpoint_every == 0 or epoch + 1 == config.epochs)
-        ):
-            save_checkpoint(checkpoint, model, optimizer, schedule, result)
-        if callback is not None:
-            callback(epoch, result)
+    saving = checkpoint is not None and rank == 0
+    finished = training_state(model, optimizer, schedule, result) if saving else None  # the last whole epoch
+    try:
+        for epoch in bar:
+            start = time.perf_counter()
+            model.train()
+            seed = config.seed * 1_000_003 + epoch
+            order = torch.randperm(len(inputs), generator=torch.Generator().manual_seed(seed))
+            mine = order[: per_rank * world][rank::world].to(device)
+            running = torch.zeros((), device=device)
+            for first in range(0, per_rank, config.batch_size):
+                batch = mine[first : first + config.batch_size]
+                x, y = inputs[batch], outputs[batch]
+                with _autocast(device, config.amp):
+                    prediction = network(x)
+                loss = loss_function(prediction, y).mean()
+                if physics is not None and config.physics_weight > 0:
+                    loss = loss + config.physics_weight * physics(prediction.float()[:, 0], x)
+                if monitor.start is None:  # growth is measured from the untrained model's first batch
+                    monitor.update(float(loss.detach()), "the first batch")
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                running += loss.detach() * len(batch)
+            schedule.step()
+            train_loss = float(running) / per_rank
+            if world > 1:
+                reduced = torch.tensor([train_loss], device=device)
+                dist.all_reduce(reduced)
+                train_loss = float(reduced) / world
+            monitor.update(train_loss, f"epoch {epoch + 1}")
+            result.train_loss.append(train_loss)
+            result.test_error.append(evaluate(model, *test_data))
+            result.epochs = epoch + 1
+            result.seconds += time.perf_counter() - start
+            bar.set_postfix(loss=f"{train_loss:.3e}", test=f"{result.test_error[-1]:.3e}")
+            if saving:
+                finished = training_state(model, optimizer, schedule, result)
+                if result.epochs % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
+                    checkpoints.save(checkpoint, head, finished)
+            if callback is not None:
+                callback(epoch, result)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (pdesolve.cli): keep the last whole epoch
+        if finished is not None and finished["result"]["epochs"] > 0:
+            checkpoints.save(checkpoint, head, finished)
+        raise
     bar.close()
     return result
 
@@ -201,15 +216,12 @@ def learning_rate_schedule(optimizer: torch.optim.Optimizer, config: TrainConfig
     raise PdesolveError(f"unknown learning-rate schedule {config.schedule!r} (cosine or step)")
 
 
-def save_checkpoint(path: Path, model: nn.Module, optimizer, schedule, result: TrainResult) -> None:
-    """Write the training state atomically (a temporary file renamed over the old checkpoint)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def training_state(model: nn.Module, optimizer, schedule, result: TrainResult) -> dict[str, Any]:
+    """A copy of what a checkpoint holds (model, optimiser, schedule, history), detached from the live objects."""
     state = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "schedule": schedule.state_dict(),
         "result": asdict(result),
     }
-    torch.save(state, temporary)
-    os.replace(temporary, path)
+    return copy.deepcopy(state)

@@ -15,8 +15,9 @@ from pathlib import Path
 import torch
 
 from pdesolve.errors import PdesolveError
+from pdesolve.io import checkpoint
 from pdesolve.pinn.applicability import why_not_applicable
-from pdesolve.pinn.checkpoint import Checkpointer, load_checkpoint
+from pdesolve.pinn.checkpoint import KIND, Checkpointer, load_checkpoint
 from pdesolve.pinn.constraints import hard_dirichlet_conditions
 from pdesolve.pinn.gauss_newton import SOLVERS
 from pdesolve.pinn.losses import CausalWeights, LossWeights, Objective
@@ -31,6 +32,19 @@ from pdesolve.problem import Gauge, Periodic, Problem
 from pdesolve.solvers.base import Solver, register
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+CHECKPOINT = "checkpoint.pt"
+# options a checkpoint must agree on with the run resuming from it: those that shape the network
+SHAPING_OPTIONS = (
+    "network",
+    "width",
+    "depth",
+    "activation",
+    "hard_constraints",
+    "fourier_scale",
+    "periodic_modes",
+    "corner_enrichment",
+    "time_windows",
+)
 
 
 def default_points(problem: Problem) -> tuple[int, int, int]:
@@ -116,7 +130,7 @@ class PinnSolver(Solver):
         "causal": "weight later times by how well earlier times are fitted (Wang, Sankaran & Perdikaris 2022)",
         "time_windows": "train evolution problems window by window in time, each starting from the last",
         "checkpoint_every": "steps between checkpoints (0: none; Ctrl-C saves one anyway)",
-        "checkpoint": "checkpoint file (default: PROBLEM.pinn.pt)",
+        "checkpoint": "checkpoint file (default: checkpoint.pt in the run folder)",
         "resume": "a checkpoint to continue from",
     }
 
@@ -145,8 +159,16 @@ class PinnSolver(Solver):
         if c["ngd_damping"] < 0 or c["ngd_refresh_every"] < 0:
             raise PdesolveError("pinn: ngd_damping and ngd_refresh_every must be non-negative")
 
-    def checkpoint_path(self, problem: Problem) -> Path:
-        return Path(self.config["checkpoint"] or f"{problem.name}.pinn.pt")
+    def checkpoint_path(self) -> Path | None:
+        """``checkpoint``, else ``checkpoint.pt`` in the run folder (none outside a run folder)."""
+        if self.config["checkpoint"]:
+            return Path(self.config["checkpoint"])
+        return Path(self.settings.folder) / CHECKPOINT if self.settings.folder else None
+
+    def checkpoint_header(self, problem: Problem) -> dict:
+        """What this run's checkpoints are for: the problem and the options that shape the network."""
+        shaping = {key: self.config[key] for key in SHAPING_OPTIONS} | {"dtype": self.settings.dtype}
+        return checkpoint.header(KIND, problem, self.name, shaping)
 
     def build(self, problem: Problem, callback=None, callback_every: int = 0) -> Trainer | TimeMarcher:
         """The trainer with model, points and objective (resumed from ``resume`` when given); with
@@ -161,8 +183,9 @@ class PinnSolver(Solver):
         self._validate()
         c, s = self.config, self.settings
         torch.manual_seed(s.seed)
-        checkpointer = Checkpointer(self.checkpoint_path(problem), c["checkpoint_every"])
-        state = load_checkpoint(c["resume"], torch.device(s.device)) if c["resume"] else None
+        head = self.checkpoint_header(problem)
+        checkpointer = Checkpointer(self.checkpoint_path(), c["checkpoint_every"], head)
+        state = load_checkpoint(c["resume"], torch.device(s.device), head) if c["resume"] else None
         if c["time_windows"] > 1 and problem.is_evolution:
             marcher = TimeMarcher(
                 problem,

@@ -20,6 +20,7 @@ import torch
 
 from pdesolve.divergence import DivergenceMonitor
 from pdesolve.errors import DivergenceError
+from pdesolve.io.interrupts import deferred
 from pdesolve.memory_guard import require
 from pdesolve.ngd.residual_jacobian import jacobian_function
 from pdesolve.pinn.checkpoint import Checkpointer
@@ -181,7 +182,7 @@ class Trainer:
             "global_step": self.global_step,
             "stage_state": None if stage is None else stage.state_dict(),
             "weights": self.objective.weights.state_dict(),
-            "base": self.base,
+            "base": dict(vars(self.base)),  # plain data: checkpoints load with weights_only
             "added": self.added,
             "history": list(self.history),
             "steps_done": dict(self.steps_done),
@@ -194,7 +195,7 @@ class Trainer:
         self.stage_index, self.step, self.global_step = state["stage_index"], state["step"], state["global_step"]
         self._stage_state = state["stage_state"]
         self.objective.weights.load_state_dict(state["weights"])
-        self.base, self.added = state["base"], state["added"]
+        self.base, self.added = PointSet(**state["base"]), state["added"]
         self.history, self.steps_done = list(state["history"]), dict(state["steps_done"])
         self.elapsed = state["elapsed"]
         torch.set_rng_state(state["torch_rng"])
@@ -243,10 +244,9 @@ class Trainer:
                 self._run_stage(stage, name, steps)
                 self.steps_done[name] = self.step
                 self.stage_index, self.step, stage = index + 1, 0, None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (pdesolve.cli): keep the state reached
             if self.checkpointer is not None:
                 self.checkpointer.save(self.state_dict(stage))
-                print(f"\ninterrupted: checkpoint saved to {self.checkpointer.path}", flush=True)
             raise
         steps = {name: self.steps_done.get(name, 0) for name, _ in self.plan.stages}
         return {
@@ -263,15 +263,16 @@ class Trainer:
         bar = progress_bar(self.progress, total=steps, initial=self.step, desc=f"{self.label} {name}", leave=False)
         clock = time.perf_counter()
         while self.step < steps:
-            every = {"adam": self.plan.refresh_every, "ngd": self.plan.ngd_refresh_every}.get(name, 0)
-            if every and self.step and self.step % every == 0:
-                ngd = name == "ngd"
-                self._refresh(self.step // every + (10_000 if ngd else 0), self.plan.resample or ngd)
-            loss = stage.step(closure)
-            self._check(loss)
-            self.history.append(loss)
-            self.step += 1
-            self.global_step += 1
+            with deferred():  # a step is whole or not made: Ctrl-C/SIGTERM checkpoints a step boundary
+                every = {"adam": self.plan.refresh_every, "ngd": self.plan.ngd_refresh_every}.get(name, 0)
+                if every and self.step and self.step % every == 0:
+                    ngd = name == "ngd"
+                    self._refresh(self.step // every + (10_000 if ngd else 0), self.plan.resample or ngd)
+                loss = stage.step(closure)
+                self._check(loss)
+                self.history.append(loss)
+                self.step += 1
+                self.global_step += 1
             bar.update()
             bar.set_postfix(loss=f"{loss:.3e}", refresh=False)
             if self.checkpointer is not None and self.checkpointer.due(self.global_step):

@@ -12,6 +12,7 @@ from pdesolve.problem.loading import load_problem
 from pdesolve.problem.network_field import NetworkField
 from pdesolve.problem.operators import convective, curl, d, div, dot, grad, inverse_laplacian, laplacian, strain
 from pdesolve.problem.problem import Problem
+from pdesolve.problem.quantities import Drag, Force, Lift, PressureDifference, Profile, Quantity
 from pdesolve.problem.reference import ReferenceData
 from pdesolve.problem.systems import Unknowns
 
@@ -19,23 +20,29 @@ __all__ = [
     "Box",
     "Coords",
     "Dirichlet",
+    "Drag",
     "Disk",
     "Domain",
     "Family",
     "Field",
+    "Force",
     "Gauge",
     "GaussianRandomField",
     "Grid",
     "GridField",
     "GridFunction",
     "Interval",
+    "Lift",
     "Mesh",
     "NetworkField",
     "Neumann",
     "Outflow",
     "Periodic",
     "Polygon",
+    "PressureDifference",
     "Problem",
+    "Profile",
+    "Quantity",
     "Rectangle",
     "ReferenceData",
     "Robin",

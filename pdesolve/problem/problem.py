@@ -5,7 +5,8 @@ problem gives ``rhs(u, x, p)`` with ``u_t = rhs`` on ``time = (t0, t1)`` and an 
 Both are written with :mod:`pdesolve.problem.operators`, so the same definition serves network
 solvers (autograd), grid solvers (stencils, FFT) and sparse assembly. A system names its
 ``unknowns`` and its residual ``residual(U, x, p)`` returns one equation per row
-(:mod:`pdesolve.problem.systems`).
+(:mod:`pdesolve.problem.systems`). ``quantities`` names derived quantities (drag, lift, pressure
+differences, profiles against tables) that every solver's run reports (:mod:`pdesolve.problem.quantities`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pdesolve.problem.domains import Box, Domain
 from pdesolve.problem.families import Family
 from pdesolve.problem.params import Params
 from pdesolve.problem.parts import select_parts
+from pdesolve.problem.quantities import Quantity
 from pdesolve.problem.reference import ReferenceData
 from pdesolve.problem.systems import count_equations, per_unknown
 
@@ -45,6 +47,7 @@ class Problem:
     description: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
     unknowns: tuple[str, ...] = ("u",)
+    quantities: dict[str, Quantity] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         conditions = (self.boundary,) if isinstance(self.boundary, Condition) else tuple(self.boundary)
@@ -64,6 +67,13 @@ class Problem:
             for c in conditions
         )
         object.__setattr__(self, "boundary", conditions)
+        quantities = {
+            label: replace(q, on=select_parts(self.domain, q.on, f"{where}: quantity {label!r}"))
+            if isinstance(getattr(q, "on", None), (str, tuple, list, set, frozenset))
+            else q
+            for label, q in self.quantities.items()
+        }
+        object.__setattr__(self, "quantities", quantities)
         self.validate()
 
     # --- structure ------------------------------------------------------------------------
@@ -140,6 +150,12 @@ class Problem:
         self._check_overlaps(where)
         self._check_unknowns(where)
         self._check_shapes(where)
+        for label, quantity in self.quantities.items():
+            if not isinstance(quantity, Quantity):
+                raise ProblemError(
+                    f"{where}: quantities[{label!r}] must be a Drag, Lift, PressureDifference or Profile, "
+                    f"got {type(quantity).__name__}"
+                )
 
     def _check_unknowns(self, where: str) -> None:
         """Names of the unknowns, conditions that name them, the equation count, a determined pressure."""

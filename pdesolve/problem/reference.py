@@ -15,8 +15,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def data_directories() -> list[Path]:
-    """Where reference files are looked for: $PDESOLVE_DATA, then the shared data beside the project."""
-    candidates = [os.environ.get("PDESOLVE_DATA")]
+    """Where reference files are looked for: $PDESOLVE_DATA, the catalogue's own data (``problems/data``),
+    then the shared data beside the project."""
+    candidates = [os.environ.get("PDESOLVE_DATA"), str(PROJECT_ROOT / "problems" / "data")]
     candidates += [PROJECT_ROOT.parent / "shared" / "data", PROJECT_ROOT / "shared" / "data", Path.cwd() / "data"]
     return [Path(c) for c in candidates if c]
 

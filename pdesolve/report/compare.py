@@ -10,17 +10,19 @@ import re
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pdesolve.errors import NotApplicableError, PdesolveError
+from pdesolve.io.claim import claimed
 from pdesolve.io.config import Config
-from pdesolve.io.run_folder import atomic_write_text, prepare_folder, write_metrics
+from pdesolve.io.run_folder import atomic_write_text, write_metrics
 from pdesolve.problem import Problem
 from pdesolve.report.metrics import Reference, Run
 from pdesolve.report.plots import plot_error_vs_time, plot_solution
 from pdesolve.report.progress import progress_bar
+from pdesolve.report.quantities import quantities_markdown, reference_note
 from pdesolve.report.run import Job, finish, perform, seed_everything, write_solution
 from pdesolve.report.table import failures, markdown_table
 from pdesolve.solvers.base import SOLVERS, Settings, Solver
@@ -121,7 +123,7 @@ def cuda_out_of_memory(error: BaseException) -> bool:
 
 def _attempt(outcome: Outcome, problem: Problem, settings: Settings) -> None:
     try:
-        outcome.run, outcome.config = perform(outcome.job, problem, settings)
+        outcome.run, outcome.config = perform(outcome.job, problem, replace(settings, folder=str(outcome.folder)))
         outcome.files = write_solution(outcome.run, outcome.folder)
     except PdesolveError as error:
         outcome.failed = str(error)
@@ -252,6 +254,9 @@ def _markdown(
         markdown_table([o.record for o in outcomes]),
         "",
     ]
+    quantities = quantities_markdown([o.record for o in outcomes])
+    if quantities:
+        lines += ["## Derived quantities", "", reference_note(problem), "", quantities, ""]
     lines += [f"- failed: {line}" for line in failures([o.record for o in outcomes])]
     lines += [f"- note: {note}" for note in summary.get("notes", [])]
     lines += ["", "## Plots", "", "![relative L2 error against wall time](error_vs_time.png)", ""]
@@ -285,12 +290,12 @@ def compare(
         raise PdesolveError(f"no solver applies to {problem.name!r}")
     config.check_used([solver for solver, _ in chosen], set(SOLVERS), [alias for _, alias in chosen if alias])
     jobs = plan(problem, chosen, config)
-    prepare_folder(folder)
-    for note in notes:
-        echo(f"note: {note}")
-    summary = {**summary, "notes": notes, "jobs": [job.label for job in jobs]}
-    seed_everything(settings.seed)
-    context = {key: summary[key] for key in ("problem", "versions", "platform", "command")}
-    outcomes, reference = run_all(problem, jobs, settings, folder, context)
-    write_report(problem, outcomes, reference, folder, summary)
+    with claimed(folder, "compare"):
+        for note in notes:
+            echo(f"note: {note}")
+        summary = {**summary, "notes": notes, "jobs": [job.label for job in jobs]}
+        seed_everything(settings.seed)
+        context = {key: summary[key] for key in ("problem", "versions", "platform", "command")}
+        outcomes, reference = run_all(problem, jobs, settings, folder, context)
+        write_report(problem, outcomes, reference, folder, summary)
     return outcomes, reference

@@ -13,12 +13,13 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from pdesolve.io.claim import claimed
 from pdesolve.io.config import Config
-from pdesolve.io.run_folder import prepare_folder
 from pdesolve.problem import Problem
 from pdesolve.report.compare import Outcome, best, lookup, reference_line, solve_reference
 from pdesolve.report.metrics import Reference, Run
 from pdesolve.report.plots import solution_and_error_figure
+from pdesolve.report.quantities import quantities_markdown
 from pdesolve.report.run import Job, measure, perform, seed_everything, write_record, write_solution
 from pdesolve.report.table import html_table, markdown_table, text_table
 from pdesolve.solvers.base import SOLVERS, Settings
@@ -56,9 +57,13 @@ class SolveResult:
         return solution_and_error_figure(self.solution, self.reference, title)
 
     def save(self, folder: str | Path) -> Path:
-        """Write the run folder as ``pdesolve solve`` does (atomically, ``metrics.json`` last); refuses a
-        folder that holds a finished run."""
-        folder = prepare_folder(Path(folder))
+        """Claim ``folder`` (:mod:`pdesolve.io.claim`: refused when it is in use, holds another run or files
+        pdesolve did not write) and write the run folder as ``pdesolve solve`` does."""
+        with claimed(folder, "solve") as claimed_folder:
+            return self.write(claimed_folder)
+
+    def write(self, folder: Path) -> Path:
+        """Write the run folder this process has claimed (atomically, ``metrics.json`` last)."""
         files = write_solution(self.run, folder)
         self.record = write_record(self.run, self.reference, folder, {**self.record, "files": files}, self.context)
         self.folder = folder
@@ -71,7 +76,13 @@ class SolveResult:
         return f"<SolveResult {self.run.label} on {self.solution.problem.name}: rel L2 {self.rel_l2}>"
 
     def _repr_markdown_(self) -> str:
-        return f"{reference_line(self.reference)}\n\n{markdown_table([self.record])}"
+        return f"{reference_line(self.reference)}\n\n{_with_quantities([self.record])}"
+
+
+def _with_quantities(records: list[dict[str, Any]]) -> str:
+    """The Markdown table, then the derived quantities of the runs that measured some."""
+    quantities = quantities_markdown(records)
+    return markdown_table(records) + (f"\n\nDerived quantities:\n\n{quantities}" if quantities else "")
 
 
 def solve_job(problem: Problem, solver_name: str, config: Config) -> Job:
@@ -136,7 +147,7 @@ class Comparison:
         return str(self)
 
     def _repr_markdown_(self) -> str:
-        return f"**{self.problem.name}**: {self.caption}\n\n{markdown_table(self.rows)}"
+        return f"**{self.problem.name}**: {self.caption}\n\n{_with_quantities(self.rows)}"
 
     def _repr_html_(self) -> str:
         return html_table(self.rows, f"{self.problem.name}: {self.caption}")

@@ -2,8 +2,8 @@
 
 The folder is filled in two steps so that ``compare`` can pick its reference after all runs:
 ``write_solution`` right after the solve (npz, vtu, xdmf, solution plot), ``finish`` once the
-reference is known (errors, error plot, and ``metrics.json`` last). ``measure`` alone gives the
-record without writing anything (the Python API saves a run only when asked).
+reference is known (errors, error plot, derived quantities, and ``metrics.json`` last). ``measure``
+alone gives the record without writing anything (the Python API saves a run only when asked).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pdesolve.problem import Problem
 from pdesolve.report.indicators import NETWORK_FAMILIES, indicators
 from pdesolve.report.metrics import Reference, Run, environment, execute, run_record, solution_errors
 from pdesolve.report.plots import plot_error, plot_solution
+from pdesolve.report.quantities import measure_quantities
 from pdesolve.report.table import format_options
 from pdesolve.solvers.base import SOLVERS, Settings, Solver
 
@@ -62,8 +63,8 @@ def write_solution(run: Run, folder: Path) -> dict[str, str]:
 
 
 def measure(run: Run, reference: Reference | None, settings: Settings, details: dict[str, Any]) -> dict[str, Any]:
-    """Errors against ``reference`` (when there is one), a network's a-posteriori indicators and the run's
-    record; writes nothing.
+    """Errors against ``reference`` (when there is one), a network's a-posteriori indicators, the problem's
+    derived quantities and the run's record; writes nothing.
 
     ``details`` belong to this run (its full config, files written)."""
     if reference is not None:
@@ -74,7 +75,10 @@ def measure(run: Run, reference: Reference | None, settings: Settings, details: 
         except Exception as error:  # an operator only grid fields have; a residual failing on autograd tensors
             message = str(error) if isinstance(error, PdesolveError) else f"{type(error).__name__}: {error}"
             run.indicators = {"indicators_failed": message}
-    return {**run_record(run, settings), "reference": None if reference is None else reference.source, **details}
+    record = {**run_record(run, settings), "reference": None if reference is None else reference.source, **details}
+    if run.solution.problem.quantities:
+        record["quantities"] = measure_quantities(run.solution.problem, run.solution)
+    return record
 
 
 def write_record(

@@ -4,13 +4,16 @@ Rows are the per-run records of ``metrics.json``; a run that failed has a ``fail
 table adds the relative L2 error of each unknown (the headline columns are its velocity vector's).
 "residual" (RMS of the PDE residual) and "BC/IC max" (the largest boundary- or initial-condition
 violation) are the a-posteriori indicators of network runs (:mod:`pdesolve.report.indicators`). A dash
-marks what a run does not have (no iterations for a direct solve, no error without a reference).
+marks what a run does not have (no iterations for a direct solve, no error without a reference). The
+text table is followed by the derived quantities of the runs that measured some.
 """
 
 from __future__ import annotations
 
 import html
 from typing import Any
+
+from pdesolve.report.quantities import quantities_text
 
 COLUMNS = (
     "solver",
@@ -109,6 +112,9 @@ def text_table(records: list[dict[str, Any]]) -> str:
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines += [f"failed: {line}" for line in failures(records)]
+    quantities = quantities_text(records)
+    if quantities:
+        lines += ["", "derived quantities:", quantities]
     return "\n".join(lines)
 
 

@@ -23,6 +23,7 @@ class Settings:
     dtype: str = "float64"
     seed: int = 0
     progress: bool = False
+    folder: str = ""  # the run folder: where checkpoints go unless an option names another file
 
 
 class Solver:

@@ -13,12 +13,14 @@ import math
 import time
 import warnings
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 
 from pdesolve.classical.evolution import resolved_option
 from pdesolve.errors import DivergenceError, PdesolveError, ProblemError
+from pdesolve.io import checkpoint
 from pdesolve.memory_guard import require
 from pdesolve.ngd import FlatModule, rows_per_chunk
 from pdesolve.problem import Coords, Dirichlet, Problem
@@ -26,7 +28,7 @@ from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.domains import Box
 from pdesolve.report.progress import progress_bar
 from pdesolve.solvers.base import Solver, register
-from pdesolve.teng.checkpoint import RunState, load_checkpoint, save_checkpoint
+from pdesolve.teng.checkpoint import KIND, SHAPING_OPTIONS, RunState, load_checkpoint, save_checkpoint
 from pdesolve.teng.fit import FitOptions, GaussNewtonFit, fit_initial
 from pdesolve.teng.model import SampledModel
 from pdesolve.teng.network import TengNetwork
@@ -35,6 +37,7 @@ from pdesolve.teng.stepper import make_stepper
 
 DEFAULT_POINTS = {1: 1024, 2: 65536, 3: 32768}
 DEFAULT_STEPS = 100
+CHECKPOINT = "checkpoint.pt"
 
 
 @register
@@ -73,7 +76,7 @@ class TengSolver(Solver):
         "init_geodesic": 1.5,
         "init_mu": 1e-3,
         "checkpoint_every": 0,
-        "checkpoint_path": "teng_checkpoint.pt",
+        "checkpoint_path": "",
         "resume": "",
     }
     positive = frozenset({"width", "depth", "iterations", "corrector_iterations", "memory_gb", "init_lr"})
@@ -108,7 +111,7 @@ class TengSolver(Solver):
         "init_geodesic": "geodesic acceleration of the fit of u_0 (0: off)",
         "init_mu": "start of its adaptive damping",
         "checkpoint_every": "steps between checkpoints (0: none)",
-        "checkpoint_path": "checkpoint file",
+        "checkpoint_path": "checkpoint file (default: checkpoint.pt in the run folder)",
         "resume": "a checkpoint to continue from",
     }
 
@@ -204,18 +207,30 @@ class TengSolver(Solver):
         dt, steps = self._time_grid(problem)
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        shaping = {k: cfg[k] for k in ("scheme", "width", "depth", "resample")} | {"n_points": n_points}
+        shaping = {k: cfg[k] for k in SHAPING_OPTIONS if k != "n_points"} | {"n_points": n_points}
+        head = checkpoint.header(KIND, problem, self.name, shaping | {"dtype": self.settings.dtype})
+        path = cfg["checkpoint_path"] or (str(Path(self.settings.folder) / CHECKPOINT) if self.settings.folder else "")
 
         if cfg["resume"]:
-            state = load_checkpoint(cfg["resume"], shaping, device)
+            state = load_checkpoint(cfg["resume"], head, device)
             if not math.isclose(state.dt, dt, rel_tol=1e-12):
                 raise PdesolveError(f"checkpoint {cfg['resume']} was made with dt = {state.dt:g}, not {dt:g}")
             generator.set_state(state.generator_state)
         else:
             state = self._initial_state(problem, fitter, dt, shaping)
         stepper = make_stepper(cfg["scheme"], fitter, cfg["iterations"], cfg["corrector_iterations"])
-        stats = state.stats
-        t0 = problem.time[0]
+        try:
+            self._march(problem, state, stepper, model, generator, steps, path, head)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (pdesolve.cli): keep the steps made
+            if path:
+                save_checkpoint(path, head, state)
+            raise
+        return TengSolution(problem, fn, state.times, torch.stack(state.thetas), self._summary(state, fn, model), chunk)
+
+    def _march(self, problem, state: RunState, stepper, model, generator, steps: int, path: str, head: dict) -> None:
+        """Time steps from ``state.step`` to ``steps``; a checkpoint every ``checkpoint_every`` steps."""
+        cfg, device = self.config, torch.device(self.settings.device)
+        n_points, dt, stats, t0 = state.options["n_points"], state.dt, state.stats, problem.time[0]
         bar = progress_bar(self.settings.progress, iterable=range(state.step, steps), desc="teng", initial=state.step)
         for k in bar:
             if cfg["resample"]:
@@ -235,11 +250,10 @@ class TengSolver(Solver):
             state.thetas.append(theta)
             state.times.append(t0 + (k + 1) * dt)
             state.step = k + 1
+            state.generator_state = generator.get_state()  # as it was after the last whole step
             every = cfg["checkpoint_every"]
-            if every and (state.step % every == 0 or state.step == steps):
-                state.generator_state = generator.get_state()
-                save_checkpoint(cfg["checkpoint_path"], state)
-        return TengSolution(problem, fn, state.times, torch.stack(state.thetas), self._summary(state, fn, model), chunk)
+            if path and every and (state.step % every == 0 or state.step == steps):
+                save_checkpoint(path, head, state)
 
     def _check_fit(self, residual: float, step: int, t: float, stats: dict[str, Any]) -> None:
         """A step whose fit ends above ``miss_factor × tol`` is not the scheme's step: warn once (its count
@@ -253,7 +267,8 @@ class TengSolver(Solver):
             f"above miss_factor × tol = {bound:.2g}; lower dt, raise iterations or the network's width"
         )
         if cfg["stop_on_miss"]:
-            kept = f"; last checkpoint: {cfg['checkpoint_path']}" if cfg["checkpoint_every"] else ""
+            saved = checkpoint.last_saved.get("path")
+            kept = f"; last checkpoint: {saved}" if saved else ""
             raise DivergenceError(message + kept)
         stats["steps_missing_tol"] = stats.get("steps_missing_tol", 0) + 1
         if stats["steps_missing_tol"] == 1:

@@ -111,7 +111,10 @@ def test_folder_errors(cli, registry, problems, tmp_path):
     one_line(cli("show", tmp_path / "half"), "half", "no metrics.json")
     out = tmp_path / "done"
     assert cli("solve", problems["poisson1d"], "--solver", "gridfd", "--out", out).code == 0
-    one_line(cli("solve", problems["poisson1d"], "--solver", "gridfd", "--out", out), "already holds a finished run")
+    one_line(
+        cli("solve", problems["poisson1d"], "--solver", "gridfd", "--out", out),
+        "already holds a finished pdesolve solve run",
+    )
 
 
 def test_errors_through_python_m(tmp_path):

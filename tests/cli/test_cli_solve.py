@@ -14,6 +14,7 @@ def test_solve_writes_a_complete_run_folder(cli, registry, problems, tmp_path):
     result = cli("solve", problems["poisson1d"], "--solver", "gridfd", "--set", "n=65", "--seed", "7", "--out", out)
     assert result.code == 0, result.err
     assert {p.name for p in out.iterdir()} == {
+        ".pdesolve-run",  # the claim: this folder is a pdesolve run's
         "metrics.json",
         "solution.npz",
         "solution.vtu",

@@ -166,6 +166,6 @@ def test_solve_measures_a_network_against_compares_classical_reference(capsys, t
     argv += ["--set", "n_interior=32", "--set", "width=4", "--set", "depth=1", "--out", tmp_path / "r"]
     result = run(capsys, *argv)
     assert result.code == 0, result.err
-    assert "Errors are measured against the finest classical run: classical (spectral) [n=64]" in result.out
+    assert "errors are measured against the finest classical run: classical (spectral) [n=64]" in result.out
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["rel_l2"] > 0.1  # two Adam steps: far from the solution, and measured

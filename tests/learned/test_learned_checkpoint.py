@@ -41,7 +41,7 @@ def test_wrong_family_dimension_or_size_is_refused(tiny_gnn, darcy):
 def test_not_a_checkpoint_is_refused(tmp_path):
     junk = tmp_path / "junk.pt"
     torch.save({"weights": torch.zeros(2)}, junk)
-    with pytest.raises(PdesolveError, match="not a learned-preconditioner checkpoint"):
+    with pytest.raises(PdesolveError, match="not a pdesolve checkpoint"):
         load_checkpoint(junk)
     with pytest.raises(PdesolveError, match="no learned preconditioner"):
         load_checkpoint(tmp_path / "missing.pt")

@@ -1,0 +1,173 @@
+"""Derived quantities a problem declares, evaluated the same way on every solver's solution.
+
+``Problem(..., quantities={"C_D": Drag(on="cylinder", scale=2 / (0.2**2 * 0.1), reference=5.5795), ...})``.
+Each quantity reads the solution only through ``solution(points)`` (values per unknown), except the
+forces, which ask the solution first for its own most accurate form:
+
+- :class:`Drag` and :class:`Lift`: the force of the fluid on a boundary part, times ``scale`` (for the
+  coefficients ``C = 2 F / (ρ Ū² D)``: ``scale = 2 / (ρ Ū² D)``). Finite elements give the
+  volume-integral (reaction) form: the weak momentum residual of the discrete solution tested with a
+  function that is 1 on the part and 0 on the rest of the boundary (Giles, Larson, Levenstam & Süli
+  1997; John 2004), which converges at twice the rate of the line integral. Other solutions give the
+  line integral ``F = −∮ (ν ∂w/∂n − p n) ds`` of the traction of ``−ν Δw + ∇p`` (``n`` the fluid's
+  outward normal), derivatives by one-sided second-order differences of ``solution(points)`` into the
+  fluid (a solution need not be defined beyond the boundary).
+- :class:`PressureDifference`: ``p(a) − p(b)``.
+- :class:`Profile`: an unknown along a line against tabulated values (Ghia, Ghia & Shin 1982 for the
+  cavity): the largest absolute deviation and the relative L2 deviation at the table's points.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pdesolve.errors import ProblemError
+from pdesolve.problem.reference import find_data_file
+
+FORCE_AXES = {"drag": 0, "lift": 1}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number (or a few) derived from a solution, with its reference value where one is known."""
+
+    reference: float | None = field(default=None, kw_only=True)
+
+    def evaluate(self, solution: Any) -> dict[str, Any]:
+        """``{"value": ..., "method": ...}`` plus the error against ``reference`` (see :func:`with_error`)."""
+        raise NotImplementedError
+
+    def with_error(self, value: float, method: str) -> dict[str, Any]:
+        record: dict[str, Any] = {"value": float(value), "method": method, "reference": self.reference}
+        if self.reference is not None:
+            error = float(value) - self.reference
+            record["abs_error"] = abs(error)
+            record["rel_error"] = abs(error) / abs(self.reference) if self.reference else None
+        return record
+
+
+def _column(solution: Any, points: np.ndarray, unknown: str) -> np.ndarray:
+    """The values of ``unknown`` at ``points`` from any solution."""
+    values = np.asarray(solution(np.asarray(points, dtype=float)), dtype=float)
+    names = solution.problem.unknowns
+    if unknown not in names:
+        raise ProblemError(f"a quantity names {unknown!r}, which is not an unknown (the unknowns are {list(names)})")
+    return values.reshape(len(points), -1)[:, names.index(unknown)] if len(names) > 1 else values.ravel()
+
+
+@dataclass(frozen=True)
+class PressureDifference(Quantity):
+    """``p(a) − p(b)`` between two points (any unknown with ``unknown=``)."""
+
+    a: tuple[float, ...] = (0.0, 0.0)
+    b: tuple[float, ...] = (0.0, 0.0)
+    unknown: str = "p"
+
+    def evaluate(self, solution: Any) -> dict[str, Any]:
+        values = _column(solution, np.array([self.a, self.b], dtype=float), self.unknown)
+        return self.with_error(values[0] - values[1], "point values")
+
+
+@dataclass(frozen=True)
+class Force(Quantity):
+    """Component ``axis`` of the force of the fluid on the boundary part ``on``, times ``scale``.
+
+    ``on``: a part name (``"cylinder"``) or a mask function of the coordinates, as for conditions;
+    ``nu``: the viscosity of the line-integral form (the finite-element form reads it off the residual).
+    """
+
+    on: str | tuple[str, ...] | Callable[..., Any] = ""
+    axis: int = 0
+    scale: float = 1.0
+    nu: float | str = "nu"
+
+    def evaluate(self, solution: Any) -> dict[str, Any]:
+        own = getattr(solution, "boundary_force", None)
+        if own is not None:
+            force, method = own(self.on)
+        else:
+            force, method = line_integral_force(solution, self.on, self.viscosity(solution)), "line integral"
+        return self.with_error(self.scale * force[self.axis], method)
+
+    def viscosity(self, solution: Any) -> float:
+        if isinstance(self.nu, str):
+            params = solution.problem.params
+            if self.nu not in params:
+                raise ProblemError(f"a force needs the viscosity: the problem has no parameter {self.nu!r}")
+            return float(params[self.nu])
+        return float(self.nu)
+
+
+def Drag(on: Any, scale: float = 1.0, reference: float | None = None, nu: float | str = "nu") -> Force:  # noqa: N802
+    """The x-component of the force on ``on`` (see :class:`Force`)."""
+    return Force(on=on, axis=FORCE_AXES["drag"], scale=scale, reference=reference, nu=nu)
+
+
+def Lift(on: Any, scale: float = 1.0, reference: float | None = None, nu: float | str = "nu") -> Force:  # noqa: N802
+    """The y-component of the force on ``on`` (see :class:`Force`)."""
+    return Force(on=on, axis=FORCE_AXES["lift"], scale=scale, reference=reference, nu=nu)
+
+
+def line_integral_force(solution: Any, on: Any, nu: float, step: float = 1e-4) -> np.ndarray:
+    """``−∮_on (ν ∂w/∂n − p n) ds`` by Gauss quadrature on the part's segments and arcs, ``∂w/∂n`` from
+    ``(3 w(x) − 4 w(x − s n) + w(x − 2 s n)) / (2 s)``, ``s`` = ``step`` times the domain's extent."""
+    from pdesolve.problem.boundary_quadrature import part_quadrature
+
+    points, normals, weights = part_quadrature(solution.problem, on)
+    lower, upper = solution.problem.domain.bounds
+    step = step * float(np.max(upper - lower))  # relative to the domain: round-off of float32 networks stays small
+    names = solution.problem.unknowns
+    velocity = [k for k, name in enumerate(names) if name in ("u", "v", "w")]
+    here, one, two = (np.asarray(solution(points - k * step * normals), dtype=float) for k in range(3))
+    normal_derivative = (3 * here - 4 * one + two)[:, velocity] / (2 * step)  # one-sided, into the fluid
+    traction = nu * normal_derivative - here[:, [names.index("p")]] * normals
+    return -(weights[:, None] * traction).sum(axis=0)
+
+
+@dataclass(frozen=True)
+class Profile(Quantity):
+    """``unknown`` along a line through the domain against a table's values at its points.
+
+    The table is a CSV file with columns ``profile, coordinate, value`` (found like every data file:
+    :func:`pdesolve.problem.reference.find_data_file`); rows whose ``profile`` equals ``key`` are used.
+    ``axis`` is the coordinate the table varies (0: x, 1: y); the others are held at ``fixed``.
+    """
+
+    unknown: str = "u"
+    table: str = ""
+    key: str = ""
+    axis: int = 1
+    fixed: tuple[float, ...] = (0.5,)
+
+    def points(self) -> tuple[np.ndarray, np.ndarray]:
+        path = find_data_file(self.table)
+        with open(path, newline="") as handle:
+            rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
+        try:
+            chosen = [(float(r["coordinate"]), float(r["value"])) for r in rows if r["profile"] == self.key]
+        except (KeyError, TypeError, ValueError) as error:
+            raise ProblemError(f"{path}: expected columns profile, coordinate, value with numbers ({error})") from None
+        if not chosen:
+            raise ProblemError(f"{path} has no rows of profile {self.key!r}")
+        coordinate, values = np.array(chosen).T
+        others = iter(self.fixed)
+        columns = [
+            coordinate if k == self.axis else np.full_like(coordinate, next(others)) for k in range(1 + len(self.fixed))
+        ]
+        return np.stack(columns, axis=1), values
+
+    def evaluate(self, solution: Any) -> dict[str, Any]:
+        points, table = self.points()
+        deviation = _column(solution, points, self.unknown) - table
+        return {
+            "max_abs_deviation": float(np.max(np.abs(deviation))),
+            "rel_l2_deviation": float(np.linalg.norm(deviation) / np.linalg.norm(table)),
+            "points": len(table),
+            "method": f"table {self.table} ({self.key})",
+            "reference": self.reference,
+        }

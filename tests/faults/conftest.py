@@ -1,0 +1,34 @@
+"""Fixtures of the fault tests: the command run in this process, tiny problem files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fault_helpers import HEAT1D, POISSON1D, Result
+
+import pdesolve.cli
+
+
+@pytest.fixture
+def cli(capsys):
+    """``cli(*argv)`` runs the command in this process."""
+
+    def run(*argv) -> Result:
+        code = pdesolve.cli.main([str(a) for a in argv])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def problems(tmp_path) -> dict[str, Path]:
+    files = {
+        "poisson1d": POISSON1D,
+        "heat": HEAT1D.format(t1=0.05, nu=0.1),
+        "heat_nu05": HEAT1D.format(t1=0.05, nu=0.5),
+    }
+    for name, text in files.items():
+        (tmp_path / f"{name}.py").write_text(text)
+    return {name: tmp_path / f"{name}.py" for name in files}

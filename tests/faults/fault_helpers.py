@@ -1,0 +1,97 @@
+"""Helpers of the fault tests: tiny problem files, option sets, a subprocess launcher."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+
+POISSON1D = """
+from pdesolve.problem import Dirichlet, Interval, Problem, d, pi, sin
+
+problem = Problem(
+    name="poisson1d",
+    domain=Interval(0.0, 1.0),
+    residual=lambda u, x, p: -d(u, "x", 2) - pi**2 * sin(pi * x.x),
+    boundary=Dirichlet(0.0),
+    exact=lambda x, p: sin(pi * x.x),
+)
+"""
+
+HEAT1D = """
+from pdesolve.problem import Interval, Periodic, Problem, d, pi, sin
+
+problem = Problem(
+    name="heat1d",
+    domain=Interval(0.0, 2 * pi),
+    rhs=lambda u, x, p: p.nu * d(u, "x", 2),
+    time=(0.0, {t1}),
+    initial=lambda x, p: sin(x.x),
+    boundary=Periodic(),
+    params={{"nu": {nu}}},
+)
+"""
+
+# tiny runs: a few seconds each on one thread
+PINN = ["--solver", "pinn", "--set", "lbfgs_steps=0", "--set", "n_interior=16", "--set", "width=4", "--set", "depth=1"]
+TENG = ["--solver", "teng"] + [
+    f"--set={key}={value}"
+    for key, value in {
+        "dt": 0.01,
+        "n_points": 32,
+        "width": 6,
+        "depth": 1,
+        "init_adam_steps": 20,
+        "init_iterations": 3,
+        "iterations": 2,
+        "corrector_iterations": 1,
+    }.items()
+]
+FNO = ["--modes", "2", "--width", "4", "--layers", "1", "--batch-size", "2", "--test-samples", "2"]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def one_line(self, *words: str, code: int = 2) -> str:
+        """The single ``pdesolve: error:`` line (exit ``code``) holding every word."""
+        assert self.code == code, (self.code, self.err)
+        lines = [line for line in self.err.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("pdesolve: error: "), self.err
+        for word in words:
+            assert word in lines[0], (word, lines[0])
+        return lines[0]
+
+
+def spawn(*argv, cwd: Path) -> subprocess.Popen:
+    """The command in a child process, on as many threads as this one (identical arithmetic)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": str(torch.get_num_threads())}
+    command = [sys.executable, "-m", "pdesolve", *map(str, argv)]
+    return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(path: Path, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Until ``path`` exists (the child's first checkpoint or claim); fails if the child ends first."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if process.poll() is not None:
+            raise AssertionError(f"the run ended before {path.name} appeared: {process.communicate()}")
+        assert time.monotonic() < deadline, f"{path} did not appear"
+        time.sleep(0.02)
+
+
+def same_arrays(first: Path, second: Path) -> bool:
+    """Bit-identical ``.npz`` files (every array)."""
+    with np.load(first) as a, np.load(second) as b:
+        return sorted(a.files) == sorted(b.files) and all(np.array_equal(a[k], b[k]) for k in a.files)
