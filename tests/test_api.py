@@ -38,7 +38,7 @@ def test_solve_measures_against_the_exact_solution_and_saves_a_run_folder(tmp_pa
     saved = json.loads((folder / "metrics.json").read_text())
     assert saved["rel_l2"] == result.metrics["rel_l2"] and saved["files"]["error.png"] == "ok"
     assert {"solution.npz", "solution.vtu", "solution.png", "error.png"} <= {p.name for p in folder.iterdir()}
-    with pytest.raises(PdesolveError, match="already holds a finished run"):
+    with pytest.raises(PdesolveError, match="already holds a finished pdesolve solve run"):
         result.save(folder)
 
 
