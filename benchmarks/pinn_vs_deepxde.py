@@ -210,7 +210,7 @@ def run_pdesolve(case: Case, problem, refs, device: str, seed: int) -> dict[str,
         **case.pinn,
     }
     dtype = options.pop("dtype", case.dtype)
-    solver = PinnSolver(Settings(device=device, dtype=dtype, seed=seed), **options)
+    solver = PinnSolver(Settings(device=device, dtype=dtype, seed=seed), preset="manual", **options)
     holder: dict[str, Any] = {}
 
     def evaluate(x: np.ndarray) -> np.ndarray:

@@ -206,78 +206,32 @@ def _prepare(args: argparse.Namespace) -> tuple[Config, Problem]:
     return config, problem
 
 
-def _seed(seed: int) -> None:
-    """Seed the global generators too (solvers seed their own from ``settings.seed``)."""
-    import random
-
-    import numpy as np
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.manual_seed(seed)
-
-
-def _summary(args: argparse.Namespace, argv: Sequence[str], config: Config, problem: Problem) -> dict[str, Any]:
+def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     import shlex
 
-    from pdesolve.report.metrics import environment
-
-    return {
-        "problem": {
-            "name": problem.name,
-            "source": args.problem,
-            "dim": problem.dim,
-            "evolution": problem.is_evolution,
-            "params": problem.params,
-        },
-        "settings": {"device": config.device, "dtype": config.dtype, "seed": config.seed},
-        "resolved_config": {
-            "device": config.device,
-            "dtype": config.dtype,
-            "seed": config.seed,
-            "config_file": config.file,
-            "solver": config.common,
-            "solvers": config.per_solver,
-        },
-        **environment(),
-        "command": shlex.join(["pdesolve", *argv]),
-    }
-
-
-def command_solve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from pdesolve.io.run_folder import default_folder
-    from pdesolve.report.compare import lookup, reference_line, solve_reference, time_split_lines
-    from pdesolve.report.run import Job, finish, perform, write_solution
-    from pdesolve.report.table import text_table
-    from pdesolve.solvers.classical_alias import resolve as resolve_alias
+    from pdesolve.report.results import solve_job, solve_problem
+    from pdesolve.report.run import run_context
 
     config, problem = _prepare(args)
-    solver, alias = resolve_alias(lookup(args.solver, problem), problem)
-    config.check_used([solver], set(SOLVERS), [alias] if alias else [])
-    job = Job(solver, config.options_for(solver, *([alias] if alias else [])), alias)
-    settings = config.settings(progress=sys.stderr.isatty())
-    summary = _summary(args, argv, config, problem)
+    job = solve_job(problem, args.solver, config)
+    context = run_context(problem, args.problem, config, shlex.join(["pdesolve", *argv]))
     with claimed(args.out or default_folder(problem.name, args.solver), "solve") as folder:
-        settings = replace(settings, folder=str(folder))
-        _seed(config.seed)
-        run, full_config = perform(job, problem, settings)
-        files = write_solution(run, folder)
-        reference = solve_reference(problem, job, settings)
-        record = finish(run, reference, folder, settings, {"config": full_config, "files": files}, summary)
-    print(text_table([record]))
-    for line in time_split_lines([record]):
-        print(line)
-    print(reference_line(reference))
+        settings = replace(config.settings(progress=True), folder=str(folder))
+        result = solve_problem(problem, job, settings, context)
+        result.write(folder)
+    print(result)
     print(f"run folder: {folder}")
     return 0
 
 
 def command_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    import shlex
+
     from pdesolve.io.run_folder import default_folder
-    from pdesolve.report.compare import compare, reference_line
-    from pdesolve.report.table import text_table
+    from pdesolve.report.compare import compare
+    from pdesolve.report.results import Comparison
+    from pdesolve.report.run import run_context
 
     config, problem = _prepare(args)
     names = None
@@ -285,17 +239,14 @@ def command_compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         names = [n.strip() for n in args.solvers.split(",") if n.strip()]
         if not names:
             raise PdesolveError("--solvers: give solver names separated by commas")
-    settings = config.settings(progress=sys.stderr.isatty())
     folder = args.out or default_folder(problem.name, "compare")
-    summary = _summary(args, argv, config, problem)
-    _seed(config.seed)
+    context = run_context(problem, args.problem, config, shlex.join(["pdesolve", *argv]))
 
     def echo(line: str) -> None:
         print(line, file=sys.stderr)
 
-    outcomes, reference = compare(problem, names, config, settings, folder, summary, echo)
-    print(text_table([o.record for o in outcomes]))
-    print(reference_line(reference))
+    outcomes, reference = compare(problem, names, config, config.settings(progress=True), folder, context, echo)
+    print(Comparison(problem, outcomes, reference, folder))
     print(f"report: {folder / 'report.md'}")
     return 1 if any(o.internal for o in outcomes) or all(o.failed for o in outcomes) else 0
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -112,7 +111,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         raise PdesolveError(f"{args.command} takes no --set; its options are listed by `pdesolve {args.command} -h`")
     config = resolve(getattr(args, "config", None), args.device, getattr(args, "dtype", None), args.seed, [])
     check_device(config.device)
-    return Settings(device=config.device, dtype=config.dtype, seed=config.seed, progress=sys.stderr.isatty())
+    return Settings(device=config.device, dtype=config.dtype, seed=config.seed, progress=True)
 
 
 def run_dataset(args: argparse.Namespace) -> int:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from pdesolve.errors import DivergenceError
 from pdesolve.problem import Problem
+from pdesolve.report.progress import progress_bar
 
 
 def resolved_option(value: Any, problem: Problem, solver: str, key: str, fallback: Any) -> Any:
@@ -41,13 +41,13 @@ def check_finite(finite: bool, step: int, t: float, hint: str) -> None:
         raise DivergenceError(f"the solution became NaN or infinite at step {step} (t = {t:.6g}); {hint}")
 
 
-def time_bar(enabled: bool, problem: Problem, label: str) -> tqdm:
+def time_bar(enabled: bool, problem: Problem, label: str):
     """A progress bar over the simulated time interval (quiet unless ``enabled``)."""
     t0, t1 = problem.time
-    return tqdm(
+    return progress_bar(
+        enabled,
         total=t1 - t0,
         desc=f"{label} {problem.name}",
         bar_format="{l_bar}{bar}| t = {n:.4g}/{total:.4g} [{elapsed}<{remaining}]",
-        disable=not enabled,
         leave=False,
     )

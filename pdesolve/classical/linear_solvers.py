@@ -43,7 +43,7 @@ class LinearResult:
     """The solution of ``A x = b`` and what it cost."""
 
     x: np.ndarray
-    iterations: int
+    iterations: int | None  # None for a direct solve
     residual: float
     setup_time: float
     solve_time: float
@@ -81,7 +81,7 @@ def solve_linear(
     matrix = sp.csr_matrix(matrix, dtype=np.float64)
     rhs = np.asarray(rhs, dtype=np.float64)
     if method == "direct":
-        x, setup, solve, iterations = *direct_solve(matrix, rhs), 0
+        x, setup, solve, iterations = *direct_solve(matrix, rhs), None
     else:
         start = time.perf_counter()
         sign = definiteness_sign(matrix)

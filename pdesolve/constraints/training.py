@@ -35,7 +35,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from tqdm.auto import tqdm
 
 from pdesolve.constraints.distributed import world
 from pdesolve.constraints.gauss_newton import LMOptions
@@ -47,6 +46,7 @@ from pdesolve.io import checkpoint
 from pdesolve.io.run_folder import write_json
 from pdesolve.operators.fno import FNO
 from pdesolve.problem import Grid, Problem
+from pdesolve.report.progress import progress_bar
 
 CONSTRAINTS = ("soft", "hard", "moe")
 MODEL_KIND, MODEL_FILE = "fno-constrained", "constrained_model.pt"
@@ -253,7 +253,7 @@ def train_hard_constrained(
     monitor = DivergenceMonitor("the training loss", "lower --lr")
     best_loss, best_state = math.inf, None
     start = time.perf_counter()
-    for epoch in tqdm(range(config.epochs), desc=f"train {config.constraint}", disable=not config.progress):
+    for epoch in progress_bar(config.progress, iterable=range(config.epochs), desc=f"train {config.constraint}"):
         order = torch.randperm(len(inputs), generator=generator).to(device)
         total, unconverged = 0.0, 0
         for first in range(0, len(inputs), config.batch_size):

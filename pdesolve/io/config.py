@@ -136,10 +136,7 @@ def resolve(file: str | None, device: str | None, dtype: str | None, seed: int |
         if not isinstance(data["seed"], int) or isinstance(data["seed"], bool):
             raise PdesolveError(f"{where}: seed must be an integer, got {data['seed']!r}")
         config.seed = data["seed"]
-    if not DEVICE.fullmatch(config.device):
-        raise PdesolveError(f"unknown device {config.device!r} (use cpu or cuda)")
-    if config.dtype not in DTYPES:
-        raise PdesolveError(f"unknown dtype {config.dtype!r} (use float32 or float64)")
+    check_settings(config)
     config.common = _table(data.get("solver", {}), f"{where}: [solver]")
     solvers = data.get("solvers", {})
     if not isinstance(solvers, dict):
@@ -152,6 +149,31 @@ def resolve(file: str | None, device: str | None, dtype: str | None, seed: int |
         else:
             config.per_solver.setdefault(scope, {})[key] = value
             config.set_scoped.add((scope, key))
+    return config
+
+
+def check_settings(config: Config) -> None:
+    """One-line errors for an unknown device or dtype."""
+    if not DEVICE.fullmatch(config.device):
+        raise PdesolveError(f"unknown device {config.device!r} (use cpu or cuda)")
+    if config.dtype not in DTYPES:
+        raise PdesolveError(f"unknown dtype {config.dtype!r} (use float32 or float64)")
+
+
+def from_options(device: str, dtype: str, seed: int, options: dict[str, Any]) -> Config:
+    """The Python API's keywords: ``key=value`` like ``--set key=value``, ``NAME={key: value}`` like
+    ``--set NAME.key=value`` (values are checked against the options' types as the command line's are)."""
+    config = Config(device=device, dtype=dtype, seed=seed)
+    check_settings(config)
+    for key, value in options.items():
+        if isinstance(value, dict):
+            config.per_solver[key] = _table(value, f"{key}={value!r}")
+            continue
+        try:
+            config.common[key] = _text(value)
+        except ValueError:
+            raise PdesolveError(f"{key}={value!r}: give a number, string or boolean, or NAME={{key: value}}") from None
+        config.set_keys.add(key)
     return config
 
 

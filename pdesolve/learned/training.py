@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from pdesolve.divergence import DivergenceMonitor
 from pdesolve.learned.checkpoint import Checkpoint, save_checkpoint
@@ -22,6 +21,7 @@ from pdesolve.linalg.cg import cg
 from pdesolve.linalg.preconditioners import GridLayout, make_preconditioner
 from pdesolve.linalg.system import SparseOperator
 from pdesolve.problem import Problem
+from pdesolve.report.progress import progress_bar
 
 UNSEEN_SEED = 1_000_000  # unseen members are drawn from seeds UNSEEN_SEED + i, never used for training
 BASELINES = ("jacobi", "ic0", "mg")
@@ -109,7 +109,7 @@ def _train(
     losses: list[float] = []
     monitor = DivergenceMonitor(f"the {kind.name} training loss", "lower --lr")
     steps = 0
-    for step in tqdm(range(options.steps), disable=not options.progress, desc=f"train {kind.name}"):
+    for step in progress_bar(options.progress, iterable=range(options.steps), desc=f"train {kind.name}"):
         optimizer.zero_grad()
         value = kind.loss(model, samples[step % len(samples)])
         value.backward()

@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from pdesolve.errors import PdesolveError
 from pdesolve.io.run_folder import atomic_path, atomic_write_text
@@ -39,6 +38,7 @@ from pdesolve.operators.pairs import (
 )
 from pdesolve.operators.trajectories import batch_solver, check_times, solve_trajectories
 from pdesolve.problem import Problem
+from pdesolve.report.progress import progress_bar
 from pdesolve.solvers.base import Settings
 
 METADATA = "dataset.json"
@@ -226,7 +226,7 @@ def generate_dataset(
     on_gpu = settings.device.startswith("cuda") and solver != "direct"  # direct: scipy on the CPU
     workers = 1 if on_gpu else (workers or os.cpu_count() or 1)
     _JOB = (problem, spec, classical_solver(solver, settings), replace(settings, progress=False))
-    bar = tqdm(total=sum(n for _, (_, n) in todo), desc=f"dataset {problem.name}", disable=not settings.progress)
+    bar = progress_bar(settings.progress, total=sum(n for _, (_, n) in todo), desc=f"dataset {problem.name}")
     try:
         if workers == 1:
             run = map

@@ -24,11 +24,11 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from tqdm.auto import tqdm
 
 from pdesolve.divergence import DivergenceMonitor
 from pdesolve.errors import PdesolveError
 from pdesolve.io import checkpoint as checkpoints
+from pdesolve.report.progress import progress_bar
 
 CHECKPOINT = "checkpoint.pt"
 KIND = "fno-training"
@@ -143,11 +143,8 @@ def train(
     if world > 1:
         network = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     per_rank = len(inputs) // world
-    bar = tqdm(
-        range(result.epochs, config.epochs),
-        desc="train",
-        disable=not config.progress or rank != 0,
-        initial=result.epochs,
+    bar = progress_bar(
+        config.progress and rank == 0, iterable=range(result.epochs, config.epochs), desc="train", initial=result.epochs
     )
     saving = checkpoint is not None and rank == 0
     finished = training_state(model, optimizer, schedule, result) if saving else None  # the last whole epoch

@@ -1,16 +1,16 @@
 """The registered ``pinn`` solver: physics-informed network training on any problem of the layer.
 
-Defaults follow what the literature shows to work: hard constraints (exact Dirichlet, periodic and
-initial data), Adam then L-BFGS, Sobol points; gradient-norm weights, causal weights, Fourier features,
-RAR/RAD, the damped Gauss–Newton natural gradient (``ngd_*``; :mod:`pdesolve.pinn.gauss_newton`),
-several harmonics of periodic axes (``periodic_modes``) and time marching (``time_windows``;
-:mod:`pdesolve.pinn.time_marching`) are options.
+Defaults follow what works best in this project: the ``ngd`` preset (:mod:`pdesolve.pinn.presets`), the
+damped Gauss–Newton natural gradient (:mod:`pdesolve.pinn.gauss_newton`) with a budget scaled to the
+problem, hard constraints (exact Dirichlet, periodic and initial data) and Sobol points. Adam then L-BFGS,
+gradient-norm weights, causal weights, Fourier features, RAR/RAD, several harmonics of periodic axes
+(``periodic_modes``) and time marching (``time_windows``; :mod:`pdesolve.pinn.time_marching`) are options;
+``preset=manual`` starts from the listed defaults instead.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -23,6 +23,7 @@ from pdesolve.pinn.gauss_newton import SOLVERS
 from pdesolve.pinn.losses import CausalWeights, LossWeights, Objective
 from pdesolve.pinn.model import PinnModel, build_model
 from pdesolve.pinn.networks import ACTIVATIONS, NETWORKS
+from pdesolve.pinn.presets import preset_options
 from pdesolve.pinn.sampling import SAMPLING, Sampler
 from pdesolve.pinn.solution import PinnSolution
 from pdesolve.pinn.time_marching import TimeMarcher
@@ -58,6 +59,7 @@ class PinnSolver(Solver):
     name = "pinn"
     systems = True  # soft conditions per unknown, one residual column per equation
     options = {
+        "preset": "ngd",
         "network": "mlp",
         "width": 32,
         "depth": 3,
@@ -93,6 +95,8 @@ class PinnSolver(Solver):
         {"width", "depth", "fourier_scale", "periodic_modes", "rad_candidates", "lr", "time_windows", "ngd_rcond"}
     )
     option_help = {
+        "preset": "ngd: damped Gauss–Newton natural gradient scaled to the problem (fills in the network, points "
+        "and steps below unless set) | manual: the defaults listed here (Adam → L-BFGS)",
         "network": "mlp | fourier (random Fourier features) | gated (residual, gated layers)",
         "width": "hidden units per layer",
         "depth": "hidden layers",
@@ -128,53 +132,6 @@ class PinnSolver(Solver):
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
         return why_not_applicable(problem)
-
-    @classmethod
-    def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
-        """A CPU-friendly budget for ``pdesolve compare``: damped Gauss–Newton from the random start, float64.
-
-        Stationary: two hidden layers of 24, 100 steps (CPU, one thread: helmholtz2d 1.6e-4 in 11 s,
-        poisson2d 1.2e-6 in 12 s). Evolution: three hidden layers of 20 on 2000 points redrawn by RAD every
-        10 steps, 150 steps (burgers1d 1.7e-4 in 90 s at seed 0, 4.5e-4 at seed 1, measured on 4000 points
-        when RAD drew from 4 candidates per point; 4 × 24 on 8000 points and 300 steps, ``GN_BURGERS`` in
-        benchmarks/pinn_vs_deepxde.py, reach 3.8e-5 to 6.1e-5 at seeds 0 to 3). Periodic evolution problems
-        march through 10 time windows of 75 steps on 1000 points with x embedded by 4 harmonics and RAD from 4
-        candidates per point (allen_cahn1d 2.6e-4 in 163 s; 7.0e-4 from 25 candidates, whose denser draw leaves
-        the smooth regions short of points; without windows 1.9e-2 after 250 causal steps on 4000 points).
-        """
-        if problem.is_evolution and any(problem.periodic_axes):
-            return [
-                {
-                    "width": 20,
-                    "depth": 3,
-                    "periodic_modes": 4,
-                    "time_windows": 10,
-                    "n_interior": 1000,
-                    "adam_steps": 0,
-                    "lbfgs_steps": 0,
-                    "ngd_steps": 75,
-                    "ngd_refresh_every": 10,
-                    "rad": True,
-                    "rad_candidates": 4,
-                }
-            ]
-        if problem.is_evolution:
-            return [
-                {
-                    "width": 20,
-                    "depth": 3,
-                    "n_interior": 2000,
-                    "adam_steps": 0,
-                    "lbfgs_steps": 0,
-                    "ngd_steps": 150,
-                    "ngd_refresh_every": 10,
-                    "rad": True,
-                }
-            ]
-        n_interior = {1: 64, 2: 900}.get(problem.dim, 2000)
-        return [
-            {"width": 24, "depth": 2, "n_interior": n_interior, "adam_steps": 0, "lbfgs_steps": 0, "ngd_steps": 100}
-        ]
 
     def _validate(self) -> None:
         c = self.config
@@ -213,6 +170,11 @@ class PinnSolver(Solver):
         ``time_windows`` > 1 on an evolution problem, a :class:`TimeMarcher` of one trainer per window
         (steps and points per window)."""
         self.check(problem)
+        self.config = {
+            **self.options,
+            **preset_options(self.given.get("preset", self.options["preset"]), problem),
+            **self.given,
+        }
         self._validate()
         c, s = self.config, self.settings
         torch.manual_seed(s.seed)

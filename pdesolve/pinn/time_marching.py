@@ -127,6 +127,7 @@ class TimeMarcher:
         self.model.windows.append(model)
         self.checkpointer.extra = self._finished_state(k)
         self.trainer = self.make_trainer(sub, model, self.checkpointer)
+        self.trainer.label = f"pinn window {k + 1}/{self.n_windows}"
         return self.trainer
 
     def _finished_state(self, done: int) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from pdesolve.pinn.losses import Objective, pde_residual, pointwise
 from pdesolve.pinn.optimizers import AdamStage, LbfgsStage
 from pdesolve.pinn.sampling import PointSet, Sampler, rad_select, rar_select
 from pdesolve.problem import Gauge
+from pdesolve.report.progress import progress_bar
 
 RESIDUAL_CHUNK = 20_000  # candidate points per residual evaluation (memory)
 
@@ -82,6 +83,7 @@ class Trainer:
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.checkpointer = checkpointer
         self.progress = progress
+        self.label = "pinn"  # the progress bar's name (time marching adds the window)
         self.callback, self.callback_every = callback, callback_every
         self.base: PointSet = sampler.draw(plan.seed)
         self.added = self.base.interior[:0]
@@ -258,11 +260,7 @@ class Trainer:
 
     def _run_stage(self, stage: Any, name: str, steps: int) -> None:
         closure = self._closure(adaptive=name == "adam")
-        bar = None
-        if self.progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=steps, initial=self.step, desc=f"pinn {name}", leave=False)
+        bar = progress_bar(self.progress, total=steps, initial=self.step, desc=f"{self.label} {name}", leave=False)
         clock = time.perf_counter()
         while self.step < steps:
             with deferred():  # a step is whole or not made: Ctrl-C/SIGTERM checkpoints a step boundary
@@ -275,9 +273,8 @@ class Trainer:
                 self.history.append(loss)
                 self.step += 1
                 self.global_step += 1
-            if bar is not None:
-                bar.update()
-                bar.set_postfix(loss=f"{loss:.3e}", refresh=False)
+            bar.update()
+            bar.set_postfix(loss=f"{loss:.3e}", refresh=False)
             if self.checkpointer is not None and self.checkpointer.due(self.global_step):
                 self._save(stage)
             if self.callback is not None and self.callback_every and self.global_step % self.callback_every == 0:
@@ -287,5 +284,4 @@ class Trainer:
             if getattr(stage, "stalled", False):
                 break
         self.elapsed += time.perf_counter() - clock
-        if bar is not None:
-            bar.close()
+        bar.close()

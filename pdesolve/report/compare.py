@@ -13,8 +13,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.io.claim import claimed
 from pdesolve.io.config import Config
@@ -22,8 +20,9 @@ from pdesolve.io.run_folder import atomic_write_text, run_folder_name, write_met
 from pdesolve.problem import Problem
 from pdesolve.report.metrics import Reference, Run
 from pdesolve.report.plots import plot_error_vs_time, plot_solution
+from pdesolve.report.progress import progress_bar
 from pdesolve.report.quantities import quantities_markdown, reference_note
-from pdesolve.report.run import Job, finish, perform, write_solution
+from pdesolve.report.run import Job, finish, perform, seed_everything, write_solution
 from pdesolve.report.table import failures, format_seconds, markdown_table
 from pdesolve.solvers.base import SOLVERS, Settings, Solver
 from pdesolve.solvers.classical_alias import Alias, resolve
@@ -172,9 +171,9 @@ def run_all(
     outcomes = [
         Outcome(job, folder / run_folder_name(k + 1, job.solver.name, job.options)) for k, job in enumerate(jobs)
     ]
-    bar = tqdm(outcomes, desc=f"compare {problem.name}", unit="run", disable=not settings.progress, file=sys.stderr)
+    bar = progress_bar(settings.progress, iterable=outcomes, desc=f"compare {problem.name}", unit="run")
     for outcome in bar:
-        bar.set_postfix_str(outcome.job.label)
+        bar.set_postfix_str(outcome.job.label, refresh=False)
         outcome.folder.mkdir(parents=True, exist_ok=True)
         _attempt(outcome, problem, settings)
     reference, reference_outcome = choose_reference(problem, outcomes)
@@ -255,11 +254,12 @@ def _markdown(
     lines = [f"# pdesolve compare: {problem.name}", ""]
     if problem.description:
         lines += [problem.description, ""]
-    lines += [reference_line(reference), ""]
     lines += [
         f"Device {settings['device']}, {settings['dtype']}, seed {settings['seed']}; "
         + ", ".join(f"{k} {v}" for k, v in versions.items())
         + ".",
+        "",
+        reference_line(reference),  # right above the table: what its errors are against
         "",
         markdown_table([o.record for o in outcomes]),
         "",
@@ -305,6 +305,7 @@ def compare(
         for note in notes:
             echo(f"note: {note}")
         summary = {**summary, "notes": notes, "jobs": [job.label for job in jobs]}
+        seed_everything(settings.seed)
         context = {key: summary[key] for key in ("problem", "versions", "platform", "command")}
         outcomes, reference = run_all(problem, jobs, settings, folder, context)
         write_report(problem, outcomes, reference, folder, summary)

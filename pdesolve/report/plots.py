@@ -7,6 +7,7 @@ per unknown.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,31 @@ def plot_error(solution: Solution, reference: Reference, target: Path, title: st
     return _save(figure, target)
 
 
+class ShownFigure(Figure):
+    """A figure outside pyplot that Jupyter still shows (as PNG) when it ends a cell."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        return buffer.getvalue()
+
+
+def solution_and_error_figure(solution: Solution, reference: Reference | None, title: str) -> ShownFigure:
+    """The solution beside its error against ``reference`` (the solution alone without one), not saved."""
+    panels = 1 if reference is None else 2
+    figure = ShownFigure(figsize=(6 * panels, 4.5))
+    axes = figure.subplots(1, panels, squeeze=False)[0]
+    where = _draw(axes[0], solution.problem, *solution_points(solution), "u", "viridis")
+    axes[0].set_title("solution" + where)
+    if reference is not None:
+        error = np.abs(np.asarray(solution(reference.points), dtype=float).ravel() - reference.values)
+        where = _draw(axes[1], solution.problem, reference.points, error, "|u - u_ref|", "magma")
+        axes[1].set_title(f"error against the {reference.source}" + where, fontsize=9)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
 def plot_error_vs_time(records: list[dict[str, Any]], target: Path, title: str) -> Path:
     """Relative L2 error against wall time, one marker per run (log-log)."""
     figure, axes = _figure()
@@ -168,7 +194,7 @@ def plot_error_vs_time(records: list[dict[str, Any]], target: Path, title: str) 
     axes.set_xlabel("wall time [s]")
     axes.set_ylabel("relative L2 error")
     axes.grid(True, which="both", alpha=0.3)
-    if axes.get_legend_handles_labels()[0]:
-        axes.legend(fontsize=8)
+    if axes.get_legend_handles_labels()[0]:  # outside the axes: it never hides a point
+        axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     figure.suptitle(title)
     return _save(figure, target)

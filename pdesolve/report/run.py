@@ -2,22 +2,28 @@
 
 The folder is filled in two steps so that ``compare`` can pick its reference after all runs:
 ``write_solution`` right after the solve (npz, vtu, xdmf, solution plot), ``finish`` once the
-reference is known (errors, error plot, derived quantities, and ``metrics.json`` last).
+reference is known (errors, error plot, derived quantities, and ``metrics.json`` last). ``measure``
+alone gives the record without writing anything (the Python API saves a run only when asked).
 """
 
 from __future__ import annotations
 
+import random
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pdesolve.errors import PdesolveError
+from pdesolve.io.config import Config
 from pdesolve.io.export import export_solution
 from pdesolve.io.run_folder import write_metrics
 from pdesolve.problem import Problem
 from pdesolve.report.indicators import NETWORK_FAMILIES, indicators
-from pdesolve.report.metrics import Reference, Run, execute, run_record, solution_errors
+from pdesolve.report.metrics import Reference, Run, environment, execute, run_record, solution_errors
 from pdesolve.report.plots import plot_error, plot_solution
 from pdesolve.report.quantities import measure_quantities
 from pdesolve.report.table import format_options
@@ -57,6 +63,44 @@ def write_solution(run: Run, folder: Path) -> dict[str, str]:
     return files
 
 
+def measure(run: Run, reference: Reference | None, settings: Settings, details: dict[str, Any]) -> dict[str, Any]:
+    """Errors against ``reference`` (when there is one), a network's a-posteriori indicators, the problem's
+    derived quantities and the run's record; writes nothing.
+
+    ``details`` belong to this run (its full config, files written)."""
+    start = time.perf_counter()
+    if reference is not None:
+        run.errors = solution_errors(run.solution, reference)
+        run.evaluation_time = time.perf_counter() - start
+    if getattr(SOLVERS.get(run.solver), "family", None) in NETWORK_FAMILIES:
+        try:
+            run.indicators = indicators(run.solution, run.solution.problem)
+        except Exception as error:  # an operator only grid fields have; a residual failing on autograd tensors
+            message = str(error) if isinstance(error, PdesolveError) else f"{type(error).__name__}: {error}"
+            run.indicators = {"indicators_failed": message}
+        run.evaluation_time = time.perf_counter() - start  # errors + indicators
+    record = {**run_record(run, settings), "reference": None if reference is None else reference.source, **details}
+    if run.solution.problem.quantities:
+        record["quantities"] = measure_quantities(run.solution.problem, run.solution)
+    return record
+
+
+def write_record(
+    run: Run, reference: Reference | None, folder: Path, record: dict[str, Any], context: dict[str, Any]
+) -> dict[str, Any]:
+    """The error plot (when there is a reference), then ``metrics.json`` (context and record) last.
+
+    ``context`` is shared by the runs of a comparison (problem, versions, command). Returns the record
+    with the files it names."""
+    files = dict(record.get("files", {}))
+    if reference is not None:
+        plot_error(run.solution, reference, folder / "error.png", f"{run.solution.problem.name}: {run.label}")
+        files["error.png"] = "ok"
+    record = {**record, "files": files}
+    write_metrics(folder, {**context, **record})
+    return record
+
+
 def finish(
     run: Run,
     reference: Reference | None,
@@ -65,33 +109,38 @@ def finish(
     details: dict[str, Any],
     context: dict[str, Any],
 ) -> dict[str, Any]:
-    """Errors and error plot (when there is a reference), a network's a-posteriori indicators, then ``metrics.json``.
+    """:func:`measure`, then :func:`write_record`; returns the run's record without the context."""
+    return write_record(run, reference, folder, measure(run, reference, settings, details), context)
 
-    ``details`` belong to this run (its full config, files written); ``context`` is shared by the runs
-    of a comparison (problem, versions, command). Returns the run's record without the context.
-    """
-    files = dict(details.get("files", {}))
-    if reference is not None:
-        start = time.perf_counter()
-        run.errors = solution_errors(run.solution, reference)
-        run.evaluation_time = time.perf_counter() - start
-        plot_error(run.solution, reference, folder / "error.png", f"{run.solution.problem.name}: {run.label}")
-        files["error.png"] = "ok"
-    if getattr(SOLVERS.get(run.solver), "family", None) in NETWORK_FAMILIES:
-        start = time.perf_counter()
-        try:
-            run.indicators = indicators(run.solution, run.solution.problem)
-        except Exception as error:  # an operator only grid fields have; a residual failing on autograd tensors
-            message = str(error) if isinstance(error, PdesolveError) else f"{type(error).__name__}: {error}"
-            run.indicators = {"indicators_failed": message}
-        run.evaluation_time = (run.evaluation_time or 0.0) + time.perf_counter() - start  # errors + indicators
-    record = {
-        **run_record(run, settings),
-        "reference": None if reference is None else reference.source,
-        **details,
-        "files": files,
+
+def seed_everything(seed: int) -> None:
+    """Seed the global generators too (solvers seed their own from ``settings.seed``)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
+
+
+def run_context(problem: Problem, source: str, config: Config, command: str) -> dict[str, Any]:
+    """What ``metrics.json`` says besides the runs: problem, settings, resolved configuration, versions, command."""
+    return {
+        "problem": {
+            "name": problem.name,
+            "source": source,
+            "dim": problem.dim,
+            "evolution": problem.is_evolution,
+            "params": problem.params,
+        },
+        "settings": {"device": config.device, "dtype": config.dtype, "seed": config.seed},
+        "resolved_config": {
+            "device": config.device,
+            "dtype": config.dtype,
+            "seed": config.seed,
+            "config_file": config.file,
+            "solver": config.common,
+            "solvers": config.per_solver,
+        },
+        **environment(),
+        "command": command,
     }
-    if run.solution.problem.quantities:
-        record["quantities"] = measure_quantities(run.solution.problem, run.solution)
-    write_metrics(folder, {**context, **record})
-    return record

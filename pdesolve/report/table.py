@@ -3,12 +3,14 @@
 Rows are the per-run records of ``metrics.json``; a run that failed has a ``failed`` message. A system's
 table adds the relative L2 error of each unknown (the headline columns are its velocity vector's).
 "residual" (RMS of the PDE residual) and "BC/IC max" (the largest boundary- or initial-condition
-violation) are the a-posteriori indicators of network runs (:mod:`pdesolve.report.indicators`). The
+violation) are the a-posteriori indicators of network runs (:mod:`pdesolve.report.indicators`). A dash
+marks what a run does not have (no iterations for a direct solve, no error without a reference). The
 text table is followed by the derived quantities of the runs that measured some.
 """
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from pdesolve.report.quantities import quantities_text
@@ -25,7 +27,7 @@ COLUMNS = (
     "peak memory",
 )
 PER_UNKNOWN = "rel L2 per unknown"
-DASH = "-"
+DASH = "—"
 ERRORS = ("rel_l2", "max_abs")
 
 
@@ -123,3 +125,22 @@ def markdown_table(records: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join([" --- "] * 2 + numeric + [" --- "] * wide) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row(r, wide)) + " |" for r in records]
     return "\n".join(lines)
+
+
+def html_table(records: list[dict[str, Any]], caption: str) -> str:
+    """An HTML table (for Jupyter) with ``caption`` above it; numbers right-aligned."""
+    header = columns(records)
+    wide = len(header) > len(COLUMNS)
+    align = ["left"] * 2 + ["right"] * (len(COLUMNS) - 2) + ["left"] * wide
+    head = "".join(f'<th style="text-align:{a}">{html.escape(c)}</th>' for c, a in zip(header, align))
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td style="text-align:{a}">{html.escape(c)}</td>' for c, a in zip(row(r, wide), align))
+        + "</tr>"
+        for r in records
+    )
+    notes = "".join(f"<li>failed: {html.escape(line)}</li>" for line in failures(records))
+    return (
+        f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        + (f"<ul>{notes}</ul>" if notes else "")
+    )

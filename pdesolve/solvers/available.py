@@ -53,8 +53,8 @@ SOLVER_TABLE: dict[str, SolverEntry] = {
     "pinn": SolverEntry(
         "pdesolve.pinn.solver",
         "pinn",
-        "physics-informed network: hard constraints, Adam → L-BFGS, Gauss–Newton natural gradient, RAR/RAD, "
-        "causal weights",
+        "physics-informed network: Gauss–Newton natural gradient scaled to the problem (preset=ngd), hard "
+        "constraints, Adam → L-BFGS, RAR/RAD, causal weights, time marching",
     ),
     "fno": SolverEntry(
         "pdesolve.operators.solver",

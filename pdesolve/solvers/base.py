@@ -47,6 +47,7 @@ class Solver:
         if unknown:
             valid = ", ".join(sorted(self.options)) or "none"
             raise PdesolveError(f"solver {self.name!r} has no option(s) {sorted(unknown)} (valid: {valid})")
+        self.given = dict(options)  # what the user chose, apart from the defaults
         self.config = {**self.options, **options}
 
     @classmethod

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
-from tqdm import tqdm
 
 from pdesolve.classical.evolution import resolved_option
 from pdesolve.errors import DivergenceError, PdesolveError, ProblemError
@@ -27,6 +26,7 @@ from pdesolve.ngd import FlatModule, rows_per_chunk
 from pdesolve.problem import Coords, Dirichlet, Problem
 from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.domains import Box
+from pdesolve.report.progress import progress_bar
 from pdesolve.solvers.base import Solver, register
 from pdesolve.teng.checkpoint import KIND, SHAPING_OPTIONS, RunState, load_checkpoint, save_checkpoint
 from pdesolve.teng.fit import FitInfo, FitOptions, GaussNewtonFit, fit_initial
@@ -218,7 +218,7 @@ class TengSolver(Solver):
         head = checkpoint.header(KIND, problem, self.name, shaping | {"dtype": self.settings.dtype})
         path = cfg["checkpoint_path"] or (str(Path(self.settings.folder) / CHECKPOINT) if self.settings.folder else "")
 
-        progress = tqdm(total=steps, disable=not self.settings.progress, desc="teng: fitting u0")
+        progress = progress_bar(self.settings.progress, total=steps, desc="teng: fitting u0")
         if cfg["resume"]:
             state = load_checkpoint(cfg["resume"], head, device)
             if not math.isclose(state.dt, dt, rel_tol=1e-12):

@@ -34,13 +34,16 @@ def test_cg_matches_direct(system, precond):
     result = solve_linear(matrix, rhs, "cg", precond, tol=1e-13)
     assert np.linalg.norm(result.x - reference) / np.linalg.norm(reference) < 1e-10
     assert result.residual < 1e-12  # recomputed ||b - Ax|| / ||b||, not CG's recursive one
-    assert result.iterations > 0 and result.setup_time >= 0 and result.solve_time > 0
+    assert (
+        0 < result.iterations < {"none": 300, "jacobi": 300, "ic0": 100, "amg": 25}[precond]
+    )  # 216, 210, ...: CG is deterministic
 
 
 def test_direct_residual(system):
     matrix, rhs, reference = system
     result = solve_linear(matrix, rhs, "direct")
     assert np.allclose(result.x, reference, rtol=1e-12, atol=1e-12)
+    assert result.iterations is None  # a direct solve: the table shows a dash, not 0
     assert result.residual == pytest.approx(relative_residual(matrix, result.x, rhs)) and result.residual < 1e-13
 
 

@@ -14,6 +14,7 @@ import pdesolve.cli
 from pdesolve.classical.assembly import assemble, box_grid
 from pdesolve.errors import DivergenceError
 from pdesolve.problem import Coords, GridField, Problem
+from pdesolve.report import progress
 from pdesolve.solvers import available
 from pdesolve.solvers.base import SOLVERS, Solver
 from pdesolve.solvers.classical_alias import ClassicalAlias
@@ -172,8 +173,12 @@ def problems(tmp_path: Path) -> dict[str, Path]:
 
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """``cli("solve", ...)`` runs ``pdesolve`` in-process (cwd = tmp_path) and returns code, stdout, stderr."""
+    """``cli("solve", ...)`` runs ``pdesolve`` in-process (cwd = tmp_path) and returns code, stdout, stderr.
+
+    Progress lines (every few seconds on a pipe; tested in test_cli_report.py) are kept out of stderr, which
+    these tests read line by line, however slow the machine."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(progress, "PIPED_EVERY_S", 3600.0)
 
     def run(*argv: str) -> Result:
         code = pdesolve.cli.main([str(a) for a in argv])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import matplotlib.image
 import numpy as np
 
 
@@ -47,8 +48,10 @@ def test_compare_report_files_and_table(cli, registry, problems, tmp_path):
         (None, "gridfd", {"n": 17, "tol": 1e-9}),
         (None, "gridfd", {"n": 33, "tol": 1e-9}),
     ]
-    for name in ("report.md", "best_solution.png", "error_vs_time.png"):
-        assert (out / name).is_file()
+    for name, height, width in (("best_solution.png", 400, 500), ("error_vs_time.png", 400, 700)):
+        image = matplotlib.image.imread(out / name)  # a valid PNG of a figure's size, with something drawn
+        assert image.shape[0] >= height and image.shape[1] >= width, (name, image.shape)
+        assert (image[..., :3] < 0.5).mean() > 0.005 and image[..., :3].std() > 0.05, name
     for run in metrics["runs"]:
         folder = out / run["folder"]
         assert {"metrics.json", "solution.npz", "solution.vtu", "solution.png", "error.png"} <= {
@@ -57,8 +60,15 @@ def test_compare_report_files_and_table(cli, registry, problems, tmp_path):
         assert json.loads((folder / "metrics.json").read_text())["rel_l2"] == run["rel_l2"]
     report = (out / "report.md").read_text()
     assert "exact solution" in report and "| classical (fd) | n=17 |" in report
+    above_table = report.split("| solver |")[0].split("\n\n")[-2]
+    assert above_table == "Errors are measured against the exact solution at 201 points."
+    for run in metrics["runs"]:  # every run named with its options and its error
+        label = "classical (fd)" if run["alias"] else run["solver"]
+        options = ", ".join(f"{k}={v}" for k, v in run["options"].items())
+        assert f"| {label} | {options} | {run['rel_l2']:.3e} | {run['max_abs']:.3e} |" in report
     assert "![error map](01-fd-n=17/error.png)" in report
-    header = result.out.splitlines()[0].split()
+    assert result.out.splitlines()[0] == "poisson1d: Errors are measured against the exact solution at 201 points."
+    header = result.out.splitlines()[1].split()
     assert header[:4] == ["solver", "options", "rel", "L2"] and "iterations" in header
     assert f"{metrics['runs'][3]['rel_l2']:.3e}" in result.out
 
@@ -83,7 +93,12 @@ def test_compare_without_reference_uses_the_finest_classical_run(cli, registry, 
     expected = np.linalg.norm(np.interp(x, u17["axis_x"], u17["u"]) - reference) / np.linalg.norm(reference)
     assert np.isclose(coarse["rel_l2"], expected, rtol=1e-9)
     assert "finest classical run" in (out / "report.md").read_text()
-    assert "reference" in result.out.splitlines()[3]
+    lines = result.out.splitlines()
+    assert (
+        lines[0] == "noref1d: No exact solution or data file: errors are measured against the finest classical run: "
+        "gridfd [n=33] (33 dofs) at 201 points."
+    )
+    assert lines[4].split()[:4] == ["gridfd", "n=33", "reference", "reference"]
 
 
 def test_compare_with_no_classical_run_has_no_reference(cli, registry, problems, tmp_path):

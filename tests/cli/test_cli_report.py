@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from pdesolve.errors import DivergenceError, ProblemError
+from pdesolve.report import progress
 from pdesolve.report.memory import PeakMemory
 from pdesolve.report.metrics import Reference, solution_errors
 from pdesolve.report.table import format_bytes, format_seconds, markdown_table, text_table
@@ -62,14 +63,14 @@ def test_table_formatting():
         "12.3 ms",
         "4.57 s",
         "20.0 min",
-        "-",
+        "—",
     ]
     assert [format_bytes(b) for b in (512, 2048, 3 * 2**20, 5 * 2**30, None)] == [
         "512 B",
         "2.0 KiB",
         "3.0 MiB",
         "5.0 GiB",
-        "-",
+        "—",
     ]
     records = [
         {
@@ -91,11 +92,11 @@ def test_table_formatting():
         "n=65",
         "1.500e-04",
         "2.000e-04",
-        "-",
-        "-",
+        "—",
+        "—",
         "500.0",
         "ms",
-        "-",
+        "—",
         "1.0",
         "MiB",
     ]
@@ -103,7 +104,7 @@ def test_table_formatting():
     assert text[-1] == "failed: pinn (defaults): out of CUDA memory"
     assert (
         markdown_table(records).splitlines()[2]
-        == "| classical (fd) | n=65 | 1.500e-04 | 2.000e-04 | - | - | 500.0 ms | - | 1.0 MiB |"
+        == "| classical (fd) | n=65 | 1.500e-04 | 2.000e-04 | — | — | 500.0 ms | — | 1.0 MiB |"
     )
 
 
@@ -120,3 +121,38 @@ def test_peak_memory_on_cuda_reads_the_allocator(monkeypatch):
         pass
     assert memory.cuda_bytes == 4000 and memory.peak_bytes == 4000
     assert calls == [("sync", "cuda:0"), ("reset", "cuda:0"), ("sync", "cuda:0")]
+
+
+def test_progress_on_a_pipe_is_a_line_every_few_seconds_and_nothing_for_a_short_run(monkeypatch, capsys):
+    monkeypatch.setattr(progress, "interactive", lambda stream: False)  # capsys: a pipe, not a terminal
+    monkeypatch.setattr(progress, "PIPED_EVERY_S", 60.0)
+    bar = progress.progress_bar(True, total=3, desc="pinn ngd")
+    for _ in range(3):
+        bar.update()
+    bar.close()
+    assert capsys.readouterr().err == ""  # shorter than PIPED_EVERY_S: silent
+
+    monkeypatch.setattr(progress, "PIPED_EVERY_S", 0.05)
+    bar = progress.progress_bar(True, total=8, desc="pinn ngd")
+    for _ in range(8):
+        time.sleep(0.03)
+        bar.update()
+    bar.close()
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert "\r" not in err and 1 <= len(lines) <= 8 and all(line.startswith("pinn ngd: ") for line in lines)
+    assert lines[-1].split("|")[-1].split()[0] in {f"{k}/8" for k in range(2, 9)}
+
+    outer = progress.progress_bar(True, total=1, desc="compare")  # a bar inside another: no cursor moves
+    inner = progress.progress_bar(True, total=4, desc="pinn ngd")
+    for _ in range(4):
+        time.sleep(0.03)
+        inner.update()
+    inner.close(), outer.close()
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and err.splitlines() and all(line.startswith("pinn ngd: ") for line in err.splitlines())
+
+    quiet = progress.progress_bar(False, total=8)
+    quiet.update(8)
+    quiet.close()
+    assert capsys.readouterr().err == ""

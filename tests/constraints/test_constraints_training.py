@@ -9,8 +9,9 @@ import torch
 from constraints_helpers import heat
 
 import pdesolve.cli
-from pdesolve.constraints.training import ConstraintConfig, ConstraintData, train_hard_constrained
-from pdesolve.problem import Grid
+from pdesolve.constraints.training import ConstrainedOperator, ConstraintConfig, ConstraintData, train_hard_constrained
+from pdesolve.operators.dataset import load_dataset
+from pdesolve.problem import Grid, load_problem
 
 HEAT_FAMILY = """
 from dataclasses import dataclass
@@ -149,7 +150,19 @@ def test_pdesolve_train_with_a_mixture_of_experts_constraint(tmp_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["constraint"] == "moe" and np.isfinite(metrics["test_error"])
     assert "moe constraint" in capsys.readouterr().out
-    assert (out / "constrained_model.pt").is_file()
+    saved = torch.load(out / "constrained_model.pt", weights_only=True)  # the model, ready to load again
+    config = ConstraintConfig(**saved["config"])
+    assert (config.constraint, config.basis, config.levels, config.width, config.modes) == ("moe", 3, 4, 8, 3)
+    dataset = load_dataset(data, load_problem(str(problem_file)))
+    spec = dataset.spec
+    grid = Grid(tuple(spec.lower), tuple(spec.upper), tuple(spec.grid_shape), tuple(spec.periodic), method="spectral")
+    model = ConstrainedOperator(load_problem(str(problem_file)), grid, config, None, 1, list(spec.inputs))
+    inputs = torch.as_tensor(dataset.inputs[:2], dtype=torch.float32)
+    untrained = model(inputs).detach()
+    model.load_state_dict(saved["state"])  # strict: every trained tensor, of the shape the config builds
+    u = model(inputs).detach()
+    assert u.shape == untrained.shape and u.shape[:2] == (2, 4) and torch.isfinite(u).all()
+    assert (u - untrained).abs().max() > 1e-3 * u.abs().max()  # the saved weights are not a fresh model's
     blended = ["--interfaces", "--overlap", "0.5", "--blend"]
     assert pdesolve.cli.main([*run, "--out", str(tmp_path / "blended"), *blended, *common]) == 0
     config = json.loads((tmp_path / "blended" / "metrics.json").read_text())["config"]

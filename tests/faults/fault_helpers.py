@@ -41,7 +41,20 @@ problem = Problem(
 """
 
 # tiny runs: a few seconds each on one thread
-PINN = ["--solver", "pinn", "--set", "lbfgs_steps=0", "--set", "n_interior=16", "--set", "width=4", "--set", "depth=1"]
+PINN = [
+    "--solver",
+    "pinn",
+    "--set",
+    "preset=manual",
+    "--set",
+    "lbfgs_steps=0",
+    "--set",
+    "n_interior=16",
+    "--set",
+    "width=4",
+    "--set",
+    "depth=1",
+]
 TENG = ["--solver", "teng"] + [
     f"--set={key}={value}"
     for key, value in {

@@ -162,7 +162,18 @@ def test_training_a_preconditioner_without_a_family_says_so():
 
 
 def test_solve_measures_a_network_against_compares_classical_reference(capsys, tmp_path):
-    argv = ["solve", "heat2d", "--solver", "pinn", "--set", "adam_steps=2", "--set", "lbfgs_steps=0"]
+    argv = [
+        "solve",
+        "heat2d",
+        "--solver",
+        "pinn",
+        "--set",
+        "preset=manual",
+        "--set",
+        "adam_steps=2",
+        "--set",
+        "lbfgs_steps=0",
+    ]
     argv += ["--set", "n_interior=32", "--set", "width=4", "--set", "depth=1", "--out", tmp_path / "r"]
     result = run(capsys, *argv)
     assert result.code == 0, result.err

@@ -13,7 +13,18 @@ from pdesolve.errors import DivergenceError
 from pdesolve.operators.fno import FNO
 from pdesolve.operators.training import TrainConfig, train
 
-TINY_PINN = ["--set", "n_interior=64", "--set", "width=8", "--set", "depth=1", "--set", "lbfgs_steps=0"]
+TINY_PINN = [
+    "--set",
+    "preset=manual",
+    "--set",
+    "n_interior=64",
+    "--set",
+    "width=8",
+    "--set",
+    "depth=1",
+    "--set",
+    "lbfgs_steps=0",
+]
 TINY_TENG = [
     *("--set", "n_points=256", "--set", "width=8", "--set", "depth=2"),
     *("--set", "init_adam_steps=20", "--set", "init_iterations=10", "--set", "dt=2.0"),

@@ -84,7 +84,7 @@ def test_a_tiny_autoregressive_fno_trains_and_rolls_out(trajectories, trained):
     steps = len(TIMES) - HISTORY
     assert isinstance(model, Rollout) and model.steps == steps
     assert result.train_loss[-1] < 0.35 * result.train_loss[0]  # summed over 4 steps: starts near 4
-    assert result.test_error[0] > 0.9 and result.final_test_error < 0.5  # over the predicted trajectory
+    assert result.test_error[0] > 0.9 and result.final_test_error < 0.5  # over the predicted trajectory (0.27 measured)
     window, future = (torch.as_tensor(part) for part in history_and_future(data.outputs[-4:], HISTORY))
     prediction = predict(model, window)
     assert prediction.shape == future.shape == (4, steps, 16, 16)

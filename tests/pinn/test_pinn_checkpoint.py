@@ -25,13 +25,13 @@ def _interrupt(trainer) -> None:
 @pytest.mark.parametrize("stop", [20, 35])  # inside Adam, inside L-BFGS
 def test_ctrl_c_saves_and_resuming_reproduces_the_uninterrupted_run(tmp_path, problem1d, settings64, stop):
     plan = {"adam_steps": 30, "lbfgs_steps": 15, "resample_every": 10, **OPTIONS}
-    full = PinnSolver(settings64, **plan).solve(problem1d)
+    full = PinnSolver(settings64, preset="manual", **plan).solve(problem1d)
     path = tmp_path / "run.pt"
-    trainer = PinnSolver(settings64, **plan, checkpoint=str(path)).build(problem1d, _interrupt, stop)
+    trainer = PinnSolver(settings64, preset="manual", **plan, checkpoint=str(path)).build(problem1d, _interrupt, stop)
     with pytest.raises(KeyboardInterrupt):
         trainer.run()
     assert load_checkpoint(path)["global_step"] == stop
-    resumed = PinnSolver(settings64, **plan, resume=str(path)).solve(problem1d)
+    resumed = PinnSolver(settings64, preset="manual", **plan, resume=str(path)).solve(problem1d)
     assert resumed.stats["steps"] == full.stats["steps"]
     assert math.isclose(resumed.stats["final_loss"], full.stats["final_loss"], rel_tol=1e-10, abs_tol=0)
 
@@ -48,7 +48,9 @@ def _nan_after(calls: int):
 
 def test_nan_raises_divergence_and_keeps_the_checkpoint(tmp_path, settings64):
     path = tmp_path / "nan.pt"
-    solver = PinnSolver(settings64, adam_steps=50, lbfgs_steps=0, checkpoint_every=10, checkpoint=str(path), **OPTIONS)
+    solver = PinnSolver(
+        settings64, preset="manual", adam_steps=50, lbfgs_steps=0, checkpoint_every=10, checkpoint=str(path), **OPTIONS
+    )
     with pytest.raises(DivergenceError, match="last good checkpoint"):
         solver.solve(poisson1d(_nan_after(15)))
     state = load_checkpoint(path)

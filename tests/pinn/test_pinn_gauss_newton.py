@@ -43,7 +43,7 @@ def test_per_sample_jacobian_equals_the_generic_one(settings64, network, hard):
     """One backward through per-point perturbations of every linear layer gives ∂r/∂θ exactly."""
     problem = cole_hopf_burgers()
     options = {"network": network, "width": 6, "depth": 2, "n_interior": 30, "n_boundary": 6, "n_initial": 8}
-    trainer = PinnSolver(settings64, hard_constraints=hard, **options, **GN_ONLY).build(problem)
+    trainer = PinnSolver(settings64, preset="manual", hard_constraints=hard, **options, **GN_ONLY).build(problem)
     residual = lambda: trainer.objective.residual_vector(trainer.points)  # noqa: E731
     r, J = jacobian_function(trainer.model, trainer.params, residual)()
     expected = residual_jacobian(residual(), trainer.params)
@@ -81,7 +81,7 @@ def test_gauss_newton_solves_viscous_burgers_to_5e_5(settings64):
     100 steps from the random start (1.3e-5, about 3 s of CPU); the loss never rises."""
     problem = cole_hopf_burgers()
     options = {"width": 12, "depth": 2, "n_interior": 400, "ngd_steps": 100, "ngd_damping": 1e-3, **GN_ONLY}
-    solver = PinnSolver(settings64, **options)
+    solver = PinnSolver(settings64, preset="manual", **options)
     trainer = solver.build(problem)
     trainer.run()
     history = trainer.history

@@ -32,7 +32,7 @@ def test_one_step_solves_a_linear_least_squares_problem_then_stalls():
 def test_energy_natural_gradient_reaches_1e_7_on_poisson1d(problem1d, settings64, hard):
     """[1, 10, 1] tanh on 40 grid points: 1e-8 in 30 steps, about 3 s of CPU."""
     options = {"width": 10, "depth": 1, "n_interior": 40, "n_boundary": 2, "ngd_steps": 30, **NGD_ONLY}
-    solution = PinnSolver(settings64, hard_constraints=hard, **options).solve(problem1d)
+    solution = PinnSolver(settings64, preset="manual", hard_constraints=hard, **options).solve(problem1d)
     assert relative_l2(solution, problem1d) <= 1e-7
 
 
@@ -40,5 +40,5 @@ def test_energy_natural_gradient_reaches_1e_6_on_poisson2d(settings64):
     """[2, 24, 1] tanh with exact boundary values on a 14 × 14 grid: 2e-7 in 30 steps, about 4 s of CPU."""
     problem = poisson2d()
     options = {"width": 24, "depth": 1, "n_interior": 196, "ngd_steps": 30, **NGD_ONLY}
-    solution = PinnSolver(settings64, **options).solve(problem)
+    solution = PinnSolver(settings64, preset="manual", **options).solve(problem)
     assert relative_l2(solution, problem) <= 1e-6

@@ -29,7 +29,9 @@ def hydrostatic(gauge: Gauge) -> Problem:
 def test_per_sample_jacobian_of_a_system_equals_autograd(settings64):
     """Equation e is evaluated on copy e of the points, so each residual row has its own network call."""
     problem = load_problem("kovasznay")
-    solver = PinnSolver(settings64, width=5, depth=2, n_interior=12, n_boundary=16, ngd_steps=1, **NGD_ONLY)
+    solver = PinnSolver(
+        settings64, preset="manual", width=5, depth=2, n_interior=12, n_boundary=16, ngd_steps=1, **NGD_ONLY
+    )
     trainer = solver.build(problem)
     objective, points = trainer.objective, trainer.points
     assert set(points.boundary) == {0, 1}  # the pressure's condition on x = 1 gets its own points
@@ -45,7 +47,7 @@ def test_kovasznay_pinn_by_gauss_newton_within_the_test_budget(settings64):
     """[2, 16, 16, 3] tanh on 200 + 80 points: 1.6e-2 (velocity, relative L2) after 30 steps, ~7 s of CPU."""
     problem = load_problem("kovasznay")
     options = {"width": 16, "depth": 2, "n_interior": 200, "n_boundary": 80, "ngd_steps": 30, **NGD_ONLY}
-    solution = PinnSolver(settings64, **options).solve(problem)
+    solution = PinnSolver(settings64, preset="manual", **options).solve(problem)
     errors = solution_errors(solution, Reference.of(problem))
     assert errors["rel_l2"] < 4e-2, errors
     assert max(e["rel_l2"] for e in errors["per_unknown"].values()) < 8e-2, errors
@@ -57,7 +59,7 @@ def test_a_point_gauge_fixes_the_pressure_level(settings64):
     """Without the gauge p is known up to a constant; with it p(½, ½) = 0 and p = y − ½ throughout."""
     problem = hydrostatic(Gauge("p", at=(0.5, 0.5)))
     options = {"width": 8, "depth": 1, "n_interior": 100, "n_boundary": 40, "ngd_steps": 20, **NGD_ONLY}
-    solution = PinnSolver(settings64, **options).solve(problem)
+    solution = PinnSolver(settings64, preset="manual", **options).solve(problem)
     errors = solution_errors(solution, Reference.of(problem))
     assert max(e["max_abs"] for e in errors["per_unknown"].values()) < 1e-2, errors
     assert abs(solution(np.array([[0.5, 0.5]]))[0, 2]) < 1e-3

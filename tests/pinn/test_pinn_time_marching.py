@@ -35,7 +35,7 @@ def advection_diffusion() -> Problem:
 def test_windows_join_continuously_and_each_time_reads_its_window(settings64):
     """u_k(x, t_k) = u_{k−1}(x, t_k) to 1e-12 (hard initial condition through the time factor)."""
     options = {"width": 8, "depth": 2, "n_interior": 64, "ngd_steps": 2, "time_windows": 3, "periodic_modes": 2}
-    marcher = PinnSolver(settings64, **GN, **options).build(advection_diffusion())
+    marcher = PinnSolver(settings64, preset="manual", **GN, **options).build(advection_diffusion())
     marcher.run()
     model, edges = marcher.model, marcher.edges
     assert edges == pytest.approx([0.0, 1 / 3, 2 / 3, 1.0], abs=0) and edges[-1] == 1.0
@@ -55,7 +55,7 @@ def test_windows_join_continuously_and_each_time_reads_its_window(settings64):
 def test_time_marching_solves_advection_diffusion(settings64):
     """Three windows of 40 Gauss–Newton steps each: relative L2 ≤ 1e-3 against the exact solution (6.1e-4)."""
     options = {"width": 10, "depth": 1, "n_interior": 150, "ngd_steps": 40, "time_windows": 3, "periodic_modes": 2}
-    solution = PinnSolver(settings64, **GN, **options).solve(advection_diffusion())
+    solution = PinnSolver(settings64, preset="manual", **GN, **options).solve(advection_diffusion())
     assert solution.stats["time_windows"] == 3 and solution.stats["steps"]["ngd"] <= 120
     assert len(solution.stats["window_losses"]) == 3
     assert relative_l2(solution, advection_diffusion()) <= 1e-3
@@ -77,14 +77,14 @@ def _interrupt_after(calls: int):
 def test_resume_inside_a_window_reproduces_the_uninterrupted_run(tmp_path, settings64, calls):
     problem = advection_diffusion()
     options = {"width": 6, "depth": 1, "n_interior": 48, "ngd_steps": 6, "time_windows": 3, "ngd_refresh_every": 3}
-    full = PinnSolver(settings64, **GN, **options, rad=True).solve(problem)
+    full = PinnSolver(settings64, preset="manual", **GN, **options, rad=True).solve(problem)
     path = tmp_path / "march.pt"
     saving = {**GN, **options, "rad": True, "checkpoint": str(path), "checkpoint_every": 2}
-    marcher = PinnSolver(settings64, **saving).build(problem, _interrupt_after(calls), 2)
+    marcher = PinnSolver(settings64, preset="manual", **saving).build(problem, _interrupt_after(calls), 2)
     with pytest.raises(KeyboardInterrupt):
         marcher.run()
     assert load_checkpoint(path)["windows_done"] == (1 if calls < 8 else 2)
-    resumed = PinnSolver(settings64, **GN, **options, rad=True, resume=str(path)).solve(problem)
+    resumed = PinnSolver(settings64, preset="manual", **GN, **options, rad=True, resume=str(path)).solve(problem)
     assert resumed.stats["steps"] == full.stats["steps"]
     for ours, theirs in zip(resumed.stats["window_losses"], full.stats["window_losses"], strict=True):
         assert math.isclose(ours, theirs, rel_tol=1e-10, abs_tol=0)
@@ -102,7 +102,7 @@ def test_rad_draws_from_as_many_candidates_as_asked_and_refuses_none(settings64,
     options = {**GN, "width": 6, "depth": 1, "n_interior": 48, "ngd_steps": 4, "ngd_refresh_every": 2, "rad": True}
     for k in (3, 25):
         requested.clear()
-        PinnSolver(settings64, **options, rad_candidates=k).solve(advection_diffusion())
+        PinnSolver(settings64, preset="manual", **options, rad_candidates=k).solve(advection_diffusion())
         assert k * 48 in requested
     with pytest.raises(PdesolveError, match="rad_candidates"):
-        PinnSolver(settings64, **options, rad_candidates=0).build(advection_diffusion())
+        PinnSolver(settings64, preset="manual", **options, rad_candidates=0).build(advection_diffusion())
