@@ -181,7 +181,7 @@ def train(
             result.test_error.append(evaluate(model, *test_data))
             result.epochs = epoch + 1
             result.seconds += time.perf_counter() - start
-            bar.set_postfix(loss=f"{train_loss:.3e}", test=f"{result.test_error[-1]:.3e}")
+            bar.set_postfix(loss=f"{train_loss:.3e}", test=f"{result.test_error[-1]:.3e}", refresh=False)
             if saving:
                 finished = training_state(model, optimizer, schedule, result)
                 if result.epochs % config.checkpoint_every == 0 or epoch + 1 == config.epochs:

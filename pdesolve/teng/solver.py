@@ -249,9 +249,9 @@ class TengSolver(Solver):
         """Time steps from ``state.step`` to ``steps``; a checkpoint every ``checkpoint_every`` steps."""
         cfg, device = self.config, torch.device(self.settings.device)
         n_points, dt, stats, t0 = state.options["n_points"], state.dt, state.stats, problem.time[0]
-        progress.set_description("teng: steps")
+        progress.set_description("teng: steps", refresh=False)
         progress.set_postfix_str(
-            f"initial fit {stats['init_seconds']:.1f} s, rel. residual {stats['init_residual']:.1e}"
+            f"initial fit {stats['init_seconds']:.1f} s, rel. residual {stats['init_residual']:.1e}", refresh=False
         )
         progress.update(state.step)
         for k in range(state.step, steps):
