@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import time
 
 import numpy as np
@@ -47,12 +48,12 @@ def test_errors_where_the_solution_is_undefined():
 
 def test_peak_memory_sees_a_large_array():
     with PeakMemory("cpu", interval=0.001) as memory:
-        block = np.ones(40_000_000 // 8)  # 40 MB, touched
-        block += 1.0
+        block = mmap.mmap(-1, 40_000_000)  # 40 MB of fresh pages (malloc could reuse resident memory), touched
+        np.frombuffer(block, dtype=np.uint8)[:] = 1
         deadline = time.monotonic() + 10.0  # held until the sampling thread has run (it may lag on a loaded machine)
         while memory._peak - memory._start < 30e6 and time.monotonic() < deadline:
             time.sleep(0.005)
-        del block
+        block.close()
     assert 30e6 < memory.cpu_bytes < 200e6 and memory.cuda_bytes is None
     assert memory.peak_bytes == memory.cpu_bytes
 
