@@ -6,13 +6,14 @@ load fast; tensors are recognised by :mod:`pdesolve.problem.tensors`.
 
 from pdesolve.problem.conditions import Dirichlet, Gauge, Neumann, Outflow, Periodic, Robin
 from pdesolve.problem.coords import Coords
-from pdesolve.problem.domains import Box, Disk, Domain, Interval, Mesh, Polygon, Rectangle
+from pdesolve.problem.domains import Box, Disk, Domain, Interval, Polygon, Rectangle
 from pdesolve.problem.families import Family, GaussianRandomField, GridFunction, Thresholded
 from pdesolve.problem.field import Field, VectorField
 from pdesolve.problem.functions import cos, cosh, exp, log, pi, sin, sinh, sqrt, tanh, where
 from pdesolve.problem.grid import Grid
 from pdesolve.problem.grid_field import GridField
 from pdesolve.problem.loading import load_problem
+from pdesolve.problem.mesh_domain import Mesh
 from pdesolve.problem.operators import convective, curl, d, div, dot, grad, inverse_laplacian, laplacian, strain
 from pdesolve.problem.problem import Problem
 from pdesolve.problem.quantities import Drag, Force, Lift, PressureDifference, Profile, Quantity

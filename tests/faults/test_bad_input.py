@@ -180,3 +180,16 @@ def test_solve_measures_a_network_against_compares_classical_reference(capsys, t
     assert "errors are measured against the finest classical run: classical (spectral) [n=64]" in result.out
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["rel_l2"] > 0.1  # two Adam steps: far from the solution, and measured
+
+
+def test_a_mesh_file_meshio_cannot_parse_is_one_line(capsys, tmp_path):
+    """meshio calls sys.exit on a file it cannot parse: the command still ends with its one-line error."""
+    (tmp_path / "bad.msh").write_text("not a mesh\n")
+    text = (
+        "from pdesolve.problem import Dirichlet, Mesh, Problem, laplacian\n"
+        f"problem = Problem(name='bad_mesh', domain=Mesh({str(tmp_path / 'bad.msh')!r}),\n"
+        "    residual=lambda u, x, p: -laplacian(u) - 1.0, boundary=Dirichlet(0.0))\n"
+    )
+    path = problem_file(tmp_path, "bad_mesh", text)
+    one_line(run(capsys, "solve", path, "--solver", "fem", "--out", tmp_path / "r"), "cannot read mesh", "bad.msh")
+    assert not (tmp_path / "r").exists()
