@@ -5,21 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fault_helpers import HEAT1D, POISSON1D, Result
-
-import pdesolve.cli
+from fault_helpers import HEAT1D, POISSON1D, run
 
 
 @pytest.fixture
 def cli(capsys):
     """``cli(*argv)`` runs the command in this process."""
-
-    def run(*argv) -> Result:
-        code = pdesolve.cli.main([str(a) for a in argv])
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return lambda *argv: run(capsys, *argv)
 
 
 @pytest.fixture

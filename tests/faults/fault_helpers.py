@@ -1,4 +1,4 @@
-"""Helpers of the fault tests: tiny problem files, option sets, a subprocess launcher."""
+"""Helpers of the fault tests: tiny problem files, option sets, the command in this process or a subprocess."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
+
+import pdesolve.cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,20 +74,51 @@ TENG = ["--solver", "teng"] + [
 FNO = ["--modes", "2", "--width", "4", "--layers", "1", "--batch-size", "2", "--test-samples", "2"]
 
 
+TINY_DARCY = """
+from pdesolve.problem import *
+field = GaussianRandomField((0.0, 0.0), (1.0, 1.0), 16, alpha=2.5, tau=3.0, sigma=10.0, boundary='neumann')
+problem = Problem(name='tiny_darcy', domain=Rectangle((0.0, 0.0), (1.0, 1.0)),
+    residual=lambda u, x, p: -div(exp(p.a(x)) * grad(u)) - 1.0, boundary=Dirichlet(0.0),
+    family=Family(a=field))
+"""
+
+
 @dataclass
 class Result:
     code: int
     out: str
     err: str
 
+    @property
+    def err_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
     def one_line(self, *words: str, code: int = 2) -> str:
-        """The single ``pdesolve: error:`` line (exit ``code``) holding every word."""
+        """The single ``pdesolve: error:`` line (exit ``code``, no traceback) holding every word."""
         assert self.code == code, (self.code, self.err)
-        lines = [line for line in self.err.splitlines() if line.strip()]
-        assert len(lines) == 1 and lines[0].startswith("pdesolve: error: "), self.err
+        lines = self.err_lines
+        assert len(lines) == 1 and lines[0].startswith("pdesolve: error: ") and "Traceback" not in self.err, self.err
         for word in words:
             assert word in lines[0], (word, lines[0])
         return lines[0]
+
+
+def run(capsys: pytest.CaptureFixture, *argv: object) -> Result:
+    """``pdesolve ARGV`` in this process; its exit code, stdout and stderr."""
+    capsys.readouterr()
+    code = pdesolve.cli.main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return Result(code, captured.out, captured.err)
+
+
+def one_line(result: Result, *words: str) -> str:
+    return result.one_line(*words)
+
+
+def problem_file(folder: Path, name: str, text: str) -> Path:
+    path = folder / f"{name}.py"
+    path.write_text(text)
+    return path
 
 
 def spawn(*argv, cwd: Path) -> subprocess.Popen:

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from guard_helpers import TINY_DARCY, one_line, problem_file, run
+from fault_helpers import TINY_DARCY, one_line, problem_file, run
 
 import pdesolve.classical.fd
 from pdesolve.errors import NotApplicableError, PdesolveError

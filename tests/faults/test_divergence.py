@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from guard_helpers import one_line, run
+from fault_helpers import one_line, run
 
 from pdesolve.divergence import DivergenceMonitor
 from pdesolve.errors import DivergenceError

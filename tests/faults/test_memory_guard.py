@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from guard_helpers import one_line, run
+from fault_helpers import one_line, run
 
 import pdesolve.classical.fd
 from pdesolve.errors import PdesolveError
