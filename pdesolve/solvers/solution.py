@@ -17,7 +17,15 @@ class Solution:
         self.problem = problem
         self.stats: dict[str, Any] = dict(stats or {})
 
+    differentiable = False  # whether ``field`` exists (network solutions)
+
     def __call__(self, points: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def field(self, points: np.ndarray) -> tuple[Any, Any]:
+        """The solution at points (N, dim[+1]) as a field differentiable by autograd (a system's ``Unknowns``),
+        with the coordinates the problem's functions see: the form residuals are evaluated on. Only where
+        ``differentiable``; grid and mesh solutions have none."""
         raise NotImplementedError
 
     def arrays(self) -> dict[str, np.ndarray]:
