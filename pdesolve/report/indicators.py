@@ -131,7 +131,9 @@ def residual_rms(solution: Solution, problem: Problem, rng: np.random.Generator)
     return [float(torch.sqrt(torch.mean(row.double() ** 2))) for row in rows]
 
 
-def _violation(condition: Any, field: NetworkField, x: Coords, normals: torch.Tensor, value: Any, p: Any) -> torch.Tensor:
+def _violation(
+    condition: Any, field: NetworkField, x: Coords, normals: torch.Tensor, value: Any, p: Any
+) -> torch.Tensor:
     if isinstance(condition, Dirichlet):
         return field.values - _as_values(evaluate_value(value, x, p), field.values)
     normal = sum(field.derivative(name).values * normals[:, k] for k, name in enumerate(field.space_names))

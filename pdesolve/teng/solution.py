@@ -103,7 +103,9 @@ class TengSolution(Solution):
         t = np.clip(points[:, -1], self.times[0], self.times[-1])
         k = np.clip(np.searchsorted(self.times, t, side="right") - 1, 0, max(len(self.times) - 2, 0))
         order = np.argsort(k, kind="stable")
-        pieces = [self._piece(interval, coords, torch.as_tensor(order[k[order] == interval])) for interval in np.unique(k)]
+        pieces = [
+            self._piece(interval, coords, torch.as_tensor(order[k[order] == interval])) for interval in np.unique(k)
+        ]
         values = torch.cat(pieces)[torch.as_tensor(np.argsort(order))]
         return NetworkField(values, coords), Coords([coords[name] for name in names[:-1]], t=coords["t"])
 
