@@ -15,8 +15,8 @@ That is measured, not assumed: ``max |u₀ − g(·, t₀)|`` at boundary sample
 (:func:`initial_mismatch`). Above ``COMPATIBLE`` (relative to ``max(1, |g|)``) the Dirichlet condition stays
 exact and the initial condition becomes a loss term, ``u = g(x, t) + φ(x) N``: no function continuous up to
 ``t₀`` can meet both, and the boundary value is the one a classical solver imposes too (FEM fixes the boundary
-degrees of freedom and projects ``u₀``), whereas a violation of the initial data is confined to ``t₀`` and
-the equation smooths it out. Initial data that vanish on a circle miss a mesh's chords by ``O(h²)``.
+degrees of freedom after interpolating ``u₀``), whereas a misfit of the initial data is confined to ``t₀``. Initial data
+that vanish on a circle miss a mesh's chords by ``O(h²)``; ``OutputTransform.initial_mismatch`` keeps the value.
 """
 
 from __future__ import annotations
