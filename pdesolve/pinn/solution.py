@@ -19,6 +19,8 @@ SNAPSHOTS = 51
 class PinnSolution(Solution):
     """``solution(points)`` evaluates the network; points (N, dim[+1]) with time last."""
 
+    differentiable = True
+
     def __init__(self, problem: Problem, model: torch.nn.Module, stats: dict[str, Any] | None = None) -> None:
         super().__init__(problem, stats)
         self.model = model.eval()
@@ -33,8 +35,6 @@ class PinnSolution(Solution):
             with torch.no_grad():
                 out.append(self.model(chunk).double().cpu().numpy())
         return np.concatenate(out) if out else np.zeros(0)
-
-    differentiable = True
 
     def field(self, points: np.ndarray) -> tuple[Any, Coords]:
         """The network at the points as the loss sees it (:func:`~pdesolve.pinn.losses.network_field`)."""

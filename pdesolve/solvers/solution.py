@@ -13,11 +13,11 @@ from pdesolve.problem import Grid, Problem
 class Solution:
     """What a solver returns: ``solution(points)`` with points (N, dim[+1]), time as the last column."""
 
+    differentiable = False  # whether ``field`` exists (network solutions)
+
     def __init__(self, problem: Problem, stats: dict[str, Any] | None = None) -> None:
         self.problem = problem
         self.stats: dict[str, Any] = dict(stats or {})
-
-    differentiable = False  # whether ``field`` exists (network solutions)
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
         raise NotImplementedError

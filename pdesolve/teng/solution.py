@@ -28,6 +28,8 @@ OUTPUT_TIMES = 11
 class TengSolution(Solution):
     """``solution(points)`` with points (N, dim + 1), time in the last column; ``thetas[k]`` at ``times[k]``."""
 
+    differentiable = True
+
     def __init__(
         self,
         problem: Problem,
@@ -89,8 +91,6 @@ class TengSolution(Solution):
             rates = h10 * self.rate(k, x) + h11 * self.rate(k + 1, x)
             out[inner] = h00 * left[inner] + h01 * right[inner] + h * rates
         return out
-
-    differentiable = True
 
     def field(self, points: np.ndarray) -> tuple[NetworkField, Coords]:
         """The interpolant in time of the networks at points (N, dim + 1) as a field of (x, t), derivatives by
