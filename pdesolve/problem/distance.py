@@ -10,6 +10,11 @@ physics-informed deep neural networks", CMAME 389:114333:
   ``f = (r² − |x − c|²)/(2r)`` and ``t`` the same disk on its chord, which holds exactly that arc.
 - pieces join by the R-equivalence of order 1, ``1/φ = Σ_i 1/φ_i``: zero exactly on every piece,
   positive elsewhere, normalised to first order.
+- a convex polygonal hole (a closed chain of segments, such as a mesh's chords of a circle) instead takes
+  its Euclidean distance, which outside a convex set is C¹ with a bounded Laplacian off the vertices; it
+  joins the rest by the R-equivalence of order 2, ``φ^{−2} = φ_rest^{−2} + Σ_h d_h^{−2}`` (their
+  m-th order R-equivalence, m = 2), whose Laplacian vanishes on the boundary away from the junctions; the
+  order-1 join of many short chords saturates (``φ ≈ d − d² Σ_j 1/φ_j``, large beside every chord).
 
 Boxes use the products ``Π (x_k − a_k)(b_k − x_k)`` of their faces instead, disks ``r² − |x − c|²``.
 Constructive domains and 2D meshes use the pieces of their exact boundary (a mesh's facets, collinear
@@ -103,12 +108,63 @@ def straight_runs(segments: list[bp.Segment]) -> list[bp.Segment]:
     return runs
 
 
+def convex_holes(segments: list[bp.Segment]) -> tuple[list[bp.Segment], list[np.ndarray]]:
+    """The segments less the closed chains that turn clockwise at every vertex (the domain, on their left, lies
+    outside a convex polygon: a polygonal hole), and those chains' vertices in order."""
+    starts = {segment.a: k for k, segment in enumerate(segments)}
+    used: set[int] = set()
+    holes = []
+    for first in range(len(segments)):
+        if first in used:
+            continue
+        chain = [first]
+        following = starts.get(segments[first].b)
+        while following is not None and following not in chain:
+            chain.append(following)
+            following = starts.get(segments[following].b)
+        if following != first or len(chain) < 3:
+            continue
+        vertices = np.array([segments[k].a for k in chain], dtype=float)
+        edges = np.roll(vertices, -1, axis=0) - vertices
+        turns = edges[:, 0] * np.roll(edges[:, 1], -1) - edges[:, 1] * np.roll(edges[:, 0], -1)
+        if np.all(turns <= 1e-12 * np.sum(edges**2, axis=1)):
+            holes.append(vertices)
+            used.update(chain)
+    return [s for k, s in enumerate(segments) if k not in used], holes
+
+
+def hole_distance(vertices: np.ndarray) -> Distance:
+    """The Euclidean distance to a convex polygon, ``min_i`` of the distance to each side: ``|f_i|`` (the line
+    distance) beside the side, the distance to its nearer end beyond it. Outside a convex set the distance has
+    no medial axis, so it is C¹ with a bounded second derivative off the vertices: Δφ = 0 beside a side, ``1/r``
+    in the wedge ahead of a vertex (r the distance to it). The R-equivalence of the sides instead saturates at
+    distances of the order of a side's length (``φ ≈ d − d² Σ_j 1/φ_j``)."""
+    a = torch.as_tensor(vertices, dtype=torch.float64)
+    b = torch.roll(a, -1, dims=0)
+    edge = b - a
+    squared = torch.sum(edge**2, dim=1)
+
+    def phi(points: torch.Tensor) -> torch.Tensor:
+        start, end, along, size = (v.to(points) for v in (a, b, edge, squared))
+        x = points[:, None, :2] - start  # (N, sides, 2)
+        s = torch.sum(x * along, dim=-1) / size
+        line = torch.abs(x[..., 0] * along[:, 1] - x[..., 1] * along[:, 0]) / torch.sqrt(size)
+        beyond = torch.where((s < 0)[..., None], x, points[:, None, :2] - end)
+        tiny = torch.finfo(points.dtype).tiny  # keeps the square root differentiable at a vertex
+        corner = torch.sqrt(torch.sum(beyond**2, dim=-1).clamp_min(tiny))
+        return torch.where((s >= 0) & (s <= 1), line, corner).min(dim=1).values
+
+    return phi
+
+
 def pieces_distance(pieces: list[bp.Piece], scale: float, join: bool = True) -> Distance:
-    """``1/φ = Σ_i scale/φ_i`` over trimmed segments and arcs, and untrimmed whole circles
-    ``±(r² − |x − c|²)/(2r)`` (points (N, ≥2), the first two columns used); ``join`` first joins straight runs
-    (:func:`straight_runs`)."""
+    """``1/φ = Σ_i scale/φ_i`` over trimmed segments and arcs and untrimmed whole circles
+    ``±(r² − |x − c|²)/(2r)``, joined to the distances of convex polygonal holes (:func:`hole_distance`) by
+    ``φ^{−2} = φ^{−2} + Σ_h (d_h/scale)^{−2}`` (points (N, ≥2), the first two columns used); ``join`` first joins
+    straight runs (:func:`straight_runs`)."""
     pieces, circles = whole_circles(pieces)
-    segments = [p for p in pieces if isinstance(p, bp.Segment)]
+    segments, holes = convex_holes([p for p in pieces if isinstance(p, bp.Segment)])
+    hole_distances = [hole_distance(vertices) for vertices in holes]
     segments = straight_runs(segments) if join else segments
     arcs = [p for p in bp.shorter_arcs(pieces) if isinstance(p, bp.Arc)]
     p1 = torch.tensor([s.a for s in segments], dtype=torch.float64).reshape(-1, 2)
@@ -139,7 +195,12 @@ def pieces_distance(pieces: list[bp.Piece], scale: float, join: bool = True) -> 
         for (cx, cy), r, side in circles:
             f = side * (r**2 - (points[:, 0] - cx) ** 2 - (points[:, 1] - cy) ** 2) / (2 * r)
             inverse = inverse + 1 / (f / scale)
-        return 1 / inverse
+        if not hole_distances:
+            return 1 / inverse
+        squared = inverse**2
+        for hole in hole_distances:
+            squared = squared + 1 / (hole(points) / scale) ** 2
+        return 1 / torch.sqrt(squared)
 
     return phi
 
