@@ -70,7 +70,7 @@ def test_whole_boundary_of_a_plate_with_holes():
     assert np.max(np.abs(u - data(Coords(list(points.T)), None))) < 1e-12
     interior = torch.as_tensor(plate.sample_interior(400, seed=2), dtype=torch.float64)
     phi = model.transform.distance(interior)
-    assert torch.all(phi > 0) and float(phi.max()) <= 1.0 + 1e-12
+    assert torch.all(phi > 0) and float(phi.max()) <= 1.01  # the peak is estimated on 256 points inside
     assert torch.isfinite(laplacian_of(model.transform.distance, interior)).all()
     probe = interior[:5].clone().requires_grad_(True)
     assert torch.autograd.gradcheck(model.transform.distance, (probe,))
