@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--n-points", type=int, default=4096)
     parser.add_argument("--adam", type=int, default=100)
     parser.add_argument("--iterations", type=int, default=4)
+    parser.add_argument("--history", action="store_true", help="print the residual after every iteration")
     args = parser.parse_args()
     problem = load_problem(args.problem)
     solver = TengSolver(Settings(device="cpu", seed=0))
@@ -60,6 +61,8 @@ def main() -> None:
     exact = solver._initial_values(problem, grid)
     with torch.no_grad():
         error = float((fn(theta, grid) - exact).norm() / exact.norm())
+    if args.history:
+        print("residuals:", " ".join(f"{value:.2e}" for value in info.residuals))
     print(
         f"Adam {spent['adam']:.1f} CPU s; {info.iterations} iterations, {info.solves} solves, {rest:.1f} CPU s "
         f"({rest / max(info.solves, 1):.2f} per solve); residual {info.final:.2e}, rel. L2 on 512² {error:.2e}"
