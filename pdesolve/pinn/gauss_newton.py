@@ -101,6 +101,18 @@ class GaussNewtonStage:
     def last_info(self) -> LeastSquaresInfo | None:
         return self.state.info
 
+    @property
+    def last_eta(self) -> float:
+        return self.state.eta
+
+    @property
+    def last_ratio(self) -> float:
+        return self.state.gain
+
+    @property
+    def tries(self) -> int:
+        return self.state.tries
+
     def _generic_linearize(self) -> tuple[torch.Tensor, torch.Tensor]:
         r = self.evaluate()
         return r.detach(), residual_jacobian(r, self.params)
