@@ -70,10 +70,12 @@ class FitOptions:
 @dataclass
 class FitInfo:
     """Relative residuals ``‖r‖/‖target‖``: the start, after each accepted step, and the best last;
-    ``solves`` counts least-squares solves (rejected steps included)."""
+    ``solves`` counts least-squares solves (rejected steps included); ``damping`` is the adaptive damping
+    (relative) at the end, where a continued fit may start."""
 
     residuals: list[float] = field(default_factory=list)
     solves: int = 0
+    damping: float | None = None
 
     @property
     def iterations(self) -> int:
@@ -242,7 +244,7 @@ class GaussNewtonFit:
                 stalled += 1
                 if patience and stalled >= patience:
                     break
-        info.solves = state.solves
+        info.solves, info.damping = state.solves, state.damping.value
         info.residuals.append(math.sqrt(best.cost / norm_sq))
         return best.theta, info
 
@@ -327,5 +329,5 @@ def fit_initial(
     remaining = iterations - info.iterations
     if info.final > fitter.options.tol and remaining > 0:
         theta, monotone = fitter.fit(theta, target, remaining)
-        info = FitInfo(info.residuals[:-1] + monotone.residuals, info.solves + monotone.solves)
+        info = FitInfo(info.residuals[:-1] + monotone.residuals, info.solves + monotone.solves, monotone.damping)
     return theta, info

@@ -326,7 +326,8 @@ class TengSolver(Solver):
         )
         if coarse is not model:  # then on the sample points, while above the tolerance
             remaining = max(cfg["init_iterations"] - info.iterations, 1)
-            finish = GaussNewtonFit(model, options, fitter.generator)
+            carried = options.mu if info.damping is None else info.damping  # the damping the coarse fit reached
+            finish = GaussNewtonFit(model, replace(options, mu=carried), fitter.generator)
             theta, fine = finish.fit(theta, self._targets(problem, model.points), remaining)
             info = FitInfo(info.residuals[:-1] + fine.residuals, info.solves + fine.solves)
         stats = {
