@@ -1,9 +1,9 @@
 """The cost of TENG's fit of u₀ per Gauss–Newton iteration, in CPU seconds (fair on a shared machine).
 
 Runs :func:`pdesolve.teng.fit.fit_initial` with the solver's initial-fit options on heat2d's u₀ (the paper's
-network), on a coarse grid of ``--coarse`` points first when that is smaller than ``--n-points`` and then at
-the ``--n-points`` sample points from the damping the coarse fit reached (what the solver does with
-``init_points``), and prints per phase the iterations, solves and CPU seconds per iteration, the residual at
+network), on a coarse grid of ``--coarse`` points first (to ``COARSE_TOL_FACTOR × tol``) when that is smaller
+than ``--n-points``, then at the ``--n-points`` sample points from the damping the coarse fit reached (what
+the solver does with ``init_points``), and prints per phase the iterations, solves and CPU seconds per iteration, the residual at
 the points and the relative L2 on the 512² grid. Run it from two trees to compare them (``PYTHONPATH=<tree>``):
 
     OMP_NUM_THREADS=1 python benchmarks/teng_fit.py --n-points 4096 --adam 100 --iterations 4
@@ -25,6 +25,7 @@ from pdesolve.solvers import Settings
 from pdesolve.teng import TengSolver
 from pdesolve.teng.model import SampledModel
 from pdesolve.teng.network import TengNetwork
+from pdesolve.teng.solver import COARSE_TOL_FACTOR
 
 
 def main() -> None:
@@ -33,7 +34,8 @@ def main() -> None:
     parser.add_argument("--n-points", type=int, default=4096)
     parser.add_argument("--coarse", type=int, default=0, help="fit on this many grid points first (0: none)")
     parser.add_argument("--adam", type=int, default=100)
-    parser.add_argument("--iterations", type=int, default=4, help="Gauss–Newton iterations of each phase")
+    parser.add_argument("--iterations", type=int, default=4, help="Gauss–Newton iterations (of the coarse phase)")
+    parser.add_argument("--fine-iterations", type=int, default=None, help="those at the sample points (default same)")
     parser.add_argument("--tol", type=float, default=None, help="stop at this relative residual (default init_tol)")
     parser.add_argument("--history", action="store_true", help="print the residual after every iteration")
     args = parser.parse_args()
@@ -52,13 +54,14 @@ def main() -> None:
         target = solver._initial_values(problem, points)
         start = time.process_time()
         if level == 0:
-            fitter = fit.GaussNewtonFit(model, options, torch.Generator().manual_seed(0))
+            first = replace(options, tol=COARSE_TOL_FACTOR * tol) if len(sizes) > 1 else options
+            fitter = fit.GaussNewtonFit(model, first, torch.Generator().manual_seed(0))
             theta = fit.adam_warm_start(fitter, theta, target, args.adam, cfg["init_lr"])
             adam = time.process_time() - start
             theta, info = fit.fit_initial(fitter, theta, target, 0, cfg["init_lr"], args.iterations)
         else:
             fitter = fit.GaussNewtonFit(model, replace(options, mu=info.damping), torch.Generator().manual_seed(0))
-            theta, info = fitter.fit(theta, target, args.iterations)
+            theta, info = fitter.fit(theta, target, args.fine_iterations or args.iterations)
         spent = time.process_time() - start - (adam if level == 0 else 0.0)
         if args.history:
             print("residuals:", " ".join(f"{value:.2e}" for value in info.residuals))
