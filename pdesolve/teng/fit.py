@@ -5,7 +5,8 @@ Jacobian ``J = ∂u_θ(X)/∂θ_S`` on a random subset ``S`` of the parameters (
 subset size is 0), the step ``δ = argmin ‖J δ - r‖² + λ‖δ‖²`` and ``θ_S ← θ_S + δ``. Unlike the
 paper's plain Gauss–Newton iteration (λ = 0, truncated SVD), the damping λ adapts (Nielsen 1999):
 a step that does not lower the residual is solved again with more damping, a step that fits the
-linear model well lowers it. With ``method="cholesky"`` the step comes from the damped normal
+linear model well lowers it — :class:`~pdesolve.ngd.driver.DampedGaussNewton` with the
+:class:`~pdesolve.ngd.driver.Nielsen` policy, on a :class:`SubsetSystem` per iteration. With ``method="cholesky"`` the step comes from the damped normal
 equations with Marquardt's column scaling, and ``geodesic > 0`` adds the geodesic acceleration of
 Transtrum & Sethna (arXiv 1201.5885): ``a = -(JᵀJ + λ)⁻¹ Jᵀ u''[δ, δ]``, step ``δ + a/2``, taken only
 when ``‖a‖ ≤ geodesic · ‖δ‖``. It follows the curved valleys of network fits and is what takes the
