@@ -127,8 +127,8 @@ class GaussNewtonStage:
                 p.copy_(theta[offset : offset + p.numel()].view_as(p).to(p.dtype))
                 offset += p.numel()
 
-    def linearize_at(self, theta: torch.Tensor) -> tuple[LeastSquaresSystem, float]:
-        """The system at the current parameters ``θ`` (in float64) and the loss ``‖r‖²`` there."""
+    def system_here(self) -> tuple[LeastSquaresSystem, float]:
+        """The least-squares system at the current parameters (in float64) and the loss ``‖r‖²`` there."""
         if self.solver == "cg":
             r = self.residual()
             r64 = r.detach().to(torch.float64)
@@ -159,7 +159,7 @@ class GaussNewtonStage:
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> float:
         """One accepted step (or ``stalled``); returns the loss ``‖r‖²`` after it."""
         theta = self._flat().to(torch.float64)
-        system, loss = self.linearize_at(theta)
+        system, loss = self.system_here()
         driver = DampedGaussNewton(_LineSearchStep(self, system, loss), TrustRegion(MIN_DAMPING), self.max_tries)
         state = self.state
         self.state = driver.step(DriverState(theta, loss, state.damping, state.iterations, state.solves))

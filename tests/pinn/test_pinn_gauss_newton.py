@@ -96,9 +96,7 @@ def test_matrix_free_gauss_newton_takes_the_dense_step_on_burgers(settings64):
     problem = cole_hopf_burgers()
     options = {"width": 8, "depth": 2, "n_interior": 200, "ngd_steps": 5, "ngd_damping": 1e-3, **GN_ONLY}
     trainer = PinnSolver(settings64, preset="manual", ngd_solver="cg", **options).build(problem)
-    stage = trainer._make_stage("ngd")
-    theta = stage._flat().to(torch.float64)
-    matrix_free, loss = stage.linearize_at(theta)
+    matrix_free, loss = trainer._make_stage("ngd").system_here()
     r, J = jacobian_function(trainer.model, trainer.params, lambda: trainer.objective.residual_vector(trainer.points))()
     dense = GramSystem.factor(J, r)
     damping = 1e-3 * dense.unit
