@@ -36,7 +36,6 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from pdesolve.constraints.distributed import world
 from pdesolve.constraints.gauss_newton import LMOptions
 from pdesolve.constraints.grid_system import GridConstraintSystem
 from pdesolve.constraints.layer import GridHardConstraint
@@ -47,6 +46,7 @@ from pdesolve.io.run_folder import write_json
 from pdesolve.operators.fno import FNO
 from pdesolve.problem import Grid, Problem
 from pdesolve.report.progress import progress_bar
+from pdesolve.runtime import rank_and_world, relative_l2
 
 CONSTRAINTS = ("soft", "hard", "moe")
 MODEL_KIND, MODEL_FILE = "fno-constrained", "constrained_model.pt"
@@ -201,11 +201,6 @@ class ConstrainedOperator(torch.nn.Module):
         return self.rows_norm(u, inputs) / reference.clamp_min(1e-12)
 
 
-def relative_l2(u: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Per-sample ``‖u - target‖ / ‖target‖``."""
-    return (u - target).flatten(1).norm(dim=1) / target.flatten(1).norm(dim=1).clamp_min(1e-12)
-
-
 def evaluate(model: ConstrainedOperator, data: ConstraintData, batch_size: int) -> float:
     """Mean relative L2 error on the observed levels."""
     errors = []
@@ -232,7 +227,7 @@ def train_hard_constrained(
     input_names: list[str] | None = None,
 ) -> ConstrainedResult:
     """Train a constrained FNO (see the module docstring); returns the model, losses and the test error."""
-    group = dist.group.WORLD if world(None)[1] > 1 else None
+    group = dist.group.WORLD if rank_and_world()[1] > 1 else None
     torch.manual_seed(config.seed)
     channels = train_data.inputs.shape[1]
     model = ConstrainedOperator(problem, grid, config, group, channels, input_names).to(device)
@@ -351,7 +346,7 @@ def run_constrained_training(
     names = list(spec.inputs)
     result = train_hard_constrained(problem, grid, tensors(train_data), tensors(test_data), config, device, names)
     out = Path(args.out or Path("runs") / f"{problem.name}-fno-{args.constraint}")
-    if world(None)[0] == 0:
+    if rank_and_world()[0] == 0:
         head = checkpoint.header(MODEL_KIND, problem, f"fno-{args.constraint}", asdict(config))
         checkpoint.save(out / MODEL_FILE, head, {"state": result.model.state_dict(), "config": asdict(config)})
         card = {

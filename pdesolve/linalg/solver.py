@@ -22,6 +22,7 @@ from pdesolve.linalg.preconditioners import PRECONDITIONERS, GridLayout, box_sha
 from pdesolve.linalg.stencil import StencilOperator
 from pdesolve.linalg.system import LinearOperator, SparseOperator, spd_form
 from pdesolve.problem import Mesh, Problem
+from pdesolve.runtime import DTYPES, synchronize
 from pdesolve.solvers.base import Solver, register
 from pdesolve.solvers.solution import GridSolution
 
@@ -48,11 +49,6 @@ def positive_definite(matrix: sp.csr_matrix) -> bool:
     except RuntimeError:  # an exactly zero pivot
         return False
     return bool(np.all(factor.U.diagonal() > 0))
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 @register
@@ -114,7 +110,7 @@ class CGSolver(Solver):
         device = torch.device(self.settings.device)
         if device.type == "cuda" and not torch.cuda.is_available():
             raise PdesolveError("--device cuda: no CUDA device is available")
-        dtype = {"float32": torch.float32, "float64": torch.float64}.get(self.settings.dtype)
+        dtype = DTYPES.get(self.settings.dtype)
         if dtype is None:
             raise PdesolveError(f"cg runs in float32 or float64, not {self.settings.dtype}")
         check_torch_cg(self._nodes(problem), problem.dim, self.settings.device)
