@@ -18,7 +18,8 @@ from pdesolve.classical.assembly import LinearSystem, assemble, box_grid
 from pdesolve.classical.footprint import check_torch_cg
 from pdesolve.errors import NotApplicableError, PdesolveError, ProblemError
 from pdesolve.linalg.cg import ConjugateGradient
-from pdesolve.linalg.preconditioners import PRECONDITIONERS, GridLayout, box_shape, describe, make_preconditioner
+from pdesolve.linalg.preconditioners import box_shape, describe
+from pdesolve.linalg.registry import GridLayout, Setup, help_text, resolve
 from pdesolve.linalg.stencil import StencilOperator
 from pdesolve.linalg.system import LinearOperator, SparseOperator, spd_form
 from pdesolve.problem import Mesh, Problem
@@ -70,7 +71,7 @@ class CGSolver(Solver):
     positive = frozenset({"tol", "smoother_steps"})
     option_help = {
         "n": "nodes per axis (0: the problem's default)",
-        "precond": "none | jacobi | mg (geometric multigrid) | amg (smoothed aggregation) | ic0 | a learned .pt",
+        "precond": help_text(),
         "tol": "true relative residual ‖b − Ax‖/‖b‖ to stop at",
         "maxiter": "iteration cap (0: max(1000, unknowns), at most 100000)",
         "matrix_free": "apply the operator as a stencil instead of a stored CSR matrix (unknowns filling a box)",
@@ -103,10 +104,7 @@ class CGSolver(Solver):
     def solve(self, problem: Problem) -> GridSolution:
         self.check(problem)
         precond = self.config["precond"]
-        if precond not in PRECONDITIONERS and not str(precond).endswith(".pt"):
-            raise PdesolveError(
-                f"precond={precond!r}: choose one of {', '.join(PRECONDITIONERS)} or a learned checkpoint (.pt)"
-            )
+        entry = resolve(str(precond))
         device = torch.device(self.settings.device)
         if device.type == "cuda" and not torch.cuda.is_available():
             raise PdesolveError("--device cuda: no CUDA device is available")
@@ -123,20 +121,16 @@ class CGSolver(Solver):
         start = time.perf_counter()
         operator = device_operator(matrix, system, self.config["matrix_free"], device, dtype)
         layout = GridLayout(grid.shape, system.unknown, grid.periodic)
-        if str(precond).endswith(".pt"):  # a learned preconditioner (pdesolve/learned); its inference is timed here
-            from pdesolve.learned.hook import learned_preconditioner
-
-            preconditioner = learned_preconditioner(precond, problem, operator, matrix, system.unknown)
-        else:
-            preconditioner = make_preconditioner(
-                precond,
-                operator,
-                matrix,
-                layout,
-                self.config["smoother"],
-                self.config["smoother_steps"],
-                amg_setup=self.config["amg_setup"],
-            )
+        setup = Setup(
+            operator,
+            matrix,
+            layout,
+            self.config["smoother"],
+            self.config["smoother_steps"],
+            amg_setup=self.config["amg_setup"],
+            problem=problem,
+        )
+        preconditioner = entry.device(setup)  # a learned one's setup inference is timed here
         b = torch.as_tensor(rhs, device=device)
         synchronize(device)
         setup_time = time.perf_counter() - start
