@@ -14,23 +14,21 @@ relative residual of the rows of its output, and the targets serve only to measu
 
 Two safeguards of the hard variants: a sample whose Levenberg–Marquardt solve stopped unconverged (at the
 iteration cap) is left out of that step's gradient (``skip_unconverged``), since the implicit-function backward
-is the derivative of a converged solution only (128 × 26 diffusion–sorption, cap 20, seed 1: without the
-safeguards the loss jumped 20× between epochs 25 and 30 and the test error ended at 0.034, with them at
-0.020); and with ``keep_best`` the model ends with the parameters of the epoch of lowest training loss, so that a late Adam
-spike does not decide the result. Under ``torchrun`` the experts are shared out among the ranks; the batches
-are the same on every rank.
+is the derivative of a converged solution only; and with ``keep_best`` the model ends with the parameters of
+the epoch of lowest training loss, so that a late Adam spike does not decide the result (figures:
+benchmarks/RESULTS.md, "Design choices of the constraint rows"). Under ``torchrun`` the experts are shared out
+among the ranks; the batches are the same on every rank.
 
-``pdesolve train PROBLEM --model fno --constraint moe --experts 4`` runs :func:`run_constrained_training`.
+``pdesolve train PROBLEM --model fno --constraint moe --experts 4`` runs
+:func:`~pdesolve.constraints.command.run_constrained_training`.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import math
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -41,15 +39,12 @@ from pdesolve.constraints.grid_system import GridConstraintSystem
 from pdesolve.constraints.layer import GridHardConstraint
 from pdesolve.divergence import DivergenceMonitor
 from pdesolve.errors import PdesolveError
-from pdesolve.io import checkpoint
-from pdesolve.io.run_folder import write_json
 from pdesolve.operators.fno import FNO
 from pdesolve.problem import Grid, Problem
 from pdesolve.report.progress import progress_bar
 from pdesolve.runtime import rank_and_world, relative_l2
 
 CONSTRAINTS = ("soft", "hard", "moe")
-MODEL_KIND, MODEL_FILE = "fno-constrained", "constrained_model.pt"
 
 
 @dataclass(frozen=True)
@@ -65,16 +60,14 @@ class ConstraintConfig:
     ridge, the soft weight, and the optimiser.
 
     ``skip_unconverged`` and ``keep_best`` are the safeguards of the module's docstring. ``lm_iterations`` caps
-    each solve; converged experts drop out of the iterations, so a high cap costs only where solves are hard. At
-    20, single-constraint solves on diffusion–sorption stopped converging altogether after 32–47 epochs at some
-    seeds, which froze training through ``skip_unconverged``; at 60 they did not (128 × 26, seed 0: test error
-    0.020 at 60 against 0.036 at 20, for 1.2× the training time; benchmarks/RESULTS.md).
+    each solve; converged experts drop out of the iterations, so a high cap costs only where solves are hard; at
+    20, single-constraint solves on diffusion–sorption stopped converging at some seeds, which froze training
+    through ``skip_unconverged``.
 
     ``ridge`` weighs ``½ ridge ‖ω‖²``. The paper's code appends the rows ``1e-4 · ω`` to the residual, i.e.
     ``½ (1e-4)² ‖ω‖²``: hence 1e-8. A ridge of 1e-4 in this convention shrinks ω of basis functions of unit
-    norm (entries ~ 1/√nodes) far off the rows' least-squares solution: with the 4 leading POD modes of
-    diffusion–sorption trajectories (64 × 11 grid, backward-Euler rows) as the basis, 50 % from the data
-    against 4 % at 1e-8 (the rows' own solution: 3.4 %)."""
+    norm (entries ~ 1/√nodes) far off the rows' least-squares solution (figures for these settings:
+    benchmarks/RESULTS.md, "Design choices of the constraint rows")."""
 
     constraint: str = "moe"
     experts: int | tuple[int, ...] = 4
@@ -281,89 +274,3 @@ def train_hard_constrained(
         moved = ConstraintData(test_data.inputs.to(device), test_data.targets.to(device), test_data.observed)
         result.test_error = evaluate(model, moved, config.batch_size)
     return result
-
-
-# --- the command line ----------------------------------------------------------------------------
-def add_train_constraint_options(parser: argparse.ArgumentParser) -> None:
-    """``--constraint``, ``--experts``, ``--interfaces``, ``--overlap``, ``--blend``, ``--basis``,
-    ``--constraint-points``, ``--time-levels`` for ``pdesolve train``."""
-    parser.add_argument(
-        "--constraint", choices=["none", *CONSTRAINTS], default="none", help="physics constraint (default: none)"
-    )
-    parser.add_argument("--experts", type=int, default=4, help="experts of --constraint moe along x (default: 4)")
-    parser.add_argument(
-        "--interfaces",
-        action="store_true",
-        help="--constraint moe: each expert also fits learned interface values where its stencils leave its subdomain",
-    )
-    parser.add_argument(
-        "--overlap", type=float, default=0.0, help="--constraint moe: widen the subdomains by this fraction (default 0)"
-    )
-    parser.add_argument(
-        "--blend", action="store_true", help="--constraint moe: blend the experts with a smooth partition of unity"
-    )
-    parser.add_argument("--basis", type=int, default=ConstraintConfig.basis, help="basis functions (default: 16)")
-    parser.add_argument("--constraint-points", type=int, default=ConstraintConfig.points, help="PDE rows per expert")
-    parser.add_argument("--time-levels", type=int, default=ConstraintConfig.levels, help="time levels (evolution)")
-
-
-def run_constrained_training(
-    args: argparse.Namespace, problem: Problem, train_data, test_data, settings, device
-) -> int:
-    """``pdesolve train ... --constraint soft|hard|moe`` on a data set of ``pdesolve dataset`` (final-time pairs)."""
-    spec = train_data.spec
-    grid = Grid(tuple(spec.lower), tuple(spec.upper), tuple(spec.grid_shape), tuple(spec.periodic))
-    if problem.is_fully_periodic and problem.is_evolution:
-        grid = Grid(grid.lower, grid.upper, grid.shape, grid.periodic, method="spectral")
-    config = ConstraintConfig(
-        constraint=args.constraint,
-        experts=args.experts,
-        interfaces=args.interfaces,
-        overlap=args.overlap,
-        blend=args.blend,
-        basis=args.basis,
-        points=args.constraint_points,
-        levels=args.time_levels,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        modes=args.modes,
-        width=args.width,
-        layers=args.layers,
-        seed=settings.seed,
-        progress=settings.progress,
-    )
-    levels = config.levels if problem.is_evolution else 0
-
-    def tensors(data) -> ConstraintData:
-        return ConstraintData(
-            torch.as_tensor(data.inputs, dtype=torch.float32),
-            torch.as_tensor(data.outputs, dtype=torch.float32),
-            [levels - 1] if levels else [],
-        )
-
-    names = list(spec.inputs)
-    result = train_hard_constrained(problem, grid, tensors(train_data), tensors(test_data), config, device, names)
-    out = Path(args.out or Path("runs") / f"{problem.name}-fno-{args.constraint}")
-    if rank_and_world()[0] == 0:
-        head = checkpoint.header(MODEL_KIND, problem, f"fno-{args.constraint}", asdict(config))
-        checkpoint.save(out / MODEL_FILE, head, {"state": result.model.state_dict(), "config": asdict(config)})
-        card = {
-            "problem": problem.name,
-            "constraint": args.constraint,
-            "test_error": result.test_error,
-            "train_loss": result.train_loss,
-            "unconverged_samples": result.unconverged,
-            "kept_epoch": result.kept_epoch,
-            "seconds": result.seconds,
-            "config": asdict(config),
-        }
-        write_json(out / "metrics.json", card)
-        print(
-            f"trained fno with {args.constraint} constraint for {problem.name}: test relative L2 "
-            f"{result.test_error:.3e} after {config.epochs} epochs ({result.seconds:.1f} s); model: {out}"
-        )
-    if dist.is_initialized():
-        dist.destroy_process_group()
-    return 0

@@ -11,7 +11,6 @@ A new preconditioner is one :func:`register` call (``Entry(name, description, de
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from pdesolve.errors import PdesolveError
+from pdesolve.plugins import lazy
 
 
 @dataclass
@@ -45,12 +45,6 @@ class Setup:
     backend: str | None = None
     amg_setup: str = "torch"
     problem: Any = None  # a pdesolve.problem.Problem
-
-
-def lazy(target: str) -> Callable[..., Any]:
-    """The function ``module:function``, imported when first called."""
-    module, name = target.split(":")
-    return lambda *args, **kwargs: getattr(importlib.import_module(module), name)(*args, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -66,11 +66,16 @@ class FNOSolver(Solver):
         if not self.config["model"]:
             raise PdesolveError("the fno solver needs --set model=PATH (train one with `pdesolve train PROBLEM`)")
         device = torch.device(self.settings.device)
-        model, card = load_model(self.config["model"], device)
+        model, card = load_model(self.config["model"], device, problem)
         check_model_problem(card, problem)
         if isinstance(model, Rollout):
             return self._rollout(problem, model, card, device)
         resolution = self.config["n"] or int(card["resolution"])
+        if "constraint" in card and resolution != card["resolution"]:
+            raise PdesolveError(
+                f"a {card['constraint']}-constrained model evaluates on its training grid (n={card['resolution']}), "
+                f"not n={resolution}: its constraint rows are built for that grid"
+            )
         member = family_member(problem, self.settings.seed)
         grid = data_grid(problem, resolution)
         inputs = torch.as_tensor(input_channels(problem, member, grid)[None], dtype=torch.float32, device=device)
