@@ -13,13 +13,10 @@ whole-grid constraint, and a row equals the whole-grid evaluation of its expert'
   initial rows ``u^0 - u_0`` (``u_0`` the input channel). In step form (``time_rows="step"``, the default)
   every row is in units of ``u`` — a row residual ε perturbs one step's update by ε — so the least-squares fit
   and the relative residual weigh the PDE, initial and boundary rows alike. The rate form
-  (``time_rows="rate"``, the residual divided by Δt) weighs the PDE rows 1/Δt times less when Δt > 1: on
-  diffusion–sorption (Δt = 20 at 26 levels over t ∈ [0, 500]) a relative residual of 0.005 then still
-  allowed errors of 20–50 % from the data, and physics-informed training at 128 × 26 (seed 1, LM cap 60) ended
-  15.5 % (hard) and 4.8 % (soft) from the data against 2.0 % and 2.1 % in step form (rows' floor 2.0 %;
-  benchmarks/RESULTS.md). With Δt < 1 the step form weighs the PDE rows less than the rate form (Navier–Stokes,
-  Δt = 0.1, 16² × 11, one seed: hard 6.9 % against 13.8 %, mixture of experts 6.0 % against 12 %, soft 16 %
-  against 11 %). ``θ = ½`` (default) is the trapezoidal rule, second
+  (``time_rows="rate"``, the residual divided by Δt) weighs the PDE rows 1/Δt times less when Δt > 1, which on
+  diffusion–sorption (Δt = 20) leaves large errors from the data at a small relative residual; with Δt < 1 the
+  step form weighs the PDE rows less than the rate form (figures: benchmarks/RESULTS.md, "Design choices of the
+  constraint rows"). ``θ = ½`` (default) is the trapezoidal rule, second
   order; ``θ = 1`` backward Euler, first order but L-stable: with diffusion numbers ``Δt D / h² ≫ 1`` and
   initial and boundary data that disagree (diffusion–sorption: ``u_0 < 1 = u(0, t > 0)``) the field that zeroes
   trapezoidal rows flips sign in time near the jump each step (its amplification factor tends to -1), a
@@ -33,11 +30,10 @@ boundaries while its PDE rows stay in its subdomain: the diffusion–sorption Mo
 Krishnapriyan (ICLR 2024; their code replicates the initial and boundary terms to every expert and partitions
 only the residual terms). Its windows then span the axes those rows reach. Without it an interior expert has
 no condition at its interfaces: its values there are left to the training loss, and physics-only training
-stalls (ds 64 × 11, 4 experts, 80 epochs, one seed: 0.40 from the data local, 0.21 shared).
+stalls.
 ``overlap`` > 0 takes each expert's PDE (and unshared) rows from its subdomain widened by that fraction of its
 width on both sides (overlapping domain decomposition; not in the paper), the output staying the hard
-partition. Physics-informed ds at 64 × 11, 80 epochs, seeds 0 / 1 / 2, rate-form rows: shared 0.24 / 0.18 / 0.28,
-shared with ``overlap = 0.5`` 0.14 / 0.15 / 0.14, one expert 0.20 / 0.07 / 0.07 (benchmarks/RESULTS.md).
+partition.
 
 ``interfaces`` closes each expert's problem: where the stencils of its PDE rows reach nodes outside its (widened)
 subdomain that none of its initial or boundary rows fix, the rows ``u_k - g`` tie its field to interface values
@@ -46,11 +42,10 @@ a Dirichlet problem on its own subdomain, like the subdomain solves of an overla
 window is that subdomain. ``blend`` (with ``overlap`` > 0) assembles the output as ``Σ_k φ_k u_k``, ``φ_k`` the
 smooth partition of unity of :meth:`~pdesolve.constraints.experts.ExpertPartition.blend_weights`, supported in the
 widened subdomains. The hard partition jumps at the interfaces, and a step-form row across a jump δ carries
-``Δt D δ / (R h²)`` (≈ 100 δ / R on diffusion–sorption at 64 × 11, R ≈ 3–5), which dominates the training loss of the paper's
-construction there (0.62–0.74 from the data, three seeds); the blend's cross terms scale with ``(overlap · W)⁻²``
-for subdomains of width ``W`` instead. Both together (``overlap = 0.5``, each expert its own initial and boundary
-rows) reach the rows' floor: 0.0345 / 0.0351 / 0.0355 against one expert's 0.036 / 0.035 / 0.037 and a floor of
-0.033 / 0.034 / 0.036 (64 × 11, 80 epochs, seeds 0 / 1 / 2; benchmarks/RESULTS.md).
+``Δt D δ / (R h²)`` (≈ 100 δ / R on diffusion–sorption at 64 × 11, R ≈ 3–5), which dominates the training loss of
+the paper's construction there; the blend's cross terms scale with ``(overlap · W)⁻²`` for subdomains of width
+``W`` instead. Both together (``overlap = 0.5``, each expert its own initial and boundary rows) reach the rows'
+floor (figures for every choice here: benchmarks/RESULTS.md, "Design choices of the constraint rows").
 
 Basis values are ``(batch, nb, *grid)`` for stationary and ``(batch, nb, T, *grid)`` for evolution problems.
 Jacobians in ω: :func:`~pdesolve.constraints.gauss_newton.rows_and_jacobian` (``nb`` copies of the weights).
