@@ -36,15 +36,14 @@ import torch.distributed as dist
 
 from pdesolve.constraints.gauss_newton import LMOptions
 from pdesolve.constraints.grid_system import GridConstraintSystem
-from pdesolve.constraints.layer import GridHardConstraint
+from pdesolve.constraints.strategies import STRATEGIES, strategy_of
 from pdesolve.divergence import DivergenceMonitor
-from pdesolve.errors import PdesolveError
 from pdesolve.operators.fno import FNO
 from pdesolve.problem import Grid, Problem
 from pdesolve.report.progress import progress_bar
 from pdesolve.runtime import rank_and_world, relative_l2
 
-CONSTRAINTS = ("soft", "hard", "moe")
+CONSTRAINTS = tuple(STRATEGIES)
 
 
 @dataclass(frozen=True)
@@ -132,16 +131,14 @@ class ConstrainedOperator(torch.nn.Module):
         input_names: list[str] | None = None,
     ) -> None:
         super().__init__()
-        if config.constraint not in CONSTRAINTS:
-            raise PdesolveError(f"constraint {config.constraint!r}: choose one of {', '.join(CONSTRAINTS)}")
+        self.strategy = strategy = strategy_of(config.constraint)
         self.problem, self.config = problem, config
         self.levels = config.levels if problem.is_evolution else 0
         times = np.linspace(*problem.time, self.levels) if problem.is_evolution else None
-        experts = config.experts if config.constraint == "moe" else 1
         self.system = GridConstraintSystem(
             problem,
             grid,
-            experts,
+            strategy.experts(config),
             times,
             config.points,
             input_names,
@@ -150,15 +147,15 @@ class ConstrainedOperator(torch.nn.Module):
             shared_conditions=config.shared_conditions,
             overlap=config.overlap,
             time_rows=config.time_rows,
-            interfaces=config.interfaces and config.constraint == "moe",
-            blend=config.blend and config.constraint == "moe",
+            interfaces=config.interfaces and strategy.couples_experts(config),
+            blend=config.blend and strategy.couples_experts(config),
         )
         dim = grid.dim + (1 if problem.is_evolution else 0)
         periodic = ((False,) if problem.is_evolution else ()) + tuple(grid.periodic)
-        outputs = 1 if config.constraint == "soft" else config.basis + self.system.trace_channels
+        outputs = strategy.outputs(config, self.system)
         self.fno = FNO(dim, channels, outputs, config.modes, config.width, config.layers, periodic=periodic)
         options = LMOptions(ridge=config.ridge, max_iter=config.lm_iterations)
-        self.layer = None if config.constraint == "soft" else GridHardConstraint(self.system, options, group)
+        self.layer = strategy.layer(self.system, options, group)
 
     def backbone(self, inputs: torch.Tensor) -> torch.Tensor:
         if self.levels:
@@ -227,13 +224,13 @@ def train_hard_constrained(
     inputs, targets = train_data.inputs.to(device), train_data.targets.to(device)
     with torch.no_grad():
         model.fno.input_mean.copy_(inputs.mean()), model.fno.input_std.copy_(inputs.std().clamp_min(1e-6))
-        if config.constraint == "soft":  # output scale from the data, or from the inputs when none are seen
+        if model.strategy.fits_output_scale:  # output scale from the data, or from the inputs when none are seen
             scale = targets if config.data_weight else inputs
             model.fno.output_mean.copy_(scale.mean()), model.fno.output_std.copy_(scale.std().clamp_min(1e-6))
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(1, config.epochs))
     generator = torch.Generator().manual_seed(config.seed)
-    physics = config.constraint == "soft" or not config.data_weight
+    physics = model.strategy.physics_loss(config)
     if physics:  # ‖r(0)‖ depends on the inputs only: once per sample, not per step
         step = config.batch_size
         data_norms = torch.cat([model.data_norm(inputs[i : i + step]) for i in range(0, len(inputs), step)])
