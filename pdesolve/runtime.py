@@ -5,15 +5,16 @@ from __future__ import annotations
 import torch
 import torch.distributed as dist
 
+from pdesolve.errors import PdesolveError
+
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-def torch_dtype(name: str) -> torch.dtype:
-    """The torch dtype of a ``--dtype`` string (``float32`` or ``float64``)."""
-    try:
-        return DTYPES[name]
-    except KeyError:
-        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, not {name!r}") from None
+def torch_dtype(name: str, who: str = "pdesolve") -> torch.dtype:
+    """The torch dtype of a ``--dtype`` string (``float32`` or ``float64``); ``who`` runs in it."""
+    if name not in DTYPES:
+        raise PdesolveError(f"{who} runs in float32 or float64, not {name}")
+    return DTYPES[name]
 
 
 def synchronize(device: torch.device | str) -> None:

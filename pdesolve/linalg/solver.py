@@ -23,7 +23,7 @@ from pdesolve.linalg.registry import GridLayout, Setup, help_text, resolve
 from pdesolve.linalg.stencil import StencilOperator
 from pdesolve.linalg.system import LinearOperator, SparseOperator, spd_form
 from pdesolve.problem import Mesh, Problem
-from pdesolve.runtime import DTYPES, synchronize
+from pdesolve.runtime import synchronize, torch_dtype
 from pdesolve.solvers.base import Solver, register
 from pdesolve.solvers.solution import GridSolution
 
@@ -108,9 +108,7 @@ class CGSolver(Solver):
         device = torch.device(self.settings.device)
         if device.type == "cuda" and not torch.cuda.is_available():
             raise PdesolveError("--device cuda: no CUDA device is available")
-        dtype = DTYPES.get(self.settings.dtype)
-        if dtype is None:
-            raise PdesolveError(f"cg runs in float32 or float64, not {self.settings.dtype}")
+        dtype = torch_dtype(self.settings.dtype, "cg")
         check_torch_cg(self._nodes(problem), problem.dim, self.settings.device)
         start = time.perf_counter()
         grid = box_grid(problem, self._nodes(problem))
