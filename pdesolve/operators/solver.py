@@ -26,6 +26,7 @@ from pdesolve.operators.pairs import data_grid, input_channels
 from pdesolve.operators.rollout import Rollout, rollout_errors
 from pdesolve.operators.trajectories import solve_trajectories
 from pdesolve.problem import Box, Problem
+from pdesolve.runtime import synchronize
 from pdesolve.solvers.base import Solver, register
 from pdesolve.solvers.solution import GridSolution
 
@@ -133,11 +134,9 @@ def _timed_inference(model: torch.nn.Module, inputs: torch.Tensor, repeats: int)
     output = model(inputs)
     best = float("inf")
     for _ in range(max(repeats, 1)):
-        if inputs.is_cuda:
-            torch.cuda.synchronize()
+        synchronize(inputs.device)
         start = time.perf_counter()
         output = model(inputs)
-        if inputs.is_cuda:
-            torch.cuda.synchronize()
+        synchronize(inputs.device)
         best = min(best, time.perf_counter() - start)
     return output.float().cpu().numpy(), best
