@@ -18,8 +18,8 @@ first step. An evolution system is read through its stationary residual ``(−rh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
