@@ -56,5 +56,5 @@ problem = Problem(
     params={"Re": 100.0},
     exact=exact,
     description="Taylor–Green vortex, unsteady Navier–Stokes in (u, v, p), Re = 100, t in (0, 1), exact solution",
-    defaults={"n": 9},
+    defaults={"n": 9, "dt": 0.05},
 )

@@ -56,7 +56,7 @@ class FiniteElementLines(Solver):
         "refine": "uniform refinements of the initial mesh",
         "scheme": "bdf2 (Crank-Nicolson first step) | theta",
         "theta": "the theta of the theta-method: 0.5 Crank-Nicolson, 1 backward Euler",
-        "dt": "fixed time step (0: adaptive steps to tol)",
+        "dt": "fixed time step (0: adaptive steps to tol; systems: the problem's dt default where it has one)",
         "tol": "adaptive steps: local error per step, relative to max(1, max |u|)",
         "outputs": "stored time levels after t0 (a data file's own times when the problem has one)",
         "newton": "full (Newton to convergence in every step) | once (one Newton step from the extrapolated "

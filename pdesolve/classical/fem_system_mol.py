@@ -24,7 +24,7 @@ import scipy.sparse as sp
 import skfem
 from skfem import BilinearForm
 
-from pdesolve.classical.evolution import output_times
+from pdesolve.classical.evolution import output_times, resolved_option
 from pdesolve.classical.fem_stepping import Stepper, integrate, jacobian_is_constant
 from pdesolve.classical.fem_system import SystemAssembler, factor_saddle, recognise_system
 from pdesolve.classical.mesh_solution import CELL_TYPES, MeshSystemSolution, probes
@@ -157,7 +157,8 @@ def kinetic_energy(assembler: SystemAssembler, mass: sp.csr_matrix, levels: np.n
 
 
 def solve_evolution_system(problem: Problem, config: dict[str, Any], progress: Any) -> MeshSystemEvolution:
-    """Step ``problem`` with the options of fem_mol (n, refine, scheme, theta, dt, tol, outputs, newton)."""
+    """Step ``problem`` with the options of fem_mol (n, refine, scheme, theta, dt, tol, outputs, newton); ``dt``
+    0 takes the problem's ``dt`` default where it has one, else adaptive steps."""
     start = time.perf_counter()
     assembler = SystemAssembler(problem, int(config["n"]), int(config["refine"]))
     mass = mass_matrix(assembler)
@@ -186,7 +187,8 @@ def solve_evolution_system(problem: Problem, config: dict[str, Any], progress: A
         factor=factor_saddle,
     )
     times = output_times(problem, config["outputs"])
-    levels, steps = integrate(stepper, u0, t0, t1, times, float(config["dt"]), float(config["tol"]), progress)
+    dt = float(resolved_option(float(config["dt"]), problem, "fem_mol", "dt", 0.0))
+    levels, steps = integrate(stepper, u0, t0, t1, times, dt, float(config["tol"]), progress)
     levels = np.asarray(levels)
     names = problem.unknowns
     stats: dict[str, Any] = {
@@ -200,6 +202,7 @@ def solve_evolution_system(problem: Problem, config: dict[str, Any], progress: A
         "factorisations": stepper.factorisations,
         "linear": constant,
         "scheme": config["scheme"],
+        "dt": dt or None,
         "newton": "once" if constant else config["newton"],
     }
     energy = kinetic_energy(assembler, mass, levels)
