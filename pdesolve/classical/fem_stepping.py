@@ -150,6 +150,20 @@ class Stepper:
         self.newton_iterations += result.iterations
         return embed(result.y)
 
+    def derivative(self) -> np.ndarray:
+        """``u'`` at the last level: the derivative of the polynomial through the last (up to 3) levels, which
+        is the BDF2 formula once there are three."""
+        times, levels = self.times[-3:], self.levels[-3:]
+        t = times[-1]
+        total = np.zeros_like(levels[-1])
+        for i, t_i in enumerate(times):
+            others = [t_j for j, t_j in enumerate(times) if j != i]
+            weight = sum(np.prod([(t - t_k) for t_k in others if t_k != t_j]) for t_j in others) / np.prod(
+                [t_i - t_j for t_j in others]
+            )
+            total = total + weight * levels[i]
+        return total
+
     def extrapolate(self, t: float, degree: int) -> np.ndarray:
         """The polynomial through the last ``degree + 1`` levels (fewer when fewer exist) at ``t``."""
         count = min(degree + 1, len(self.levels))
@@ -213,9 +227,11 @@ def integrate(
     dt: float,
     tol: float,
     progress: Callable[[float], None] = lambda advanced: None,
+    observe: Callable[[Stepper], None] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Levels at the ``outputs`` times (dense output: the polynomial through the last levels), and the
-    number of accepted steps. ``dt > 0``: fixed steps of about ``dt``; else adaptive to ``tol``."""
+    number of accepted steps. ``dt > 0``: fixed steps of about ``dt``; else adaptive to ``tol``.
+    ``observe(stepper)`` sees every accepted level (``stepper.times[-1]``, ``stepper.levels[-1]``)."""
     span = t1 - t0
     u0 = consistent_start(stepper, u0, t0, span)
     stepper.times, stepper.levels = [t0], [u0]
@@ -248,6 +264,8 @@ def integrate(
         stepper.times, stepper.levels = stepper.times[-3:], stepper.levels[-3:]
         steps += 1
         progress(h)
+        if observe is not None:
+            observe(stepper)
         while pending < len(outputs) and outputs[pending] <= stepper.times[-1] + MIN_FRACTION * span:
             snapshots.append(stepper.extrapolate(outputs[pending], stepper.order))
             pending += 1

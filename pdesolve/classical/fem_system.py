@@ -364,15 +364,24 @@ def boundary_force(assembler: SystemAssembler, vector: np.ndarray, on: Any) -> t
     the body is its negative (Giles, Larson, Levenstam & Süli 1997). Only volume integrals enter, so it
     converges like the energy error squared, faster than the line integral of the traction.
     """
+    residual, _ = assembler.linearise(vector)
+    return reaction(assembler, residual, part_dofs(assembler, on)), "volume integral (reaction) of the weak residual"
+
+
+def part_dofs(assembler: SystemAssembler, on: Any) -> np.ndarray:
+    """The velocity basis's degrees of freedom on the boundary part ``on``."""
     from pdesolve.problem.boundary_quadrature import part_selector
 
-    mesh, basis = assembler.mesh, assembler.velocity_basis
+    mesh = assembler.mesh
     facets = mesh.boundary_facets()
     midpoints = Coords(list(mesh.p[:, mesh.facets[:, facets]].mean(axis=1)))
     chosen = facets[np.asarray(part_selector(assembler.problem, on)(midpoints), dtype=bool)]
     if not len(chosen):
         raise ProblemError(f"problem {assembler.problem.name!r}: no boundary facet lies on {on!r}")
-    dofs = basis.get_dofs(facets=chosen).all()
-    residual, _ = assembler.linearise(vector)
-    force = [-residual[assembler.offsets[j] + dofs].sum() for j in assembler.structure.velocities]
-    return np.array(force), "volume integral (reaction) of the weak residual"
+    return assembler.velocity_basis.get_dofs(facets=chosen).all()
+
+
+def reaction(assembler: SystemAssembler, residual: np.ndarray, dofs: np.ndarray) -> np.ndarray:
+    """The force on the part whose velocity degrees of freedom are ``dofs``, from the weak momentum residual
+    (an unsteady one includes ``M ∂w/∂t``)."""
+    return np.array([-residual[assembler.offsets[j] + dofs].sum() for j in assembler.structure.velocities])

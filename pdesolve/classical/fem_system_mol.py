@@ -11,7 +11,10 @@ unknown's space, zero on the pressures and on the multipliers of a gauge. It is 
 every scheme (BDF2: Hairer & Wanner, "Solving ODEs II", §VI.2, the pressure as the index-2 algebraic
 variable; its velocity keeps order 2). Initial velocities are interpolated at the degrees of freedom;
 the first step projects them onto the discretely divergence-free ones. Where the velocities are named
-``u, v(, w)``, the kinetic energy ``½ ∫ |w|²`` at each output time goes into the statistics.
+``u, v(, w)``, the kinetic energy ``½ ∫ |w|²`` at each output time goes into the statistics, and so do the
+drag and lift the problem declares (:class:`~pdesolve.problem.quantities.Force`) after every step, in the
+reaction form of the unsteady weak residual ``M ∂w/∂t + F(U, t)`` (John 2004), ``∂w/∂t`` from the BDF2
+polynomial; the solution's ``boundary_force`` gives the force at the final time.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from skfem import BilinearForm
 
 from pdesolve.classical.evolution import output_times, resolved_option
 from pdesolve.classical.fem_stepping import Stepper, integrate, jacobian_is_constant
-from pdesolve.classical.fem_system import SystemAssembler, factor_saddle, recognise_system
+from pdesolve.classical.fem_system import SystemAssembler, factor_saddle, part_dofs, reaction, recognise_system
 from pdesolve.classical.mesh_solution import CELL_TYPES, MeshSystemSolution, probes
 from pdesolve.errors import NotApplicableError
 from pdesolve.problem import Coords, Problem
+from pdesolve.problem.quantities import Force
 from pdesolve.problem.systems import per_unknown, vector_names
 
 
@@ -47,10 +51,17 @@ class MeshSystemEvolution(MeshSystemSolution):
     """Levels ``fields[j][1][k]`` of every unknown at ``times[k]``, linear in time between them."""
 
     def __init__(
-        self, problem: Problem, fields: list[tuple[skfem.CellBasis, np.ndarray]], times: np.ndarray, stats: dict
+        self,
+        problem: Problem,
+        fields: list[tuple[skfem.CellBasis, np.ndarray]],
+        times: np.ndarray,
+        stats: dict,
+        final_forces: dict[str, np.ndarray] | None = None,
     ) -> None:
         super().__init__(problem, fields, stats)
         self.times = np.asarray(times, dtype=float)
+        if final_forces:
+            self.boundary_force = lambda on: (final_forces[repr(on)], "reaction of the unsteady weak residual, t1")
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
         """Values of shape (N, unknowns) at points (x, y[, z], t)."""
@@ -188,7 +199,8 @@ def solve_evolution_system(problem: Problem, config: dict[str, Any], progress: A
     )
     times = output_times(problem, config["outputs"])
     dt = float(resolved_option(float(config["dt"]), problem, "fem_mol", "dt", 0.0))
-    levels, steps = integrate(stepper, u0, t0, t1, times, dt, float(config["tol"]), progress)
+    forces = ForceSeries(assembler, mass, linearise)
+    levels, steps = integrate(stepper, u0, t0, t1, times, dt, float(config["tol"]), progress, forces.observe)
     levels = np.asarray(levels)
     names = problem.unknowns
     stats: dict[str, Any] = {
@@ -208,8 +220,42 @@ def solve_evolution_system(problem: Problem, config: dict[str, Any], progress: A
     energy = kinetic_energy(assembler, mass, levels)
     if energy is not None:
         stats["kinetic_energy"] = {"t": [float(t) for t in times], "value": energy}
+    if forces.parts:
+        stats["forces"] = forces.series()
     stats["solve_time"] = time.perf_counter() - start
     fields = [
         (basis, levels[:, assembler.offsets[j] : assembler.offsets[j + 1]]) for j, basis in enumerate(assembler.bases)
     ]
-    return MeshSystemEvolution(problem, fields, times, stats)
+    return MeshSystemEvolution(problem, fields, times, stats, forces.final())
+
+
+class ForceSeries:
+    """The drag and lift the problem declares, after every accepted step (reaction form)."""
+
+    def __init__(self, assembler: SystemAssembler, mass: sp.csr_matrix, linearise: Any) -> None:
+        self.assembler, self.mass, self.linearise = assembler, mass, linearise
+        quantities = {k: q for k, q in assembler.problem.quantities.items() if isinstance(q, Force)}
+        self.quantities = quantities
+        self.parts = {repr(q.on): part_dofs(assembler, q.on) for q in quantities.values()}
+        self.times: list[float] = []
+        self.values: dict[str, list[np.ndarray]] = {key: [] for key in self.parts}
+
+    def observe(self, stepper: Stepper) -> None:
+        if not self.parts:
+            return
+        t, u = stepper.times[-1], stepper.levels[-1]
+        G, _ = self.linearise(u, t)  # G = −F
+        residual = self.mass @ stepper.derivative() - G
+        self.times.append(float(t))
+        for key, dofs in self.parts.items():
+            self.values[key].append(reaction(self.assembler, residual, dofs))
+
+    def series(self) -> dict[str, dict[str, Any]]:
+        out = {}
+        for label, quantity in self.quantities.items():
+            values = [float(quantity.scale * f[quantity.axis]) for f in self.values[repr(quantity.on)]]
+            out[label] = {"t": self.times, "value": values, "max": max(values), "min": min(values)}
+        return out
+
+    def final(self) -> dict[str, np.ndarray]:
+        return {key: values[-1] for key, values in self.values.items() if values}
