@@ -3,6 +3,10 @@ space and time, Newton against linearly implicit steps, kinetic energy), and the
 linear problems (fem_mol on a heat equation, unsteady Stokes), all measured in one run.
 
     OMP_NUM_THREADS=1 python benchmarks/fem_transient.py --out benchmarks/results/fem_transient.json
+
+and, separately, the DFG 2D-3 cylinder (one run: mesh n, refinement levels near the cylinder, step):
+
+    OMP_NUM_THREADS=1 python benchmarks/fem_transient.py --cylinder 23 2 0.02 --out benchmarks/results/cylinder_2d3.json
 """
 
 from __future__ import annotations
@@ -121,12 +125,35 @@ def lu_reuse() -> list[dict]:
     return rows
 
 
+def cylinder(n: int, levels: int, dt: float) -> dict:
+    """DFG 2D-3 with linearly implicit BDF2 steps: the largest C_D and C_L and when they occur."""
+    problem = load_problem("cylinder_unsteady")
+    problem = replace(problem, defaults={**problem.defaults, "refine_near": ("cylinder", levels)})
+    solution, seconds = timed(FiniteElementLines(n=n, dt=dt, newton="once", outputs=8), problem)
+    result = {"n": n, "levels": levels, "dt": dt, "dofs": solution.stats["dofs"], "seconds": seconds}
+    for label, reference in (("C_D", 2.950921575), ("C_L", 0.47795)):
+        series = solution.stats["forces"][label]
+        k = int(np.argmax(series["value"]))
+        result[label] = {
+            "max": series["value"][k],
+            "t": series["t"][k],
+            "rel_error": series["value"][k] / reference - 1,
+        }
+    print(result)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None)
+    parser.add_argument("--cylinder", nargs=3, metavar=("N", "LEVELS", "DT"), default=None)
     args = parser.parse_args()
-    flow = load_problem("taylor_green")
-    result = {"orders": taylor_green_orders(flow), "runs": taylor_green_runs(flow), "lu_reuse": lu_reuse()}
+    if args.cylinder:
+        n, levels, dt = args.cylinder
+        result = cylinder(int(n), int(levels), float(dt))
+    else:
+        flow = load_problem("taylor_green")
+        result = {"orders": taylor_green_orders(flow), "runs": taylor_green_runs(flow), "lu_reuse": lu_reuse()}
     if args.out:
         with open(args.out, "w") as handle:
             json.dump(result, handle, indent=1)
