@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from pdesolve.classical.evolution import output_times, time_bar
+from pdesolve.classical.evolution import output_times, resolved_option, time_bar
 from pdesolve.classical.fem_newton import mesh_reason, weak_form_reason
 from pdesolve.classical.fem_stepping import Stepper, integrate, jacobian_is_constant
 from pdesolve.classical.fem_system_mol import evolution_reason, solve_evolution_system
@@ -56,7 +56,7 @@ class FiniteElementLines(Solver):
         "refine": "uniform refinements of the initial mesh",
         "scheme": "bdf2 (Crank-Nicolson first step) | theta",
         "theta": "the theta of the theta-method: 0.5 Crank-Nicolson, 1 backward Euler",
-        "dt": "fixed time step (0: adaptive steps to tol; systems: the problem's dt default where it has one)",
+        "dt": "fixed time step (0: adaptive steps to tol); systems take the problem's dt default unless dt is given",
         "tol": "adaptive steps: local error per step, relative to max(1, max |u|)",
         "outputs": "stored time levels after t0 (a data file's own times when the problem has one)",
         "newton": "full (Newton to convergence in every step) | once (one Newton step from the extrapolated "
@@ -91,9 +91,10 @@ class FiniteElementLines(Solver):
             raise PdesolveError("fem_mol: give a fixed step dt > 0 or a tolerance tol > 0")
         if config["newton"] not in NEWTON:
             raise PdesolveError(f"fem_mol: newton must be one of {', '.join(NEWTON)}, not {config['newton']!r}")
-        if problem.is_system:
+        if problem.is_system:  # the problem's dt default unless the user gave dt (0: adaptive)
+            dt = config["dt"] if "dt" in self.given else resolved_option(0.0, problem, self.name, "dt", 0.0)
             with time_bar(self.settings.progress, problem, self.name) as bar:
-                return solve_evolution_system(problem, config, bar.update)
+                return solve_evolution_system(problem, {**config, "dt": float(dt)}, bar.update)
         start = time.perf_counter()
         system = build_weak_system(
             problem, int(config["order"]), int(config["n"]), int(config["refine"]), DEFAULT_NODES

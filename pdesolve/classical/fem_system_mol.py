@@ -27,7 +27,7 @@ import scipy.sparse as sp
 import skfem
 from skfem import BilinearForm
 
-from pdesolve.classical.evolution import output_times, resolved_option
+from pdesolve.classical.evolution import output_times
 from pdesolve.classical.fem_stepping import Stepper, integrate, jacobian_is_constant
 from pdesolve.classical.fem_system import SystemAssembler, factor_saddle, part_dofs, reaction, recognise_system
 from pdesolve.classical.mesh_solution import CELL_TYPES, MeshSystemSolution, probes
@@ -169,7 +169,7 @@ def kinetic_energy(assembler: SystemAssembler, mass: sp.csr_matrix, levels: np.n
 
 def solve_evolution_system(problem: Problem, config: dict[str, Any], progress: Any) -> MeshSystemEvolution:
     """Step ``problem`` with the options of fem_mol (n, refine, scheme, theta, dt, tol, outputs, newton); ``dt``
-    0 takes the problem's ``dt`` default where it has one, else adaptive steps."""
+    0: adaptive steps to ``tol``."""
     start = time.perf_counter()
     assembler = SystemAssembler(problem, int(config["n"]), int(config["refine"]))
     mass = mass_matrix(assembler)
@@ -198,7 +198,7 @@ def solve_evolution_system(problem: Problem, config: dict[str, Any], progress: A
         factor=factor_saddle,
     )
     times = output_times(problem, config["outputs"])
-    dt = float(resolved_option(float(config["dt"]), problem, "fem_mol", "dt", 0.0))
+    dt = float(config["dt"])
     forces = ForceSeries(assembler, mass, linearise)
     levels, steps = integrate(stepper, u0, t0, t1, times, dt, float(config["tol"]), progress, forces.observe)
     levels = np.asarray(levels)

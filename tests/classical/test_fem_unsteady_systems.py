@@ -104,9 +104,10 @@ def test_linearly_implicit_steps_match_newton(taylor_green):
 
 
 def test_adaptive_steps_on_a_system(taylor_green):
-    problem = replace(taylor_green.with_params(Re=1.0), time=(0.0, 0.1), defaults={"n": 5})  # no default dt
-    coarse = FiniteElementLines(n=5, tol=1e-2, outputs=2, newton="once").solve(problem)
-    fine = FiniteElementLines(n=5, tol=1e-4, outputs=2, newton="once").solve(problem)
+    problem = replace(taylor_green.with_params(Re=1.0), time=(0.0, 0.1))
+    options = {"n": 5, "dt": 0.0, "outputs": 2, "newton": "once"}  # dt given as 0: adaptive, not the default
+    coarse = FiniteElementLines(tol=1e-2, **options).solve(problem)
+    fine = FiniteElementLines(tol=1e-4, **options).solve(problem)
     assert fine.stats["steps"] > 2 * coarse.stats["steps"], (coarse.stats["steps"], fine.stats["steps"])
 
 
