@@ -35,12 +35,12 @@ def main() -> None:
     problem = load_problem(args.problem)
     solver = TengSolver(Settings(device="cpu", seed=0))
     cfg = solver.config
-    network = TengNetwork(*problem.domain.bounds, problem.periodic_axes, cfg["width"], cfg["depth"])
+    network = TengNetwork(*problem.domain.bounds, problem.periodic_axes, cfg.width, cfg.depth)
     fn = FlatModule(network.reset_parameters(0).to(dtype=torch.float64))
     points = solver._points(problem, args.n_points, None)
     model = SampledModel(fn, problem, points, 1 << 20)
     target = solver._initial_values(problem, points)
-    options = replace(fit.FitOptions(), tol=cfg["init_tol"], subset_first=0, subset=0, geodesic=1.5, mu=cfg["init_mu"])
+    options = replace(fit.FitOptions(), tol=cfg.init_tol, param_subset=0, param_subset_later=0, geodesic=1.5, mu=cfg.init_mu)
     fitter = fit.GaussNewtonFit(model, options, torch.Generator().manual_seed(0))
     adam = fit.adam_warm_start
     spent = {}

@@ -11,6 +11,7 @@ fixed or adaptive steps (:mod:`pdesolve.classical.fem_stepping`).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from pdesolve.classical.fem_weak_system import build_weak_system
 from pdesolve.classical.mesh_solution import MeshEvolution
 from pdesolve.errors import PdesolveError
 from pdesolve.problem import Problem
-from pdesolve.solvers.base import SOLVERS, Solver, register
+from pdesolve.solvers.base import SOLVERS, Solver, option, register
 
 DEFAULT_NODES = 17  # P2: the compare variants are h ≈ extent/16 and extent/32
 SCHEMES = ("bdf2", "theta")
@@ -33,26 +34,19 @@ class FiniteElementLines(Solver):
     """P1/P2 finite elements in space, implicit BDF2 or θ-method in time."""
 
     name = "fem_mol"
-    options: dict[str, Any] = {
-        "n": 0,
-        "order": 2,
-        "refine": 0,
-        "scheme": "bdf2",
-        "theta": 0.5,
-        "dt": 0.0,
-        "tol": 1e-6,
-        "outputs": 50,
-    }
-    option_help = {
-        "n": "nodes across the initial mesh, per axis on boxes (0: the problem's default; mesh files ignore it)",
-        "order": "Lagrange element order: 1 or 2",
-        "refine": "uniform refinements of the initial mesh",
-        "scheme": "bdf2 (Crank-Nicolson first step) | theta",
-        "theta": "the theta of the theta-method: 0.5 Crank-Nicolson, 1 backward Euler",
-        "dt": "fixed time step (0: adaptive steps to tol)",
-        "tol": "adaptive steps: local error per step, relative to max(1, max |u|)",
-        "outputs": "stored time levels after t0 (a data file's own times when the problem has one)",
-    }
+
+    @dataclass(frozen=True)
+    class Options:
+        n: int | None = option(
+            None, "nodes across the initial mesh, per axis on boxes (None: the problem's default; mesh files ignore it)"
+        )
+        order: int = option(2, "Lagrange element order: 1 or 2")
+        refine: int = option(0, "uniform refinements of the initial mesh")
+        scheme: str = option("bdf2", "bdf2 (Crank-Nicolson first step) | theta", choices=SCHEMES)
+        theta: float = option(0.5, "the theta of the theta-method: 0.5 Crank-Nicolson, 1 backward Euler")
+        dt: float = option(0.0, "fixed time step (0: adaptive steps to tol)")
+        tol: float = option(1e-6, "adaptive steps: local error per step, relative to max(1, max |u|)")
+        outputs: int = option(50, "stored time levels after t0 (a data file's own times when the problem has one)")
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
@@ -71,15 +65,13 @@ class FiniteElementLines(Solver):
     def solve(self, problem: Problem) -> MeshEvolution:
         self.check(problem)
         config = self.config
-        if config["scheme"] not in SCHEMES:
-            raise PdesolveError(f"fem_mol: scheme must be one of {', '.join(SCHEMES)}, not {config['scheme']!r}")
-        if not 0.5 <= float(config["theta"]) <= 1.0:
-            raise PdesolveError(f"fem_mol: theta must lie in [0.5, 1] (A-stable), not {config['theta']}")
-        if float(config["dt"]) <= 0 and float(config["tol"]) <= 0:
+        if not 0.5 <= float(config.theta) <= 1.0:
+            raise PdesolveError(f"fem_mol: theta must lie in [0.5, 1] (A-stable), not {config.theta}")
+        if float(config.dt) <= 0 and float(config.tol) <= 0:
             raise PdesolveError("fem_mol: give a fixed step dt > 0 or a tolerance tol > 0")
         start = time.perf_counter()
         system = build_weak_system(
-            problem, int(config["order"]), int(config["n"]), int(config["refine"]), DEFAULT_NODES
+            problem, int(config.order), int(self.from_problem("n", problem, DEFAULT_NODES)), int(config.refine), DEFAULT_NODES
         )
         stepper = Stepper(
             system.mass(),
@@ -87,14 +79,14 @@ class FiniteElementLines(Solver):
             system.linearise,
             system.dirichlet,
             system.free,
-            scheme=config["scheme"],
-            theta=float(config["theta"]),
+            scheme=config.scheme,
+            theta=float(config.theta),
         )
-        times = output_times(problem, config["outputs"])
+        times = output_times(problem, config.outputs)
         t0, t1 = problem.time
         with time_bar(self.settings.progress, problem, self.name) as bar:
             levels, steps = integrate(
-                stepper, system.initial(), t0, t1, times, float(config["dt"]), float(config["tol"]), bar.update
+                stepper, system.initial(), t0, t1, times, float(config.dt), float(config.tol), bar.update
             )
         stats = {
             "n": system.n,
@@ -104,7 +96,7 @@ class FiniteElementLines(Solver):
             "steps": steps,
             "rejected_steps": stepper.rejected,
             "newton_iterations": stepper.newton_iterations,
-            "scheme": config["scheme"],
+            "scheme": config.scheme,
             "solve_time": time.perf_counter() - start,
         }
         return MeshEvolution(problem, system.basis, times, np.asarray(levels), stats)

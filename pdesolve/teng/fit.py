@@ -5,7 +5,7 @@ Jacobian ``J = ∂u_θ(X)/∂θ_S`` on a random subset ``S`` of the parameters (
 subset size is 0), the step ``δ = argmin ‖J δ - r‖² + λ‖δ‖²`` and ``θ_S ← θ_S + δ``. Unlike the
 paper's plain Gauss–Newton iteration (λ = 0, truncated SVD), the damping λ adapts (Nielsen 1999):
 a step that does not lower the residual is solved again with more damping, a step that fits the
-linear model well lowers it. With ``method="cholesky"`` the step comes from the damped normal
+linear model well lowers it. With ``lstsq="cholesky"`` the step comes from the damped normal
 equations with Marquardt's column scaling, and ``geodesic > 0`` adds the geodesic acceleration of
 Transtrum & Sethna (arXiv 1201.5885): ``a = -(JᵀJ + λ)⁻¹ Jᵀ u''[δ, δ]``, step ``δ + a/2``, taken only
 when ``‖a‖ ≤ geodesic · ‖δ‖``. It follows the curved valleys of network fits and is what takes the
@@ -46,12 +46,12 @@ class FitOptions:
 
     iterations: int = 7
     tol: float = 0.0
-    method: str = "cholesky"
+    lstsq: str = "cholesky"
     rcond: float | None = None
     damping: float = 0.0
-    subset_first: int = 1536
-    subset: int = 1024
-    jacobian_mode: str = "structured"
+    param_subset: int = 1536  # parameters in the first solve (0: all)
+    param_subset_later: int = 1024  # in the later solves
+    jacobian: str = "structured"
     svd_driver: str | None = None
     geodesic: float = 0.0
     mu: float = 1e-8
@@ -101,8 +101,8 @@ class GaussNewtonFit:
     """
 
     def __init__(self, model: SampledModel, options: FitOptions, generator: torch.Generator) -> None:
-        if options.jacobian_mode == "structured" and not model.structured:
-            options = FitOptions(**{**options.__dict__, "jacobian_mode": "rev"})
+        if options.jacobian == "structured" and not model.structured:
+            options = replace(options, jacobian="rev")
         self.model = model
         self.options = options
         self.generator = generator
@@ -116,7 +116,7 @@ class GaussNewtonFit:
 
     def evaluate(self, theta: torch.Tensor, target: torch.Tensor) -> Point:
         """Residual at ``θ`` (with the Jacobian factors when they are available: same sweep)."""
-        if self.options.jacobian_mode == "structured":
+        if self.options.jacobian == "structured":
             factors = self.model.factors(theta)
             values = factors.values
         else:
@@ -136,7 +136,7 @@ class GaussNewtonFit:
     def _blocks(self, point: Point, columns: torch.Tensor | None):
         """Row blocks of ``J[:, columns]`` of at most the model's chunk size."""
         if point.factors is None:
-            yield from self.model.jacobian_blocks(point.theta, columns, self.options.jacobian_mode)
+            yield from self.model.jacobian_blocks(point.theta, columns, self.options.jacobian)
             return
         size = self.model.chunk_size
         for start in range(0, self.model.n_points, size):
@@ -148,22 +148,22 @@ class GaussNewtonFit:
         columns = self.columns(size, point.theta.numel(), point.theta.device)
         width = point.theta.numel() if columns is None else len(columns)
         factors = point.factors
-        if opts.method == "cholesky" and columns is None and factors is not None and self.model.n_points < width:
+        if opts.lstsq == "cholesky" and columns is None and factors is not None and self.model.n_points < width:
             kernel, scale = factors.kernel()  # all columns, fewer points than parameters: N × N in O(N² width)
             return Linearization(None, GramSystem.from_kernel(kernel, scale, point.r, factors.rmatvec), 1.0)
         blocks = self._blocks(point, columns)
         if self.model.n_points <= self.model.chunk_size:
             J = next(blocks)
-            if opts.method == "cholesky":
+            if opts.lstsq == "cholesky":
                 return Linearization(columns, GramSystem.factor(J, point.r, scale_columns=True), 1.0)
-            system = SVDSystem.factor(J, point.r, opts.svd_driver) if opts.method == "svd" else (J, point.r)
+            system = SVDSystem.factor(J, point.r, opts.svd_driver) if opts.lstsq == "svd" else (J, point.r)
             return Linearization(columns, system, float(J.square().sum()) / width)
         pairs = zip(blocks, torch.split(point.r, self.model.chunk_size))  # one block held at a time
-        if opts.method == "cholesky":
+        if opts.lstsq == "cholesky":
             rmatvec = None if point.factors is None else (lambda w: point.factors.rmatvec(w, columns))
             return Linearization(columns, GramSystem.accumulate(pairs, scale_columns=True, rmatvec=rmatvec), 1.0)
         reduced = reduce_rows(pairs)
-        system = SVDSystem.factor_reduced(reduced, opts.svd_driver) if opts.method == "svd" else reduced
+        system = SVDSystem.factor_reduced(reduced, opts.svd_driver) if opts.lstsq == "svd" else reduced
         return Linearization(columns, system, float(reduced.R.square().sum()) / width)
 
     def _full(self, delta: torch.Tensor, like: torch.Tensor, columns: torch.Tensor | None) -> torch.Tensor:
@@ -177,9 +177,9 @@ class GaussNewtonFit:
         elif isinstance(lin.system, SVDSystem):
             delta, info = lin.system.solve(opts.rcond, damping)
         elif isinstance(lin.system, ReducedSystem):
-            delta, info = solve_reduced(lin.system, method=opts.method, rcond=opts.rcond, damping=damping)
+            delta, info = solve_reduced(lin.system, method=opts.lstsq, rcond=opts.rcond, damping=damping)
         else:
-            delta, info = solve_least_squares(*lin.system, method=opts.method, rcond=opts.rcond, damping=damping)
+            delta, info = solve_least_squares(*lin.system, method=opts.lstsq, rcond=opts.rcond, damping=damping)
         return self._full(delta, theta, lin.columns), info.residual_norm
 
     def accelerate(self, point: Point, lin: Linearization, delta: torch.Tensor, damping: float) -> torch.Tensor | None:
@@ -214,11 +214,11 @@ class GaussNewtonFit:
         norm_sq = max(float(target.square().sum()), 1e-300)
         info = FitInfo([math.sqrt(here.cost / norm_sq)])
         best, mu, factor, stalled = here, opts.mu, 2.0, 0
-        geodesic = opts.geodesic > 0 and opts.method == "cholesky"
+        geodesic = opts.geodesic > 0 and opts.lstsq == "cholesky"
         for k in range(iterations):
             if best.cost <= opts.tol**2 * norm_sq:
                 break
-            lin = self.linearize(here, opts.subset_first if k == 0 else opts.subset)
+            lin = self.linearize(here, opts.param_subset if k == 0 else opts.param_subset_later)
             for _ in range(MAX_TRIES):
                 damping = opts.damping + mu * lin.unit
                 try:
@@ -288,7 +288,7 @@ def fit_initial(
     adam_steps: int,
     lr: float,
     iterations: int,
-    method: str = "cholesky",
+    lstsq: str = "cholesky",
 ) -> tuple[torch.Tensor, FitInfo]:
     """Fit ``u_0``: Adam warm start, the output layer by linear least squares, then Gauss–Newton until the
     fitter's ``tol`` or ``iterations``.
@@ -301,7 +301,7 @@ def fit_initial(
     parameters with the fitter's monotone, adaptively damped (and accelerated) steps.
     """
     theta = fit_output_layer(fitter, adam_warm_start(fitter, theta, target, adam_steps, lr), target)
-    free = GaussNewtonFit(fitter.model, replace(fitter.options, method=method, mu=0.0), fitter.generator)
+    free = GaussNewtonFit(fitter.model, replace(fitter.options, lstsq=method, mu=0.0), fitter.generator)
     theta, info = free.fit(theta, target, min(iterations, FREE_ITERATIONS), growth=GROWTH, patience=PATIENCE)
     remaining = iterations - info.iterations
     if info.final > fitter.options.tol and remaining > 0:
