@@ -40,7 +40,9 @@ def main() -> None:
     points = solver._points(problem, args.n_points, None)
     model = SampledModel(fn, problem, points, 1 << 20)
     target = solver._initial_values(problem, points)
-    options = replace(fit.FitOptions(), tol=cfg.init_tol, param_subset=0, param_subset_later=0, geodesic=1.5, mu=cfg.init_mu)
+    options = replace(
+        fit.FitOptions(), tol=cfg.init_tol, param_subset=0, param_subset_later=0, geodesic=1.5, mu=cfg.init_mu
+    )
     fitter = fit.GaussNewtonFit(model, options, torch.Generator().manual_seed(0))
     adam = fit.adam_warm_start
     spent = {}
@@ -53,7 +55,7 @@ def main() -> None:
 
     fit.adam_warm_start = timed
     start = time.process_time()
-    theta, info = fit.fit_initial(fitter, fn.theta0, target, args.adam, cfg["init_lr"], args.iterations)
+    theta, info = fit.fit_initial(fitter, fn.theta0, target, args.adam, cfg.init_lr, args.iterations)
     rest = time.process_time() - start - spent["adam"]
     g = torch.linspace(0, 2 * math.pi, 513, dtype=torch.float64)[:-1]
     grid = torch.stack([c.reshape(-1) for c in torch.meshgrid(g, g, indexing="ij")], dim=1)

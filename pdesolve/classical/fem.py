@@ -39,7 +39,9 @@ class FiniteElement(Solver):
         n: int | None = option(
             None, "nodes across the initial mesh, per axis on boxes (None: the problem's default; mesh files ignore it)"
         )
-        order: int = option(1, "Lagrange element order: 1 or 2 (systems: always P2 velocities, P1 pressures)", positive=True)
+        order: int = option(
+            1, "Lagrange element order: 1 or 2 (systems: always P2 velocities, P1 pressures)", positive=True
+        )
         refine: int = option(0, "uniform refinements of the initial mesh")
         linsolve: str = option(
             "auto", "direct (sparse LU) | cg | auto (direct in 1D and 2D, cg in 3D)", choices=("auto", *METHODS)

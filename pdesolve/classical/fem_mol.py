@@ -71,7 +71,11 @@ class FiniteElementLines(Solver):
             raise PdesolveError("fem_mol: give a fixed step dt > 0 or a tolerance tol > 0")
         start = time.perf_counter()
         system = build_weak_system(
-            problem, int(config.order), int(self.from_problem("n", problem, DEFAULT_NODES)), int(config.refine), DEFAULT_NODES
+            problem,
+            int(config.order),
+            int(self.from_problem("n", problem, DEFAULT_NODES)),
+            int(config.refine),
+            DEFAULT_NODES,
         )
         stepper = Stepper(
             system.mass(),

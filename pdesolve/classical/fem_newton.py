@@ -94,7 +94,11 @@ class FiniteElementNewton(Solver):
         self.check(problem)
         config = self.config
         system = build_weak_system(
-            problem, int(config.order), int(self.from_problem("n", problem, DEFAULT_NODES)), int(config.refine), DEFAULT_NODES
+            problem,
+            int(config.order),
+            int(self.from_problem("n", problem, DEFAULT_NODES)),
+            int(config.refine),
+            DEFAULT_NODES,
         )
         return MeshSolution(problem, system.basis, *solve_stationary(system, config.tol, int(config.maxiter)))
 

@@ -22,7 +22,7 @@ from pdesolve.classical.evolution import check_finite, output_times, time_bar
 from pdesolve.classical.footprint import check_time_grid
 from pdesolve.classical.spline_solution import SplineGridSolution
 from pdesolve.classical.stencil_sparsity import jacobian_sparsity
-from pdesolve.errors import DivergenceError, PdesolveError, ProblemError
+from pdesolve.errors import DivergenceError, ProblemError
 from pdesolve.problem import Box, Coords, Grid, GridField, Periodic, Problem
 from pdesolve.problem.field import VectorField
 from pdesolve.solvers.base import Solver, option, problem_default, register

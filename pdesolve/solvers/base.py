@@ -36,9 +36,7 @@ class NoOptions:
     """The options of a solver that has none."""
 
 
-def option(
-    default: Any, help: str, *, choices: Sequence[str] = (), files: str = "", positive: bool = False
-) -> Any:
+def option(default: Any, help: str, *, choices: Sequence[str] = (), files: str = "", positive: bool = False) -> Any:
     """A field of a solver's ``Options``: its default (``None``: chosen from the problem), one line of ``help``,
     the ``choices`` of a text option (or else a file name ending in ``files``, e.g. ``.pt``) and, for a number,
     whether it must be above 0 (else 0 or more)."""
@@ -55,11 +53,6 @@ def option_fields(options: type) -> dict[str, Field]:
 def option_types(options: type) -> dict[str, Any]:
     """The annotated type of every field (``int | None`` for one chosen from the problem when None)."""
     return get_type_hints(options)
-
-
-def option_defaults(options: type) -> dict[str, Any]:
-    """The defaults of an ``Options`` class by name (what ``pdesolve list SOLVER`` prints)."""
-    return {name: item.default for name, item in option_fields(options).items()}
 
 
 class Solver:

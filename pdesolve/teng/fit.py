@@ -295,13 +295,13 @@ def fit_initial(
 
     Far from the solution Gauss–Newton is not monotone (it may first raise the residual, then
     converge fast), so steps up to ``GROWTH`` times the best residual are accepted at first, undamped
-    and solved by ``method`` (truncated SVD: it resolves directions that the normal equations'
+    and solved by ``lstsq`` (truncated SVD: it resolves directions that the normal equations'
     damping must drop; this finds interpolants of small problems in a few steps). After ``PATIENCE``
     iterations without a new best, or ``FREE_ITERATIONS`` in all, the fit goes on from the best
     parameters with the fitter's monotone, adaptively damped (and accelerated) steps.
     """
     theta = fit_output_layer(fitter, adam_warm_start(fitter, theta, target, adam_steps, lr), target)
-    free = GaussNewtonFit(fitter.model, replace(fitter.options, lstsq=method, mu=0.0), fitter.generator)
+    free = GaussNewtonFit(fitter.model, replace(fitter.options, lstsq=lstsq, mu=0.0), fitter.generator)
     theta, info = free.fit(theta, target, min(iterations, FREE_ITERATIONS), growth=GROWTH, patience=PATIENCE)
     remaining = iterations - info.iterations
     if info.final > fitter.options.tol and remaining > 0:
