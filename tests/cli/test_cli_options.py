@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+import pdesolve as ps
 from pdesolve.classical.fd import FiniteDifference
 from pdesolve.classical.spectral import SpectralSolver
 from pdesolve.errors import PdesolveError
@@ -54,6 +55,8 @@ def test_a_bad_choice_is_one_line_listing_the_choices_with_exit_2(capsys, tmp_pa
     with pytest.raises(PdesolveError, match=r"cg's precond must be one of none, .* or a \.pt file, not 'x'"):
         coerce_option(SOLVERS["cg"], "precond", "x")
     assert coerce_option(SOLVERS["cg"], "precond", "learned.pt") == "learned.pt"
+    with pytest.raises(PdesolveError, match=r"^--set method=RK45: mol's method must be one of BDF, Radau, not 'RK45'$"):
+        ps.solve("heat2d", "mol", method="RK45")  # the Python API reads the same fields
 
 
 def test_none_defaults_resolve_from_the_problem():
