@@ -15,8 +15,9 @@ import numpy as np
 
 from pdesolve.classical.assembly import assemble, box_grid
 from pdesolve.classical.footprint import check_fd
-from pdesolve.classical.linear_solvers import METHODS, PRECONDITIONERS, solve_linear
+from pdesolve.classical.linear_solvers import METHODS, solve_linear
 from pdesolve.errors import NotApplicableError, ProblemError
+from pdesolve.linalg.registry import names
 from pdesolve.problem import Box, Dirichlet, Periodic, Polygon, Problem
 from pdesolve.solvers.base import Solver, option, problem_default, register
 from pdesolve.solvers.solution import GridSolution
@@ -62,7 +63,7 @@ class FiniteDifference(Solver):
         linsolve: str = option(
             "auto", "direct (sparse LU) | cg | auto (direct in 1D and 2D, cg in 3D)", choices=("auto", *METHODS)
         )
-        precond: str = option("ic0", "preconditioner of cg: jacobi | ic0 | amg (PyAMG) | none", choices=PRECONDITIONERS)
+        precond: str = option("ic0", "preconditioner of cg: jacobi | ic0 | amg (PyAMG) | none", choices=names("host"))
         tol: float = option(1e-10, "cg: relative residual to stop at", positive=True)
         maxiter: int = option(0, "cg: iteration cap (0: max(1000, unknowns))")
 

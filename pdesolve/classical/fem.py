@@ -17,9 +17,10 @@ from pdesolve.classical.fem_assembly import DEFAULT_NODES, assemble_fem, is_diri
 from pdesolve.classical.fem_forms import recognise
 from pdesolve.classical.fem_system import SystemAssembler, boundary_force, newton, recognise_system
 from pdesolve.classical.footprint import check_fem
-from pdesolve.classical.linear_solvers import METHODS, PRECONDITIONERS, solve_linear
+from pdesolve.classical.linear_solvers import METHODS, solve_linear
 from pdesolve.classical.mesh_solution import MeshSolution, MeshSystemSolution
 from pdesolve.errors import NotApplicableError, PdesolveError
+from pdesolve.linalg.registry import names
 from pdesolve.problem import Box, Coords, Disk, Mesh, Periodic, Polygon, Problem
 from pdesolve.problem.csg import Combination
 from pdesolve.solvers.base import Solver, option, problem_default, register
@@ -46,7 +47,7 @@ class FiniteElement(Solver):
         linsolve: str = option(
             "auto", "direct (sparse LU) | cg | auto (direct in 1D and 2D, cg in 3D)", choices=("auto", *METHODS)
         )
-        precond: str = option("ic0", "preconditioner of cg: jacobi | ic0 | amg (PyAMG) | none", choices=PRECONDITIONERS)
+        precond: str = option("ic0", "preconditioner of cg: jacobi | ic0 | amg (PyAMG) | none", choices=names("host"))
         tol: float = option(1e-10, "cg: relative residual to stop at", positive=True)
         maxiter: int = option(0, "cg: iteration cap (0: max(1000, unknowns)); systems: Newton's step cap (0: 25)")
 

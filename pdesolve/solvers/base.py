@@ -36,12 +36,10 @@ class NoOptions:
     """The options of a solver that has none."""
 
 
-def option(default: Any, help: str, *, choices: Sequence[str] = (), files: str = "", positive: bool = False) -> Any:
+def option(default: Any, help: str, *, choices: Sequence[str] = (), positive: bool = False) -> Any:
     """A field of a solver's ``Options``: its default (``None``: chosen from the problem), one line of ``help``,
-    the ``choices`` of a text option (or else a file name ending in ``files``, e.g. ``.pt``) and, for a number,
-    whether it must be above 0 (else 0 or more)."""
-    metadata = {"help": help, "choices": tuple(choices), "files": files, "positive": positive}
-    return field(default=default, metadata=metadata)
+    the ``choices`` of a text option and, for a number, whether it must be above 0 (else 0 or more)."""
+    return field(default=default, metadata={"help": help, "choices": tuple(choices), "positive": positive})
 
 
 def option_fields(options: type) -> dict[str, Field]:
@@ -181,9 +179,9 @@ def check_option(solver: type[Solver], key: str, value: Any, where: str | None =
     where it must be positive."""
     item = option_fields(solver.Options)[key]
     prefix = f"{where}: " if where else ""
-    choices, files = item.metadata.get("choices", ()), item.metadata.get("files", "")
-    if choices and value is not None and value not in choices and not (files and str(value).endswith(files)):
-        listed = ", ".join(map(str, choices)) + (f" or a {files} file" if files else "")
+    choices = item.metadata.get("choices", ())
+    if choices and value is not None and value not in choices:
+        listed = ", ".join(map(str, choices))
         raise PdesolveError(f"{prefix}{solver.name}'s {key} must be one of {listed}, not {value!r}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
