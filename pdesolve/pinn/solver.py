@@ -110,7 +110,11 @@ class PinnSolver(Solver):
         lbfgs_steps: int = option(500, "L-BFGS steps with a strong-Wolfe line search (second stage)")
         ngd_steps: int = option(0, "damped Gauss–Newton natural-gradient steps (third stage; Müller & Zeinhofer 2023)")
         ngd_rcond: float = option(1e-6, "Gauss–Newton: relative singular-value cut-off of the SVD solve", positive=True)
-        ngd_solver: str = option("auto", "Gauss–Newton least squares: svd | cholesky | auto", choices=SOLVERS)
+        ngd_solver: str = option(
+            "auto",
+            "Gauss–Newton least squares: svd | cholesky | auto | cg (matrix-free, CGLS on J v, Jᵀw)",
+            choices=SOLVERS,
+        )
         ngd_damping: float = option(
             1e-3,
             "Gauss–Newton: starting Levenberg–Marquardt damping λ (relative to trace(JᵀJ)/P; 0: undamped)",
