@@ -186,7 +186,7 @@ def check_option(solver: type[Solver], key: str, value: Any, where: str | None =
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
     if not math.isfinite(value):
-        raise PdesolveError(f"{prefix}expected a finite number")
+        raise PdesolveError(f"{where or f'{solver.name} {key}={value}'}: expected a finite number")
     positive = item.metadata.get("positive", False)
     if value < 0 or (value == 0 and positive):
         bound = "above 0" if positive else "0 or more"
