@@ -18,7 +18,6 @@ from pdesolve.errors import PdesolveError
 from pdesolve.io import checkpoint
 from pdesolve.pinn.applicability import why_not_applicable
 from pdesolve.pinn.checkpoint import KIND, Checkpointer, load_checkpoint
-from pdesolve.pinn.constraints import hard_dirichlet_conditions
 from pdesolve.pinn.gauss_newton import SOLVERS
 from pdesolve.pinn.losses import CausalWeights, LossWeights, Objective
 from pdesolve.pinn.model import PinnModel, build_model
@@ -44,6 +43,7 @@ SHAPING_OPTIONS = (
     "periodic_modes",
     "corner_enrichment",
     "time_windows",
+    "ansatz",
 )
 
 
@@ -68,6 +68,7 @@ class PinnSolver(Solver):
         "periodic_modes": 1,
         "hard_constraints": True,
         "corner_enrichment": True,
+        "ansatz": "plain",
         "n_interior": 0,
         "n_boundary": 0,
         "n_initial": 0,
@@ -105,6 +106,8 @@ class PinnSolver(Solver):
         "periodic_modes": "harmonics of the embedding of periodic axes (cos kx, sin kx for k = 1..periodic_modes)",
         "hard_constraints": "build the Dirichlet, periodic and initial conditions into the network where possible",
         "corner_enrichment": "add the singular functions of re-entrant polygon corners (Hu, Jin & Zhou 2024)",
+        "ansatz": "plain | stream (2D flow: the network gives a stream function, div w = 0 exactly; velocity "
+        "conditions then soft)",
         "n_interior": "interior collocation points (0: by dimension, 256 / 2000 / 4000 / 8000 in 1-4D space-time)",
         "n_boundary": "points on the boundary conditions that are not built in (0: by dimension)",
         "n_initial": "points on the initial condition when it is not built in (0: 256)",
@@ -213,6 +216,7 @@ class PinnSolver(Solver):
             c["periodic_modes"],
             seed=self.settings.seed,
             corner_enrichment=bool(c["corner_enrichment"]),
+            ansatz=c["ansatz"],
         )
         return model.to(device=torch.device(self.settings.device), dtype=DTYPES[self.settings.dtype])
 
@@ -222,7 +226,7 @@ class PinnSolver(Solver):
         """Points, objective and plan for ``model`` on ``problem`` (one time window when marching)."""
         c, s = self.config, self.settings
         hard = bool(c["hard_constraints"])
-        exact = hard_dirichlet_conditions(problem) if hard else ()
+        exact = model.transform.dirichlet
         soft = [
             i
             for i, cond in enumerate(problem.boundary)
