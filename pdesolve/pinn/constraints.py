@@ -7,6 +7,9 @@
   products of ``(x − a)(b − x)`` on boxes; elsewhere the approximate distance functions of Sukumar &
   Srinivasan 2022). Several conditions on different parts join by their transfinite interpolation,
   ``g = Σ_i w_i g_i`` with ``w_i = Π_{j≠i} φ_j / Σ_k Π_{j≠k} φ_j`` (their eq. 12).
+- A mean-value gauge of an unknown known up to a constant (a pressure with no other condition): no loss term
+  can see that constant, so it is dropped from the loss and set when the model is evaluated without autograd,
+  ``p ← p + c − mean_Q p`` over fixed quadrature points Q (:class:`MeanGauge`).
 - The initial condition: ``u = u₀(x) + τ N`` with ``τ = (t − t₀)/(t₁ − t₀)`` (Lagaris et al. 1998).
 - Systems, per unknown: ``u_j = g_j + φ_j N_j`` with ``φ_j`` vanishing on the parts where the conditions naming
   ``u_j`` hold (each unknown claims parts on its own: an outflow claims its part for every unknown, a velocity
@@ -221,6 +224,36 @@ class SystemTransform(nn.Module):
             for j, name in enumerate(self.names)
         ]
         return torch.stack(columns, dim=1)
+
+
+GAUGE_POINTS = 8192
+
+
+class MeanGauge(nn.Module):
+    """``mean(u_j) = c`` over ``GAUGE_POINTS`` Hammersley points of the domain, for an unknown that every loss
+    term sees only up to a constant: outside autograd (evaluation) the constant is set; inside it (training) the
+    output is left as it is, so that no row couples the points (the per-sample Gauss–Newton Jacobian stays exact)."""
+
+    def __init__(self, problem: Problem, gauge: Gauge) -> None:
+        super().__init__()
+        self.gauge = gauge
+        self.column = problem.unknowns.index(gauge.unknown)
+        points = problem.domain.sample_interior(GAUGE_POINTS, seed=0, method="Hammersley")
+        self.register_buffer("points", torch.as_tensor(points, dtype=torch.float64))
+
+    def shift(self, evaluate: Any, like: torch.Tensor) -> torch.Tensor:
+        """``c − mean_Q u_j`` with ``evaluate(points) -> outputs`` (the model before this gauge)."""
+        return self.gauge.value - evaluate(self.points.to(like)).mean(dim=0)[self.column]
+
+
+def exact_gauges(problem: Problem, free: tuple[str, ...]) -> list[Gauge]:
+    """The mean-value gauges whose unknown no other condition fixes (no Dirichlet value anywhere, no outflow),
+    and is not among ``free``: each residual sees it only through its derivatives."""
+    fixed = {name for c in problem.boundary if isinstance(c, Dirichlet) for name in c.names or ()}
+    if any(not isinstance(c, (Dirichlet, Gauge, Periodic)) for c in problem.boundary):
+        fixed = set(problem.unknowns)  # an outflow (or any natural condition) sees the level
+    gauges = [c for c in problem.boundary if isinstance(c, Gauge)]
+    return [g for g in gauges if g.at is None and g.unknown not in fixed | set(free) and len(gauges) == 1]
 
 
 def initial_is_periodic(problem: Problem, samples: int = 16, tol: float = 1e-8) -> bool:

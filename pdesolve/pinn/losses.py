@@ -73,6 +73,13 @@ def pointwise(residual: torch.Tensor) -> torch.Tensor:
     return residual.abs() if residual.dim() == 1 else torch.linalg.vector_norm(residual, dim=1)
 
 
+def soft_gauges(model: nn.Module, problem: Problem) -> list[Gauge]:
+    """The gauges that are loss terms: all but the one the model sets itself (:class:`~pdesolve.pinn.constraints.
+    MeanGauge`)."""
+    built = getattr(getattr(model, "gauge", None), "gauge", None)
+    return [c for c in problem.boundary if isinstance(c, Gauge) and c is not built]
+
+
 def gauge_residual(model: nn.Module, problem: Problem, gauge: Gauge, interior: torch.Tensor) -> torch.Tensor:
     """``mean(p) − c`` over the interior points (a Monte Carlo mean over the domain), or ``p(x₀) − c``."""
     column = problem.unknowns.index(gauge.unknown)
@@ -130,7 +137,7 @@ def residuals(model: nn.Module, problem: Problem, points: PointSet) -> dict[str,
     for index, (x, normals) in points.boundary.items():
         out[f"bc{index}"] = boundary_residual(model, problem, index, x, normals)
     for index, condition in enumerate(problem.boundary):
-        if isinstance(condition, Gauge):
+        if any(condition is gauge for gauge in soft_gauges(model, problem)):
             out[f"gauge{index}"] = gauge_residual(model, problem, condition, points.interior)
     if points.periodic:
         out["periodic"] = torch.cat([periodic_residual(model, problem, k, a, b) for k, a, b in points.periodic])

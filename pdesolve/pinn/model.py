@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from pdesolve.errors import PdesolveError
-from pdesolve.pinn.constraints import InputEmbedding, build_transform
+from pdesolve.pinn.constraints import InputEmbedding, MeanGauge, build_transform, exact_gauges
 from pdesolve.pinn.networks import build_network
 from pdesolve.pinn.singular import CornerEnrichment, reentrant_corners
 from pdesolve.problem import Polygon, Problem
@@ -35,8 +35,10 @@ class PinnModel(nn.Module):
         transform: nn.Module,
         enrichment: CornerEnrichment | None = None,
         stream: tuple[int, int] | None = None,
+        gauge: MeanGauge | None = None,
     ) -> None:
         super().__init__()
+        self.gauge = gauge
         self.embedding = embedding
         self.network = network
         self.transform = transform
@@ -60,9 +62,17 @@ class PinnModel(nn.Module):
         result = torch.stack(columns, dim=1)
         return result if keep else result.detach()
 
-    def forward(self, points: torch.Tensor) -> torch.Tensor:
+    def ungauged(self, points: torch.Tensor) -> torch.Tensor:
         u = self.transform(points, self.raw(points))
         return u if self.enrichment is None else u + self.enrichment(points)
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        u = self.ungauged(points)
+        if self.gauge is None or torch.is_grad_enabled():
+            return u
+        shift = torch.zeros(u.shape[1], dtype=u.dtype, device=u.device)
+        shift[self.gauge.column] = self.gauge.shift(self.ungauged, u)
+        return u + shift
 
     @property
     def exact_conditions(self) -> list[str]:
@@ -71,6 +81,7 @@ class PinnModel(nn.Module):
             "dirichlet": bool(self.transform.dirichlet),
             "initial": self.transform.initial,
             "periodic": any(self.embedding.periodic),
+            "gauge": self.gauge is not None,
         }
         return [name for name, on in flags.items() if on]
 
@@ -121,7 +132,9 @@ def build_model(
         transform = build_transform(problem, hard_constraints, free)
         enrich = corner_enrichment and not problem.is_evolution and transform.everywhere
         corners = reentrant_corners(problem.domain.vertices) if enrich and isinstance(problem.domain, Polygon) else []
-        return PinnModel(embedding, body, transform, CornerEnrichment(corners) if corners else None, stream)
+        gauges = exact_gauges(problem, free) if hard_constraints and problem.is_system else []
+        gauge = MeanGauge(problem, gauges[0]) if gauges else None
+        return PinnModel(embedding, body, transform, CornerEnrichment(corners) if corners else None, stream, gauge)
 
 
 def stream_columns(problem: Problem, ansatz: str) -> tuple[int, int] | None:

@@ -188,3 +188,24 @@ def test_per_sample_gauss_newton_jacobian_is_exact_with_hard_constraints_outflow
     (r_fast, j_fast), (r_slow, j_slow) = fast(), slow()
     torch.testing.assert_close(r_fast, r_slow, rtol=0, atol=0)
     torch.testing.assert_close(j_fast, j_slow, rtol=1e-10, atol=1e-12)
+
+
+def test_cavity_pressure_mean_is_set_by_the_model_not_a_loss_term(settings64):
+    """The mean gauge of a pressure nothing else fixes: no loss row (the per-sample Jacobian applies), the mean
+    exactly c on evaluation, and the training graph's p differs from the evaluated one by a constant only."""
+    problem = load_problem("cavity")
+    options = {"width": 6, "depth": 1, "n_interior": 40, "ngd_steps": 1, **NGD_ONLY}
+    trainer = PinnSolver(settings64, preset="manual", **options).build(problem)
+    model = trainer.model
+    assert model.exact_conditions == ["dirichlet", "gauge"]
+    assert set(trainer.objective.terms(trainer.points)) == {"pde"}
+    points = torch.as_tensor(problem.domain.sample_interior(50, seed=7), dtype=torch.float64)
+    with torch.no_grad():
+        assert abs(float(model(model.gauge.points)[:, 2].mean())) < 1e-14
+        evaluated = model(points)
+    difference = evaluated - model(points).detach()
+    assert float(difference[:, :2].abs().max()) == 0.0
+    assert float((difference[:, 2] - difference[0, 2]).abs().max()) < 1e-14 and float(difference[0, 2].abs()) > 1e-6
+    residual = lambda: trainer.objective.residual_vector(trainer.points)  # noqa: E731
+    fast, slow = (jacobian_function(model, trainer.params, residual, per_sample=flag)()[1] for flag in (True, False))
+    torch.testing.assert_close(fast, slow, rtol=1e-10, atol=1e-12)
