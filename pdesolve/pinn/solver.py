@@ -57,7 +57,7 @@ def default_points(problem: Problem) -> tuple[int, int, int]:
 @register
 class PinnSolver(Solver):
     name = "pinn"
-    systems = True  # soft conditions per unknown, one residual column per equation
+    systems = True  # hard or soft conditions per unknown, one residual column per equation
     options = {
         "preset": "ngd",
         "network": "mlp",
