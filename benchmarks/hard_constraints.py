@@ -49,12 +49,12 @@ from pdesolve.constraints.training import (
     ConstrainedOperator,
     ConstraintConfig,
     ConstraintData,
-    relative_l2,
     train_hard_constrained,
 )
 from pdesolve.io.run_folder import write_json
 from pdesolve.problem import Coords, Grid, Problem, d, load_problem
 from pdesolve.report.memory import PeakMemory
+from pdesolve.runtime import relative_l2, synchronize
 from pdesolve.solvers import Settings
 
 warnings.filterwarnings("ignore", message="Sparse")
@@ -164,11 +164,6 @@ def as_data(trajectories: np.ndarray) -> ConstraintData:
 
 
 # --- measurements --------------------------------------------------------------------------------
-def synchronize(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
 def accuracy(
     problem,
     grid,

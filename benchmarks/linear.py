@@ -30,9 +30,9 @@ import scipy.sparse.linalg as spla
 import torch
 from timing import timed
 
-from pdesolve.classical.linear_solvers import IncompleteCholesky
 from pdesolve.io.run_folder import write_json
 from pdesolve.linalg.cg import ConjugateGradient
+from pdesolve.linalg.host import IncompleteCholesky
 from pdesolve.linalg.preconditioners import GridLayout, make_preconditioner
 from pdesolve.linalg.stencil import StencilOperator
 from pdesolve.linalg.system import SparseOperator

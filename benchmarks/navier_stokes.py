@@ -179,6 +179,7 @@ def run_deepxde_kovasznay(adam: int, lbfgs: int, curve: Any, re: float = 20.0) -
 
     geom = dde.geometry.Rectangle([-0.5, -0.5], [1.0, 1.5])
     right = lambda x, on_boundary: on_boundary and np.isclose(x[0], 1.0)  # noqa: E731
+
     def value(k: int):  # one argument: DeepXDE passes auxiliary variables to two-argument functions
         return lambda x: exact(x, k)
 

@@ -8,10 +8,7 @@ from typing import Any
 
 import torch
 
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+from pdesolve.runtime import synchronize
 
 
 def timed(function: Callable[[], Any], device: torch.device) -> tuple[Any, float]:

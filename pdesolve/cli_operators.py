@@ -59,7 +59,7 @@ def add_dataset_parser(subparsers, common: argparse.ArgumentParser | None = None
 
 
 def add_train_parser(subparsers, common: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    from pdesolve.constraints.training import add_train_constraint_options
+    from pdesolve.constraints.command import add_train_constraint_options
     from pdesolve.learned.cli import PRECOND_MODELS, add_precond_arguments
     from pdesolve.operators.training import TrainConfig
 
@@ -187,7 +187,7 @@ def _claim_training(args: argparse.Namespace) -> AbstractContextManager:
 def run_train(args: argparse.Namespace) -> int:
     import torch.distributed as dist
 
-    from pdesolve.constraints.training import run_constrained_training
+    from pdesolve.constraints.command import run_constrained_training
     from pdesolve.learned.cli import PRECOND_MODELS, run_train_precond
     from pdesolve.operators.dataset import load_dataset
     from pdesolve.operators.pipeline import MODEL_FILE, train_operator

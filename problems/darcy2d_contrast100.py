@@ -1,26 +1,11 @@
-"""Darcy flow with a high-contrast permeability: a ∈ {1e-2, 1} (contrast 1e2), a moderately hard case for CG
-preconditioners (cf. the learned-preconditioner literature, e.g. Li, Chen, Du & Matusik, ICML 2023).
+"""Darcy flow with a permeability a ∈ {1e-2, 1} (contrast 1e2), a moderately hard case for CG preconditioners:
+``darcy2d_contrast`` (same field, same equation) at a lower contrast."""
 
--∇·(a ∇u) = 1 on (0, 1)², u = 0 on the boundary; a = 1 where ψ ≥ 0 and a = 1e-2 where ψ < 0, ψ the
-Gaussian random field of ``darcy2d`` (covariance (-Δ + 9I)⁻², Neumann, drawn on a 421² grid).
-``problem.sample(seed)`` draws a member; the plain problem is the member of seed 0.
-"""
+import importlib.util
+from pathlib import Path
 
-from pdesolve.problem import Dirichlet, Family, GaussianRandomField, Problem, Rectangle, Thresholded, div, grad
+_spec = importlib.util.spec_from_file_location("_darcy2d_contrast", Path(__file__).with_name("darcy2d_contrast.py"))
+_contrast = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_contrast)
 
-family = Family(
-    a=Thresholded(
-        GaussianRandomField((0.0, 0.0), (1.0, 1.0), 421, alpha=2.0, tau=3.0, boundary="neumann"), high=1.0, low=1e-2
-    )
-)
-
-problem = Problem(
-    name="darcy2d_contrast100",
-    domain=Rectangle((0.0, 0.0), (1.0, 1.0)),
-    residual=lambda u, x, p: -div(p.a(x) * grad(u)) - 1.0,
-    boundary=Dirichlet(0.0),
-    params=family.draw(0),
-    family=family,
-    description="-∇·(a∇u) = 1 on (0,1)², u = 0; a ∈ {1e-2, 1} from a thresholded GRF (contrast 1e2)",
-    defaults={"n": 85},
-)
+problem = _contrast.contrast_problem("darcy2d_contrast100", 2)

@@ -2,8 +2,8 @@
 
 - ``direct``: sparse LU (SuperLU through :func:`scipy.sparse.linalg.splu`).
 - ``cg``: preconditioned conjugate gradients (Hestenes & Stiefel 1952; Saad, *Iterative Methods for
-  Sparse Linear Systems*, Alg. 9.1) with a Jacobi, IC(0) (Meijerink & van der Vorst 1977) or PyAMG
-  smoothed-aggregation (Vaněk, Mandel & Brezina 1996) preconditioner, or none.
+  Sparse Linear Systems*, Alg. 9.1) with a preconditioner of :mod:`pdesolve.linalg.registry` that has a host
+  form: Jacobi, IC(0) (Meijerink & van der Vorst 1977), PyAMG smoothed aggregation, or none.
 
 Every result carries the true relative residual ``||b - A x|| / ||b||`` recomputed in float64.
 CG refuses matrices it cannot solve (non-symmetric, indefinite) with a :class:`NotApplicableError`
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,12 +29,12 @@ from scipy.sparse.linalg import splu
 
 from pdesolve.divergence import DivergenceMonitor
 from pdesolve.errors import NotApplicableError, PdesolveError
+from pdesolve.linalg.host import HostPreconditioner, definiteness_sign
+from pdesolve.linalg.host import incomplete_cholesky as incomplete_cholesky  # importable here too
+from pdesolve.linalg.registry import host_preconditioner, names
 
 METHODS = ("direct", "cg")
-PRECONDITIONERS = ("jacobi", "ic0", "amg", "none")
 SINGULAR_PIVOT = 1e-10
-
-Preconditioner = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -76,8 +75,8 @@ def solve_linear(
     """Solve ``A x = b`` with ``method`` (direct | cg); ``maxiter = 0`` lets CG run up to ``max(1000, n)`` steps."""
     if method not in METHODS:
         raise PdesolveError(f"linsolve={method!r}: choose one of {', '.join(METHODS)}")
-    if precond not in PRECONDITIONERS:
-        raise PdesolveError(f"precond={precond!r}: choose one of {', '.join(PRECONDITIONERS)}")
+    if precond not in names("host"):
+        raise PdesolveError(f"precond={precond!r}: choose one of {', '.join(names('host'))}")
     matrix = sp.csr_matrix(matrix, dtype=np.float64)
     rhs = np.asarray(rhs, dtype=np.float64)
     if method == "direct":
@@ -86,7 +85,7 @@ def solve_linear(
         start = time.perf_counter()
         sign = definiteness_sign(matrix)
         definite = sign * matrix
-        apply = preconditioner(definite, precond)
+        apply = host_preconditioner(precond, definite)
         setup = time.perf_counter() - start
         start = time.perf_counter()
         x, iterations = conjugate_gradient(definite, sign * rhs, apply, tol, maxiter or max(1000, matrix.shape[0]))
@@ -119,31 +118,13 @@ def direct_solve(matrix: sp.csr_matrix, rhs: np.ndarray) -> tuple[np.ndarray, fl
     return x, setup, time.perf_counter() - start
 
 
-def definiteness_sign(matrix: sp.csr_matrix, remedy: str = "use linsolve=direct") -> float:
-    """+1 or -1 so that ``sign * A`` may be SPD; refuse matrices that cannot be (CG needs SPD), naming ``remedy``."""
-    scale = abs(matrix).max() if matrix.nnz else 0.0
-    asymmetry = abs(matrix - matrix.T).max() if matrix.nnz else 0.0
-    if asymmetry > 1e-10 * scale:
-        raise NotApplicableError(
-            f"CG needs a symmetric matrix, this one has |A - Aᵀ| = {asymmetry:.3g} (|A| = {scale:.3g}), "
-            f"e.g. from first-derivative terms; {remedy}"
-        )
-    diagonal = matrix.diagonal()
-    for sign in (1.0, -1.0):
-        if np.all(sign * diagonal > 0):
-            return sign
-    raise NotApplicableError(
-        f"CG needs a definite matrix, but the diagonal has entries of both signs or zeros; {remedy}"
-    )
-
-
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
     """Inner product without BLAS: threaded ``ddot`` stalls badly on oversubscribed CPUs."""
     return float(np.einsum("i,i->", a, b))
 
 
 def conjugate_gradient(
-    matrix: sp.csr_matrix, rhs: np.ndarray, precondition: Preconditioner, tol: float, maxiter: int
+    matrix: sp.csr_matrix, rhs: np.ndarray, precondition: HostPreconditioner, tol: float, maxiter: int
 ) -> tuple[np.ndarray, int]:
     """PCG from ``x = 0`` until ``||r|| <= tol ||b||``; a non-positive curvature ``pᵀAp`` or a residual grown by
     orders of magnitude over ``||b||`` stops it with an error."""
@@ -183,73 +164,3 @@ def conjugate_gradient(
         f"CG did not reach tol={tol:g} in {maxiter} iterations (relative residual {relative:.3g}); "
         "raise maxiter or use a stronger precond (amg, ic0)"
     )
-
-
-def preconditioner(matrix: sp.csr_matrix, kind: str) -> Preconditioner:
-    """``r -> M⁻¹ r`` for an SPD ``matrix``: jacobi, ic0, amg or none."""
-    if kind == "none":
-        return lambda r: r.copy()
-    if kind == "jacobi":
-        inverse = 1.0 / matrix.diagonal()
-        return lambda r: inverse * r
-    if kind == "ic0":
-        return IncompleteCholesky(matrix).apply
-    if kind == "amg":
-        import pyamg
-
-        hierarchy = pyamg.smoothed_aggregation_solver(matrix, symmetry="symmetric")
-        operator = hierarchy.aspreconditioner(cycle="V")
-        return lambda r: np.asarray(operator @ r).ravel()
-    raise PdesolveError(f"precond={kind!r}: choose one of {', '.join(PRECONDITIONERS)}")
-
-
-def incomplete_cholesky(matrix: sp.spmatrix) -> sp.csr_matrix:
-    """Lower factor ``L`` of IC(0): ``L Lᵀ ≈ A`` with ``L`` on the pattern of ``tril(A)`` (zero fill-in).
-
-    Row-oriented: ``L[i,k] = (A[i,k] - Σ_j L[i,j] L[k,j]) / L[k,k]`` over the common pattern ``j < k``,
-    ``L[i,i] = sqrt(A[i,i] - Σ_j L[i,j]²)``. A non-positive pivot raises :class:`NotApplicableError`.
-    """
-    lower = sp.tril(sp.csr_matrix(matrix, dtype=np.float64), format="csr")
-    lower.sum_duplicates()
-    lower.sort_indices()
-    n = lower.shape[0]
-    indptr, indices, data = lower.indptr.tolist(), lower.indices.tolist(), lower.data.tolist()
-    if any(indptr[i + 1] == indptr[i] or indices[indptr[i + 1] - 1] != i for i in range(n)):
-        raise NotApplicableError("IC(0) needs every diagonal entry of the matrix in its sparsity pattern")
-    position = [-1] * n  # where column j sits in the current row i
-    for i in range(n):
-        start, diagonal = indptr[i], indptr[i + 1] - 1
-        for entry in range(start, diagonal):
-            position[indices[entry]] = entry
-        for entry in range(start, diagonal):
-            k = indices[entry]
-            total = data[entry]
-            for other in range(indptr[k], indptr[k + 1] - 1):
-                j = position[indices[other]]
-                if j >= 0:
-                    total -= data[j] * data[other]
-            data[entry] = total / data[indptr[k + 1] - 1]
-        pivot = data[diagonal] - sum(value * value for value in data[start:diagonal])
-        if not pivot > 0:
-            raise NotApplicableError(
-                f"IC(0) broke down at row {i} (pivot {pivot:.3g}): the matrix is not SPD enough for an "
-                "incomplete Cholesky factor; use precond=jacobi or amg"
-            )
-        data[diagonal] = math.sqrt(pivot)
-        for entry in range(start, diagonal):
-            position[indices[entry]] = -1
-    return sp.csr_matrix((np.array(data), lower.indices, lower.indptr), shape=lower.shape)
-
-
-class IncompleteCholesky:
-    """The IC(0) preconditioner ``M⁻¹ r = L⁻ᵀ L⁻¹ r``; triangular solves by SuperLU on ``L`` itself (no fill)."""
-
-    def __init__(self, matrix: sp.spmatrix) -> None:
-        self.factor = incomplete_cholesky(matrix)
-        # LU of a triangular matrix in natural order without pivoting is the matrix itself: fast C solves
-        self._triangular = splu(
-            self.factor.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
-        )
-
-    def apply(self, r: np.ndarray) -> np.ndarray:
-        return self._triangular.solve(self._triangular.solve(r), trans="T")

@@ -13,19 +13,14 @@ import socket
 import torch
 import torch.distributed as dist
 
+from pdesolve.runtime import rank_and_world
+
 
 def free_local_port() -> int:
     """A free TCP port on 127.0.0.1 for the rendezvous of processes started on this machine (tests, benchmarks)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def world(group: dist.ProcessGroup | None) -> tuple[int, int]:
-    """(rank, size) in ``group``; (0, 1) without an initialised process group."""
-    if not dist.is_available() or not dist.is_initialized():
-        return 0, 1
-    return dist.get_rank(group), dist.get_world_size(group)
 
 
 def expert_block(experts: int, rank: int, size: int) -> range:
@@ -40,7 +35,7 @@ class GatherExperts(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, local: torch.Tensor, experts: int, group: dist.ProcessGroup | None) -> torch.Tensor:
-        rank, size = world(group)
+        rank, size = rank_and_world(group)
         blocks = [expert_block(experts, r, size) for r in range(size)]
         width = max(len(b) for b in blocks)
         padded = local.new_zeros(local.shape[0], width, *local.shape[2:])
@@ -57,7 +52,7 @@ class GatherExperts(torch.autograd.Function):
 
 def sum_over_ranks(tensors: list[torch.Tensor], group: dist.ProcessGroup | None) -> None:
     """In-place sum of each tensor over the ranks (no-op on one process)."""
-    if world(group)[1] == 1:
+    if rank_and_world(group)[1] == 1:
         return
     for tensor in tensors:
         dist.all_reduce(tensor, group=group)
@@ -65,7 +60,7 @@ def sum_over_ranks(tensors: list[torch.Tensor], group: dist.ProcessGroup | None)
 
 def on_every_rank(flags: torch.Tensor, group: dist.ProcessGroup | None) -> torch.Tensor:
     """Boolean ``flags`` that hold on every rank (a logical and over the ranks; no-op on one process)."""
-    if world(group)[1] == 1:
+    if rank_and_world(group)[1] == 1:
         return flags
     flags = flags.to(torch.int32)
     dist.all_reduce(flags, op=dist.ReduceOp.MIN, group=group)

@@ -13,13 +13,10 @@ whole-grid constraint, and a row equals the whole-grid evaluation of its expert'
   initial rows ``u^0 - u_0`` (``u_0`` the input channel). In step form (``time_rows="step"``, the default)
   every row is in units of ``u`` — a row residual ε perturbs one step's update by ε — so the least-squares fit
   and the relative residual weigh the PDE, initial and boundary rows alike. The rate form
-  (``time_rows="rate"``, the residual divided by Δt) weighs the PDE rows 1/Δt times less when Δt > 1: on
-  diffusion–sorption (Δt = 20 at 26 levels over t ∈ [0, 500]) a relative residual of 0.005 then still
-  allowed errors of 20–50 % from the data, and physics-informed training at 128 × 26 (seed 1, LM cap 60) ended
-  15.5 % (hard) and 4.8 % (soft) from the data against 2.0 % and 2.1 % in step form (rows' floor 2.0 %;
-  benchmarks/RESULTS.md). With Δt < 1 the step form weighs the PDE rows less than the rate form (Navier–Stokes,
-  Δt = 0.1, 16² × 11, one seed: hard 6.9 % against 13.8 %, mixture of experts 6.0 % against 12 %, soft 16 %
-  against 11 %). ``θ = ½`` (default) is the trapezoidal rule, second
+  (``time_rows="rate"``, the residual divided by Δt) weighs the PDE rows 1/Δt times less when Δt > 1, which on
+  diffusion–sorption (Δt = 20) leaves large errors from the data at a small relative residual; with Δt < 1 the
+  step form weighs the PDE rows less than the rate form (figures: benchmarks/RESULTS.md, "Design choices of the
+  constraint rows"). ``θ = ½`` (default) is the trapezoidal rule, second
   order; ``θ = 1`` backward Euler, first order but L-stable: with diffusion numbers ``Δt D / h² ≫ 1`` and
   initial and boundary data that disagree (diffusion–sorption: ``u_0 < 1 = u(0, t > 0)``) the field that zeroes
   trapezoidal rows flips sign in time near the jump each step (its amplification factor tends to -1), a
@@ -33,11 +30,10 @@ boundaries while its PDE rows stay in its subdomain: the diffusion–sorption Mo
 Krishnapriyan (ICLR 2024; their code replicates the initial and boundary terms to every expert and partitions
 only the residual terms). Its windows then span the axes those rows reach. Without it an interior expert has
 no condition at its interfaces: its values there are left to the training loss, and physics-only training
-stalls (ds 64 × 11, 4 experts, 80 epochs, one seed: 0.40 from the data local, 0.21 shared).
+stalls.
 ``overlap`` > 0 takes each expert's PDE (and unshared) rows from its subdomain widened by that fraction of its
 width on both sides (overlapping domain decomposition; not in the paper), the output staying the hard
-partition. Physics-informed ds at 64 × 11, 80 epochs, seeds 0 / 1 / 2, rate-form rows: shared 0.24 / 0.18 / 0.28,
-shared with ``overlap = 0.5`` 0.14 / 0.15 / 0.14, one expert 0.20 / 0.07 / 0.07 (benchmarks/RESULTS.md).
+partition.
 
 ``interfaces`` closes each expert's problem: where the stencils of its PDE rows reach nodes outside its (widened)
 subdomain that none of its initial or boundary rows fix, the rows ``u_k - g`` tie its field to interface values
@@ -46,14 +42,15 @@ a Dirichlet problem on its own subdomain, like the subdomain solves of an overla
 window is that subdomain. ``blend`` (with ``overlap`` > 0) assembles the output as ``Σ_k φ_k u_k``, ``φ_k`` the
 smooth partition of unity of :meth:`~pdesolve.constraints.experts.ExpertPartition.blend_weights`, supported in the
 widened subdomains. The hard partition jumps at the interfaces, and a step-form row across a jump δ carries
-``Δt D δ / (R h²)`` (≈ 100 δ / R on diffusion–sorption at 64 × 11, R ≈ 3–5), which dominates the training loss of the paper's
-construction there (0.62–0.74 from the data, three seeds); the blend's cross terms scale with ``(overlap · W)⁻²``
-for subdomains of width ``W`` instead. Both together (``overlap = 0.5``, each expert its own initial and boundary
-rows) reach the rows' floor: 0.0345 / 0.0351 / 0.0355 against one expert's 0.036 / 0.035 / 0.037 and a floor of
-0.033 / 0.034 / 0.036 (64 × 11, 80 epochs, seeds 0 / 1 / 2; benchmarks/RESULTS.md).
+``Δt D δ / (R h²)`` (≈ 100 δ / R on diffusion–sorption at 64 × 11, R ≈ 3–5), which dominates the training loss of
+the paper's construction there; the blend's cross terms scale with ``(overlap · W)⁻²`` for subdomains of width
+``W`` instead. Both together (``overlap = 0.5``, each expert its own initial and boundary rows) reach the rows'
+floor (figures for every choice here: benchmarks/RESULTS.md, "Design choices of the constraint rows").
 
 Basis values are ``(batch, nb, *grid)`` for stationary and ``(batch, nb, T, *grid)`` for evolution problems.
 Jacobians in ω: :func:`~pdesolve.constraints.gauss_newton.rows_and_jacobian` (``nb`` copies of the weights).
+The pieces: windows, interface nodes and row offsets in :mod:`~pdesolve.constraints.layout`, the PDE rows of each
+time discretisation in :mod:`~pdesolve.constraints.time_rows`, boundary rows in :mod:`~pdesolve.constraints.boundary`.
 """
 
 from __future__ import annotations
@@ -67,8 +64,10 @@ import torch
 from pdesolve.constraints.boundary import boundary_rows
 from pdesolve.constraints.experts import ExpertPartition
 from pdesolve.constraints.gauss_newton import rows_and_jacobian
+from pdesolve.constraints.layout import expert_windows, ghost_nodes, normal_axes, window_offsets
 from pdesolve.constraints.rows import ExpertRows, expert_rows
-from pdesolve.constraints.subdomains import BlockField, Windows, axis_windows, window_grid
+from pdesolve.constraints.subdomains import BlockField
+from pdesolve.constraints.time_rows import TIME_ROWS, StationaryRows, ThetaRows
 from pdesolve.errors import NotApplicableError
 from pdesolve.problem import Box, Coords, Grid, GridField, Problem
 
@@ -100,9 +99,6 @@ class WindowedBasis:
             inverse = GridField(self.whole, system.grid).inverse_laplacian().values
             self._potential = system.windows.gather(inverse, system._constants(self.whole)["window"])
         return self._potential
-
-
-TIME_ROWS = ("step", "rate")
 
 
 class GridConstraintSystem:
@@ -138,6 +134,7 @@ class GridConstraintSystem:
             raise NotApplicableError(f"time_rows {time_rows!r}: choose one of {', '.join(TIME_ROWS)}")
         self.shared_conditions, self.overlap, self.time_rows = shared_conditions, overlap, time_rows
         self.interfaces, self.blend = interfaces, blend
+        self.time_discretisation = ThetaRows(theta, time_rows) if problem.is_evolution else StationaryRows()
         if blend and not overlap > 0.0:
             raise NotApplicableError("blending experts needs overlapping subdomains: an overlap in (0, 0.5]")
         self.evolution = problem.is_evolution
@@ -213,8 +210,17 @@ class GridConstraintSystem:
         else:
             weights_at = np.eye(self.partition.count)[:, self.partition.assign(nodes_at)]
         self.node_weights = weights_at.reshape(self.partition.count, *self.field_shape)
-        ghost_expert, ghost_level, ghost_node = self._ghost_nodes(candidates, first, node, len(pde_level), nodes_at)
-        self.windows = self._windows(
+        levels = len(self.times) if evolution else None
+        ghost_expert, ghost_level, ghost_node = (
+            ghost_nodes(grid, self.partition, self.overlap, levels, candidates, first, node, len(pde_level), nodes_at)
+            if self.interfaces
+            else (np.zeros(0, dtype=int),) * 3
+        )
+        self.windows = expert_windows(
+            grid,
+            self.partition,
+            self.halo,
+            levels,
             np.concatenate([first[pick], ghost_level]),
             np.concatenate([last[pick], ghost_level]),
             np.concatenate([node[pick], ghost_node]),
@@ -223,51 +229,13 @@ class GridConstraintSystem:
         self._local_rows(global_rows, len(pde_level), len(initial_node), first, node, rows, bc_node)
         self._interface_rows(ghost_expert, ghost_level, ghost_node, weights[2])
 
-    def _ghost_nodes(
-        self, candidates: ExpertRows, first: np.ndarray, node: np.ndarray, n_pde: int, nodes_at: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Expert, level and node of each interface row (none without ``interfaces``): the nodes that the
-        second-order stencils of an expert's PDE rows reach outside its (widened) subdomain, less those its own
-        initial or boundary rows already fix."""
-        none = np.zeros(0, dtype=int)
-        if not self.interfaces:
-            return none, none, none
-        lead = 1 if self.evolution else 0
-        experts, levels, nodes = [], [], []
-        index, weight = candidates.index.numpy(), candidates.weight.numpy()
-        for k in range(self.partition.count):
-            mine = index[k][weight[k] > 0]
-            pde, conditions = mine[mine < n_pde], mine[mine >= n_pde]
-            rows = np.zeros((len(self.times) - lead, *self.grid.shape), dtype=bool)
-            rows[(first[pde], *np.unravel_index(node[pde], self.grid.shape))] = True
-            reached = rows.copy()
-            for a, periodic in enumerate(self.grid.periodic):
-                for shift in (-1, 1):
-                    moved = np.roll(rows, shift, axis=lead + a)
-                    if not periodic:
-                        edge = [slice(None)] * rows.ndim
-                        edge[lead + a] = 0 if shift == 1 else -1
-                        moved[tuple(edge)] = False
-                    reached |= moved
-            if self.evolution:  # a row at t_{n+½} reaches levels n and n + 1
-                pad = np.zeros_like(reached[:1])
-                reached = np.concatenate([reached, pad]) | np.concatenate([pad, reached])
-            fixed = self.partition.members(nodes_at, k, self.overlap).reshape(reached.shape)
-            fixed[(first[conditions], *np.unravel_index(node[conditions], self.grid.shape))] = True
-            flat = np.flatnonzero(reached & ~fixed)
-            level, ghost = np.divmod(flat, self.grid.size) if self.evolution else (np.zeros_like(flat), flat)
-            experts.append(np.full(len(flat), k))
-            levels.append(level)
-            nodes.append(ghost)
-        return np.concatenate(experts), np.concatenate(levels), np.concatenate(nodes)
-
     def _interface_rows(self, expert: np.ndarray, level: np.ndarray, node: np.ndarray, weight: float) -> None:
         """Slots of the interface rows ``u_k - g`` after each expert's boundary slots, appended to its rows."""
         experts = self.partition.count
         position = np.array(np.unravel_index(node, self.grid.shape)).reshape(self.grid.dim, -1)
         if self.evolution:
             position = np.vstack([level, position])
-        offsets = self._window_offsets(expert, position, np.zeros(len(expert), dtype=bool))
+        offsets = window_offsets(self.windows, self.field_shape, expert, position, np.zeros(len(expert), dtype=bool))
         counts = np.bincount(expert, minlength=experts)
         width = int(counts.max()) if len(expert) else 0
         slot = np.arange(len(expert)) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -280,45 +248,6 @@ class GridConstraintSystem:
         index = torch.as_tensor(np.where(live, start + np.arange(width), 0))
         weights = torch.as_tensor(np.where(live, weight, 0.0), dtype=self.rows.weight.dtype)
         self.rows = ExpertRows(torch.cat([self.rows.index, index], 1), torch.cat([self.rows.weight, weights], 1))
-
-    def _window_offsets(self, expert: np.ndarray, position: np.ndarray, padding: np.ndarray) -> np.ndarray:
-        """Positions (axes, R) of rows of ``expert`` (R,) on the field grid, as offsets in their windows."""
-        shape, windows = self.field_shape, self.windows
-        offsets = np.zeros_like(position)
-        for a in range(len(shape)):
-            offset = np.mod(position[a] - windows.index[a][expert, 0], shape[a])
-            inside = padding | (windows.index[a][expert, np.minimum(offset, windows.shape[a] - 1)] == position[a])
-            if not inside.all():
-                raise AssertionError("a constraint row lies outside its expert's window")  # a bug, not user input
-            offsets[a] = np.where(padding, 0, offset)
-        return offsets
-
-    def _windows(self, first: np.ndarray, last: np.ndarray, node: np.ndarray, owner: np.ndarray) -> Windows:
-        """Each expert's window: the levels and nodes of its candidate rows, plus the halo in space."""
-        grid, cells = self.grid, self.partition.expert_cells()
-        position = np.array(np.unravel_index(node, grid.shape))
-        reach = np.arange(-self.halo, self.halo + 1)
-        index, periodic = [], []
-        if self.evolution:
-            splits = self.partition.splits[-1]
-            needed = [np.concatenate([first[m], last[m]]) for m in (cells[-1][owner] == c for c in range(splits))]
-            index.append(axis_windows(needed, len(self.times), False)[0][cells[-1]])
-        for a, n in enumerate(grid.shape):
-            needed = []
-            splits = self.partition.splits[a]
-            for c in range(splits):
-                mine = np.unique(position[a][cells[a][owner] == c])
-                if grid.periodic[a]:  # indices unwrapped around the cell's centre, for rows of a wrapped subdomain
-                    centre = (c + 0.5) * n / splits
-                    mine = mine - n * np.floor((mine - centre) / n + 0.5).astype(int)
-                spread = (mine[:, None] + reach).ravel()
-                needed.append(spread if grid.periodic[a] else np.clip(spread, 0, n - 1))
-            windows, whole = axis_windows(needed, n, grid.periodic[a])
-            index.append(windows[cells[a]])
-            periodic.append(whole)
-        space = Windows(tuple(index), grid)
-        widths = space.shape[1:] if self.evolution else space.shape
-        return Windows(tuple(index), window_grid(grid, tuple(widths), tuple(periodic)))
 
     def _local_rows(self, global_rows: ExpertRows, n_pde: int, n_initial: int, first, node, rows, bc_node) -> None:
         """Each expert's rows as indices into its own candidates ``[PDE on the window, initial, its boundary rows]``."""
@@ -335,7 +264,7 @@ class GridConstraintSystem:
         if self.evolution:
             position = np.vstack([level, position])
         local = np.zeros(flat.shape, dtype=np.int64)
-        position = self._window_offsets(expert, position, weight.ravel() == 0)
+        position = window_offsets(windows, self.field_shape, expert, position, weight.ravel() == 0)
         kind = np.searchsorted([n_pde, n_pde + n_initial], flat, side="right")
         pde = kind == 0
         local[pde] = np.ravel_multi_index(tuple(position[:, pde]), pde_shape)
@@ -350,7 +279,7 @@ class GridConstraintSystem:
         self._interface_start = n_local_pde + n_local_initial + width
         self.rows = ExpertRows(torch.as_tensor(local.reshape(experts, per)), global_rows.weight)
         j = flat[bc] - n_pde - n_initial
-        axis, sign = self._normal_axes(bc_node[j])
+        axis, sign = normal_axes(self.grid, bc_node[j])
         arrays = {
             "bc_position": np.ravel_multi_index(tuple(position[:, bc]), windows.shape),
             "bc_axis": axis, "bc_sign": sign, "bc_alpha": rows.alpha[rows.keep][j],
@@ -361,19 +290,6 @@ class GridConstraintSystem:
             padded = np.full((experts, width), -1 if name == "bc_axis" else 0, dtype=values.dtype)
             padded[expert[bc], slot[bc]] = values
             self.bc[name] = padded
-
-    def _normal_axes(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each boundary node, the first non-periodic axis it ends, and the outward sign."""
-        index = np.array(np.unravel_index(nodes, self.grid.shape)).reshape(self.grid.dim, -1)
-        axis = np.full(len(nodes), -1)
-        sign = np.zeros(len(nodes))
-        for k in reversed(range(self.grid.dim)):
-            if self.grid.periodic[k]:
-                continue
-            low, high = index[k] == 0, index[k] == self.grid.shape[k] - 1
-            axis = np.where(low | high, k, axis)
-            sign = np.where(low, -1.0, np.where(high, 1.0, sign))
-        return axis, sign
 
     def subset(self, experts: range | list[int]) -> GridConstraintSystem:
         """The same system restricted to some experts (a rank's share)."""
@@ -443,18 +359,8 @@ class GridConstraintSystem:
         if self.grid.method == "spectral":
             potential = lambda: torch.einsum("bkci,bki...->bkc...", omega, local.potential(self))  # noqa: E731
         field = BlockField(u, self.windows.grid, potential)
-        if self.evolution:
-            f = self.problem.rhs(field, c["coords"], local.params)
-            f = torch.broadcast_to(f.at_nodes().values if hasattr(f, "at_nodes") else torch.as_tensor(f), u.shape)
-            step = self.theta * f[:, :, :, 1:] + (1 - self.theta) * f[:, :, :, :-1]
-            pde = u[:, :, :, 1:] - u[:, :, :, :-1] - c["dt"] * step
-            if self.time_rows == "rate":
-                pde = pde / c["dt"]
-            initial = (u[:, :, :, 0] - local.initial).flatten(3)
-        else:
-            pde = torch.broadcast_to(self.problem.residual(field, c["coords"], local.params).at_nodes().values, u.shape)
-            initial = u.new_zeros(*u.shape[:3], 0)
-        full = [pde.flatten(3), initial, self._boundary(u, c)]
+        pde, initial = self.time_discretisation(self.problem, field, u, c, local.params, local.initial)
+        full = [pde, initial, self._boundary(u, c)]
         if self.interfaces:
             index = c["interface_position"][None, :, None, :].expand(*u.shape[:3], -1)
             full.append(torch.gather((u - local.trace).flatten(3), -1, index))

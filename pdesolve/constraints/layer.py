@@ -22,10 +22,11 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from pdesolve.constraints.distributed import GatherExperts, expert_block, on_every_rank, world
+from pdesolve.constraints.distributed import GatherExperts, expert_block, on_every_rank
 from pdesolve.constraints.gauss_newton import LMOptions, LMResult, levenberg_marquardt
 from pdesolve.constraints.grid_system import GridConstraintSystem
 from pdesolve.constraints.implicit import implicit_solution
+from pdesolve.runtime import rank_and_world
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def constrained_weights(
     """ω (batch, K, nb) of every expert, differentiable in ``theta``; ``rows(system, ω, *θ)`` evaluates
     the rows of a (sub)system. With ``group`` this rank solves its block of experts only. Each LM iteration
     evaluates only the experts with an unconverged sample (``system.subset``)."""
-    rank, size = world(group)
+    rank, size = rank_and_world(group)
     local = system if size == 1 else system.subset(expert_block(system.experts, rank, size))
     like = theta[0]
     omega0 = torch.full((batch, local.rows.experts, nb), start, dtype=like.dtype, device=like.device)

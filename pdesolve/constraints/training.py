@@ -14,42 +14,36 @@ relative residual of the rows of its output, and the targets serve only to measu
 
 Two safeguards of the hard variants: a sample whose Levenberg–Marquardt solve stopped unconverged (at the
 iteration cap) is left out of that step's gradient (``skip_unconverged``), since the implicit-function backward
-is the derivative of a converged solution only (128 × 26 diffusion–sorption, cap 20, seed 1: without the
-safeguards the loss jumped 20× between epochs 25 and 30 and the test error ended at 0.034, with them at
-0.020); and with ``keep_best`` the model ends with the parameters of the epoch of lowest training loss, so that a late Adam
-spike does not decide the result. Under ``torchrun`` the experts are shared out among the ranks; the batches
-are the same on every rank.
+is the derivative of a converged solution only; and with ``keep_best`` the model ends with the parameters of
+the epoch of lowest training loss, so that a late Adam spike does not decide the result (figures:
+benchmarks/RESULTS.md, "Design choices of the constraint rows"). Under ``torchrun`` the experts are shared out
+among the ranks; the batches are the same on every rank.
 
-``pdesolve train PROBLEM --model fno --constraint moe --experts 4`` runs :func:`run_constrained_training`.
+``pdesolve train PROBLEM --model fno --constraint moe --experts 4`` runs
+:func:`~pdesolve.constraints.command.run_constrained_training`.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import math
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.distributed as dist
 
-from pdesolve.constraints.distributed import world
 from pdesolve.constraints.gauss_newton import LMOptions
 from pdesolve.constraints.grid_system import GridConstraintSystem
-from pdesolve.constraints.layer import GridHardConstraint
+from pdesolve.constraints.strategies import STRATEGIES, strategy_of
 from pdesolve.divergence import DivergenceMonitor
-from pdesolve.errors import PdesolveError
-from pdesolve.io import checkpoint
-from pdesolve.io.run_folder import write_json
 from pdesolve.operators.fno import FNO
 from pdesolve.problem import Grid, Problem
 from pdesolve.report.progress import progress_bar
+from pdesolve.runtime import rank_and_world, relative_l2
 
-CONSTRAINTS = ("soft", "hard", "moe")
-MODEL_KIND, MODEL_FILE = "fno-constrained", "constrained_model.pt"
+CONSTRAINTS = tuple(STRATEGIES)
 
 
 @dataclass(frozen=True)
@@ -65,16 +59,14 @@ class ConstraintConfig:
     ridge, the soft weight, and the optimiser.
 
     ``skip_unconverged`` and ``keep_best`` are the safeguards of the module's docstring. ``lm_iterations`` caps
-    each solve; converged experts drop out of the iterations, so a high cap costs only where solves are hard. At
-    20, single-constraint solves on diffusion–sorption stopped converging altogether after 32–47 epochs at some
-    seeds, which froze training through ``skip_unconverged``; at 60 they did not (128 × 26, seed 0: test error
-    0.020 at 60 against 0.036 at 20, for 1.2× the training time; benchmarks/RESULTS.md).
+    each solve; converged experts drop out of the iterations, so a high cap costs only where solves are hard; at
+    20, single-constraint solves on diffusion–sorption stopped converging at some seeds, which froze training
+    through ``skip_unconverged``.
 
     ``ridge`` weighs ``½ ridge ‖ω‖²``. The paper's code appends the rows ``1e-4 · ω`` to the residual, i.e.
     ``½ (1e-4)² ‖ω‖²``: hence 1e-8. A ridge of 1e-4 in this convention shrinks ω of basis functions of unit
-    norm (entries ~ 1/√nodes) far off the rows' least-squares solution: with the 4 leading POD modes of
-    diffusion–sorption trajectories (64 × 11 grid, backward-Euler rows) as the basis, 50 % from the data
-    against 4 % at 1e-8 (the rows' own solution: 3.4 %)."""
+    norm (entries ~ 1/√nodes) far off the rows' least-squares solution (figures for these settings:
+    benchmarks/RESULTS.md, "Design choices of the constraint rows")."""
 
     constraint: str = "moe"
     experts: int | tuple[int, ...] = 4
@@ -139,16 +131,14 @@ class ConstrainedOperator(torch.nn.Module):
         input_names: list[str] | None = None,
     ) -> None:
         super().__init__()
-        if config.constraint not in CONSTRAINTS:
-            raise PdesolveError(f"constraint {config.constraint!r}: choose one of {', '.join(CONSTRAINTS)}")
+        self.strategy = strategy = strategy_of(config.constraint)
         self.problem, self.config = problem, config
         self.levels = config.levels if problem.is_evolution else 0
         times = np.linspace(*problem.time, self.levels) if problem.is_evolution else None
-        experts = config.experts if config.constraint == "moe" else 1
         self.system = GridConstraintSystem(
             problem,
             grid,
-            experts,
+            strategy.experts(config),
             times,
             config.points,
             input_names,
@@ -157,15 +147,15 @@ class ConstrainedOperator(torch.nn.Module):
             shared_conditions=config.shared_conditions,
             overlap=config.overlap,
             time_rows=config.time_rows,
-            interfaces=config.interfaces and config.constraint == "moe",
-            blend=config.blend and config.constraint == "moe",
+            interfaces=config.interfaces and strategy.couples_experts(config),
+            blend=config.blend and strategy.couples_experts(config),
         )
         dim = grid.dim + (1 if problem.is_evolution else 0)
         periodic = ((False,) if problem.is_evolution else ()) + tuple(grid.periodic)
-        outputs = 1 if config.constraint == "soft" else config.basis + self.system.trace_channels
+        outputs = strategy.outputs(config, self.system)
         self.fno = FNO(dim, channels, outputs, config.modes, config.width, config.layers, periodic=periodic)
         options = LMOptions(ridge=config.ridge, max_iter=config.lm_iterations)
-        self.layer = None if config.constraint == "soft" else GridHardConstraint(self.system, options, group)
+        self.layer = strategy.layer(self.system, options, group)
 
     def backbone(self, inputs: torch.Tensor) -> torch.Tensor:
         if self.levels:
@@ -201,11 +191,6 @@ class ConstrainedOperator(torch.nn.Module):
         return self.rows_norm(u, inputs) / reference.clamp_min(1e-12)
 
 
-def relative_l2(u: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Per-sample ``‖u - target‖ / ‖target‖``."""
-    return (u - target).flatten(1).norm(dim=1) / target.flatten(1).norm(dim=1).clamp_min(1e-12)
-
-
 def evaluate(model: ConstrainedOperator, data: ConstraintData, batch_size: int) -> float:
     """Mean relative L2 error on the observed levels."""
     errors = []
@@ -232,20 +217,20 @@ def train_hard_constrained(
     input_names: list[str] | None = None,
 ) -> ConstrainedResult:
     """Train a constrained FNO (see the module docstring); returns the model, losses and the test error."""
-    group = dist.group.WORLD if world(None)[1] > 1 else None
+    group = dist.group.WORLD if rank_and_world()[1] > 1 else None
     torch.manual_seed(config.seed)
     channels = train_data.inputs.shape[1]
     model = ConstrainedOperator(problem, grid, config, group, channels, input_names).to(device)
     inputs, targets = train_data.inputs.to(device), train_data.targets.to(device)
     with torch.no_grad():
         model.fno.input_mean.copy_(inputs.mean()), model.fno.input_std.copy_(inputs.std().clamp_min(1e-6))
-        if config.constraint == "soft":  # output scale from the data, or from the inputs when none are seen
+        if model.strategy.fits_output_scale:  # output scale from the data, or from the inputs when none are seen
             scale = targets if config.data_weight else inputs
             model.fno.output_mean.copy_(scale.mean()), model.fno.output_std.copy_(scale.std().clamp_min(1e-6))
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(1, config.epochs))
     generator = torch.Generator().manual_seed(config.seed)
-    physics = config.constraint == "soft" or not config.data_weight
+    physics = model.strategy.physics_loss(config)
     if physics:  # ‖r(0)‖ depends on the inputs only: once per sample, not per step
         step = config.batch_size
         data_norms = torch.cat([model.data_norm(inputs[i : i + step]) for i in range(0, len(inputs), step)])
@@ -286,89 +271,3 @@ def train_hard_constrained(
         moved = ConstraintData(test_data.inputs.to(device), test_data.targets.to(device), test_data.observed)
         result.test_error = evaluate(model, moved, config.batch_size)
     return result
-
-
-# --- the command line ----------------------------------------------------------------------------
-def add_train_constraint_options(parser: argparse.ArgumentParser) -> None:
-    """``--constraint``, ``--experts``, ``--interfaces``, ``--overlap``, ``--blend``, ``--basis``,
-    ``--constraint-points``, ``--time-levels`` for ``pdesolve train``."""
-    parser.add_argument(
-        "--constraint", choices=["none", *CONSTRAINTS], default="none", help="physics constraint (default: none)"
-    )
-    parser.add_argument("--experts", type=int, default=4, help="experts of --constraint moe along x (default: 4)")
-    parser.add_argument(
-        "--interfaces",
-        action="store_true",
-        help="--constraint moe: each expert also fits learned interface values where its stencils leave its subdomain",
-    )
-    parser.add_argument(
-        "--overlap", type=float, default=0.0, help="--constraint moe: widen the subdomains by this fraction (default 0)"
-    )
-    parser.add_argument(
-        "--blend", action="store_true", help="--constraint moe: blend the experts with a smooth partition of unity"
-    )
-    parser.add_argument("--basis", type=int, default=ConstraintConfig.basis, help="basis functions (default: 16)")
-    parser.add_argument("--constraint-points", type=int, default=ConstraintConfig.points, help="PDE rows per expert")
-    parser.add_argument("--time-levels", type=int, default=ConstraintConfig.levels, help="time levels (evolution)")
-
-
-def run_constrained_training(
-    args: argparse.Namespace, problem: Problem, train_data, test_data, settings, device
-) -> int:
-    """``pdesolve train ... --constraint soft|hard|moe`` on a data set of ``pdesolve dataset`` (final-time pairs)."""
-    spec = train_data.spec
-    grid = Grid(tuple(spec.lower), tuple(spec.upper), tuple(spec.grid_shape), tuple(spec.periodic))
-    if problem.is_fully_periodic and problem.is_evolution:
-        grid = Grid(grid.lower, grid.upper, grid.shape, grid.periodic, method="spectral")
-    config = ConstraintConfig(
-        constraint=args.constraint,
-        experts=args.experts,
-        interfaces=args.interfaces,
-        overlap=args.overlap,
-        blend=args.blend,
-        basis=args.basis,
-        points=args.constraint_points,
-        levels=args.time_levels,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        modes=args.modes,
-        width=args.width,
-        layers=args.layers,
-        seed=settings.seed,
-        progress=settings.progress,
-    )
-    levels = config.levels if problem.is_evolution else 0
-
-    def tensors(data) -> ConstraintData:
-        return ConstraintData(
-            torch.as_tensor(data.inputs, dtype=torch.float32),
-            torch.as_tensor(data.outputs, dtype=torch.float32),
-            [levels - 1] if levels else [],
-        )
-
-    names = list(spec.inputs)
-    result = train_hard_constrained(problem, grid, tensors(train_data), tensors(test_data), config, device, names)
-    out = Path(args.out or Path("runs") / f"{problem.name}-fno-{args.constraint}")
-    if world(None)[0] == 0:
-        head = checkpoint.header(MODEL_KIND, problem, f"fno-{args.constraint}", asdict(config))
-        checkpoint.save(out / MODEL_FILE, head, {"state": result.model.state_dict(), "config": asdict(config)})
-        card = {
-            "problem": problem.name,
-            "constraint": args.constraint,
-            "test_error": result.test_error,
-            "train_loss": result.train_loss,
-            "unconverged_samples": result.unconverged,
-            "kept_epoch": result.kept_epoch,
-            "seconds": result.seconds,
-            "config": asdict(config),
-        }
-        write_json(out / "metrics.json", card)
-        print(
-            f"trained fno with {args.constraint} constraint for {problem.name}: test relative L2 "
-            f"{result.test_error:.3e} after {config.epochs} epochs ({result.seconds:.1f} s); model: {out}"
-        )
-    if dist.is_initialized():
-        dist.destroy_process_group()
-    return 0

@@ -26,6 +26,7 @@ from pdesolve.learned.stencils import box_stencils
 from pdesolve.learned.systems import GridSystem, jacobi_scaled
 from pdesolve.learned.unet import UNet
 from pdesolve.linalg.system import csr_tensor
+from pdesolve.runtime import synchronize
 
 
 class DirectionNetwork(nn.Module):
@@ -109,8 +110,7 @@ class NeuralPreconditioner:
         with torch.no_grad():
             d = self.model(columns.reshape((-1, *self.shape)), self.stencils).reshape(columns.shape[0], -1)
         z = (d * self.inverse_root).T.reshape(r.shape).to(r.dtype)
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
+        synchronize(self.device)
         self.inference_time += time.perf_counter() - start
         self.applications += 1
         return z if out is None else out.copy_(z)

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from pdesolve.classical.assembly import assemble, box_grid
 from pdesolve.errors import NotApplicableError
-from pdesolve.linalg.solver import box_shape
+from pdesolve.linalg.preconditioners import box_shape
 from pdesolve.linalg.system import spd_form
 from pdesolve.problem import Problem
 

@@ -1,6 +1,6 @@
 """IC(0) as a CPU reference preconditioner for the torch CG (factor and triangular solves on the CPU).
 
-The factor is :class:`pdesolve.classical.linear_solvers.IncompleteCholesky` (Meijerink & van der
+The factor is :class:`pdesolve.linalg.host.IncompleteCholesky` (Meijerink & van der
 Vorst 1977); its triangular solves are sequential, so on a GPU they would cost more than they save.
 """
 
@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from pdesolve.classical.linear_solvers import IncompleteCholesky
+from pdesolve.linalg.host import IncompleteCholesky
 
 
 class IncompleteCholeskyCPU:

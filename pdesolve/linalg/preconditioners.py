@@ -1,8 +1,8 @@
-"""Choose and build a preconditioner for the torch CG by name: none, jacobi, mg, amg, ic0."""
+"""The torch CG's builders of the registered preconditioners (:mod:`pdesolve.linalg.registry`): none, jacobi,
+mg, amg, ic0; :func:`make_preconditioner` builds one by name."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,19 +17,10 @@ from pdesolve.linalg.cg import Preconditioner
 from pdesolve.linalg.ic0 import IncompleteCholeskyCPU
 from pdesolve.linalg.jacobi import Jacobi
 from pdesolve.linalg.multigrid import geometric_multigrid
+from pdesolve.linalg.registry import GridLayout, Setup, resolve
 from pdesolve.linalg.stencil import StencilOperator
 from pdesolve.linalg.system import LinearOperator, SparseOperator
-
-PRECONDITIONERS = ("none", "jacobi", "mg", "amg", "ic0")
-
-
-@dataclass
-class GridLayout:
-    """Where the unknowns sit: the node grid ``shape``, the unknown ``mask`` and the periodic axes."""
-
-    shape: tuple[int, ...]
-    mask: np.ndarray
-    periodic: tuple[bool, ...]
+from pdesolve.problem import Problem
 
 
 def make_preconditioner(
@@ -42,33 +33,49 @@ def make_preconditioner(
     coarse_size: int = 256,
     backend: str | None = None,
     amg_setup: str = "torch",
+    problem: Problem | None = None,
 ) -> Preconditioner | None:
-    """The preconditioner ``kind`` for the SPD float64 ``matrix`` that ``operator`` applies on its device
-    (``amg_setup``: torch or pyamg builds the AMG hierarchy)."""
-    if kind == "none":
-        return None
-    if kind == "jacobi":
-        return Jacobi(operator)
-    if kind == "ic0":
-        return IncompleteCholeskyCPU(matrix)
-    if kind == "amg":
-        return algebraic_multigrid(operator, matrix, smoother, steps, coarse_size, backend, amg_setup)
-    if kind == "mg":
-        if layout is None:
-            raise PdesolveError("precond=mg needs a grid (a finite-difference system); use precond=amg on meshes")
-        stencil = box_stencil_of(operator, matrix, layout)
-        if stencil is not None:
-            probe = operator if isinstance(operator, StencilOperator) else stencil
-            return box_multigrid(operator, stencil, probe, smoother, steps, coarse_size)
-        stored = (
-            operator
-            if isinstance(operator, SparseOperator)
-            else SparseOperator(matrix, operator.device, operator.dtype, backend)
-        )
-        return geometric_multigrid(
-            operator, stored, layout.shape, layout.mask, layout.periodic, smoother, steps, coarse_size
-        )
-    raise PdesolveError(f"precond={kind!r}: choose one of {', '.join(PRECONDITIONERS)}")
+    """The registered preconditioner (or preconditioner file) ``kind`` for the SPD float64 ``matrix`` that
+    ``operator`` applies on its device (``amg_setup``: torch or pyamg builds the AMG hierarchy)."""
+    setup = Setup(operator, matrix, layout, smoother, steps, coarse_size, backend, amg_setup, problem)
+    return resolve(kind).device(setup)
+
+
+def build_none(setup: Setup) -> None:
+    return None
+
+
+def build_jacobi(setup: Setup) -> Preconditioner:
+    return Jacobi(setup.operator)
+
+
+def build_ic0(setup: Setup) -> Preconditioner:
+    return IncompleteCholeskyCPU(setup.matrix)
+
+
+def build_amg(setup: Setup) -> Preconditioner:
+    return algebraic_multigrid(
+        setup.operator, setup.matrix, setup.smoother, setup.steps, setup.coarse_size, setup.backend, setup.amg_setup
+    )
+
+
+def build_mg(setup: Setup) -> Preconditioner:
+    """Box multigrid when the operator is a nearest-neighbour stencil on a box, else the sparse hierarchy."""
+    operator, matrix, layout = setup.operator, setup.matrix, setup.layout
+    if layout is None:
+        raise PdesolveError("precond=mg needs a grid (a finite-difference system); use precond=amg on meshes")
+    stencil = box_stencil_of(operator, matrix, layout)
+    if stencil is not None:
+        probe = operator if isinstance(operator, StencilOperator) else stencil
+        return box_multigrid(operator, stencil, probe, setup.smoother, setup.steps, setup.coarse_size)
+    stored = (
+        operator
+        if isinstance(operator, SparseOperator)
+        else SparseOperator(matrix, operator.device, operator.dtype, setup.backend)
+    )
+    return geometric_multigrid(
+        operator, stored, layout.shape, layout.mask, layout.periodic, setup.smoother, setup.steps, setup.coarse_size
+    )
 
 
 def box_shape(mask: np.ndarray) -> tuple[int, ...] | None:

@@ -18,10 +18,12 @@ from pdesolve.classical.assembly import LinearSystem, assemble, box_grid
 from pdesolve.classical.footprint import check_torch_cg
 from pdesolve.errors import NotApplicableError, PdesolveError, ProblemError
 from pdesolve.linalg.cg import ConjugateGradient
-from pdesolve.linalg.preconditioners import PRECONDITIONERS, GridLayout, box_shape, describe, make_preconditioner
+from pdesolve.linalg.preconditioners import box_shape, describe
+from pdesolve.linalg.registry import GridLayout, Setup, help_text, resolve
 from pdesolve.linalg.stencil import StencilOperator
 from pdesolve.linalg.system import LinearOperator, SparseOperator, spd_form
 from pdesolve.problem import Mesh, Problem
+from pdesolve.runtime import synchronize, torch_dtype
 from pdesolve.solvers.base import Solver, register
 from pdesolve.solvers.solution import GridSolution
 
@@ -50,11 +52,6 @@ def positive_definite(matrix: sp.csr_matrix) -> bool:
     return bool(np.all(factor.U.diagonal() > 0))
 
 
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 @register
 class CGSolver(Solver):
     name = "cg"
@@ -74,7 +71,7 @@ class CGSolver(Solver):
     positive = frozenset({"tol", "smoother_steps"})
     option_help = {
         "n": "nodes per axis (0: the problem's default)",
-        "precond": "none | jacobi | mg (geometric multigrid) | amg (smoothed aggregation) | ic0 | a learned .pt",
+        "precond": help_text(),
         "tol": "true relative residual ‖b − Ax‖/‖b‖ to stop at",
         "maxiter": "iteration cap (0: max(1000, unknowns), at most 100000)",
         "matrix_free": "apply the operator as a stencil instead of a stored CSR matrix (unknowns filling a box)",
@@ -107,16 +104,11 @@ class CGSolver(Solver):
     def solve(self, problem: Problem) -> GridSolution:
         self.check(problem)
         precond = self.config["precond"]
-        if precond not in PRECONDITIONERS and not str(precond).endswith(".pt"):
-            raise PdesolveError(
-                f"precond={precond!r}: choose one of {', '.join(PRECONDITIONERS)} or a learned checkpoint (.pt)"
-            )
+        entry = resolve(str(precond))
         device = torch.device(self.settings.device)
         if device.type == "cuda" and not torch.cuda.is_available():
             raise PdesolveError("--device cuda: no CUDA device is available")
-        dtype = {"float32": torch.float32, "float64": torch.float64}.get(self.settings.dtype)
-        if dtype is None:
-            raise PdesolveError(f"cg runs in float32 or float64, not {self.settings.dtype}")
+        dtype = torch_dtype(self.settings.dtype, "cg")
         check_torch_cg(self._nodes(problem), problem.dim, self.settings.device)
         start = time.perf_counter()
         grid = box_grid(problem, self._nodes(problem))
@@ -127,20 +119,16 @@ class CGSolver(Solver):
         start = time.perf_counter()
         operator = device_operator(matrix, system, self.config["matrix_free"], device, dtype)
         layout = GridLayout(grid.shape, system.unknown, grid.periodic)
-        if str(precond).endswith(".pt"):  # a learned preconditioner (pdesolve/learned); its inference is timed here
-            from pdesolve.learned.hook import learned_preconditioner
-
-            preconditioner = learned_preconditioner(precond, problem, operator, matrix, system.unknown)
-        else:
-            preconditioner = make_preconditioner(
-                precond,
-                operator,
-                matrix,
-                layout,
-                self.config["smoother"],
-                self.config["smoother_steps"],
-                amg_setup=self.config["amg_setup"],
-            )
+        setup = Setup(
+            operator,
+            matrix,
+            layout,
+            self.config["smoother"],
+            self.config["smoother_steps"],
+            amg_setup=self.config["amg_setup"],
+            problem=problem,
+        )
+        preconditioner = entry.device(setup)  # a learned one's setup inference is timed here
         b = torch.as_tensor(rhs, device=device)
         synchronize(device)
         setup_time = time.perf_counter() - start

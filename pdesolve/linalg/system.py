@@ -15,9 +15,9 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from pdesolve.classical.linear_solvers import definiteness_sign
 from pdesolve.errors import NotApplicableError
 from pdesolve.linalg import kernels
+from pdesolve.linalg.host import definiteness_sign
 
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
 

@@ -20,9 +20,10 @@ from pdesolve.operators.model_file import save_model
 from pdesolve.operators.pairs import data_grid
 from pdesolve.operators.physics_loss import PhysicsLoss
 from pdesolve.operators.rollout import Rollout, predict, rollout_errors, rollout_loss
-from pdesolve.operators.training import KIND, TrainConfig, TrainResult, rank_and_world, train
+from pdesolve.operators.training import KIND, TrainConfig, TrainResult, train
 from pdesolve.operators.trajectories import history_and_future
 from pdesolve.problem import Problem
+from pdesolve.runtime import rank_and_world
 
 MODEL_FILE = "model.pt"
 

@@ -26,6 +26,7 @@ from pdesolve.operators.pairs import data_grid, input_channels
 from pdesolve.operators.rollout import Rollout, rollout_errors
 from pdesolve.operators.trajectories import solve_trajectories
 from pdesolve.problem import Box, Problem
+from pdesolve.runtime import synchronize
 from pdesolve.solvers.base import Solver, register
 from pdesolve.solvers.solution import GridSolution
 
@@ -66,11 +67,16 @@ class FNOSolver(Solver):
         if not self.config["model"]:
             raise PdesolveError("the fno solver needs --set model=PATH (train one with `pdesolve train PROBLEM`)")
         device = torch.device(self.settings.device)
-        model, card = load_model(self.config["model"], device)
+        model, card = load_model(self.config["model"], device, problem)
         check_model_problem(card, problem)
         if isinstance(model, Rollout):
             return self._rollout(problem, model, card, device)
         resolution = self.config["n"] or int(card["resolution"])
+        if "constraint" in card and resolution != card["resolution"]:
+            raise PdesolveError(
+                f"a {card['constraint']}-constrained model evaluates on its training grid (n={card['resolution']}), "
+                f"not n={resolution}: its constraint rows are built for that grid"
+            )
         member = family_member(problem, self.settings.seed)
         grid = data_grid(problem, resolution)
         inputs = torch.as_tensor(input_channels(problem, member, grid)[None], dtype=torch.float32, device=device)
@@ -128,11 +134,9 @@ def _timed_inference(model: torch.nn.Module, inputs: torch.Tensor, repeats: int)
     output = model(inputs)
     best = float("inf")
     for _ in range(max(repeats, 1)):
-        if inputs.is_cuda:
-            torch.cuda.synchronize()
+        synchronize(inputs.device)
         start = time.perf_counter()
         output = model(inputs)
-        if inputs.is_cuda:
-            torch.cuda.synchronize()
+        synchronize(inputs.device)
         best = min(best, time.perf_counter() - start)
     return output.float().cpu().numpy(), best

@@ -29,6 +29,7 @@ from pdesolve.divergence import DivergenceMonitor
 from pdesolve.errors import PdesolveError
 from pdesolve.io import checkpoint as checkpoints
 from pdesolve.report.progress import progress_bar
+from pdesolve.runtime import rank_and_world, relative_l2
 
 CHECKPOINT = "checkpoint.pt"
 KIND = "fno-training"
@@ -70,18 +71,6 @@ class TrainResult:
 Physics = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (prediction, target) -> per-sample loss (batch,)
 Callback = Callable[[int, TrainResult], None]
-
-
-def relative_l2(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """``||u - u_ref|| / ||u_ref||`` per sample, shape (batch,)."""
-    difference = (prediction.float() - target.float()).flatten(1).norm(dim=1)
-    return difference / target.float().flatten(1).norm(dim=1).clamp_min(1e-30)
-
-
-def rank_and_world() -> tuple[int, int]:
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
 
 
 def _autocast(device: torch.device, enabled: bool):

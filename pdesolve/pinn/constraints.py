@@ -15,8 +15,14 @@
   ``u_j`` hold (each unknown claims parts on its own: an outflow claims its part for every unknown, a velocity
   condition only for the velocity); unknowns without such conditions (a pressure) stay free.
 
-Together: ``u = g(x, t) + u₀(x) − g(x, t₀) + φ(x) τ N``; on the boundary this is ``g`` whenever the
-data are compatible (``u₀ = g(·, t₀)`` there).
+Together: ``u = g(x, t) + u₀(x) − g(x, t₀) + φ(x) τ N``; on the boundary this is ``g + (u₀ − g(·, t₀))``,
+so it holds both conditions only where the data are compatible, ``u₀ = g(·, t₀)`` on the Dirichlet boundary.
+That is measured, not assumed: ``max |u₀ − g(·, t₀)|`` at boundary samples where ``φ = 0``
+(:func:`initial_mismatch`). Above ``COMPATIBLE`` (relative to ``max(1, |g|)``) the Dirichlet condition stays
+exact and the initial condition becomes a loss term, ``u = g(x, t) + φ(x) N``: no function continuous up to
+``t₀`` can meet both, and the boundary value is the one a classical solver imposes too (FEM fixes the boundary
+degrees of freedom after interpolating ``u₀``), whereas a misfit of the initial data is confined to ``t₀``. Initial data
+that vanish on a circle miss a mesh's chords by ``O(h²)``; ``OutputTransform.initial_mismatch`` keeps the value.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ from pdesolve.problem import Box, Coords, Dirichlet, Gauge, Periodic, Problem
 from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.distance import atoms, distance_to, has_distance, transfinite_weights
 from pdesolve.problem.parts import PartSelector
+
+COMPATIBLE = 1e-10  # largest |u₀ − g(t₀)| on the Dirichlet boundary, relative to max(1, |g|), for both to be exact
+ON_BOUNDARY = 1e-12  # |φ| of a boundary sample on a Dirichlet part
 
 
 class InputEmbedding(nn.Module):
@@ -147,6 +156,7 @@ class OutputTransform(nn.Module):
         problem: Problem,
         dirichlet: list[tuple[Dirichlet, frozenset]],
         initial: bool,
+        initial_mismatch: float | None = None,
         unknown: str | None = None,
     ) -> None:
         super().__init__()
@@ -154,6 +164,7 @@ class OutputTransform(nn.Module):
         self.unknown = unknown
         self.dirichlet = tuple(condition for condition, _ in dirichlet)
         self.initial = initial
+        self.initial_mismatch = initial_mismatch  # max |u₀ − g(t₀)| on the Dirichlet boundary, where measured
         domain = problem.domain
         every = frozenset().union(*(chosen for _, chosen in dirichlet))
         self.distance = distance_to(domain, every) if dirichlet else None
@@ -283,12 +294,34 @@ def initial_is_periodic(problem: Problem, samples: int = 16, tol: float = 1e-8) 
     return True
 
 
+def initial_mismatch(transform: OutputTransform, samples: int = 2000) -> tuple[float, float]:
+    """``max |u₀ − g(·, t₀)|`` and ``max |g(·, t₀)|`` at boundary samples where the transform's Dirichlet
+    conditions hold (``φ = 0``)."""
+    problem = transform.problem
+    space, _ = problem.domain.sample_boundary(samples, seed=0)
+    t0 = torch.full((len(space), 1), float(problem.time[0]), dtype=torch.float64)
+    points = torch.cat([torch.as_tensor(space, dtype=torch.float64), t0], dim=1)
+    on = torch.abs(transform.distance(points)) <= ON_BOUNDARY
+    if not bool(on.any()):
+        return 0.0, 0.0
+    points = points[on]
+    x = split_coords(points, problem.dim, True)
+    data = torch.as_tensor(transform.boundary_values(points, x), dtype=torch.float64).expand(len(points))
+    initial = torch.as_tensor(problem.initial(split_coords(points, problem.dim, False), problem.p))
+    return float(torch.max(torch.abs(initial.to(torch.float64) - data))), float(torch.max(torch.abs(data)))
+
+
 def build_transform(problem: Problem, hard: bool, free: tuple[str, ...] = ()) -> OutputTransform | SystemTransform:
-    """The output transform for ``hard_constraints``: Dirichlet where possible, the initial condition
-    unless it is not periodic to first order along a periodic axis; a system's per unknown (less ``free``;
-    its initial condition stays soft)."""
+    """The output transform for ``hard_constraints``: Dirichlet where possible; the initial condition unless
+    it is not periodic to first order along a periodic axis, or not compatible with the exact Dirichlet data
+    (then it is a loss term; the module docstring says why). A system's per unknown (less ``free``)."""
     if problem.is_system:
         return SystemTransform(problem, free if hard else tuple(problem.unknowns))
     dirichlet = hard_dirichlet_parts(problem) if hard else []
     initial = hard and problem.is_evolution and initial_is_periodic(problem)
-    return OutputTransform(problem, dirichlet, initial=initial)
+    mismatch = None
+    if initial and dirichlet:
+        with torch.no_grad():
+            mismatch, scale = initial_mismatch(OutputTransform(problem, dirichlet, initial=False))
+        initial = mismatch <= COMPATIBLE * max(1.0, scale)
+    return OutputTransform(problem, dirichlet, initial=initial, initial_mismatch=mismatch)

@@ -1,4 +1,5 @@
-"""A trained PINN as a :class:`~pdesolve.solvers.solution.Solution`: the network, evaluable anywhere."""
+"""A trained PINN as a :class:`~pdesolve.solvers.solution.Solution`: the network, evaluable and differentiable
+anywhere."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from pdesolve.problem import Problem
+from pdesolve.pinn.losses import network_field
+from pdesolve.problem import Coords, Problem
 from pdesolve.solvers.solution import Solution, grid_cells
 
 GRID_SIZE = {1: 201, 2: 101, 3: 41}
@@ -16,6 +18,8 @@ SNAPSHOTS = 51
 
 class PinnSolution(Solution):
     """``solution(points)`` evaluates the network; points (N, dim[+1]) with time last."""
+
+    differentiable = True
 
     def __init__(self, problem: Problem, model: torch.nn.Module, stats: dict[str, Any] | None = None) -> None:
         super().__init__(problem, stats)
@@ -31,6 +35,11 @@ class PinnSolution(Solution):
             with torch.no_grad():
                 out.append(self.model(chunk).double().cpu().numpy())
         return np.concatenate(out) if out else np.zeros(0)
+
+    def field(self, points: np.ndarray) -> tuple[Any, Coords]:
+        """The network at the points as the loss sees it (:func:`~pdesolve.pinn.losses.network_field`)."""
+        tensor = torch.as_tensor(np.atleast_2d(np.asarray(points, dtype=float)), dtype=self.dtype, device=self.device)
+        return network_field(self.model, self.problem, tensor)
 
     def _grid(self) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
         """Axes of a grid over the bounding box, its points (C order) and which lie in the domain."""

@@ -192,7 +192,11 @@ def run_record(run: Run, settings: Settings) -> dict[str, Any]:
         "residual_rms": run.indicators.get("residual_rms"),
         "boundary_max": run.indicators.get("boundary_max"),
         "initial_max": run.indicators.get("initial_max"),
-        **({"indicators_failed": run.indicators["indicators_failed"]} if "indicators_failed" in run.indicators else {}),
+        **{
+            key: run.indicators[key]
+            for key in ("residual_rms_per_equation", "indicators_derivatives", "indicators_failed")
+            if key in run.indicators
+        },
         "error_points": run.errors.get("points"),
         "error_points_undefined": run.errors.get("points_undefined"),
         **system,

@@ -13,11 +13,19 @@ from pdesolve.problem import Grid, Problem
 class Solution:
     """What a solver returns: ``solution(points)`` with points (N, dim[+1]), time as the last column."""
 
+    differentiable = False  # whether ``field`` exists (network solutions)
+
     def __init__(self, problem: Problem, stats: dict[str, Any] | None = None) -> None:
         self.problem = problem
         self.stats: dict[str, Any] = dict(stats or {})
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def field(self, points: np.ndarray) -> tuple[Any, Any]:
+        """The solution at points (N, dim[+1]) as a field differentiable by autograd (a system's ``Unknowns``),
+        with the coordinates the problem's functions see: the form residuals are evaluated on. Only where
+        ``differentiable``; grid and mesh solutions have none."""
         raise NotImplementedError
 
     def arrays(self) -> dict[str, np.ndarray]:

@@ -4,6 +4,7 @@ Between two stored times ``t_k < t < t_{k+1}`` the value is the cubic Hermite in
 the two network outputs and their time derivatives ``u_t = F(u)`` (the problem's right-hand side,
 evaluated on the network by autograd): its error is ``O(Δt⁴)``, so it keeps the step's accuracy
 between steps (``interpolation="linear"`` uses the network outputs only, error ``O(Δt²)``).
+``field`` is the same interpolant in torch, differentiable in x and t (the rates differentiated through).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import numpy as np
 import torch
 
 from pdesolve.ngd import FlatModule
-from pdesolve.problem import Problem
+from pdesolve.problem import Coords, NetworkField, Problem
+from pdesolve.problem.coords import SPACE_NAMES
+from pdesolve.problem.field import Field
 from pdesolve.solvers.solution import Solution, grid_cells
 from pdesolve.teng.model import SampledModel
 
@@ -24,6 +27,8 @@ OUTPUT_TIMES = 11
 
 class TengSolution(Solution):
     """``solution(points)`` with points (N, dim + 1), time in the last column; ``thetas[k]`` at ``times[k]``."""
+
+    differentiable = True
 
     def __init__(
         self,
@@ -86,6 +91,46 @@ class TengSolution(Solution):
             rates = h10 * self.rate(k, x) + h11 * self.rate(k + 1, x)
             out[inner] = h00 * left[inner] + h01 * right[inner] + h * rates
         return out
+
+    def field(self, points: np.ndarray) -> tuple[NetworkField, Coords]:
+        """The interpolant in time of the networks at points (N, dim + 1) as a field of (x, t), derivatives by
+        autograd: ``u_t`` is the interpolant's own time derivative, not ``F(u)``."""
+        theta = self.thetas[0]
+        points = np.atleast_2d(np.asarray(points, dtype=float))
+        names = SPACE_NAMES[: self.problem.dim] + ("t",)
+        tensor = torch.as_tensor(points, dtype=theta.dtype, device=theta.device)
+        coords = {name: tensor[:, k].clone().requires_grad_(True) for k, name in enumerate(names)}
+        t = np.clip(points[:, -1], self.times[0], self.times[-1])
+        k = np.clip(np.searchsorted(self.times, t, side="right") - 1, 0, max(len(self.times) - 2, 0))
+        order = np.argsort(k, kind="stable")
+        pieces = [
+            self._piece(interval, coords, torch.as_tensor(order[k[order] == interval])) for interval in np.unique(k)
+        ]
+        values = torch.cat(pieces)[torch.as_tensor(np.argsort(order))]
+        return NetworkField(values, coords), Coords([coords[name] for name in names[:-1]], t=coords["t"])
+
+    def _piece(self, k: int, coords: dict[str, torch.Tensor], rows: torch.Tensor) -> torch.Tensor:
+        """The interpolant on ``[t_k, t_{k+1}]`` at the given rows of ``coords``, differentiable in them."""
+        space = {name: value[rows] for name, value in coords.items() if name != "t"}
+        stacked = torch.stack(list(space.values()), dim=1)
+        left = self.fn(self.thetas[k], stacked)
+        if len(self.times) == 1:
+            return left
+        h = float(self.times[k + 1] - self.times[k])
+        s = (coords["t"][rows] - float(self.times[k])) / h
+        right = self.fn(self.thetas[k + 1], stacked)
+        if self.interpolation == "linear":
+            return (1 - s) * left + s * right
+        rates = [self._rate(u, space, float(self.times[j])) for u, j in ((left, k), (right, k + 1))]
+        h00, h10, h01, h11 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, 3 * s**2 - 2 * s**3, s**3 - s**2
+        return h00 * left + h01 * right + h * (h10 * rates[0] + h11 * rates[1])
+
+    def _rate(self, u: torch.Tensor, space: dict[str, torch.Tensor], t: float) -> torch.Tensor:
+        """``F(u)`` of network values ``u`` at the coordinates ``space`` (kept in the graph)."""
+        x = Coords(list(space.values()), t=torch.full_like(u, t))
+        out = self.problem.rhs(NetworkField(u, space), x, self.problem.p)
+        values = out.values if isinstance(out, Field) else out
+        return torch.broadcast_to(torch.as_tensor(values, dtype=u.dtype, device=u.device), u.shape)
 
     def grid(self) -> tuple[list[np.ndarray], np.ndarray]:
         """Axes and points (N, dim) of a uniform grid of the box (periodic axes without their right end)."""

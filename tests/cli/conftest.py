@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
+from helpers import POISSON1D, run_cli
 
 import pdesolve.cli
 from pdesolve.classical.assembly import assemble, box_grid
@@ -19,20 +19,6 @@ from pdesolve.solvers import available
 from pdesolve.solvers.base import SOLVERS, Solver
 from pdesolve.solvers.classical_alias import ClassicalAlias
 from pdesolve.solvers.solution import GridSolution
-
-POISSON1D = '''
-"""-u'' = pi^2 sin(pi x) on [0, 1], u = 0; exact sin(pi x)."""
-from pdesolve.problem import Dirichlet, Interval, Problem, d, pi, sin
-
-problem = Problem(
-    name="poisson1d",
-    domain=Interval(0.0, 1.0),
-    residual=lambda u, x, p: -d(u, "x", 2) - pi**2 * sin(pi * x.x),
-    boundary=Dirichlet(0.0),
-    exact=lambda x, p: sin(pi * x.x),
-    description="1D Poisson with exact solution",
-)
-'''
 
 NOREF1D = POISSON1D.replace('name="poisson1d"', 'name="noref1d"').replace("    exact=lambda x, p: sin(pi * x.x),\n", "")
 
@@ -128,17 +114,6 @@ class Raising(Diverging):
         raise type(self).error
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def err_lines(self) -> list[str]:
-        return [line for line in self.err.splitlines() if line.strip()]
-
-
 @pytest.fixture
 def registry(monkeypatch: pytest.MonkeyPatch):
     """SOLVERS holds only the stand-ins and the classical alias (whose 'fd' is the gridfd stand-in)."""
@@ -180,9 +155,4 @@ def cli(capsys: pytest.CaptureFixture, tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(progress, "PIPED_EVERY_S", 3600.0)
 
-    def run(*argv: str) -> Result:
-        code = pdesolve.cli.main([str(a) for a in argv])
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return lambda *argv: run_cli(capsys, *argv)

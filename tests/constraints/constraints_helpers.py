@@ -59,3 +59,29 @@ def space_time_basis(grid: Grid, times: np.ndarray, nb: int, batch: int = 1, see
     features = (powers[:, None, :, None] * modes[None, :, None, :]).reshape(18, len(times), len(x))
     mix = torch.randn(batch, nb, 18, generator=generator, dtype=torch.float64)
     return torch.einsum("bnf,ftx->bntx", mix, features)
+
+
+# a periodic heat family (random amplitude) as a problem file, for `pdesolve dataset` / `train`
+HEAT_FAMILY = """
+from dataclasses import dataclass
+import numpy as np
+from pdesolve.problem import Family, Interval, Periodic, Problem, d, sin, pi
+
+
+@dataclass(frozen=True)
+class Amplitude:
+    def sample(self, rng):
+        return float(rng.uniform(0.5, 1.5))
+
+
+problem = Problem(
+    name="heat_family_hc",
+    domain=Interval(0.0, 1.0),
+    time=(0.0, 0.2),
+    rhs=lambda u, x, p: 0.1 * d(u, "x", 2),
+    initial=lambda x, p: p.a * sin(2 * pi * x.x),
+    boundary=Periodic(),
+    params={"a": 1.0},
+    family=Family(a=Amplitude()),
+)
+"""

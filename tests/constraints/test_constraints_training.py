@@ -6,36 +6,12 @@ import json
 
 import numpy as np
 import torch
-from constraints_helpers import heat
+from constraints_helpers import HEAT_FAMILY, heat
 
 import pdesolve.cli
 from pdesolve.constraints.training import ConstrainedOperator, ConstraintConfig, ConstraintData, train_hard_constrained
 from pdesolve.operators.dataset import load_dataset
 from pdesolve.problem import Grid, load_problem
-
-HEAT_FAMILY = """
-from dataclasses import dataclass
-import numpy as np
-from pdesolve.problem import Family, Interval, Periodic, Problem, d, sin, pi
-
-
-@dataclass(frozen=True)
-class Amplitude:
-    def sample(self, rng):
-        return float(rng.uniform(0.5, 1.5))
-
-
-problem = Problem(
-    name="heat_family_hc",
-    domain=Interval(0.0, 1.0),
-    time=(0.0, 0.2),
-    rhs=lambda u, x, p: 0.1 * d(u, "x", 2),
-    initial=lambda x, p: p.a * sin(2 * pi * x.x),
-    boundary=Periodic(),
-    params={"a": 1.0},
-    family=Family(a=Amplitude()),
-)
-"""
 
 
 def heat_trajectories(samples: int, n: int, levels: int, seed: int) -> ConstraintData:

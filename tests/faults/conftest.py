@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fault_helpers import HEAT1D, POISSON1D, run
+from fault_helpers import HEAT1D, run
+from helpers import POISSON1D
 
 
 @pytest.fixture

@@ -6,28 +6,13 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
-
-import pdesolve.cli
+from helpers import Result, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
-
-POISSON1D = """
-from pdesolve.problem import Dirichlet, Interval, Problem, d, pi, sin
-
-problem = Problem(
-    name="poisson1d",
-    domain=Interval(0.0, 1.0),
-    residual=lambda u, x, p: -d(u, "x", 2) - pi**2 * sin(pi * x.x),
-    boundary=Dirichlet(0.0),
-    exact=lambda x, p: sin(pi * x.x),
-)
-"""
 
 HEAT1D = """
 from pdesolve.problem import Interval, Periodic, Problem, d, pi, sin
@@ -83,32 +68,7 @@ problem = Problem(name='tiny_darcy', domain=Rectangle((0.0, 0.0), (1.0, 1.0)),
 """
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def err_lines(self) -> list[str]:
-        return [line for line in self.err.splitlines() if line.strip()]
-
-    def one_line(self, *words: str, code: int = 2) -> str:
-        """The single ``pdesolve: error:`` line (exit ``code``, no traceback) holding every word."""
-        assert self.code == code, (self.code, self.err)
-        lines = self.err_lines
-        assert len(lines) == 1 and lines[0].startswith("pdesolve: error: ") and "Traceback" not in self.err, self.err
-        for word in words:
-            assert word in lines[0], (word, lines[0])
-        return lines[0]
-
-
-def run(capsys: pytest.CaptureFixture, *argv: object) -> Result:
-    """``pdesolve ARGV`` in this process; its exit code, stdout and stderr."""
-    capsys.readouterr()
-    code = pdesolve.cli.main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return Result(code, captured.out, captured.err)
+run = run_cli  # ``run(capsys, *argv)``: the command in this process
 
 
 def one_line(result: Result, *words: str) -> str:

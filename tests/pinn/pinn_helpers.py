@@ -6,20 +6,11 @@ Imported as ``from pinn_helpers import ...``: a module name unique across ``test
 from __future__ import annotations
 
 import numpy as np
+from helpers import POISSON1D
 
 from pdesolve.problem import Dirichlet, Interval, Problem, Rectangle, d, laplacian, pi, sin
 
-POISSON1D_SOURCE = """
-from pdesolve.problem import Dirichlet, Interval, Problem, d, pi, sin
-
-problem = Problem(
-    name="poisson1d",
-    domain=Interval(0.0, 1.0),
-    residual=lambda u, x, p: -d(u, "x", 2) - pi**2 * sin(pi * x.x),
-    boundary=Dirichlet(0.0),
-    exact=lambda x, p: sin(pi * x.x),
-)
-"""
+POISSON1D_SOURCE = POISSON1D  # the root helpers' file source
 
 
 def poisson1d(residual=None) -> Problem:

@@ -1,12 +1,6 @@
-"""Small dense LAPACK calls: one thread (multithreaded MKL on a loaded 2-core runner is 100× slower)."""
+"""Small dense LAPACK calls: torch on one thread for this folder."""
 
 import pytest
-import torch
+from helpers import single_thread
 
-
-@pytest.fixture(autouse=True, scope="package")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+one_thread = pytest.fixture(autouse=True, scope="package")(single_thread)

@@ -1,0 +1,65 @@
+"""Definitions shared by the test folders, imported as ``from helpers import ...`` (``tests/`` is on the path
+through the root ``conftest.py``; a module name unique across ``tests/``, unlike ``conftest``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+import pdesolve.cli
+
+POISSON1D = '''
+"""-u'' = pi^2 sin(pi x) on [0, 1], u = 0; exact sin(pi x)."""
+from pdesolve.problem import Dirichlet, Interval, Problem, d, pi, sin
+
+problem = Problem(
+    name="poisson1d",
+    domain=Interval(0.0, 1.0),
+    residual=lambda u, x, p: -d(u, "x", 2) - pi**2 * sin(pi * x.x),
+    boundary=Dirichlet(0.0),
+    exact=lambda x, p: sin(pi * x.x),
+    description="1D Poisson with exact solution",
+)
+'''
+
+
+@dataclass
+class Result:
+    """Exit code, stdout and stderr of one ``pdesolve`` command."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def err_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
+    def one_line(self, *words: str, code: int = 2) -> str:
+        """The single ``pdesolve: error:`` line (exit ``code``, no traceback) holding every word."""
+        assert self.code == code, (self.code, self.err)
+        lines = self.err_lines
+        assert len(lines) == 1 and lines[0].startswith("pdesolve: error: ") and "Traceback" not in self.err, self.err
+        for word in words:
+            assert word in lines[0], (word, lines[0])
+        return lines[0]
+
+
+def run_cli(capsys: pytest.CaptureFixture, *argv: object) -> Result:
+    """``pdesolve ARGV`` in this process; its exit code, stdout and stderr (earlier output dropped)."""
+    capsys.readouterr()
+    code = pdesolve.cli.main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return Result(code, captured.out, captured.err)
+
+
+def single_thread() -> Iterator[None]:
+    """Torch on one thread for a test folder (small dense LAPACK calls: multithreaded MKL on a loaded 2-core
+    runner is 100× slower); a conftest makes it ``pytest.fixture(autouse=True, scope="package")``."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
