@@ -52,6 +52,7 @@ from pdesolve.constraints.training import (
     train_hard_constrained,
 )
 from pdesolve.io.run_folder import write_json
+from pdesolve.ngd import DampedGaussNewton, Multiplicative, ReducedSystem, Trial
 from pdesolve.problem import Coords, Grid, Problem, d, load_problem
 from pdesolve.report.memory import PeakMemory
 from pdesolve.runtime import relative_l2, synchronize
@@ -239,17 +240,42 @@ def marched_rows_solution(problem, grid, times, theta: float, inputs: torch.Tens
 
 
 def rows_solution(system, inputs: torch.Tensor, start: torch.Tensor, iterations: int = 8) -> torch.Tensor:
-    """The field (shaped like ``start``) with zero rows, by Gauss–Newton from ``start``: the constraint layer's
-    own rows and Jacobian with one basis function per node (the identity)."""
+    """The field (shaped like ``start``) with zero rows, by undamped Gauss–Newton from ``start`` (the library's
+    driver): the constraint layer's own rows and Jacobian with one basis function per node (the identity)."""
     size = start[0].numel()
     basis = torch.eye(size, dtype=start.dtype, device=start.device).reshape(1, size, *start.shape[1:])
+    problem = NewtonRows(system, basis, inputs)
     omega = start.reshape(1, 1, size).clone()
-    for _ in range(iterations):
-        r, jacobian = system.residual_and_jacobian(omega, basis, inputs)
-        if float(r.norm()) <= 1e-12 * max(1.0, float(omega.norm())):
-            break
-        omega = omega - torch.linalg.lstsq(jacobian[0, 0], r[0, 0, :, None]).solution[:, 0]
-    return omega.reshape(start.shape)
+    driver = DampedGaussNewton(problem, Multiplicative(), max_tries=1, max_steps=iterations)
+    state = driver.init(omega, problem.cost(omega), 0.0)
+    while not driver.terminate(state) and state.cost > (1e-12 * max(1.0, float(state.point.norm()))) ** 2:
+        state = driver.step(state)
+    return state.point.reshape(start.shape)
+
+
+class NewtonRows:
+    """Rows ``r(ω)`` of a constraint system as the driver's problem: every full step is accepted."""
+
+    def __init__(self, system, basis: torch.Tensor, inputs: torch.Tensor) -> None:
+        self.system, self.basis, self.inputs = system, basis, inputs
+        self.at: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+
+    def rows(self, omega: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.at is None or self.at[0] is not omega:
+            r, jacobian = self.system.residual_and_jacobian(omega, self.basis, self.inputs)
+            self.at = (omega, r[0, 0], jacobian[0, 0])
+        return self.at[1], self.at[2]
+
+    def cost(self, omega: torch.Tensor) -> float:
+        return float(self.rows(omega)[0].square().sum())
+
+    def linearize(self, omega: torch.Tensor) -> ReducedSystem:
+        r, jacobian = self.rows(omega)
+        return ReducedSystem.of(jacobian, r, method="svd")
+
+    def propose(self, omega: torch.Tensor, system, delta: torch.Tensor, info, damping: float) -> Trial:
+        trial = omega - delta
+        return Trial(trial, self.cost(trial))
 
 
 def train_step(model: ConstrainedOperator, optimizer, inputs: torch.Tensor, targets: torch.Tensor) -> None:

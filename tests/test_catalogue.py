@@ -52,15 +52,20 @@ def grid_of(problem, n):
     return box_grid(problem, n, "spectral" if problem.is_fully_periodic else "fd")
 
 
-def stationary_rows(problem, values, grid, x):
-    """The residual's rows on grid fields holding ``values`` (one array, or one per unknown of a system)."""
-    if not problem.is_system:
-        return [problem.residual(GridField(values, grid), x, problem.p)]
+def system_fields(problem, values, grid):
+    """Grid fields of a system's unknowns holding ``values`` (one array per unknown)."""
     arrays = per_unknown(values, problem.unknowns, "values")
     fields = {
         name: GridField(np.broadcast_to(a, grid.shape).astype(float), grid) for name, a in zip(problem.unknowns, arrays)
     }
-    return equation_list(problem.residual(Unknowns(fields, problem.dim), x, problem.p))
+    return Unknowns(fields, problem.dim)
+
+
+def stationary_rows(problem, values, grid, x):
+    """The residual's rows on grid fields holding ``values`` (one array, or one per unknown of a system)."""
+    if not problem.is_system:
+        return [problem.residual(GridField(values, grid), x, problem.p)]
+    return equation_list(problem.residual(system_fields(problem, values, grid), x, problem.p))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -69,7 +74,10 @@ def test_equation_evaluates_on_a_grid_field(name):
     grid = grid_of(problem, 16 if problem.dim == 3 else 32)
     t = problem.time[0] if problem.is_evolution else None
     x = Coords(grid.coordinates(), t=t)
-    if problem.is_evolution:
+    if problem.is_evolution and problem.is_system:  # an evolution system: its rhs rows at the initial data
+        values = {name: np.zeros(grid.shape) for name in problem.unknowns} | problem.initial_values(x)
+        (result, *_) = equation_list(problem.rhs(system_fields(problem, values, grid), x, problem.p))
+    elif problem.is_evolution:
         u = np.broadcast_to(problem.initial(x, problem.p), grid.shape)
         result = problem.rhs(GridField(u, grid), x, problem.p)
     else:
@@ -104,6 +112,19 @@ def test_exact_solution_solves_the_evolution_equation(name):
     def exact(at):
         return problem.exact(Coords(grid.coordinates(), t=at), problem.p)
 
+    if problem.is_system:  # rows of the evolving unknowns, second-order differences inside: 1e-2 on 64 nodes
+        x = Coords(grid.coordinates(), t=t)
+        rows = equation_list(problem.rhs(system_fields(problem, exact(t), grid), x, problem.p))
+        inner = (slice(1, -1),) * problem.dim
+        for name, row in zip(problem.evolving, rows):
+            derivative = (exact(t + dt)[name] - exact(t - dt)[name]) / (2 * dt)
+            rate = np.asarray(row.values)
+            assert np.abs(rate - derivative)[inner].max() < 1e-2 * np.abs(rate).max(), name
+        start = Coords(grid.coordinates(), t=problem.time[0])
+        given = problem.initial_values(start)
+        for name in problem.evolving:
+            np.testing.assert_allclose(given[name], problem.exact(start, problem.p)[name], atol=1e-14)
+        return
     rate = problem.rhs(GridField(exact(t), grid), Coords(grid.coordinates(), t=t), problem.p).values
     time_derivative = (exact(t + dt) - exact(t - dt)) / (2 * dt)
     assert np.abs(rate - time_derivative).max() < 1e-5 * np.abs(rate).max()

@@ -5,7 +5,10 @@ Space: P1/P2 Lagrange elements; ``u_t = rhs(u)`` is read off the problem's ``rhs
 reaction such as Allen–Cahn's ``u − u³``, convection such as ``−u ∂_x u``), giving ``M U' = G(U, t)``
 with Dirichlet, Neumann and Robin conditions that may depend on time
 (:mod:`pdesolve.classical.fem_weak_system`). Time: BDF2 or the θ-method with Newton in every step,
-fixed or adaptive steps (:mod:`pdesolve.classical.fem_stepping`).
+fixed or adaptive steps (:mod:`pdesolve.classical.fem_stepping`). A linear problem (a Jacobian
+constant in ``u`` and ``t``) is stepped with one solve per step, its factorisation reused while the
+step does not change. Evolution systems (unsteady Stokes and Navier–Stokes, Taylor–Hood P2/P1 with the
+pressure as the algebraic unknown) go to :mod:`pdesolve.classical.fem_system_mol`.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from pdesolve.classical.evolution import output_times, time_bar
-from pdesolve.classical.fem_newton import weak_form_reason
-from pdesolve.classical.fem_stepping import Stepper, integrate
+from pdesolve.classical.evolution import output_times, resolved_option, time_bar
+from pdesolve.classical.fem_newton import mesh_reason, weak_form_reason
+from pdesolve.classical.fem_stepping import Stepper, integrate, jacobian_is_constant
+from pdesolve.classical.fem_system_mol import evolution_reason, solve_evolution_system
 from pdesolve.classical.fem_weak_system import build_weak_system
 from pdesolve.classical.mesh_solution import MeshEvolution
 from pdesolve.errors import PdesolveError
@@ -26,6 +30,7 @@ from pdesolve.solvers.base import SOLVERS, Solver, register
 
 DEFAULT_NODES = 17  # P2: the compare variants are h ≈ extent/16 and extent/32
 SCHEMES = ("bdf2", "theta")
+NEWTON = ("full", "once")
 
 
 @register
@@ -33,6 +38,7 @@ class FiniteElementLines(Solver):
     """P1/P2 finite elements in space, implicit BDF2 or θ-method in time."""
 
     name = "fem_mol"
+    systems = True
     options: dict[str, Any] = {
         "n": 0,
         "order": 2,
@@ -42,6 +48,7 @@ class FiniteElementLines(Solver):
         "dt": 0.0,
         "tol": 1e-6,
         "outputs": 50,
+        "newton": "full",
     }
     option_help = {
         "n": "nodes across the initial mesh, per axis on boxes (0: the problem's default; mesh files ignore it)",
@@ -49,15 +56,20 @@ class FiniteElementLines(Solver):
         "refine": "uniform refinements of the initial mesh",
         "scheme": "bdf2 (Crank-Nicolson first step) | theta",
         "theta": "the theta of the theta-method: 0.5 Crank-Nicolson, 1 backward Euler",
-        "dt": "fixed time step (0: adaptive steps to tol)",
+        "dt": "fixed time step (0: adaptive steps to tol); systems take the problem's dt default unless dt is given",
         "tol": "adaptive steps: local error per step, relative to max(1, max |u|)",
         "outputs": "stored time levels after t0 (a data file's own times when the problem has one)",
+        "newton": "full (Newton to convergence in every step) | once (one Newton step from the extrapolated "
+        "state: linearly implicit)",
     }
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
         if not problem.is_evolution:
             return "it integrates evolution problems (rhs=); fem and fem_newton solve stationary ones"
+        if problem.is_system:
+            reason = mesh_reason(problem)
+            return reason if reason is not None else evolution_reason(problem)
         return weak_form_reason(problem)
 
     @classmethod
@@ -77,25 +89,34 @@ class FiniteElementLines(Solver):
             raise PdesolveError(f"fem_mol: theta must lie in [0.5, 1] (A-stable), not {config['theta']}")
         if float(config["dt"]) <= 0 and float(config["tol"]) <= 0:
             raise PdesolveError("fem_mol: give a fixed step dt > 0 or a tolerance tol > 0")
+        if config["newton"] not in NEWTON:
+            raise PdesolveError(f"fem_mol: newton must be one of {', '.join(NEWTON)}, not {config['newton']!r}")
+        if problem.is_system:  # the problem's dt default unless the user gave dt (0: adaptive)
+            dt = config["dt"] if "dt" in self.given else resolved_option(0.0, problem, self.name, "dt", 0.0)
+            with time_bar(self.settings.progress, problem, self.name) as bar:
+                return solve_evolution_system(problem, {**config, "dt": float(dt)}, bar.update)
         start = time.perf_counter()
         system = build_weak_system(
             problem, int(config["order"]), int(config["n"]), int(config["refine"]), DEFAULT_NODES
         )
+        t0, t1 = problem.time
+        u0 = system.initial()
+        linear = jacobian_is_constant(system.linearise, u0, t0, t1)
+        jacobian = system.linearise(u0, t0)[1] if linear else None
         stepper = Stepper(
             system.mass(),
             system.residual,
-            system.linearise,
+            system.linearise if not linear else lambda u, t: (system.residual(u, t), jacobian),
             system.dirichlet,
             system.free,
             scheme=config["scheme"],
             theta=float(config["theta"]),
+            constant_jacobian=linear,
+            linearly_implicit=linear or config["newton"] == "once",
         )
         times = output_times(problem, config["outputs"])
-        t0, t1 = problem.time
         with time_bar(self.settings.progress, problem, self.name) as bar:
-            levels, steps = integrate(
-                stepper, system.initial(), t0, t1, times, float(config["dt"]), float(config["tol"]), bar.update
-            )
+            levels, steps = integrate(stepper, u0, t0, t1, times, float(config["dt"]), float(config["tol"]), bar.update)
         stats = {
             "n": system.n,
             "order": system.order,
@@ -104,6 +125,8 @@ class FiniteElementLines(Solver):
             "steps": steps,
             "rejected_steps": stepper.rejected,
             "newton_iterations": stepper.newton_iterations,
+            "factorisations": stepper.factorisations,
+            "linear": linear,
             "scheme": config["scheme"],
             "solve_time": time.perf_counter() - start,
         }

@@ -28,12 +28,20 @@ from pdesolve.solvers.base import Solver, register
 DEFAULT_NODES = 65
 
 
-def weak_form_reason(problem: Problem) -> str | None:
-    """Why the finite elements cannot read the problem's equation, or None (evaluated at a few points)."""
+def mesh_reason(problem: Problem) -> str | None:
+    """Why the finite elements have no mesh (or no periodic conditions) for the problem, or None."""
     if not isinstance(problem.domain, (Box, Disk, Polygon, Mesh, Combination)):
         return f"no mesh for a {type(problem.domain).__name__} domain"
     if any(isinstance(c, Periodic) for c in problem.boundary):
         return "periodic conditions are not implemented in the finite elements; use fd, mol or spectral"
+    return None
+
+
+def weak_form_reason(problem: Problem) -> str | None:
+    """Why the finite elements cannot read the problem's equation, or None (evaluated at a few points)."""
+    reason = mesh_reason(problem)
+    if reason is not None:
+        return reason
     lower, upper = problem.domain.bounds
     points = lower + (upper - lower) * np.linspace(0.3, 0.7, 4)[:, None]
     function = problem.rhs if problem.is_evolution else problem.residual

@@ -10,12 +10,15 @@ integrated by parts, ``∫ c ∂_k∂_l w ψ → −∫ c ∂_l w ∂_k ψ`` and
 boundary term that is dropped where no Dirichlet value is given makes the do-nothing outflow
 ``ν ∂w/∂n − p n = 0`` of ``−ν Δw + ∇p`` natural (Heywood, Rannacher & Turek 1996); everything else is
 tested as it stands. Dirichlet values are set per component, a :class:`~pdesolve.problem.Gauge` adds a
-Lagrange multiplier (the mean, or the value at a point). Newton starts from the solve of the linear
-part (Stokes for Navier–Stokes); a linear problem is solved by that first step.
+Lagrange multiplier (the mean, or the value at a point). Newton (:func:`pdesolve.classical.newton.newton`)
+starts from the solve of the linear part (Stokes for Navier–Stokes); a linear problem is solved by that
+first step. An evolution system is read through its stationary residual ``(−rhs, constraints)``
+(:func:`pdesolve.problem.systems.evolution_residual`) at a time ``t``; Dirichlet values may depend on ``t``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,10 +32,11 @@ from pdesolve.classical.fem_assembly import DEFAULT_NODES
 from pdesolve.classical.fem_meshes import build_mesh
 from pdesolve.classical.fem_system_forms import WHAT_FEM_TAKES, LinearTracer, jets_of
 from pdesolve.classical.mesh_solution import probes
+from pdesolve.classical.newton import newton as newton_loop
 from pdesolve.errors import DivergenceError, NotApplicableError, ProblemError
 from pdesolve.problem import Coords, Dirichlet, Gauge, Outflow, Problem
 from pdesolve.problem.conditions import evaluate_value
-from pdesolve.problem.systems import Unknowns, equation_list
+from pdesolve.problem.systems import Unknowns, equation_list, evolution_residual
 
 QUADRATURE_ORDER = 6  # exact for the P2·P2·∇P2 convection of Navier–Stokes
 
@@ -46,11 +50,16 @@ class Structure:
     equation_of: tuple[int, ...]  # equation index per unknown
 
 
+def system_residual(problem: Problem) -> Callable[..., Any]:
+    """The residual a stationary system gives, or the ``(−rhs, constraints)`` rows of an evolution system."""
+    return evolution_residual(problem.rhs, problem.constraints) if problem.is_evolution else problem.residual
+
+
 def trace(problem: Problem, x: Coords, jets: dict) -> list[LinearTracer]:
     """The residual's equations linearised at the state whose values and first derivatives are ``jets``."""
     names, dim = problem.unknowns, problem.dim
     fields = {name: LinearTracer.unknown(j, dim, jets) for j, name in enumerate(names)}
-    rows = equation_list(problem.residual(Unknowns(fields, dim), x, problem.p))
+    rows = equation_list(system_residual(problem)(Unknowns(fields, dim), x, problem.p))
     equations = []
     for i, row in enumerate(rows):
         if not isinstance(row, LinearTracer) or not row.depends_on_u:
@@ -94,6 +103,8 @@ def recognise_system(problem: Problem, x: Coords) -> Structure:
             raise NotApplicableError(
                 f"fem takes Dirichlet, Outflow and Gauge conditions for systems, not {type(condition).__name__}"
             )
+    if problem.is_evolution and x.t is None:
+        x = Coords(list(x), t=np.full(np.shape(x[0]), float(problem.time[0])))
     shape = np.shape(x[0])
     zero = [(np.zeros(shape), np.zeros((problem.dim, *shape))) for _ in problem.unknowns]
     return structure(problem, trace(problem, x, jets_of(zero)))
@@ -135,24 +146,30 @@ class SystemAssembler:
         self.velocity_basis = skfem.Basis(self.mesh, elements[0][dim](), intorder=QUADRATURE_ORDER)
         self.pressure_basis = skfem.Basis(self.mesh, elements[1][dim](), intorder=QUADRATURE_ORDER)
         self.x = Coords(list(self.velocity_basis.global_coordinates().value))
-        self.structure = recognise_system(problem, self.x)
+        self.structure = recognise_system(problem, self.at(problem.time[0] if problem.is_evolution else None))
         self.bases = [
             self.velocity_basis if j in self.structure.velocities else self.pressure_basis
             for j in range(len(problem.unknowns))
         ]
         self.offsets = np.cumsum([0] + [b.N for b in self.bases])
-        self.values, fixed = self._dirichlet()
+        self.essential, fixed = self._dirichlet()
+        self.values = self.dirichlet(problem.time[0] if problem.is_evolution else None)
         self.gauges = self._gauges()
         self.size = int(self.offsets[-1]) + len(self.gauges)
         self.free = np.setdiff1d(np.arange(self.size), fixed)
 
+    def at(self, t: float | None) -> Coords:
+        """The quadrature points, at time ``t`` (None: stationary)."""
+        return self.x if t is None else Coords(list(self.x), t=np.full(np.shape(self.x[0]), float(t)))
+
     # --- conditions -----------------------------------------------------------------------
-    def _dirichlet(self) -> tuple[np.ndarray, np.ndarray]:
-        """Dirichlet values per unknown (first claiming condition wins), and the fixed global indices."""
+    def _dirichlet(self) -> tuple[list[tuple[int, np.ndarray, Dirichlet]], np.ndarray]:
+        """(unknown, its fixed degrees of freedom, the condition) per Dirichlet set (first claiming condition
+        wins), and the fixed global indices."""
         problem, mesh = self.problem, self.mesh
         facets = mesh.boundary_facets()
         midpoints = Coords(list(mesh.p[:, mesh.facets[:, facets]].mean(axis=1)))
-        values = np.zeros(int(self.offsets[-1]))
+        essential: list[tuple[int, np.ndarray, Dirichlet]] = []
         fixed: list[np.ndarray] = []
         for j, name in enumerate(problem.unknowns):
             basis, velocity = self.bases[j], j in self.structure.velocities
@@ -176,12 +193,20 @@ class SystemAssembler:
                     continue
                 dofs = basis.get_dofs(facets=facets[owner == index]).all()
                 dofs = dofs[~done[dofs]]
-                x = Coords(list(basis.doflocs[:, dofs]))
-                given = evaluate_value(condition.value[name], x, problem.p)
-                values[self.offsets[j] + dofs] = np.broadcast_to(np.asarray(given, dtype=float), dofs.shape)
+                essential.append((j, dofs, condition))
                 done[dofs] = True
             fixed.append(self.offsets[j] + np.flatnonzero(done))
-        return values, np.concatenate(fixed)
+        return essential, np.concatenate(fixed)
+
+    def dirichlet(self, t: float | None = None) -> np.ndarray:
+        """The Dirichlet values at time ``t`` at their degrees of freedom, zeros elsewhere (no multipliers)."""
+        values = np.zeros(int(self.offsets[-1]))
+        for j, dofs, condition in self.essential:
+            points = self.bases[j].doflocs[:, dofs]
+            x = Coords(list(points), t=None if t is None else np.full(len(dofs), float(t)))
+            given = evaluate_value(condition.value[self.problem.unknowns[j]], x, self.problem.p)
+            values[self.offsets[j] + dofs] = np.broadcast_to(np.asarray(given, dtype=float), dofs.shape)
+        return values
 
     def _gauges(self) -> list[tuple[int, np.ndarray, float]]:
         """(unknown, functional row, value) per Gauge: the mean over the domain or the value at a point."""
@@ -202,15 +227,15 @@ class SystemAssembler:
     def split(self, vector: np.ndarray) -> list[np.ndarray]:
         return [vector[self.offsets[j] : self.offsets[j + 1]] for j in range(len(self.bases))]
 
-    def linearise(self, vector: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix]:
-        """The weak residual F(U) and its Jacobian J(U) at the state ``vector``."""
+    def linearise(self, vector: np.ndarray, t: float | None = None) -> tuple[np.ndarray, sp.csr_matrix]:
+        """The weak residual F(U) and its Jacobian J(U) at the state ``vector`` (at time ``t``)."""
         parts = self.split(vector)
         states = []
         for basis, coefficients in zip(self.bases, parts):
             field = basis.interpolate(coefficients)
             states.append((field.value, field.grad))
         jets = jets_of(states)
-        equations = trace(self.problem, self.x, jets)
+        equations = trace(self.problem, self.at(t), jets)
         count = len(self.bases)
         blocks = [[None] * count for _ in range(count)]
         residual = np.zeros(self.size)
@@ -268,57 +293,66 @@ class SystemAssembler:
 def newton(assembler: SystemAssembler, tol: float = 1e-10, maxiter: int = 25) -> tuple[np.ndarray, dict[str, Any]]:
     """Solve F(U) = 0: the linear part's solve (Stokes) first, then Newton with a backtracking line search.
 
-    Stops when a full step changes the state by less than ``tol`` relative to it; ``residuals`` are
-    ``||F||`` on the free degrees of freedom after the start and after each step.
+    Stops when a step changes the state by less than ``tol`` relative to it or ``‖F‖`` on the free degrees
+    of freedom falls below 10⁻¹³ of the state's size; ``newton_residuals`` are ``‖F‖`` after the start and
+    after each step.
     """
     free = assembler.free
     vector = assembler.start()
     residual, jacobian = assembler.linearise(np.zeros_like(vector))  # the linear part: F(0) + J(0) U
-    vector[free] -= _solve(jacobian, residual + jacobian @ vector, free)
-    history, steps, damped = [], 0, 0
-    residual, jacobian = assembler.linearise(vector)
-    history.append(float(np.linalg.norm(residual[free])))
+    vector[free] -= solve_saddle(jacobian[free][:, free], (residual + jacobian @ vector)[free])
     scale = max(1.0, float(np.max(np.abs(vector))))
-    while history[-1] > 1e-13 * scale:
-        if steps == maxiter:
-            raise DivergenceError(
-                f"fem: Newton did not converge in {maxiter} steps (residual {history[-1]:.3e}); "
-                "refine the mesh or lower the Reynolds number"
-            )
-        delta = np.zeros_like(vector)
-        delta[free] = -_solve(jacobian, residual, free)
-        step = 1.0
-        while True:
-            trial = vector + step * delta
-            trial_residual, trial_jacobian = assembler.linearise(trial)
-            norm = float(np.linalg.norm(trial_residual[free]))
-            if norm <= (1 - 1e-4 * step) * history[-1] or step < 1 / 64:
-                break
-            step, damped = step / 2, damped + 1
-        vector, residual, jacobian = trial, trial_residual, trial_jacobian
-        history.append(norm)
-        steps += 1
-        if step == 1.0 and np.max(np.abs(delta)) <= tol * scale:
-            break
-    return vector, {"newton_steps": steps, "newton_residuals": history, "line_search_halvings": damped}
+
+    def embed(y: np.ndarray) -> np.ndarray:
+        full = vector.copy()
+        full[free] = y
+        return full
+
+    def linearised(y: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix]:
+        r, J = assembler.linearise(embed(y))
+        return r[free], J[free][:, free]
+
+    result = newton_loop(
+        None,
+        linearised,
+        vector[free],
+        tol=tol,
+        atol=1e-13 * scale,
+        rtol=0.0,
+        maxiter=maxiter,
+        solve=solve_saddle,
+        norm=lambda r: float(np.linalg.norm(r)),
+        hint="; refine the mesh or lower the Reynolds number",
+    )
+    history = [*result.residuals, result.final_residual]
+    stats = {"newton_steps": result.iterations, "newton_residuals": history, "line_search_halvings": result.halvings}
+    return embed(result.y), stats
 
 
-def _solve(matrix: sp.csr_matrix, rhs: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """Sparse LU on the free rows and columns. The saddle-point matrices are structurally symmetric, so
+def factor_saddle(matrix: sp.spmatrix) -> Callable[[np.ndarray], np.ndarray]:
+    """A solve with ``matrix`` by sparse LU. The saddle-point matrices are structurally symmetric, so
     SuperLU's symmetric mode (ordering of ``A + Aᵀ``, diagonal pivots preferred) fills in several times
     less than its default column ordering; should its answer not solve the system, the default is used."""
-    reduced, right = matrix[free][:, free].tocsc(), rhs[free]
+    reduced = sp.csc_matrix(matrix)
     try:
         factors = splu(reduced, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.01, options={"SymmetricMode": True})
-        solution = factors.solve(right)
-        accurate = np.linalg.norm(reduced @ solution - right) <= 1e-8 * max(np.linalg.norm(right), 1e-300)
     except RuntimeError:  # exactly singular in this ordering
-        accurate = False
-    if not accurate:
-        solution = spsolve(reduced, right)
-    if not np.all(np.isfinite(solution)):
-        raise DivergenceError("fem: the linearised system is singular (an undetermined unknown or pressure?)")
-    return solution
+        factors = None
+
+    def solve(right: np.ndarray) -> np.ndarray:
+        solution = None if factors is None else factors.solve(right)
+        if solution is None or np.linalg.norm(reduced @ solution - right) > 1e-8 * max(np.linalg.norm(right), 1e-300):
+            solution = spsolve(reduced, right)
+        if not np.all(np.isfinite(solution)):
+            raise DivergenceError("fem: the linearised system is singular (an undetermined unknown or pressure?)")
+        return solution
+
+    return solve
+
+
+def solve_saddle(matrix: sp.spmatrix, right: np.ndarray) -> np.ndarray:
+    """One solve with a fresh factorisation (:func:`factor_saddle`)."""
+    return factor_saddle(matrix)(right)
 
 
 def boundary_force(assembler: SystemAssembler, vector: np.ndarray, on: Any) -> tuple[np.ndarray, str]:
@@ -330,15 +364,24 @@ def boundary_force(assembler: SystemAssembler, vector: np.ndarray, on: Any) -> t
     the body is its negative (Giles, Larson, Levenstam & Süli 1997). Only volume integrals enter, so it
     converges like the energy error squared, faster than the line integral of the traction.
     """
+    residual, _ = assembler.linearise(vector)
+    return reaction(assembler, residual, part_dofs(assembler, on)), "volume integral (reaction) of the weak residual"
+
+
+def part_dofs(assembler: SystemAssembler, on: Any) -> np.ndarray:
+    """The velocity basis's degrees of freedom on the boundary part ``on``."""
     from pdesolve.problem.boundary_quadrature import part_selector
 
-    mesh, basis = assembler.mesh, assembler.velocity_basis
+    mesh = assembler.mesh
     facets = mesh.boundary_facets()
     midpoints = Coords(list(mesh.p[:, mesh.facets[:, facets]].mean(axis=1)))
     chosen = facets[np.asarray(part_selector(assembler.problem, on)(midpoints), dtype=bool)]
     if not len(chosen):
         raise ProblemError(f"problem {assembler.problem.name!r}: no boundary facet lies on {on!r}")
-    dofs = basis.get_dofs(facets=chosen).all()
-    residual, _ = assembler.linearise(vector)
-    force = [-residual[assembler.offsets[j] + dofs].sum() for j in assembler.structure.velocities]
-    return np.array(force), "volume integral (reaction) of the weak residual"
+    return assembler.velocity_basis.get_dofs(facets=chosen).all()
+
+
+def reaction(assembler: SystemAssembler, residual: np.ndarray, dofs: np.ndarray) -> np.ndarray:
+    """The force on the part whose velocity degrees of freedom are ``dofs``, from the weak momentum residual
+    (an unsteady one includes ``M ∂w/∂t``)."""
+    return np.array([-residual[assembler.offsets[j] + dofs].sum() for j in assembler.structure.velocities])

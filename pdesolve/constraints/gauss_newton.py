@@ -4,8 +4,9 @@ Every expert ``k`` of every sample ``b`` solves ``min_ω ½‖r_bk(ω)‖² + ½
 weights (Levenberg 1944, Marquardt 1963; as in Chalapathi et al., ICLR 2024). All problems advance together:
 one trial residual, one Jacobian evaluation and one batched factorisation ``J = QR``, ``R = U diag(σ) Vᵀ``
 (float64; the eigenvectors of the Gauss–Newton matrix ``JᵀJ`` without forming it) per iteration, with damping
-and acceptance decided per problem by masks, never by a Python loop over experts. The factorisation gives any
-damping for free (the per-system :class:`~pdesolve.ngd.least_squares.SVDSystem` idea, batched):
+and acceptance decided per problem by masks, never by a Python loop over experts: the batched, masked form
+of :class:`~pdesolve.ngd.driver.DampedGaussNewton` with its :class:`~pdesolve.ngd.driver.Multiplicative`
+damping policy. The factorisation gives any damping for free (the per-system :class:`~pdesolve.ngd.least_squares.SVDSystem` idea, batched):
 ``δ = -V (diag(σ²) + ridge + λ)⁻¹ Vᵀ g``.
 
 Each problem stops on its own: the callbacks receive a mask of the problems whose rows are needed (trial
@@ -24,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+
+from pdesolve.ngd.driver import Damping, Multiplicative
 
 Residual = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 ResidualAndJacobian = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
@@ -176,6 +179,7 @@ def levenberg_marquardt(
     H = GaussNewtonMatrix.of(J)
     cost = _cost(r, omega, ridge)
     lam = options.damping * H.s[..., -1]
+    policy = Multiplicative(options.increase, options.decrease)
     converged = cost <= options.atol
     steps = torch.zeros(omega.shape[:-1], dtype=torch.int64, device=omega.device)
     iterations = 0
@@ -190,7 +194,10 @@ def levenberg_marquardt(
         flat = active & ~accept & (trial_cost - cost <= ftol * cost)  # at the minimum up to rounding
         omega = torch.where(accept[..., None], trial, omega)
         cost = torch.where(accept, trial_cost, cost)
-        lam = torch.where(accept, lam / options.decrease, torch.where(active, lam * options.increase, lam))
+        damping = Damping(lam)  # the driver's multiplicative policy, per problem
+        lam = torch.where(
+            accept, policy.accepted(damping).value, torch.where(active, policy.rejected(damping).value, lam)
+        )
         converged = converged | small | stalled | flat | (cost <= options.atol)
         steps += active.long()
         iterations += 1

@@ -20,6 +20,11 @@ Each step:
    ``ρ = (L(θ) − L(θ − ηδ)) / (‖r‖² − ‖r − ηJδ‖²) > 1/4``; ``λ ← 2λ`` when the search cut the step
    below ``η = 1/8``.
 
+The iteration is :class:`~pdesolve.ngd.driver.DampedGaussNewton` with the :class:`~pdesolve.ngd.driver.TrustRegion`
+policy. ``solver="cg"`` never forms ``J``: the step comes from conjugate gradients (CGLS) on products ``J v``,
+``Jᵀw`` by double backward through the residual's graph (:mod:`pdesolve.ngd.matrix_free`; Jnini et al.'s
+scalable form), to ``CG_TOL`` or ``CG_MAX_ITER`` iterations, and ``μ`` is Hutchinson's estimate.
+
 ``λ = 0`` (with the SVD) is the undamped energy natural gradient of Müller & Zeinhofer: best on
 linear problems started near a solution (poisson2d: 1e-7), but on helmholtz2d and the L-shape its
 steps along nearly singular directions are so long that the line search keeps ``η ≈ 1e-9`` (a stall);
@@ -36,10 +41,15 @@ from typing import Any
 import torch
 
 from pdesolve.ngd import GramSystem, SVDSystem
+from pdesolve.ngd.driver import DampedGaussNewton, Damping, DriverState, Trial, TrustRegion
+from pdesolve.ngd.matrix_free import MatrixFreeSystem, graph_operator
 from pdesolve.ngd.residual_jacobian import residual_jacobian
+from pdesolve.ngd.system import LeastSquaresInfo, LeastSquaresSystem
 
-SOLVERS = ("auto", "svd", "cholesky")
+SOLVERS = ("auto", "svd", "cholesky", "cg")
 MIN_DAMPING = 1e-12  # a positive λ stays above this (relative to μ): Cholesky squares the condition number
+CG_TOL = 1e-10  # relative residual of the damped normal equations at which CGLS stops
+CG_MAX_ITER = 500
 
 
 class GaussNewtonStage:
@@ -48,7 +58,9 @@ class GaussNewtonStage:
     ``evaluate`` must compute the same residual as ``linearize`` (with whatever weights the latter fixed)
     at the current parameters; by default ``linearize`` uses the generic autograd Jacobian of it.
     ``damping`` is the initial ``λ`` relative to ``μ`` (0: undamped until a step fails). ``solver``
-    "auto" is the truncated SVD when undamped, the Cholesky factorisation (cheaper) otherwise.
+    "auto" is the truncated SVD when undamped, the Cholesky factorisation (cheaper) otherwise; "cg" is
+    matrix-free: products through the graph of ``residual()`` (default ``evaluate``; the residual that
+    ``linearize`` differentiates), ``linearize`` unused.
     """
 
     name = "ngd"
@@ -63,21 +75,43 @@ class GaussNewtonStage:
         damping: float = 1e-3,
         max_tries: int = 12,
         line_search: int = 30,
+        residual: Callable[[], torch.Tensor] | None = None,
     ) -> None:
         if solver not in SOLVERS:
             raise ValueError(f"Gauss-Newton solver must be one of {SOLVERS}, got {solver!r}")
         self.params = params
         self.evaluate = evaluate
         self.linearize = linearize or self._generic_linearize
+        self.residual = residual or evaluate
         self.solver = solver if solver != "auto" else ("svd" if damping == 0 else "cholesky")
         self.rcond = rcond
-        self.damping = damping if damping == 0 and self.solver == "svd" else max(damping, MIN_DAMPING)
-        self.nu = 2.0
-        self.max_tries, self.line_search = max_tries, line_search
-        self.stalled = False
-        self.last_info: Any = None
-        self.last_eta = self.last_ratio = math.nan
-        self.tries = 0
+        damping = damping if damping == 0 and self.solver == "svd" else max(damping, MIN_DAMPING)
+        self.line_search, self.max_tries = line_search, max_tries
+        self.state = DriverState(None, math.inf, Damping(damping))
+
+    @property
+    def stalled(self) -> bool:
+        return self.state.stalled
+
+    @property
+    def damping(self) -> float:
+        return self.state.damping.value
+
+    @property
+    def last_info(self) -> LeastSquaresInfo | None:
+        return self.state.info
+
+    @property
+    def last_eta(self) -> float:
+        return self.state.eta
+
+    @property
+    def last_ratio(self) -> float:
+        return self.state.gain
+
+    @property
+    def tries(self) -> int:
+        return self.state.tries
 
     def _generic_linearize(self) -> tuple[torch.Tensor, torch.Tensor]:
         r = self.evaluate()
@@ -93,14 +127,17 @@ class GaussNewtonStage:
                 p.copy_(theta[offset : offset + p.numel()].view_as(p).to(p.dtype))
                 offset += p.numel()
 
-    def _system(self, J: torch.Tensor, r: torch.Tensor) -> Callable[[float], tuple[torch.Tensor, Any]]:
-        """``solve(λ) -> (δ, info)`` on a kept factorisation, damping ``λ μ`` with ``μ = trace(JᵀJ)/P``."""
-        unit = float(J.square().sum()) / J.shape[1]
-        if self.solver == "svd":
-            system = SVDSystem.factor(J, r)
-            return lambda lam: system.solve(self.rcond, lam * unit)
-        gram = GramSystem.factor(J, r)
-        return lambda lam: gram.solve(lam * unit)
+    def system_here(self) -> tuple[LeastSquaresSystem, float]:
+        """The least-squares system at the current parameters (in float64) and the loss ``‖r‖²`` there."""
+        if self.solver == "cg":
+            r = self.residual()
+            r64 = r.detach().to(torch.float64)
+            operator = graph_operator(r, self.params, torch.float64)
+            return MatrixFreeSystem(operator, r64, CG_TOL, CG_MAX_ITER), float(r64.square().sum())
+        r, J = self.linearize()
+        r, J = r.to(torch.float64), J.to(torch.float64)
+        system = SVDSystem.factor(J, r, rcond=self.rcond) if self.solver == "svd" else GramSystem.factor(J, r)
+        return system, float(r.square().sum())
 
     def _loss_at(self, theta: torch.Tensor) -> float:
         self._assign(theta)
@@ -121,44 +158,35 @@ class GaussNewtonStage:
 
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> float:
         """One accepted step (or ``stalled``); returns the loss ``‖r‖²`` after it."""
-        r, J = self.linearize()
-        r, J = r.to(torch.float64), J.to(torch.float64)
-        loss = float(r.square().sum())
-        solve = self._system(J, r)
         theta = self._flat().to(torch.float64)
-        for tries in range(1, self.max_tries + 1):
-            self.tries = tries
-            try:
-                delta, self.last_info = solve(self.damping)
-            except torch.linalg.LinAlgError:  # not positive definite at this damping
-                self._raise_damping()
-                continue
-            eta, trial = self._line_search(theta, delta, loss)
-            if eta == 0:
-                self._raise_damping()
-                continue
-            Jd = J @ delta
-            predicted = 2 * eta * float(r @ Jd) - eta**2 * float(Jd @ Jd)
-            self.last_ratio = (loss - trial) / predicted if predicted > 0 else math.nan
-            self.last_eta = eta
-            if eta >= 0.5 and self.last_ratio > 0.25:  # the model is trusted: widen the region
-                self.damping = max(self.damping / 10, MIN_DAMPING) if self.damping else 0.0
-            elif eta < 0.125:  # the line search cut the step hard: narrow it
-                self.damping *= 2
-            self.nu = 2.0
-            self._assign(theta - eta * delta)
-            return trial
-        self._assign(theta)
-        self.stalled = True
-        return loss
-
-    def _raise_damping(self) -> None:
-        self.damping = max(self.damping, 1e-9) * self.nu  # from λ = 0 to a small damping
-        self.nu *= 2
+        system, loss = self.system_here()
+        driver = DampedGaussNewton(_LineSearchStep(self, system, loss), TrustRegion(MIN_DAMPING), self.max_tries)
+        state = self.state
+        self.state = driver.step(DriverState(theta, loss, state.damping, state.iterations, state.solves))
+        self._assign(self.state.point)
+        return self.state.cost
 
     def state_dict(self) -> dict[str, Any]:
-        return {"damping": self.damping, "nu": self.nu, "stalled": self.stalled}
+        damping = self.state.damping
+        return {"damping": damping.value, "nu": damping.nu, "stalled": self.state.stalled}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.damping, self.nu = state.get("damping", self.damping), state.get("nu", self.nu)
-        self.stalled = state.get("stalled", False)
+        damping = Damping(state.get("damping", self.damping), state.get("nu", self.state.damping.nu))
+        self.state = DriverState(None, math.inf, damping, stalled=state.get("stalled", False))
+
+
+class _LineSearchStep:
+    """The driver's problem for one step of the stage: the system built at θ, trial points by line search."""
+
+    def __init__(self, stage: GaussNewtonStage, system: LeastSquaresSystem, loss: float) -> None:
+        self.stage, self.system, self.loss = stage, system, loss
+
+    def linearize(self, theta: torch.Tensor) -> LeastSquaresSystem:
+        return self.system
+
+    def propose(
+        self, theta: torch.Tensor, system: LeastSquaresSystem, delta: torch.Tensor, info: Any, damping: float
+    ) -> Trial | None:
+        """The best point of the line search along ``−δ``; None when no ``η`` lowers the loss."""
+        eta, trial = self.stage._line_search(theta, delta, self.loss)
+        return Trial(theta - eta * delta, trial, eta) if eta > 0 else None

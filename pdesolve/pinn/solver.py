@@ -121,7 +121,7 @@ class PinnSolver(Solver):
         "lbfgs_steps": "L-BFGS steps with a strong-Wolfe line search (second stage)",
         "ngd_steps": "damped Gauss–Newton natural-gradient steps (third stage; Müller & Zeinhofer 2023)",
         "ngd_rcond": "Gauss–Newton: relative singular-value cut-off of the SVD solve",
-        "ngd_solver": "Gauss–Newton least squares: svd | cholesky | auto",
+        "ngd_solver": "Gauss–Newton least squares: svd | cholesky | auto | cg (matrix-free, CGLS on J v, Jᵀw)",
         "ngd_damping": "Gauss–Newton: starting Levenberg–Marquardt damping λ (relative to trace(JᵀJ)/P; 0: undamped)",
         "ngd_refresh_every": "Gauss–Newton: redraw (rad) or grow (rar) the points every this many steps (0: never)",
         "loss_weights": "fixed | adaptive (gradient-norm balancing of the loss terms)",

@@ -135,17 +135,19 @@ class Trainer:
         objective = self.objective
         rows = int(objective.residual_vector(self.points, refresh=False).numel())
         columns = sum(p.numel() for p in self.params)
+        dense = self.plan.ngd_solver != "cg"  # matrix-free: two gradients' memory, no N × P Jacobian
         require(
-            8 * (3 * rows * columns + 2 * columns**2),
+            8 * (3 * rows * columns + 2 * columns**2) if dense else 8 * 4 * (rows + columns),
             f"the Gauss–Newton stage's dense Jacobian ({rows} residuals × {columns} parameters)",
             "fewer points (n_interior) or a smaller network (width, depth)",
             str(self.params[0].device),
         )
         mean_gauge = any(c.at is None for c in soft_gauges(self.model, objective.problem))
+        residual = lambda: objective.residual_vector(self.points)  # noqa: E731 - refreshes the weights it fixes
         linearize = jacobian_function(
             self.model,
             self.params,
-            lambda: objective.residual_vector(self.points),
+            residual,
             per_sample=not self.base.periodic and not mean_gauge,  # soft periodic rows pair points, a mean all
         )
         return GaussNewtonStage(
@@ -155,6 +157,7 @@ class Trainer:
             solver=self.plan.ngd_solver,
             rcond=self.plan.ngd_rcond,
             damping=self.plan.ngd_damping,
+            residual=residual,
         )
 
     def _closure(self, adaptive: bool) -> Callable[[], torch.Tensor]:

@@ -5,7 +5,10 @@ problem gives ``rhs(u, x, p)`` with ``u_t = rhs`` on ``time = (t0, t1)`` and an 
 Both are written with :mod:`pdesolve.problem.operators`, so the same definition serves network
 solvers (autograd), grid solvers (stencils, FFT) and sparse assembly. A system names its
 ``unknowns`` and its residual ``residual(U, x, p)`` returns one equation per row
-(:mod:`pdesolve.problem.systems`). ``quantities`` names derived quantities (drag, lift, pressure
+(:mod:`pdesolve.problem.systems`). An evolution system gives ``rhs(U, x, p)`` with one row per
+evolving unknown (the first ones of ``unknowns``) and ``constraints(U, x, p)`` with one row per
+remaining, algebraic unknown (incompressible flow: ``rhs`` for ``(u, v)``, ``constraints = div(w)``
+for ``p``). ``quantities`` names derived quantities (drag, lift, pressure
 differences, profiles against tables) that every solver's run reports (:mod:`pdesolve.problem.quantities`).
 """
 
@@ -26,7 +29,7 @@ from pdesolve.problem.params import Params
 from pdesolve.problem.parts import select_parts
 from pdesolve.problem.quantities import Quantity
 from pdesolve.problem.reference import ReferenceData
-from pdesolve.problem.systems import count_equations, per_unknown
+from pdesolve.problem.systems import count_equations, initial_per_unknown, per_unknown
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Problem:
     defaults: dict[str, Any] = field(default_factory=dict)
     unknowns: tuple[str, ...] = ("u",)
     quantities: dict[str, Quantity] = field(default_factory=dict)
+    constraints: Callable[..., Any] | None = None
 
     def __post_init__(self) -> None:
         conditions = (self.boundary,) if isinstance(self.boundary, Condition) else tuple(self.boundary)
@@ -89,6 +93,22 @@ class Problem:
     @property
     def is_evolution(self) -> bool:
         return self.rhs is not None
+
+    @property
+    def evolving(self) -> tuple[str, ...]:
+        """The unknowns with a time derivative (all of a scalar problem's; an evolution system's first
+        ones, one per row of ``rhs``); the others are algebraic, fixed by ``constraints``."""
+        if not self.is_evolution:
+            return ()
+        return self.unknowns[: self.__dict__.get("_evolving", len(self.unknowns))]
+
+    def initial_values(self, x: Coords) -> dict[str, Any]:
+        """``initial(x, p)`` by unknown name: every evolving unknown, algebraic ones where given."""
+        values = self.initial(x, self.p)
+        if not self.is_system:
+            return {self.unknowns[0]: values}
+        what = f"problem {self.name!r}: initial(x, p)"
+        return initial_per_unknown(values, self.unknowns, len(self.evolving), what)
 
     @property
     def p(self) -> Params:
@@ -136,6 +156,10 @@ class Problem:
                 raise ProblemError(f"{where}: an evolution problem needs initial=")
         elif self.time is not None or self.initial is not None:
             raise ProblemError(f"{where}: a stationary problem takes no time= or initial=")
+        if self.constraints is not None and not (self.is_evolution and self.is_system):
+            raise ProblemError(
+                f"{where}: constraints= gives the algebraic rows of an evolution system (unknowns=..., rhs=...)"
+            )
         for condition in self.boundary:
             if not isinstance(condition, Condition):
                 raise ProblemError(f"{where}: boundary entries must be Dirichlet, Neumann, Robin or Periodic")
@@ -191,12 +215,13 @@ class Problem:
         if not self.is_system:
             return
         if self.is_evolution:
-            raise ProblemError(f"{where}: evolution systems (rhs=) are not implemented yet; give residual=")
-        count = count_equations(self.residual, names, self.dim, self.p, self._probe_points())
-        if count != len(names):
-            raise ProblemError(
-                f"{where}: the residual returns {count} equation(s) for the {len(names)} unknowns {list(names)}"
-            )
+            self._check_evolving(where)
+        else:
+            count = count_equations(self.residual, names, self.dim, self.p, self._probe_points())
+            if count != len(names):
+                raise ProblemError(
+                    f"{where}: the residual returns {count} equation(s) for the {len(names)} unknowns {list(names)}"
+                )
         if all(isinstance(c, (Dirichlet, Gauge)) for c in self.boundary):
             named = {n for c in self.boundary for n in ((c.unknown,) if isinstance(c, Gauge) else c.names)}
             for name in names:
@@ -206,6 +231,22 @@ class Problem:
                         f"condition is Dirichlet, so it is fixed only up to a constant; add Gauge({name!r}) "
                         f"(mean zero) or Gauge({name!r}, at=(...)), or an Outflow condition"
                     )
+
+    def _check_evolving(self, where: str) -> None:
+        """One rhs row per evolving unknown (the first ones), one constraint row per algebraic unknown."""
+        names, t0 = self.unknowns, self.time[0]
+        points = self._probe_points()
+        evolving = count_equations(self.rhs, names, self.dim, self.p, points, "rhs", t0)
+        algebraic = 0
+        if self.constraints is not None:
+            algebraic = count_equations(self.constraints, names, self.dim, self.p, points, "constraints", t0)
+        if evolving == 0 or evolving + algebraic != len(names):
+            raise ProblemError(
+                f"{where}: rhs returns {evolving} row(s) and constraints {algebraic} for the {len(names)} unknowns "
+                f"{list(names)}: give one rhs row per evolving unknown (the first ones) and one constraints= row "
+                "per remaining (algebraic) unknown"
+            )
+        object.__setattr__(self, "_evolving", evolving)
 
     def _probe_points(self) -> np.ndarray:
         lower, upper = self.domain.bounds
@@ -248,6 +289,9 @@ class Problem:
                 if self.is_system and label == "exact":
                     values = per_unknown(values, self.unknowns, f"{where}: exact(x, p)")
                     values = np.stack([np.broadcast_to(np.asarray(v, dtype=float), (4,)) for v in values], axis=1)
+                elif self.is_system:  # initial data of the evolving unknowns (and algebraic ones where given)
+                    given = self.initial_values(x).values()
+                    values = np.stack([np.broadcast_to(np.asarray(v, dtype=float), (4,)) for v in given], axis=1)
                 else:
                     values = np.asarray(values, dtype=float)
             except ProblemError as error:
@@ -258,7 +302,7 @@ class Problem:
                 raise ProblemError(
                     f"{where}: {label}(x, p) fails on {self.dim}D points: {type(error).__name__}: {error}"
                 ) from None
-            if values.shape != ((4, len(self.unknowns)) if self.is_system and label == "exact" else (4,)):
+            if values.shape != ((4, values.shape[-1]) if self.is_system else (4,)):
                 raise ProblemError(
                     f"{where}: {label}(x, p) returns shape {values.shape} for 4 points of a {self.dim}D domain"
                 )

@@ -5,6 +5,15 @@ tuple, list or mapping of equations; an entry that is a vector (``convective(w) 
 one equation per component. Exact solutions return one value per unknown, as a tuple in the order
 of ``unknowns`` or a mapping keyed by their names.
 
+An evolution system (``rhs=``) is a differential-algebraic system: ``rhs(U, x, p)`` returns one row
+per *evolving* unknown, ``∂U_j/∂t = rhs_j``, and the evolving unknowns are the first ones of
+``unknowns``; the remaining (algebraic) unknowns are fixed by as many rows of ``constraints(U, x, p)
+= 0``. Incompressible Navier–Stokes in (u, v, p) is ``rhs = −(w·∇)w − ∇p + ν Δw`` for ``(u, v)`` and
+``constraints = ∇·w`` for ``p`` (a pressure determined by the constraint alone: a DAE of index 2 in
+the ODE sense, index 1 once discretised and solved for the pressure at each step). ``initial(x, p)``
+gives the evolving unknowns (a tuple in their order, or a mapping that may also give the algebraic
+ones as a starting guess).
+
 >>> from pdesolve.problem import Problem, Rectangle, Dirichlet, Gauge, div, grad, laplacian
 >>> stokes = Problem(                                                        # doctest: +SKIP
 ...     name="stokes", domain=Rectangle((0, 0), (1, 1)), unknowns=("u", "v", "p"),
@@ -95,9 +104,11 @@ def per_unknown(values: Any, unknowns: Sequence[str], what: str) -> list[Any]:
     return list(values)
 
 
-def probe_fields(unknowns: Sequence[str], dim: int, points: np.ndarray) -> tuple[Unknowns, Coords]:
+def probe_fields(
+    unknowns: Sequence[str], dim: int, points: np.ndarray, t: float | None = None
+) -> tuple[Unknowns, Coords]:
     """Smooth grid fields of the unknowns on 5 nodes per axis over the box of ``points`` (numpy: a problem file
-    loads without torch)."""
+    loads without torch), at time ``t`` when given."""
     from pdesolve.problem.grid import Grid
     from pdesolve.problem.grid_field import GridField
 
@@ -107,16 +118,55 @@ def probe_fields(unknowns: Sequence[str], dim: int, points: np.ndarray) -> tuple
     for k, name in enumerate(unknowns):
         phase = sum((j + 1.0 + 0.3 * k) * c for j, c in enumerate(space))
         fields[name] = GridField(np.sin(phase) + 0.1 * k, grid)
-    return Unknowns(fields, dim), Coords(space)
+    times = None if t is None else np.full(np.shape(space[0]), float(t))
+    return Unknowns(fields, dim), Coords(space, t=times)
 
 
-def count_equations(residual: Any, unknowns: Sequence[str], dim: int, params: Any, points: np.ndarray) -> int:
-    """How many equations ``residual`` returns, evaluated on probe fields; a one-line error when it fails."""
-    fields, x = probe_fields(unknowns, dim, points)
+def count_equations(
+    residual: Any,
+    unknowns: Sequence[str],
+    dim: int,
+    params: Any,
+    points: np.ndarray,
+    label: str = "residual",
+    t: float | None = None,
+) -> int:
+    """How many equations ``residual`` (named ``label`` in errors) returns, evaluated on probe fields at time
+    ``t``; a one-line error when it fails."""
+    fields, x = probe_fields(unknowns, dim, points, t)
     try:
         rows = equation_list(residual(fields, x, params))
     except Exception as error:
         raise ProblemError(
-            f"residual(U, x, p) fails on fields of the unknowns {list(unknowns)}: {type(error).__name__}: {error}"
+            f"{label}(U, x, p) fails on fields of the unknowns {list(unknowns)}: {type(error).__name__}: {error}"
         ) from None
     return len(rows)
+
+
+def evolution_residual(rhs: Any, constraints: Any) -> Any:
+    """The rows ``−rhs`` then ``constraints`` of an evolution system: its stationary residual once
+    ``∂U/∂t`` is moved to the other side (``M U' + R(U) = 0`` with ``M`` zero on the algebraic rows)."""
+
+    def residual(U: Unknowns, x: Coords, p: Any) -> list[Any]:
+        rows = [-row for row in equation_list(rhs(U, x, p))]
+        return rows + ([] if constraints is None else equation_list(constraints(U, x, p)))
+
+    return residual
+
+
+def initial_per_unknown(values: Any, unknowns: Sequence[str], evolving: int, what: str) -> dict[str, Any]:
+    """Initial data by name: a tuple for the first ``evolving`` unknowns, or a mapping that gives them all
+    (and may give algebraic ones too, as a starting guess)."""
+    names = list(unknowns)
+    if isinstance(values, Mapping):
+        missing, extra = set(names[:evolving]) - set(values), set(values) - set(names)
+        if missing or extra:
+            raise ProblemError(
+                f"{what} names {sorted(values)}; it must give the evolving unknowns {names[:evolving]} "
+                f"(and may give {names[evolving:]})"
+            )
+        return dict(values)
+    count = len(values) if isinstance(values, (tuple, list)) else 1
+    if count != evolving:
+        raise ProblemError(f"{what} gives {count} value(s) for the {evolving} evolving unknowns {names[:evolving]}")
+    return dict(zip(names, values if isinstance(values, (tuple, list)) else [values]))

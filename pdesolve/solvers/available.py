@@ -48,7 +48,8 @@ SOLVER_TABLE: dict[str, SolverEntry] = {
     "fem_mol": SolverEntry(
         "pdesolve.classical.fem_mol",
         "classical",
-        "finite elements (P1/P2) in space, BDF2 / theta-method with Newton in time (meshes, disks, polygons)",
+        "finite elements (P1/P2) in space, BDF2 / theta-method with Newton in time (meshes, disks, polygons); "
+        "evolution systems (unsteady Stokes, Navier-Stokes) by Taylor-Hood P2/P1, the pressure algebraic",
     ),
     "pinn": SolverEntry(
         "pdesolve.pinn.solver",

@@ -5,7 +5,8 @@ Jacobian ``J = ∂u_θ(X)/∂θ_S`` on a random subset ``S`` of the parameters (
 subset size is 0), the step ``δ = argmin ‖J δ - r‖² + λ‖δ‖²`` and ``θ_S ← θ_S + δ``. Unlike the
 paper's plain Gauss–Newton iteration (λ = 0, truncated SVD), the damping λ adapts (Nielsen 1999):
 a step that does not lower the residual is solved again with more damping, a step that fits the
-linear model well lowers it. With ``method="cholesky"`` the step comes from the damped normal
+linear model well lowers it — :class:`~pdesolve.ngd.driver.DampedGaussNewton` with the
+:class:`~pdesolve.ngd.driver.Nielsen` policy, on a :class:`SubsetSystem` per iteration. With ``method="cholesky"`` the step comes from the damped normal
 equations with Marquardt's column scaling, and ``geodesic > 0`` adds the geodesic acceleration of
 Transtrum & Sethna (arXiv 1201.5885): ``a = -(JᵀJ + λ)⁻¹ Jᵀ u''[δ, δ]``, step ``δ + a/2``, taken only
 when ``‖a‖ ≤ geodesic · ‖δ‖``. It follows the curved valleys of network fits and is what takes the
@@ -28,7 +29,17 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from pdesolve.ngd import GramSystem, ReducedSystem, SVDSystem, reduce_rows, solve_least_squares, solve_reduced
+from pdesolve.ngd import (
+    DampedGaussNewton,
+    GramSystem,
+    LeastSquaresInfo,
+    Nielsen,
+    ReducedSystem,
+    SVDSystem,
+    Trial,
+    reduce_rows,
+)
+from pdesolve.ngd.system import LeastSquaresSystem
 from pdesolve.teng.model import SampledModel
 from pdesolve.teng.structured import JacobianFactors
 
@@ -60,10 +71,12 @@ class FitOptions:
 @dataclass
 class FitInfo:
     """Relative residuals ``‖r‖/‖target‖``: the start, after each accepted step, and the best last;
-    ``solves`` counts least-squares solves (rejected steps included)."""
+    ``solves`` counts least-squares solves (rejected steps included); ``damping`` is the adaptive damping
+    (relative) at the end, where a continued fit may start."""
 
     residuals: list[float] = field(default_factory=list)
     solves: int = 0
+    damping: float | None = None
 
     @property
     def iterations(self) -> int:
@@ -84,14 +97,26 @@ class Point:
     factors: JacobianFactors | None
 
 
-@dataclass
-class Linearization:
-    """The least-squares system on ``columns`` (None: all): an SVD, a Gram system, ``(J, r)`` or a streamed QR;
-    ``unit`` is the scale of the relative damping (mean squared column norm, 1 with column scaling)."""
+@dataclass(frozen=True)
+class SubsetSystem:
+    """A least-squares system on the parameter subset ``columns`` (None: all) whose steps are full length
+    (zero off the subset)."""
 
+    system: LeastSquaresSystem
     columns: torch.Tensor | None
-    system: SVDSystem | GramSystem | tuple[torch.Tensor, torch.Tensor] | ReducedSystem
-    unit: float
+    n_params: int
+
+    @property
+    def unit(self) -> float:
+        return self.system.unit
+
+    def solve(self, damping: float, r: torch.Tensor | None = None) -> tuple[torch.Tensor, LeastSquaresInfo]:
+        """The step for the kept residual, or (a :class:`GramSystem`) for another right-hand side ``r``."""
+        delta, info = self.system.solve(damping) if r is None else self.system.solve(damping, r)
+        if self.columns is None:
+            return delta, info
+        full = torch.zeros(self.n_params, dtype=delta.dtype, device=delta.device)
+        return full.index_copy_(0, self.columns, delta), info
 
 
 class GaussNewtonFit:
@@ -142,51 +167,39 @@ class GaussNewtonFit:
         for start in range(0, self.model.n_points, size):
             yield point.factors.rows(start, start + size).columns(columns)
 
-    def linearize(self, point: Point, size: int) -> Linearization:
+    def linearize(self, point: Point, size: int) -> SubsetSystem:
         """The system on a random subset of ``size`` parameters: one block, or accumulated block by block."""
         opts = self.options
-        columns = self.columns(size, point.theta.numel(), point.theta.device)
-        width = point.theta.numel() if columns is None else len(columns)
+        n_params = point.theta.numel()
+        columns = self.columns(size, n_params, point.theta.device)
+        width = n_params if columns is None else len(columns)
         factors = point.factors
         if opts.method == "cholesky" and columns is None and factors is not None and self.model.n_points < width:
             kernel, scale = factors.kernel()  # all columns, fewer points than parameters: N × N in O(N² width)
-            return Linearization(None, GramSystem.from_kernel(kernel, scale, point.r, factors.rmatvec), 1.0)
+            return SubsetSystem(GramSystem.from_kernel(kernel, scale, point.r, factors.rmatvec), None, n_params)
         blocks = self._blocks(point, columns)
         if self.model.n_points <= self.model.chunk_size:
             J = next(blocks)
             if opts.method == "cholesky":
-                return Linearization(columns, GramSystem.factor(J, point.r, scale_columns=True), 1.0)
-            system = SVDSystem.factor(J, point.r, opts.svd_driver) if opts.method == "svd" else (J, point.r)
-            return Linearization(columns, system, float(J.square().sum()) / width)
+                return SubsetSystem(GramSystem.factor(J, point.r, scale_columns=True), columns, n_params)
+            if opts.method == "svd":
+                return SubsetSystem(SVDSystem.factor(J, point.r, opts.svd_driver, opts.rcond), columns, n_params)
+            return SubsetSystem(ReducedSystem.of(J, point.r, opts.method, opts.rcond), columns, n_params)
         pairs = zip(blocks, torch.split(point.r, self.model.chunk_size))  # one block held at a time
         if opts.method == "cholesky":
             rmatvec = None if point.factors is None else (lambda w: point.factors.rmatvec(w, columns))
-            return Linearization(columns, GramSystem.accumulate(pairs, scale_columns=True, rmatvec=rmatvec), 1.0)
+            return SubsetSystem(GramSystem.accumulate(pairs, scale_columns=True, rmatvec=rmatvec), columns, n_params)
         reduced = reduce_rows(pairs)
-        system = SVDSystem.factor_reduced(reduced, opts.svd_driver) if opts.method == "svd" else reduced
-        return Linearization(columns, system, float(reduced.R.square().sum()) / width)
+        if opts.method == "svd":
+            return SubsetSystem(SVDSystem.factor_reduced(reduced, opts.svd_driver, opts.rcond), columns, n_params)
+        return SubsetSystem(replace(reduced, method=opts.method, rcond=opts.rcond), columns, n_params)
 
-    def _full(self, delta: torch.Tensor, like: torch.Tensor, columns: torch.Tensor | None) -> torch.Tensor:
-        return delta if columns is None else torch.zeros_like(like).index_copy_(0, columns, delta)
-
-    def solve(self, theta: torch.Tensor, lin: Linearization, damping: float) -> tuple[torch.Tensor, float]:
-        """The step ``δ`` (full length, zero off the subset) for ``J δ ≈ r`` and the predicted ``‖r - Jδ‖``."""
-        opts = self.options
-        if isinstance(lin.system, GramSystem):  # factored once per linearization
-            delta, info = lin.system.solve(damping)
-        elif isinstance(lin.system, SVDSystem):
-            delta, info = lin.system.solve(opts.rcond, damping)
-        elif isinstance(lin.system, ReducedSystem):
-            delta, info = solve_reduced(lin.system, method=opts.method, rcond=opts.rcond, damping=damping)
-        else:
-            delta, info = solve_least_squares(*lin.system, method=opts.method, rcond=opts.rcond, damping=damping)
-        return self._full(delta, theta, lin.columns), info.residual_norm
-
-    def accelerate(self, point: Point, lin: Linearization, delta: torch.Tensor, damping: float) -> torch.Tensor | None:
+    def accelerate(
+        self, point: Point, system: SubsetSystem, delta: torch.Tensor, damping: float
+    ) -> torch.Tensor | None:
         """The geodesic correction ``a/2`` of step ``δ``, or None when ``‖a‖ > geodesic · ‖δ‖``."""
         _, second = self.model.directional(point.theta, delta)
-        acceleration, _ = lin.system.solve(damping, -second)
-        acceleration = self._full(acceleration, point.theta, lin.columns)
+        acceleration, _ = system.solve(damping, -second)
         if float(torch.linalg.vector_norm(acceleration)) > self.options.geodesic * float(
             torch.linalg.vector_norm(delta)
         ):
@@ -213,33 +226,18 @@ class GaussNewtonFit:
         here = self.evaluate(theta.detach(), target)
         norm_sq = max(float(target.square().sum()), 1e-300)
         info = FitInfo([math.sqrt(here.cost / norm_sq)])
-        best, mu, factor, stalled = here, opts.mu, 2.0, 0
-        geodesic = opts.geodesic > 0 and opts.method == "cholesky"
-        for k in range(iterations):
-            if best.cost <= opts.tol**2 * norm_sq:
-                break
-            lin = self.linearize(here, opts.subset_first if k == 0 else opts.subset)
-            for _ in range(MAX_TRIES):
-                damping = opts.damping + mu * lin.unit
-                try:
-                    delta, predicted = self.solve(here.theta, lin, damping)
-                    correction = self.accelerate(here, lin, delta, damping) if geodesic else 0.0
-                except torch.linalg.LinAlgError:  # normal equations not numerically positive definite
-                    correction = None
-                info.solves += 1
-                if correction is None:
-                    mu, factor = max(mu * factor, MU_MIN), 2 * factor
-                    continue
-                trial = self.evaluate(here.theta + delta + correction, target)
-                if trial.cost < min(growth**2 * best.cost, norm_sq):
-                    # Nielsen's update from the gain ratio (actual / predicted decrease)
-                    gain = (here.cost - trial.cost) / max(here.cost - predicted**2, 1e-300)
-                    mu = mu * max(1 / 3, 1 - (2 * min(gain, 1.0) - 1) ** 3) if mu > MU_MIN else 0.0
-                    here, factor = trial, 2.0
-                    break
-                mu, factor = max(mu * factor, MU_MIN), 2 * factor
-            else:
+        problem = _FitProblem(self, target, norm_sq, growth, opts.subset_first)
+        atol = opts.tol**2 * norm_sq
+        driver = DampedGaussNewton(problem, Nielsen(MU_MIN), MAX_TRIES, opts.damping, iterations, atol)
+        state = driver.init(here, here.cost, opts.mu)
+        best, stalled = here, 0
+        while not (driver.terminate(state) or best.cost <= atol):
+            problem.best_cost = best.cost
+            state = driver.step(state)
+            problem.size = opts.subset
+            if state.stalled:
                 break  # no acceptable step even with strong damping
+            here = state.point
             info.residuals.append(math.sqrt(here.cost / norm_sq))
             if here.cost < best.cost:
                 best, stalled = here, 0
@@ -247,8 +245,34 @@ class GaussNewtonFit:
                 stalled += 1
                 if patience and stalled >= patience:
                     break
+        info.solves, info.damping = state.solves, state.damping.value
         info.residuals.append(math.sqrt(best.cost / norm_sq))
         return best.theta, info
+
+
+class _FitProblem:
+    """The driver's problem of one fit: systems on random subsets, trial points ``θ + δ (+ a/2)`` accepted
+    below ``growth ×`` the best residual and below that of ``u = 0``."""
+
+    def __init__(self, fitter: GaussNewtonFit, target: torch.Tensor, norm_sq: float, growth: float, size: int) -> None:
+        self.fitter, self.target, self.norm_sq, self.growth, self.size = fitter, target, norm_sq, growth, size
+        self.best_cost = math.inf
+        opts = fitter.options
+        self.geodesic = opts.geodesic > 0 and opts.method == "cholesky"
+
+    def linearize(self, point: Point) -> SubsetSystem:
+        return self.fitter.linearize(point, self.size)
+
+    def propose(
+        self, point: Point, system: SubsetSystem, delta: torch.Tensor, info: LeastSquaresInfo, damping: float
+    ) -> Trial | None:
+        correction = self.fitter.accelerate(point, system, delta, damping) if self.geodesic else 0.0
+        if correction is None:
+            return None
+        trial = self.fitter.evaluate(point.theta + delta + correction, self.target)
+        if trial.cost < min(self.growth**2 * self.best_cost, self.norm_sq):
+            return Trial(trial, trial.cost)
+        return None
 
 
 def adam_warm_start(fitter: GaussNewtonFit, theta: torch.Tensor, target: torch.Tensor, steps: int, lr: float):
@@ -277,7 +301,7 @@ def fit_output_layer(fitter: GaussNewtonFit, theta: torch.Tensor, target: torch.
     output = model.fn.module.output
     columns = torch.arange(theta.numel() - output.weight.numel() - output.bias.numel(), theta.numel())
     columns = columns.to(theta.device)
-    delta, _ = SVDSystem.factor(here.factors.columns(columns), here.r).solve()
+    delta, _ = SVDSystem.factor(here.factors.columns(columns), here.r).solve(0.0)
     return theta.index_add(0, columns, delta)
 
 
@@ -306,5 +330,5 @@ def fit_initial(
     remaining = iterations - info.iterations
     if info.final > fitter.options.tol and remaining > 0:
         theta, monotone = fitter.fit(theta, target, remaining)
-        info = FitInfo(info.residuals[:-1] + monotone.residuals, info.solves + monotone.solves)
+        info = FitInfo(info.residuals[:-1] + monotone.residuals, info.solves + monotone.solves, monotone.damping)
     return theta, info

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-from pdesolve.ngd.least_squares import column_scale
+from pdesolve.ngd.gram import column_scale
 from pdesolve.teng.network import TengNetwork
 
 

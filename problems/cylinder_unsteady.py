@@ -1,0 +1,70 @@
+"""Flow past a cylinder, DFG benchmark 2D-3 (Schäfer & Turek 1996): unsteady Navier–Stokes, 0 ≤ Re(t) ≤ 100.
+
+∂w/∂t = −(w·∇)w − ∇p + ν Δw, ∇·w = 0 in the channel [0, 2.2] × [0, 0.41] minus the disk of radius 0.05 around
+(0.2, 0.2), t ∈ (0, 8); inflow u = 4 U(t) y (0.41 − y)/0.41², v = 0 at x = 0 with U(t) = 1.5 sin(πt/8); no slip on
+the walls and the cylinder; do-nothing outflow at x = 2.2; ν = 1e-3, w = 0 at t = 0; D = 0.1, largest mean
+inflow Ū = 1. Scored by the largest drag and lift coefficients C = 2 F / (Ū² D) over time, whose reference values
+(John 2004, "Reference values for drag and lift of a two-dimensional time-dependent flow around a cylinder")
+are C_D max = 2.950921575 at t = 3.93625 and C_L max = 0.47795 at t = 5.693125. The finite elements report the
+coefficients after every step (``stats.forces``; ``C_D``, ``C_L`` of the metrics are their values at t = 8).
+"""
+
+from pdesolve.problem import (
+    Dirichlet,
+    Disk,
+    Drag,
+    Lift,
+    Outflow,
+    Problem,
+    Rectangle,
+    convective,
+    div,
+    grad,
+    laplacian,
+    pi,
+    sin,
+)
+
+HEIGHT, DIAMETER, MEAN = 0.41, 0.1, 1.0
+COEFFICIENT = 2 / (MEAN**2 * DIAMETER)
+C_D_MAX, C_L_MAX = 2.950921575, 0.47795
+
+
+def rhs(U, x, p):
+    w = U.velocity
+    return -convective(w) - grad(U.p) + p.nu * laplacian(w)
+
+
+def constraints(U, x, p):
+    return div(U.velocity)
+
+
+def inflow(x, p):
+    return 4 * 1.5 * sin(pi * x.t / 8) * x.y * (HEIGHT - x.y) / HEIGHT**2
+
+
+def initial(x, p):
+    return 0.0 * x.x, 0.0 * x.x
+
+
+problem = Problem(
+    name="cylinder_unsteady",
+    domain=Rectangle((0.0, 0.0), (2.2, HEIGHT)) - Disk((0.2, 0.2), 0.05, name="cylinder"),
+    unknowns=("u", "v", "p"),
+    rhs=rhs,
+    constraints=constraints,
+    time=(0.0, 8.0),
+    initial=initial,
+    boundary=[
+        Outflow(on="right"),
+        Dirichlet({"u": inflow, "v": 0.0}, on="left"),
+        Dirichlet({"u": 0.0, "v": 0.0}),
+    ],
+    params={"nu": 1e-3},
+    quantities={
+        "C_D": Drag(on="cylinder", scale=COEFFICIENT),
+        "C_L": Lift(on="cylinder", scale=COEFFICIENT),
+    },
+    description="DFG 2D-3 flow past a cylinder, unsteady Navier–Stokes in (u, v, p), t in (0, 8): C_D and C_L over time",
+    defaults={"n": 45, "refine_near": ("cylinder", 2), "dt": 0.01},
+)
