@@ -19,10 +19,9 @@ from pdesolve.errors import PdesolveError
 from pdesolve.io import checkpoint
 from pdesolve.pinn.applicability import why_not_applicable
 from pdesolve.pinn.checkpoint import KIND, Checkpointer, load_checkpoint
-from pdesolve.pinn.constraints import hard_dirichlet_conditions
 from pdesolve.pinn.gauss_newton import SOLVERS
 from pdesolve.pinn.losses import CausalWeights, LossWeights, Objective
-from pdesolve.pinn.model import PinnModel, build_model
+from pdesolve.pinn.model import ANSATZES, PinnModel, build_model
 from pdesolve.pinn.networks import ACTIVATIONS, NETWORKS
 from pdesolve.pinn.presets import PRESETS, preset_options
 from pdesolve.pinn.sampling import SAMPLING, Sampler
@@ -45,6 +44,7 @@ SHAPING_OPTIONS = (
     "periodic_modes",
     "corner_enrichment",
     "time_windows",
+    "ansatz",
 )
 
 
@@ -58,7 +58,7 @@ def default_points(problem: Problem) -> tuple[int, int, int]:
 @register
 class PinnSolver(Solver):
     name = "pinn"
-    systems = True  # soft conditions per unknown, one residual column per equation
+    systems = True  # hard or soft conditions per unknown, one residual column per equation
 
     @dataclass(frozen=True)
     class Options:
@@ -85,6 +85,12 @@ class PinnSolver(Solver):
         )
         corner_enrichment: bool = option(
             True, "add the singular functions of re-entrant polygon corners (Hu, Jin & Zhou 2024)"
+        )
+        ansatz: str = option(
+            "plain",
+            "plain | stream (2D flow: the network gives a stream function, div w = 0 exactly; velocity "
+            "conditions then soft)",
+            choices=ANSATZES,
         )
         n_interior: int | None = option(
             None, "interior collocation points (None: by dimension, 256 / 2000 / 4000 / 8000 in 1-4D space-time)"
@@ -203,6 +209,7 @@ class PinnSolver(Solver):
             c.periodic_modes,
             seed=self.settings.seed,
             corner_enrichment=bool(c.corner_enrichment),
+            ansatz=c.ansatz,
         )
         return model.to(device=torch.device(self.settings.device), dtype=DTYPES[self.settings.dtype])
 
@@ -212,7 +219,7 @@ class PinnSolver(Solver):
         """Points, objective and plan for ``model`` on ``problem`` (one time window when marching)."""
         c, s = self.config, self.settings
         hard = bool(c.hard_constraints)
-        exact = hard_dirichlet_conditions(problem) if hard else ()
+        exact = model.transform.dirichlet
         soft = [
             i
             for i, cond in enumerate(problem.boundary)
