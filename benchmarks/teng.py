@@ -42,6 +42,7 @@ from pdesolve.io.run_folder import write_json
 from pdesolve.problem import load_problem
 from pdesolve.report.memory import PeakMemory
 from pdesolve.solvers import Settings
+from pdesolve.solvers.base import coerce_option
 from pdesolve.teng import TengSolver
 
 PROBLEMS = ("heat2d", "allen_cahn2d", "burgers2d")
@@ -94,8 +95,7 @@ def teng_options(args: argparse.Namespace, scheme: str) -> dict:
         options |= QUICK
     for item in args.set:
         key, _, text = item.partition("=")
-        default = TengSolver.options[key]
-        options[key] = type(default)(text) if not isinstance(default, bool) else text.lower() in ("1", "true")
+        options[key] = coerce_option(TengSolver, key, text)
     return options
 
 

@@ -42,10 +42,10 @@ def main() -> None:
     problem = load_problem(args.problem)
     solver = TengSolver(Settings(device="cpu", seed=0))
     cfg = solver.config
-    network = TengNetwork(*problem.domain.bounds, problem.periodic_axes, cfg["width"], cfg["depth"])
+    network = TengNetwork(*problem.domain.bounds, problem.periodic_axes, cfg.width, cfg.depth)
     fn = FlatModule(network.reset_parameters(0).to(dtype=torch.float64))
-    tol = cfg["init_tol"] if args.tol is None else args.tol
-    options = replace(fit.FitOptions(), tol=tol, subset_first=0, subset=0, geodesic=1.5, mu=cfg["init_mu"])
+    tol = cfg.init_tol if args.tol is None else args.tol
+    options = replace(fit.FitOptions(), tol=tol, param_subset=0, param_subset_later=0, geodesic=1.5, mu=cfg.init_mu)
     sizes = [args.coarse, args.n_points] if 0 < args.coarse < args.n_points else [args.n_points]
     theta, info = fn.theta0, None
     for level, n in enumerate(sizes):
@@ -56,9 +56,9 @@ def main() -> None:
         if level == 0:
             first = replace(options, tol=COARSE_TOL_FACTOR * tol) if len(sizes) > 1 else options
             fitter = fit.GaussNewtonFit(model, first, torch.Generator().manual_seed(0))
-            theta = fit.adam_warm_start(fitter, theta, target, args.adam, cfg["init_lr"])
+            theta = fit.adam_warm_start(fitter, theta, target, args.adam, cfg.init_lr)
             adam = time.process_time() - start
-            theta, info = fit.fit_initial(fitter, theta, target, 0, cfg["init_lr"], args.iterations)
+            theta, info = fit.fit_initial(fitter, theta, target, 0, cfg.init_lr, args.iterations)
         else:
             fitter = fit.GaussNewtonFit(model, replace(options, mu=info.damping), torch.Generator().manual_seed(0))
             theta, info = fitter.fit(theta, target, args.fine_iterations or args.iterations)

@@ -26,7 +26,7 @@ from pdesolve.problem import Problem, load_problem
 from pdesolve.problem.loading import catalogue_names
 from pdesolve.shipped import catalogue_directory
 from pdesolve.solvers.available import SOLVER_TABLE, load_all
-from pdesolve.solvers.base import SOLVERS, Solver
+from pdesolve.solvers.base import SOLVERS, Solver, option_fields
 
 if TYPE_CHECKING:
     from pdesolve.io.config import Config
@@ -178,13 +178,14 @@ def solver_options(solver: type[Solver]) -> str:
     if solver.family == "alias":
         targets = ", ".join(solver.targets)
         return "\n".join([*lines, f"options: those of the first of {targets} that applies"])
-    if not solver.options:
+    known = option_fields(solver.Options)
+    if not known:
         return "\n".join([*lines, "options: none"])
-    key_width = max(len(key) for key in solver.options)
-    value_width = max(len(repr(value)) for value in solver.options.values())
+    key_width = max(len(key) for key in known)
+    value_width = max(len(repr(item.default)) for item in known.values())
     lines.append("options (--set KEY=VALUE), default, meaning:")
-    for key, value in solver.options.items():
-        lines.append(f"  {key:<{key_width}}  {value!r:<{value_width}}  {solver.option_help.get(key, '')}".rstrip())
+    for key, item in known.items():
+        lines.append(f"  {key:<{key_width}}  {item.default!r:<{value_width}}  {item.metadata['help']}".rstrip())
     return "\n".join(lines)
 
 

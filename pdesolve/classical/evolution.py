@@ -1,24 +1,12 @@
-"""What the classical time steppers share: resolved options, output times, progress and blow-up checks."""
+"""What the classical time steppers share: output times, progress and blow-up checks."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 
 from pdesolve.errors import DivergenceError
 from pdesolve.problem import Problem
 from pdesolve.report.progress import progress_bar
-
-
-def resolved_option(value: Any, problem: Problem, solver: str, key: str, fallback: Any) -> Any:
-    """``value`` unless it is 0; then the problem's default (``defaults[solver][key]`` or ``defaults[key]``)."""
-    if value:
-        return value
-    per_solver = problem.defaults.get(solver, {})
-    if isinstance(per_solver, dict) and per_solver.get(key):
-        return per_solver[key]
-    return problem.defaults.get(key) or fallback
 
 
 def output_times(problem: Problem, outputs: int) -> np.ndarray:

@@ -8,25 +8,27 @@ polygons whose edges follow the grid lines (the L-shape with odd ``n``).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from pdesolve.classical.assembly import assemble, box_grid
 from pdesolve.classical.footprint import check_fd
-from pdesolve.classical.linear_solvers import solve_linear
+from pdesolve.classical.linear_solvers import METHODS, solve_linear
 from pdesolve.errors import NotApplicableError, ProblemError
+from pdesolve.linalg.registry import names
 from pdesolve.problem import Box, Dirichlet, Periodic, Polygon, Problem
-from pdesolve.solvers.base import Solver, register
+from pdesolve.solvers.base import Solver, option, problem_default, register
 from pdesolve.solvers.solution import GridSolution
 
 DEFAULT_NODES = 65
 AUTO_LINSOLVE = {1: "direct", 2: "direct", 3: "cg"}  # 3D LU fills in badly
 
 
-def nodes_per_axis(problem: Problem, n: int) -> int:
-    """The option ``n``, or the problem's default when it is 0."""
-    return int(n or problem.defaults.get("n", DEFAULT_NODES))
+def nodes_per_axis(problem: Problem, n: int | None) -> int:
+    """The option ``n``, or the problem's default when it is None."""
+    return int(problem_default(n, problem, FiniteDifference.name, "n", DEFAULT_NODES))
 
 
 def _grid_aligned(polygon: Polygon) -> bool:
@@ -54,15 +56,16 @@ class FiniteDifference(Solver):
     """Second-order finite differences on a uniform grid; direct or preconditioned CG solves."""
 
     name = "fd"
-    options: dict[str, Any] = {"n": 0, "linsolve": "auto", "precond": "ic0", "tol": 1e-10, "maxiter": 0}
-    positive = frozenset({"tol"})
-    option_help = {
-        "n": "nodes per axis (0: the problem's default)",
-        "linsolve": "direct (sparse LU) | cg | auto (direct in 1D and 2D, cg in 3D)",
-        "precond": "preconditioner of cg: jacobi | ic0 | amg (PyAMG) | none",
-        "tol": "cg: relative residual to stop at",
-        "maxiter": "cg: iteration cap (0: max(1000, unknowns))",
-    }
+
+    @dataclass(frozen=True)
+    class Options:
+        n: int | None = option(None, "nodes per axis (None: the problem's default)")
+        linsolve: str = option(
+            "auto", "direct (sparse LU) | cg | auto (direct in 1D and 2D, cg in 3D)", choices=("auto", *METHODS)
+        )
+        precond: str = option("ic0", "preconditioner of cg: jacobi | ic0 | amg (PyAMG) | none", choices=names("host"))
+        tol: float = option(1e-10, "cg: relative residual to stop at", positive=True)
+        maxiter: int = option(0, "cg: iteration cap (0: max(1000, unknowns))")
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
@@ -89,18 +92,18 @@ class FiniteDifference(Solver):
     @classmethod
     def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
         """The default grid and one with half the spacing (in 3D: twice the spacing, to stay within seconds)."""
-        n = nodes_per_axis(problem, 0)
+        n = nodes_per_axis(problem, None)
         if problem.dim == 3:
             return [{"n": (n + 1) // 2}, {"n": n}]
         return [{"n": n}, {"n": 2 * n - 1}]
 
     def solve(self, problem: Problem) -> GridSolution:
         self.check(problem)
-        n = nodes_per_axis(problem, self.config["n"])
+        n = nodes_per_axis(problem, self.config.n)
         if n < 3:
             raise ProblemError(f"fd needs n >= 3 nodes per axis (one interior node at least), got n={n}")
         _check_corners(problem, n)
-        method = self.config["linsolve"]
+        method = self.config.linsolve
         if method == "auto":
             method = AUTO_LINSOLVE[problem.dim]
         check_fd(n, problem.dim, method)
@@ -108,14 +111,14 @@ class FiniteDifference(Solver):
         system = assemble(problem, box_grid(problem, n))
         assembly_time = time.perf_counter() - start
         result = solve_linear(
-            system.matrix, system.rhs, method, self.config["precond"], self.config["tol"], self.config["maxiter"]
+            system.matrix, system.rhs, method, self.config.precond, self.config.tol, self.config.maxiter
         )
         stats = {
             "n": n,
             "unknowns": int(system.matrix.shape[0]),
             "nonzeros": int(system.matrix.nnz),
             "linsolve": method,
-            "precond": self.config["precond"] if method == "cg" else None,
+            "precond": self.config.precond if method == "cg" else None,
             "assembly_time": assembly_time,
             **result.stats(),
         }

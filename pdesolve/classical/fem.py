@@ -7,6 +7,7 @@ and Newton's method.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -16,12 +17,13 @@ from pdesolve.classical.fem_assembly import DEFAULT_NODES, assemble_fem, is_diri
 from pdesolve.classical.fem_forms import recognise
 from pdesolve.classical.fem_system import SystemAssembler, boundary_force, newton, recognise_system
 from pdesolve.classical.footprint import check_fem
-from pdesolve.classical.linear_solvers import solve_linear
+from pdesolve.classical.linear_solvers import METHODS, solve_linear
 from pdesolve.classical.mesh_solution import MeshSolution, MeshSystemSolution
 from pdesolve.errors import NotApplicableError, PdesolveError
+from pdesolve.linalg.registry import names
 from pdesolve.problem import Box, Coords, Disk, Mesh, Periodic, Polygon, Problem
 from pdesolve.problem.csg import Combination
-from pdesolve.solvers.base import Solver, register
+from pdesolve.solvers.base import Solver, option, problem_default, register
 
 AUTO_LINSOLVE = {1: "direct", 2: "direct", 3: "cg"}
 
@@ -32,25 +34,22 @@ class FiniteElement(Solver):
 
     name = "fem"
     systems = True
-    options: dict[str, Any] = {
-        "n": 0,
-        "order": 1,
-        "refine": 0,
-        "linsolve": "auto",
-        "precond": "ic0",
-        "tol": 1e-10,
-        "maxiter": 0,
-    }
-    positive = frozenset({"order", "tol"})
-    option_help = {
-        "n": "nodes across the initial mesh, per axis on boxes (0: the problem's default; mesh files ignore it)",
-        "order": "Lagrange element order: 1 or 2 (systems: always P2 velocities, P1 pressures)",
-        "refine": "uniform refinements of the initial mesh",
-        "linsolve": "direct (sparse LU) | cg | auto (direct in 1D and 2D, cg in 3D)",
-        "precond": "preconditioner of cg: jacobi | ic0 | amg (PyAMG) | none",
-        "tol": "cg: relative residual to stop at",
-        "maxiter": "cg: iteration cap (0: max(1000, unknowns)); systems: Newton's step cap (0: 25)",
-    }
+
+    @dataclass(frozen=True)
+    class Options:
+        n: int | None = option(
+            None, "nodes across the initial mesh, per axis on boxes (None: the problem's default; mesh files ignore it)"
+        )
+        order: int = option(
+            1, "Lagrange element order: 1 or 2 (systems: always P2 velocities, P1 pressures)", positive=True
+        )
+        refine: int = option(0, "uniform refinements of the initial mesh")
+        linsolve: str = option(
+            "auto", "direct (sparse LU) | cg | auto (direct in 1D and 2D, cg in 3D)", choices=("auto", *METHODS)
+        )
+        precond: str = option("ic0", "preconditioner of cg: jacobi | ic0 | amg (PyAMG) | none", choices=names("host"))
+        tol: float = option(1e-10, "cg: relative residual to stop at", positive=True)
+        maxiter: int = option(0, "cg: iteration cap (0: max(1000, unknowns)); systems: Newton's step cap (0: 25)")
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
@@ -81,7 +80,7 @@ class FiniteElement(Solver):
     def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
         """The default mesh refined once more (in 3D: a box mesh of half the resolution, to stay within seconds)."""
         if problem.dim == 3 and isinstance(problem.domain, Box):
-            n = int(problem.defaults.get("n", DEFAULT_NODES))
+            n = int(problem_default(None, problem, cls.name, "n", DEFAULT_NODES))
             return [{"n": (n + 1) // 2}, {}]
         return [{}, {"refine": 1}]
 
@@ -89,20 +88,20 @@ class FiniteElement(Solver):
         self.check(problem)
         if problem.is_system:
             return self._solve_system(problem)
-        order, refine = int(self.config["order"]), int(self.config["refine"])
-        method = self.config["linsolve"]
+        order, refine = int(self.config.order), int(self.config.refine)
+        n = int(self.from_problem("n", problem, DEFAULT_NODES))
+        method = self.config.linsolve
         if method == "auto":
             method = AUTO_LINSOLVE[problem.dim]
         if order not in (1, 2):
             raise PdesolveError(f"--set order={order}: fem has Lagrange elements of order 1 or 2")
         if not isinstance(problem.domain, Mesh):
-            n = int(self.config["n"] or problem.defaults.get("n", DEFAULT_NODES))
             check_fem(n, problem.dim, order, refine, method)
         start = time.perf_counter()
-        system = assemble_fem(problem, order, int(self.config["n"]), refine)
+        system = assemble_fem(problem, order, n, refine)
         assembly_time = time.perf_counter() - start
         result = solve_linear(
-            system.matrix, system.rhs, method, self.config["precond"], self.config["tol"], self.config["maxiter"]
+            system.matrix, system.rhs, method, self.config.precond, self.config.tol, self.config.maxiter
         )
         stats = {
             "n": system.n,
@@ -111,7 +110,7 @@ class FiniteElement(Solver):
             "dofs": int(system.basis.N),
             "unknowns": int(len(system.free)),
             "linsolve": method,
-            "precond": self.config["precond"] if method == "cg" else None,
+            "precond": self.config.precond if method == "cg" else None,
             "assembly_time": assembly_time,
             **result.stats(),
         }
@@ -120,11 +119,12 @@ class FiniteElement(Solver):
     def _solve_system(self, problem: Problem) -> MeshSystemSolution:
         """Taylor–Hood P2/P1 (or vector P2) and Newton's method, Stokes first."""
         start = time.perf_counter()
-        assembler = SystemAssembler(problem, int(self.config["n"]), int(self.config["refine"]))
-        vector, newton_stats = newton(assembler, maxiter=int(self.config["maxiter"]) or 25)
+        n = int(self.from_problem("n", problem, DEFAULT_NODES))
+        assembler = SystemAssembler(problem, n, int(self.config.refine))
+        vector, newton_stats = newton(assembler, maxiter=int(self.config.maxiter) or 25)
         names = problem.unknowns
         stats = {
-            "n": int(self.config["n"] or problem.defaults.get("n", DEFAULT_NODES)),
+            "n": n,
             "elements": int(assembler.mesh.t.shape[1]),
             "spaces": {names[j]: "P2" if j in assembler.structure.velocities else "P1" for j in range(len(names))},
             "dofs": int(assembler.size),

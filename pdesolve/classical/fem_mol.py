@@ -14,11 +14,12 @@ pressure as the algebraic unknown) go to :mod:`pdesolve.classical.fem_system_mol
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from pdesolve.classical.evolution import output_times, resolved_option, time_bar
+from pdesolve.classical.evolution import output_times, time_bar
 from pdesolve.classical.fem_newton import mesh_reason, weak_form_reason
 from pdesolve.classical.fem_stepping import Stepper, integrate, jacobian_is_constant
 from pdesolve.classical.fem_system_mol import evolution_reason, solve_evolution_system
@@ -26,7 +27,7 @@ from pdesolve.classical.fem_weak_system import build_weak_system
 from pdesolve.classical.mesh_solution import MeshEvolution
 from pdesolve.errors import PdesolveError
 from pdesolve.problem import Problem
-from pdesolve.solvers.base import SOLVERS, Solver, register
+from pdesolve.solvers.base import SOLVERS, Solver, option, problem_default, register
 
 DEFAULT_NODES = 17  # P2: the compare variants are h ≈ extent/16 and extent/32
 SCHEMES = ("bdf2", "theta")
@@ -39,29 +40,27 @@ class FiniteElementLines(Solver):
 
     name = "fem_mol"
     systems = True
-    options: dict[str, Any] = {
-        "n": 0,
-        "order": 2,
-        "refine": 0,
-        "scheme": "bdf2",
-        "theta": 0.5,
-        "dt": 0.0,
-        "tol": 1e-6,
-        "outputs": 50,
-        "newton": "full",
-    }
-    option_help = {
-        "n": "nodes across the initial mesh, per axis on boxes (0: the problem's default; mesh files ignore it)",
-        "order": "Lagrange element order: 1 or 2",
-        "refine": "uniform refinements of the initial mesh",
-        "scheme": "bdf2 (Crank-Nicolson first step) | theta",
-        "theta": "the theta of the theta-method: 0.5 Crank-Nicolson, 1 backward Euler",
-        "dt": "fixed time step (0: adaptive steps to tol); systems take the problem's dt default unless dt is given",
-        "tol": "adaptive steps: local error per step, relative to max(1, max |u|)",
-        "outputs": "stored time levels after t0 (a data file's own times when the problem has one)",
-        "newton": "full (Newton to convergence in every step) | once (one Newton step from the extrapolated "
-        "state: linearly implicit)",
-    }
+
+    @dataclass(frozen=True)
+    class Options:
+        n: int | None = option(
+            None, "nodes across the initial mesh, per axis on boxes (None: the problem's default; mesh files ignore it)"
+        )
+        order: int = option(2, "Lagrange element order: 1 or 2")
+        refine: int = option(0, "uniform refinements of the initial mesh")
+        scheme: str = option("bdf2", "bdf2 (Crank-Nicolson first step) | theta", choices=SCHEMES)
+        theta: float = option(0.5, "the theta of the theta-method: 0.5 Crank-Nicolson, 1 backward Euler")
+        dt: float = option(
+            0.0, "fixed time step (0: adaptive steps to tol); systems take the problem's dt default unless dt is given"
+        )
+        tol: float = option(1e-6, "adaptive steps: local error per step, relative to max(1, max |u|)")
+        outputs: int = option(50, "stored time levels after t0 (a data file's own times when the problem has one)")
+        newton: str = option(
+            "full",
+            "full (Newton to convergence in every step) | once (one Newton step from the extrapolated "
+            "state: linearly implicit)",
+            choices=NEWTON,
+        )
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
@@ -83,21 +82,21 @@ class FiniteElementLines(Solver):
     def solve(self, problem: Problem) -> MeshEvolution:
         self.check(problem)
         config = self.config
-        if config["scheme"] not in SCHEMES:
-            raise PdesolveError(f"fem_mol: scheme must be one of {', '.join(SCHEMES)}, not {config['scheme']!r}")
-        if not 0.5 <= float(config["theta"]) <= 1.0:
-            raise PdesolveError(f"fem_mol: theta must lie in [0.5, 1] (A-stable), not {config['theta']}")
-        if float(config["dt"]) <= 0 and float(config["tol"]) <= 0:
+        if not 0.5 <= float(config.theta) <= 1.0:
+            raise PdesolveError(f"fem_mol: theta must lie in [0.5, 1] (A-stable), not {config.theta}")
+        if float(config.dt) <= 0 and float(config.tol) <= 0:
             raise PdesolveError("fem_mol: give a fixed step dt > 0 or a tolerance tol > 0")
-        if config["newton"] not in NEWTON:
-            raise PdesolveError(f"fem_mol: newton must be one of {', '.join(NEWTON)}, not {config['newton']!r}")
         if problem.is_system:  # the problem's dt default unless the user gave dt (0: adaptive)
-            dt = config["dt"] if "dt" in self.given else resolved_option(0.0, problem, self.name, "dt", 0.0)
+            dt = config.dt if "dt" in self.given else problem_default(None, problem, self.name, "dt", 0.0)
             with time_bar(self.settings.progress, problem, self.name) as bar:
-                return solve_evolution_system(problem, {**config, "dt": float(dt)}, bar.update)
+                return solve_evolution_system(problem, replace(config, dt=float(dt)), bar.update)
         start = time.perf_counter()
         system = build_weak_system(
-            problem, int(config["order"]), int(config["n"]), int(config["refine"]), DEFAULT_NODES
+            problem,
+            int(config.order),
+            int(self.from_problem("n", problem, DEFAULT_NODES)),
+            int(config.refine),
+            DEFAULT_NODES,
         )
         t0, t1 = problem.time
         u0 = system.initial()
@@ -109,14 +108,14 @@ class FiniteElementLines(Solver):
             system.linearise if not linear else lambda u, t: (system.residual(u, t), jacobian),
             system.dirichlet,
             system.free,
-            scheme=config["scheme"],
-            theta=float(config["theta"]),
+            scheme=config.scheme,
+            theta=float(config.theta),
             constant_jacobian=linear,
-            linearly_implicit=linear or config["newton"] == "once",
+            linearly_implicit=linear or config.newton == "once",
         )
-        times = output_times(problem, config["outputs"])
+        times = output_times(problem, config.outputs)
         with time_bar(self.settings.progress, problem, self.name) as bar:
-            levels, steps = integrate(stepper, u0, t0, t1, times, float(config["dt"]), float(config["tol"]), bar.update)
+            levels, steps = integrate(stepper, u0, t0, t1, times, float(config.dt), float(config.tol), bar.update)
         stats = {
             "n": system.n,
             "order": system.order,
@@ -127,7 +126,7 @@ class FiniteElementLines(Solver):
             "newton_iterations": stepper.newton_iterations,
             "factorisations": stepper.factorisations,
             "linear": linear,
-            "scheme": config["scheme"],
+            "scheme": config.scheme,
             "solve_time": time.perf_counter() - start,
         }
         return MeshEvolution(problem, system.basis, times, np.asarray(levels), stats)

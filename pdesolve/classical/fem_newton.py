@@ -11,6 +11,7 @@ at ∇u = 0), the first iteration solves with a Laplacian in place of the Jacobi
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from pdesolve.classical.newton import newton
 from pdesolve.errors import NotApplicableError
 from pdesolve.problem import Box, Disk, Mesh, Periodic, Polygon, Problem
 from pdesolve.problem.csg import Combination
-from pdesolve.solvers.base import Solver, register
+from pdesolve.solvers.base import Solver, option, register
 
 DEFAULT_NODES = 65
 
@@ -73,14 +74,16 @@ class FiniteElementNewton(Solver):
     """Lagrange finite elements and Newton's method for nonlinear stationary problems."""
 
     name = "fem_newton"
-    options: dict[str, Any] = {"n": 0, "order": 2, "refine": 0, "tol": 1e-10, "maxiter": 50}
-    option_help = {
-        "n": "nodes across the initial mesh, per axis on boxes (0: the problem's default; mesh files ignore it)",
-        "order": "Lagrange element order: 1 or 2",
-        "refine": "uniform refinements of the initial mesh",
-        "tol": "Newton stops when its step is below tol (1 + max |u|)",
-        "maxiter": "Newton's iteration cap",
-    }
+
+    @dataclass(frozen=True)
+    class Options:
+        n: int | None = option(
+            None, "nodes across the initial mesh, per axis on boxes (None: the problem's default; mesh files ignore it)"
+        )
+        order: int = option(2, "Lagrange element order: 1 or 2")
+        refine: int = option(0, "uniform refinements of the initial mesh")
+        tol: float = option(1e-10, "Newton stops when its step is below tol (1 + max |u|)")
+        maxiter: int = option(50, "Newton's iteration cap")
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
@@ -99,9 +102,13 @@ class FiniteElementNewton(Solver):
         self.check(problem)
         config = self.config
         system = build_weak_system(
-            problem, int(config["order"]), int(config["n"]), int(config["refine"]), DEFAULT_NODES
+            problem,
+            int(config.order),
+            int(self.from_problem("n", problem, DEFAULT_NODES)),
+            int(config.refine),
+            DEFAULT_NODES,
         )
-        return MeshSolution(problem, system.basis, *solve_stationary(system, config["tol"], int(config["maxiter"])))
+        return MeshSolution(problem, system.basis, *solve_stationary(system, config.tol, int(config.maxiter)))
 
 
 def solve_stationary(system: WeakSystem, tol: float, maxiter: int) -> tuple[np.ndarray, dict[str, Any]]:

@@ -167,11 +167,11 @@ def kinetic_energy(assembler: SystemAssembler, mass: sp.csr_matrix, levels: np.n
     return [float(e) for e in 0.5 * total]
 
 
-def solve_evolution_system(problem: Problem, config: dict[str, Any], progress: Any) -> MeshSystemEvolution:
+def solve_evolution_system(problem: Problem, config: Any, progress: Any) -> MeshSystemEvolution:
     """Step ``problem`` with the options of fem_mol (n, refine, scheme, theta, dt, tol, outputs, newton); ``dt``
     0: adaptive steps to ``tol``."""
     start = time.perf_counter()
-    assembler = SystemAssembler(problem, int(config["n"]), int(config["refine"]))
+    assembler = SystemAssembler(problem, int(config.n or 0), int(config.refine))
     mass = mass_matrix(assembler)
     gauges = len(assembler.gauges)
 
@@ -191,20 +191,20 @@ def solve_evolution_system(problem: Problem, config: dict[str, Any], progress: A
         linearise,
         dirichlet,
         assembler.free,
-        scheme=config["scheme"],
-        theta=float(config["theta"]),
+        scheme=config.scheme,
+        theta=float(config.theta),
         constant_jacobian=constant,
-        linearly_implicit=constant or config["newton"] == "once",
+        linearly_implicit=constant or config.newton == "once",
         factor=factor_saddle,
     )
-    times = output_times(problem, config["outputs"])
-    dt = float(config["dt"])
+    times = output_times(problem, config.outputs)
+    dt = float(config.dt)
     forces = ForceSeries(assembler, mass, linearise)
-    levels, steps = integrate(stepper, u0, t0, t1, times, dt, float(config["tol"]), progress, forces.observe)
+    levels, steps = integrate(stepper, u0, t0, t1, times, dt, float(config.tol), progress, forces.observe)
     levels = np.asarray(levels)
     names = problem.unknowns
     stats: dict[str, Any] = {
-        "n": int(config["n"] or problem.defaults.get("n", 0)) or None,
+        "n": int(config.n or problem.defaults.get("n", 0)) or None,
         "elements": int(assembler.mesh.t.shape[1]),
         "spaces": {names[j]: "P2" if j in assembler.structure.velocities else "P1" for j in range(len(names))},
         "dofs": int(assembler.size),
@@ -213,9 +213,9 @@ def solve_evolution_system(problem: Problem, config: dict[str, Any], progress: A
         "newton_iterations": stepper.newton_iterations,
         "factorisations": stepper.factorisations,
         "linear": constant,
-        "scheme": config["scheme"],
+        "scheme": config.scheme,
         "dt": dt or None,
-        "newton": "once" if constant else config["newton"],
+        "newton": "once" if constant else config.newton,
     }
     energy = kinetic_energy(assembler, mass, levels)
     if energy is not None:

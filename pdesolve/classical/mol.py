@@ -10,6 +10,7 @@ whose sparsity comes from the stencil (:mod:`pdesolve.classical.stencil_sparsity
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,14 +18,14 @@ from scipy.integrate import BDF, Radau
 
 from pdesolve.classical.assembly import box_grid
 from pdesolve.classical.boundary_closure import BoundaryClosure
-from pdesolve.classical.evolution import check_finite, output_times, resolved_option, time_bar
+from pdesolve.classical.evolution import check_finite, output_times, time_bar
 from pdesolve.classical.footprint import check_time_grid
 from pdesolve.classical.spline_solution import SplineGridSolution
 from pdesolve.classical.stencil_sparsity import jacobian_sparsity
-from pdesolve.errors import DivergenceError, PdesolveError, ProblemError
+from pdesolve.errors import DivergenceError, ProblemError
 from pdesolve.problem import Box, Coords, Grid, GridField, Periodic, Problem
 from pdesolve.problem.field import VectorField
-from pdesolve.solvers.base import Solver, register
+from pdesolve.solvers.base import Solver, option, problem_default, register
 
 DEFAULT_NODES = {1: 2049, 2: 129, 3: 33}
 INTEGRATORS = {"BDF": BDF, "Radau": Radau}
@@ -70,15 +71,16 @@ class InteriorRHS:
 @register
 class MethodOfLines(Solver):
     name = "mol"
-    options = {"n": 0, "rtol": 1e-8, "atol": 1e-10, "method": "BDF", "outputs": 50}
-    positive = frozenset({"rtol", "outputs"})
-    option_help = {
-        "n": "grid nodes per axis (0: the problem's default)",
-        "rtol": "relative tolerance of the time integrator",
-        "atol": "absolute tolerance of the time integrator",
-        "method": "implicit integrator of scipy: BDF | Radau",
-        "outputs": "stored time levels after t0 (a data file's own times when the problem has one)",
-    }
+
+    @dataclass(frozen=True)
+    class Options:
+        n: int | None = option(None, "grid nodes per axis (None: the problem's default)")
+        rtol: float = option(1e-8, "relative tolerance of the time integrator", positive=True)
+        atol: float = option(1e-10, "absolute tolerance of the time integrator")
+        method: str = option("BDF", "implicit integrator of scipy: BDF | Radau", choices=tuple(INTEGRATORS))
+        outputs: int = option(
+            50, "stored time levels after t0 (a data file's own times when the problem has one)", positive=True
+        )
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
@@ -92,16 +94,14 @@ class MethodOfLines(Solver):
 
     @classmethod
     def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
-        n = int(resolved_option(0, problem, cls.name, "n", DEFAULT_NODES.get(problem.dim, 33)))
+        n = int(problem_default(None, problem, cls.name, "n", DEFAULT_NODES.get(problem.dim, 33)))
         return [{"n": n // 2 + 1}, {"n": n}]
 
     def solve(self, problem: Problem) -> SplineGridSolution:
         self.check(problem)
-        method = self.config["method"]
-        if method not in INTEGRATORS:
-            raise PdesolveError(f"mol: method must be one of {', '.join(INTEGRATORS)}, not {method!r}")
-        n = int(resolved_option(self.config["n"], problem, self.name, "n", DEFAULT_NODES[problem.dim]))
-        check_time_grid(self.name, n, problem.dim, self.config["outputs"])
+        method = self.config.method
+        n = int(self.from_problem("n", problem, DEFAULT_NODES[problem.dim]))
+        check_time_grid(self.name, n, problem.dim, self.config.outputs)
         grid = box_grid(problem, n, method="fd")
         rhs = InteriorRHS(problem, grid)
         if not rhs.unknown.any():
@@ -111,9 +111,9 @@ class MethodOfLines(Solver):
             lambda u: rhs.on_grid(rhs.closure.fill(u, t0), t0), grid, rhs.unknown, seed=self.settings.seed
         )
         integrator = INTEGRATORS[method](
-            rhs, t0, rhs.initial(), t1, rtol=self.config["rtol"], atol=self.config["atol"], jac_sparsity=sparsity
+            rhs, t0, rhs.initial(), t1, rtol=self.config.rtol, atol=self.config.atol, jac_sparsity=sparsity
         )
-        times = output_times(problem, self.config["outputs"])
+        times = output_times(problem, self.config.outputs)
         values, steps = self._integrate(integrator, rhs, times, problem)
         stats = {
             "steps": steps,
@@ -139,13 +139,13 @@ class MethodOfLines(Solver):
                     message = integrator.step()
                 except RuntimeError as error:  # scipy's sparse LU of a Jacobian gone NaN or singular
                     raise DivergenceError(
-                        f"mol: {self.config['method']} failed at t = {integrator.t:.6g} ({error}); "
+                        f"mol: {self.config.method} failed at t = {integrator.t:.6g} ({error}); "
                         "check that the boundary "
                         "conditions are well posed (the signs of Robin alpha, beta) or change n"
                     ) from None
                 steps += 1
                 if integrator.status == "failed":
-                    raise DivergenceError(f"mol: {self.config['method']} stopped at t = {integrator.t:.6g}: {message}")
+                    raise DivergenceError(f"mol: {self.config.method} stopped at t = {integrator.t:.6g}: {message}")
                 check_finite(bool(np.isfinite(integrator.y).all()), steps, integrator.t, "refine the grid")
                 bar.update(integrator.t - t_before)
                 dense = integrator.dense_output()

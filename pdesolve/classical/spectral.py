@@ -9,7 +9,7 @@ de-aliased by padding (Orszag's 3/2 rule, :mod:`pdesolve.classical.dealiasing`).
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ import torch
 from pdesolve.classical.assembly import box_grid
 from pdesolve.classical.dealiasing import Padding
 from pdesolve.classical.etdrk4 import ETDRK4
-from pdesolve.classical.evolution import check_finite, output_times, resolved_option, time_bar
+from pdesolve.classical.evolution import check_finite, output_times, time_bar
 from pdesolve.classical.footprint import check_time_grid
 from pdesolve.classical.fourier_backend import FourierBackend
 from pdesolve.classical.spline_solution import SplineGridSolution
@@ -26,7 +26,7 @@ from pdesolve.classical.splitting import explicit_rate, linear_symbol
 from pdesolve.errors import PdesolveError, ProblemError
 from pdesolve.problem import Box, Coords, Grid, GridField, Problem
 from pdesolve.problem.field import VectorField
-from pdesolve.solvers.base import Solver, register
+from pdesolve.solvers.base import Solver, option, problem_default, register
 
 DEFAULT_MODES = {1: 512, 2: 128, 3: 48}
 STEP_SAFETY = 0.5  # dt = STEP_SAFETY / ‖dN/du‖ at the start ...
@@ -99,15 +99,22 @@ class FourierSplit:
 @register
 class SpectralSolver(Solver):
     name = "spectral"
-    options = {"n": 0, "dt": 0.0, "dealias": True, "outputs": 50, "backend": "auto"}
-    positive = frozenset({"outputs"})
-    option_help = {
-        "n": "Fourier modes per axis (0: the problem's default)",
-        "dt": "ETDRK4 time step (0: the problem's default, else a fraction of the explicit part's rate)",
-        "dealias": "form the nonlinear term on the 3/2-padded grid (Orszag's rule)",
-        "outputs": "stored time levels after t0 (a data file's own times when the problem has one)",
-        "backend": "FFTs by numpy | torch | auto (torch on accelerators, numpy on the CPU)",
-    }
+
+    @dataclass(frozen=True)
+    class Options:
+        n: int | None = option(None, "Fourier modes per axis (None: the problem's default)")
+        dt: float | None = option(
+            None, "ETDRK4 time step (None: the problem's default, else a fraction of the explicit part's rate)"
+        )
+        dealias: bool = option(True, "form the nonlinear term on the 3/2-padded grid (Orszag's rule)")
+        outputs: int = option(
+            50, "stored time levels after t0 (a data file's own times when the problem has one)", positive=True
+        )
+        backend: str = option(
+            "auto",
+            "FFTs by numpy | torch | auto (torch on accelerators, numpy on the CPU)",
+            choices=("auto", "numpy", "torch"),
+        )
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
@@ -121,14 +128,14 @@ class SpectralSolver(Solver):
 
     @classmethod
     def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
-        n = resolved_option(0, problem, cls.name, "n", DEFAULT_MODES.get(problem.dim, 32))
+        n = problem_default(None, problem, cls.name, "n", DEFAULT_MODES.get(problem.dim, 32))
         return [{"n": max(n // 2, 8)}, {"n": n}]
 
     def solve(self, problem: Problem) -> SplineGridSolution:
         self.check(problem)
         grid, backend, split = self._setup(problem)
         u0 = split.rhs.initial()
-        times = output_times(problem, self.config["outputs"])
+        times = output_times(problem, self.config.outputs)
         march = ETDRK4March(split.symbol, split.nonlinear_hat, backend, grid)
         with time_bar(self.settings.progress, problem, self.name) as bar:
             values, steps, largest = march(split.coefficients(u0), times, self._step(problem, split, u0), bar)
@@ -170,22 +177,20 @@ class SpectralSolver(Solver):
         return np.moveaxis(values[len(marched) - len(times) :], 0, 1)
 
     def _setup(self, problem: Problem) -> tuple[Grid, FourierBackend, FourierSplit]:
-        if self.config["backend"] not in ("auto", "numpy", "torch"):
-            raise PdesolveError(f"spectral: backend must be auto, numpy or torch, not {self.config['backend']!r}")
-        n = int(resolved_option(self.config["n"], problem, self.name, "n", DEFAULT_MODES[problem.dim]))
-        check_time_grid(self.name, n, problem.dim, self.config["outputs"], self.settings.device)
+        n = int(self.from_problem("n", problem, DEFAULT_MODES[problem.dim]))
+        check_time_grid(self.name, n, problem.dim, self.config.outputs, self.settings.device)
         grid = box_grid(problem, n, method="spectral")
-        backend = FourierBackend.for_settings(self.config["backend"], self.settings.device, self.settings.dtype)
-        return grid, backend, FourierSplit(problem, grid, backend, self.config["dealias"])
+        backend = FourierBackend.for_settings(self.config.backend, self.settings.device, self.settings.dtype)
+        return grid, backend, FourierSplit(problem, grid, backend, self.config.dealias)
 
     def _step(self, problem: Problem, split: FourierSplit, u0: Any) -> float:
         """The option or problem default ``dt``, else a fraction of the explicit part's rate at the start."""
         t0, t1 = problem.time
-        dt = float(resolved_option(self.config["dt"], problem, self.name, "dt", 0.0))
-        if dt <= 0:
+        dt = self.from_problem("dt", problem, None)
+        if dt is None:
             rate = explicit_rate(lambda u: split.nonlinear(u, t0), u0, split.backend, self.settings.seed)
             dt = min(STEP_SAFETY / rate if rate > 0 else np.inf, (t1 - t0) / MIN_STEPS)
-        return dt
+        return float(dt)
 
 
 class ETDRK4March:

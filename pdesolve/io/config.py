@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pdesolve.errors import PdesolveError
-from pdesolve.solvers.base import Settings, Solver, coerce_option
+from pdesolve.solvers.base import Settings, Solver, coerce_option, option_fields
 
 DEVICE = re.compile(r"cpu|cuda(:\d+)?")
 DTYPES = ("float32", "float64")
@@ -43,7 +43,7 @@ class Config:
         chosen = {
             key: coerce_option(solver, key, text, self._where(None, key, text))
             for key, text in self.common.items()
-            if key in solver.options
+            if key in option_fields(solver.Options)
         }
         for name in (*names, solver.name):
             for key, text in self.per_solver.get(name, {}).items():
@@ -63,8 +63,8 @@ class Config:
         """Refuse common keys that no selected solver has, per-solver tables of unknown solvers, and
         ``--set NAME.key`` for a solver NAME that does not run (a config file's tables may name others)."""
         for key in self.common:
-            if not any(key in solver.options for solver in solvers):
-                valid = "; ".join(f"{s.name}: {', '.join(sorted(s.options)) or 'none'}" for s in solvers)
+            if not any(key in option_fields(solver.Options) for solver in solvers):
+                valid = "; ".join(f"{s.name}: {', '.join(sorted(option_fields(s.Options))) or 'none'}" for s in solvers)
                 where = f"--set {key}" if key in self.set_keys else f"--config {self.file}: [solver] {key}"
                 hint = ", ".join(f"`pdesolve list {s.name}`" for s in solvers)
                 raise PdesolveError(f"{where}: no solver option {key!r} (valid options: {valid}; meanings: {hint})")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from pdesolve.linalg.stencil import StencilOperator
 from pdesolve.linalg.system import LinearOperator, SparseOperator, spd_form
 from pdesolve.problem import Mesh, Problem
 from pdesolve.runtime import synchronize, torch_dtype
-from pdesolve.solvers.base import Solver, register
+from pdesolve.solvers.base import Solver, option, register
 from pdesolve.solvers.solution import GridSolution
 
 DEFAULT_NODES = {1: 1025, 2: 129, 3: 33}
@@ -55,33 +56,30 @@ def positive_definite(matrix: sp.csr_matrix) -> bool:
 @register
 class CGSolver(Solver):
     name = "cg"
-    options = {
-        "n": 0,
-        "precond": "mg",
-        "tol": 1e-8,
-        "maxiter": 0,
-        "matrix_free": False,
-        "flexible": False,
-        "smoother": "chebyshev",
-        "smoother_steps": 2,
-        "amg_setup": "torch",
-        "check_every": 0,
-        "cuda_graph": True,
-    }
-    positive = frozenset({"tol", "smoother_steps"})
-    option_help = {
-        "n": "nodes per axis (0: the problem's default)",
-        "precond": help_text(),
-        "tol": "true relative residual ‖b − Ax‖/‖b‖ to stop at",
-        "maxiter": "iteration cap (0: max(1000, unknowns), at most 100000)",
-        "matrix_free": "apply the operator as a stencil instead of a stored CSR matrix (unknowns filling a box)",
-        "flexible": "flexible (Polak–Ribière) CG, for variable or nonlinear preconditioners",
-        "smoother": "multigrid smoother: chebyshev | jacobi",
-        "smoother_steps": "smoothing before and after each coarse correction: Chebyshev degree or Jacobi sweeps",
-        "amg_setup": "who builds the amg hierarchy: torch (on the device) | pyamg (on the host)",
-        "check_every": "iterations between true-residual checks (0: 1 on the CPU, up to 32 on CUDA)",
-        "cuda_graph": "replay one captured iteration as a CUDA graph (ignored on the CPU)",
-    }
+
+    @dataclass(frozen=True)
+    class Options:
+        n: int | None = option(None, "nodes per axis (None: the problem's default)")
+        precond: str = option("mg", help_text())  # checked by the registry (names and files it loads)
+        tol: float = option(1e-8, "true relative residual ‖b − Ax‖/‖b‖ to stop at", positive=True)
+        maxiter: int = option(0, "iteration cap (0: max(1000, unknowns), at most 100000)")
+        matrix_free: bool = option(
+            False, "apply the operator as a stencil instead of a stored CSR matrix (unknowns filling a box)"
+        )
+        flexible: bool = option(False, "flexible (Polak–Ribière) CG, for variable or nonlinear preconditioners")
+        smoother: str = option("chebyshev", "multigrid smoother: chebyshev | jacobi", choices=("chebyshev", "jacobi"))
+        smoother_steps: int = option(
+            2,
+            "smoothing before and after each coarse correction: Chebyshev degree or Jacobi sweeps",
+            positive=True,
+        )
+        amg_setup: str = option(
+            "torch",
+            "who builds the amg hierarchy: torch (on the device) | pyamg (on the host)",
+            choices=("torch", "pyamg"),
+        )
+        check_every: int = option(0, "iterations between true-residual checks (0: 1 on the CPU, up to 32 on CUDA)")
+        cuda_graph: bool = option(True, "replay one captured iteration as a CUDA graph (ignored on the CPU)")
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
@@ -99,11 +97,11 @@ class CGSolver(Solver):
         return None
 
     def _nodes(self, problem: Problem) -> int:
-        return int(self.config["n"] or problem.defaults.get("n") or DEFAULT_NODES.get(problem.dim, 33))
+        return int(self.from_problem("n", problem, DEFAULT_NODES.get(problem.dim, 33)))
 
     def solve(self, problem: Problem) -> GridSolution:
         self.check(problem)
-        precond = self.config["precond"]
+        precond = self.config.precond
         entry = resolve(str(precond))
         device = torch.device(self.settings.device)
         if device.type == "cuda" and not torch.cuda.is_available():
@@ -117,15 +115,15 @@ class CGSolver(Solver):
         assembly_time = time.perf_counter() - start
 
         start = time.perf_counter()
-        operator = device_operator(matrix, system, self.config["matrix_free"], device, dtype)
+        operator = device_operator(matrix, system, self.config.matrix_free, device, dtype)
         layout = GridLayout(grid.shape, system.unknown, grid.periodic)
         setup = Setup(
             operator,
             matrix,
             layout,
-            self.config["smoother"],
-            self.config["smoother_steps"],
-            amg_setup=self.config["amg_setup"],
+            self.config.smoother,
+            self.config.smoother_steps,
+            amg_setup=self.config.amg_setup,
             problem=problem,
         )
         preconditioner = entry.device(setup)  # a learned one's setup inference is timed here
@@ -137,18 +135,18 @@ class CGSolver(Solver):
         solver = ConjugateGradient(
             operator,
             preconditioner,
-            tol=self.config["tol"],
-            maxiter=self.config["maxiter"] or None,
-            flexible=self.config["flexible"] or getattr(preconditioner, "flexible", False),
-            check_every=self.config["check_every"] or None,
-            cuda_graph=self.config["cuda_graph"],
+            tol=self.config.tol,
+            maxiter=self.config.maxiter or None,
+            flexible=self.config.flexible or getattr(preconditioner, "flexible", False),
+            check_every=self.config.check_every or None,
+            cuda_graph=self.config.cuda_graph,
         )
         result = solver.solve(b)
         synchronize(device)
         solve_time = time.perf_counter() - start
         if not result.converged:
             warnings.warn(
-                f"cg did not reach tol={self.config['tol']:g}: true relative residual {result.residual:.3g} "
+                f"cg did not reach tol={self.config.tol:g}: true relative residual {result.residual:.3g} "
                 f"after {result.iterations} iterations",
                 stacklevel=2,
             )
@@ -157,7 +155,7 @@ class CGSolver(Solver):
             "unknowns": matrix.shape[0],
             "nonzeros": int(matrix.nnz),
             "precond": precond,
-            "matrix_free": bool(self.config["matrix_free"]),
+            "matrix_free": bool(self.config.matrix_free),
             "assembly_time": assembly_time,
             "setup_time": setup_time,
             "solve_time": solve_time,

@@ -21,7 +21,7 @@ from pdesolve.classical.assembly import assemble, box_grid
 from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.problem import Coords, Grid, GridFunction, Problem
 from pdesolve.solvers.available import SOLVER_MODULES
-from pdesolve.solvers.base import SOLVERS, Settings
+from pdesolve.solvers.base import SOLVERS, Settings, option_fields
 
 INITIAL = "initial"
 
@@ -102,7 +102,7 @@ def registry_solve(name: str, settings: Settings) -> ClassicalSolve:
 
     def solve(member: Problem, grid: Grid) -> np.ndarray:
         wanted: dict[str, Any] = {"n": grid.shape[0], "outputs": 1}  # the data resolution; only the final time
-        options = {key: value for key, value in wanted.items() if key in cls.options}
+        options = {key: value for key, value in wanted.items() if key in option_fields(cls.Options)}
         solver = cls(settings, **options)
         solver.check(member)
         solution = solver.solve(member)

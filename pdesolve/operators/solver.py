@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ from pdesolve.operators.rollout import Rollout, rollout_errors
 from pdesolve.operators.trajectories import solve_trajectories
 from pdesolve.problem import Box, Problem
 from pdesolve.runtime import synchronize
-from pdesolve.solvers.base import Solver, register
+from pdesolve.solvers.base import Solver, option, register
 from pdesolve.solvers.solution import GridSolution
 
 
@@ -41,13 +41,12 @@ def family_member(problem: Problem, seed: int) -> Problem:
 @register
 class FNOSolver(Solver):
     name = "fno"
-    options = {"model": "", "n": 0, "repeats": 3}
-    positive = frozenset({"repeats"})
-    option_help = {
-        "model": "the trained model (model.pt of `pdesolve train PROBLEM --model fno`); required",
-        "n": "evaluation grid nodes per axis (0: the training resolution)",
-        "repeats": "timed inference passes after a warm-up (the best is reported)",
-    }
+
+    @dataclass(frozen=True)
+    class Options:
+        model: str = option("", "the trained model (model.pt of `pdesolve train PROBLEM --model fno`); required")
+        n: int | None = option(None, "evaluation grid nodes per axis (None: the training resolution)")
+        repeats: int = option(3, "timed inference passes after a warm-up (the best is reported)", positive=True)
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
@@ -64,14 +63,14 @@ class FNOSolver(Solver):
 
     def solve(self, problem: Problem) -> GridSolution:
         self.check(problem)
-        if not self.config["model"]:
+        if not self.config.model:
             raise PdesolveError("the fno solver needs --set model=PATH (train one with `pdesolve train PROBLEM`)")
         device = torch.device(self.settings.device)
-        model, card = load_model(self.config["model"], device, problem)
+        model, card = load_model(self.config.model, device, problem)
         check_model_problem(card, problem)
         if isinstance(model, Rollout):
             return self._rollout(problem, model, card, device)
-        resolution = self.config["n"] or int(card["resolution"])
+        resolution = self.config.n or int(card["resolution"])
         if "constraint" in card and resolution != card["resolution"]:
             raise PdesolveError(
                 f"a {card['constraint']}-constrained model evaluates on its training grid (n={card['resolution']}), "
@@ -80,13 +79,13 @@ class FNOSolver(Solver):
         member = family_member(problem, self.settings.seed)
         grid = data_grid(problem, resolution)
         inputs = torch.as_tensor(input_channels(problem, member, grid)[None], dtype=torch.float32, device=device)
-        values, seconds = _timed_inference(model, inputs, self.config["repeats"])
+        values, seconds = _timed_inference(model, inputs, self.config.repeats)
         times = np.array([member.time[1]]) if member.is_evolution else None
         stats: dict[str, Any] = {
             "resolution": resolution,
             "trained_resolution": card["resolution"],
             "inference_seconds": seconds,
-            "model": str(self.config["model"]),
+            "model": str(self.config.model),
             "parameters": card.get("parameters"),
             "card_test_error": card.get("test_error"),
         }
@@ -96,14 +95,14 @@ class FNOSolver(Solver):
     def _rollout(self, problem: Problem, model: Rollout, card: dict[str, Any], device: torch.device) -> GridSolution:
         """The model's rollout from the classical trajectory's first levels, with its errors against the rest."""
         times, history = tuple(card["rollout"]["times"]), model.history
-        resolution = self.config["n"] or int(card["resolution"])
+        resolution = self.config.n or int(card["resolution"])
         finer = card.get("solve_resolution") if resolution == card["resolution"] else None
         member = family_member(problem, self.settings.seed)
         start = time.perf_counter()
         reference = solve_trajectories([member], times, resolution, finer, card["classical_solver"], self.settings)
         classical_seconds = time.perf_counter() - start
         window = torch.as_tensor(reference[:, :history], dtype=torch.float32, device=device)
-        values, seconds = _timed_inference(model, window, self.config["repeats"])
+        values, seconds = _timed_inference(model, window, self.config.repeats)
         errors = rollout_errors(torch.as_tensor(values), torch.as_tensor(reference[:, history:]))
         print(
             f"fno rollout of {model.steps} steps from t = {times[history - 1]:g} to {times[-1]:g}: relative L2 "
@@ -119,7 +118,7 @@ class FNOSolver(Solver):
             "trained_resolution": card["resolution"],
             "inference_seconds": seconds,
             "classical_seconds": classical_seconds,
-            "model": str(self.config["model"]),
+            "model": str(self.config.model),
             "parameters": card.get("parameters"),
             "card_test_error": card.get("test_error"),
         }

@@ -16,7 +16,7 @@ import numpy as np
 from pdesolve.errors import PdesolveError
 from pdesolve.operators.pairs import data_grid, register_solvers, solve_stride
 from pdesolve.problem import Problem
-from pdesolve.solvers.base import SOLVERS, Settings
+from pdesolve.solvers.base import SOLVERS, Settings, option_fields
 
 
 def parse_times(text: str) -> tuple[float, ...]:
@@ -66,7 +66,7 @@ def solve_trajectories(
     problem = members[0]
     fine = solve_resolution or resolution
     cls = batch_solver(solver, settings)
-    options = {"n": data_grid(problem, fine).shape[0]} if "n" in cls.options else {}
+    options = {"n": data_grid(problem, fine).shape[0]} if "n" in option_fields(cls.Options) else {}
     extended = [replace(member, time=(member.time[0], times[-1])) for member in members]
     values = cls(settings, **options).solve_batch(extended, np.asarray(times))
     if solve_resolution is not None:

@@ -14,6 +14,7 @@ import torch
 from pdesolve.errors import NotApplicableError
 from pdesolve.pinn.losses import initial_residual, pde_residual
 from pdesolve.pinn.model import build_model
+from pdesolve.pinn.outflow import viscosity
 from pdesolve.problem import Outflow, Problem
 
 MAX_DIM = 3
@@ -35,8 +36,15 @@ def why_not_applicable(problem: Problem) -> str | None:
     on a :class:`~pdesolve.problem.NetworkField`), or None."""
     if problem.dim > MAX_DIM:
         return f"networks here take at most {MAX_DIM} space dimensions"
+    if problem.is_system and problem.is_evolution:
+        return "networks do not take evolution systems (unknowns= with rhs=/constraints=) yet"
     if problem.is_system and problem.conditions(Outflow):
-        return "networks do not take Outflow conditions yet (the traction needs the viscosity)"
+        try:
+            viscosity(problem)
+        except NotApplicableError as error:
+            return str(error)
+        except Exception as error:  # a user's residual may fail in any way on autograd tensors
+            return f"its equation does not evaluate on a network field ({type(error).__name__}: {error})"
     with torch.device("cpu"):
         model = build_model(problem, width=4, depth=1, hard_constraints=False).double()
         points = probe_points(problem)

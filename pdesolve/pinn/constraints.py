@@ -7,7 +7,13 @@
   products of ``(x − a)(b − x)`` on boxes; elsewhere the approximate distance functions of Sukumar &
   Srinivasan 2022). Several conditions on different parts join by their transfinite interpolation,
   ``g = Σ_i w_i g_i`` with ``w_i = Π_{j≠i} φ_j / Σ_k Π_{j≠k} φ_j`` (their eq. 12).
+- A mean-value gauge of an unknown known up to a constant (a pressure with no other condition): no loss term
+  can see that constant, so it is dropped from the loss and set when the model is evaluated without autograd,
+  ``p ← p + c − mean_Q p`` over fixed quadrature points Q (:class:`MeanGauge`).
 - The initial condition: ``u = u₀(x) + τ N`` with ``τ = (t − t₀)/(t₁ − t₀)`` (Lagaris et al. 1998).
+- Systems, per unknown: ``u_j = g_j + φ_j N_j`` with ``φ_j`` vanishing on the parts where the conditions naming
+  ``u_j`` hold (each unknown claims parts on its own: an outflow claims its part for every unknown, a velocity
+  condition only for the velocity); unknowns without such conditions (a pressure) stay free.
 
 Together: ``u = g(x, t) + u₀(x) − g(x, t₀) + φ(x) τ N``; on the boundary this is ``g + (u₀ − g(·, t₀))``,
 so it holds both conditions only where the data are compatible, ``u₀ = g(·, t₀)`` on the Dirichlet boundary.
@@ -27,7 +33,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from pdesolve.problem import Box, Coords, Dirichlet, Periodic, Problem
+from pdesolve.problem import Box, Coords, Dirichlet, Gauge, Periodic, Problem
 from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.distance import atoms, distance_to, has_distance, transfinite_weights
 from pdesolve.problem.parts import PartSelector
@@ -64,18 +70,25 @@ class InputEmbedding(nn.Module):
         return torch.stack(columns, dim=1)
 
 
+def _periodic_faces(problem: Problem) -> set:
+    """The faces of periodic axes of a box (claimed before any condition)."""
+    if not isinstance(problem.domain, Box):
+        return set()
+    return {(k, side) for k, periodic in enumerate(problem.periodic_axes) if periodic for side in (0, 1)}
+
+
 def hard_dirichlet_parts(problem: Problem) -> list[tuple[Dirichlet, frozenset]]:
-    """The Dirichlet conditions that can be imposed exactly, each with the boundary atoms it holds on.
+    """The Dirichlet conditions of a scalar problem that can be imposed exactly, each with its boundary atoms.
 
     Conditions claim atoms (a box's faces, else boundary pieces; :func:`pdesolve.problem.distance.atoms`)
     in order, periodic faces first; a condition with ``on=None`` takes what is left. A condition whose
     ``on`` is a function of x cannot be placed on the geometry: it and everything after it stay soft.
+    Systems: :func:`hard_system_parts`.
     """
     domain = problem.domain
     if problem.is_system or not has_distance(domain) or all(problem.periodic_axes):
-        return []  # a system's conditions are soft
-    axes = enumerate(problem.periodic_axes)
-    claimed = {(k, side) for k, periodic in axes if periodic for side in (0, 1)} if isinstance(domain, Box) else set()
+        return []
+    claimed = _periodic_faces(problem)
     out = []
     for condition in problem.boundary:
         if isinstance(condition, Periodic):
@@ -89,9 +102,44 @@ def hard_dirichlet_parts(problem: Problem) -> list[tuple[Dirichlet, frozenset]]:
     return out
 
 
-def hard_dirichlet_conditions(problem: Problem) -> tuple[Dirichlet, ...]:
-    """The Dirichlet conditions :class:`OutputTransform` imposes exactly."""
-    return tuple(condition for condition, _ in hard_dirichlet_parts(problem))
+def hard_system_parts(problem: Problem, free: tuple[str, ...] = ()) -> dict[str, list[tuple[Dirichlet, frozenset]]]:
+    """Per unknown of a system (less ``free``): its Dirichlet conditions imposed exactly, with their atoms.
+
+    As :func:`hard_dirichlet_parts`, unknown by unknown: a Dirichlet condition claims atoms for the unknowns it
+    names, any other boundary condition (an outflow) for all of them; a condition placed by a function of x
+    leaves itself and the later ones soft for the unknowns it concerns. Unknowns left without: absent.
+    """
+    domain = problem.domain
+    if not problem.is_system or not has_distance(domain):
+        return {}
+    chosen = [name for name in problem.unknowns if name not in free]
+    claimed = {name: set(_periodic_faces(problem)) for name in chosen}
+    out: dict[str, list[tuple[Dirichlet, frozenset]]] = {name: [] for name in chosen}
+    placed = set(chosen)  # unknowns whose conditions can still be placed on the geometry
+    for condition in problem.boundary:
+        if isinstance(condition, (Periodic, Gauge)):
+            continue
+        names = [n for n in (condition.names if isinstance(condition, Dirichlet) else problem.unknowns) if n in placed]
+        if condition.on is not None and not isinstance(condition.on, PartSelector):
+            placed -= set(names)
+            continue
+        whole = atoms(domain, None if condition.on is None else condition.on.names)
+        for name in names:
+            mine = whole - claimed[name]
+            claimed[name] |= mine
+            if isinstance(condition, Dirichlet) and mine:
+                out[name].append((condition, frozenset(mine)))
+    return {name: parts for name, parts in out.items() if parts}
+
+
+def hard_dirichlet_conditions(problem: Problem, free: tuple[str, ...] = ()) -> tuple[Dirichlet, ...]:
+    """The Dirichlet conditions the output transform imposes exactly (a system's: for every unknown they name)."""
+    if not problem.is_system:
+        return tuple(condition for condition, _ in hard_dirichlet_parts(problem))
+    parts = hard_system_parts(problem, free)
+    exact = {name: [c for c, _ in chosen] for name, chosen in parts.items()}
+    conditions = [c for c in problem.boundary if isinstance(c, Dirichlet)]
+    return tuple(c for c in conditions if all(any(c is e for e in exact.get(n, [])) for n in c.names))
 
 
 def split_coords(points: torch.Tensor, dim: int, evolution: bool) -> Coords:
@@ -100,7 +148,8 @@ def split_coords(points: torch.Tensor, dim: int, evolution: bool) -> Coords:
 
 
 class OutputTransform(nn.Module):
-    """``u = A(x, t) + B(x, t) N`` imposing the chosen conditions exactly (A = 0, B = 1 when none)."""
+    """``u = A(x, t) + B(x, t) N`` imposing the chosen conditions exactly (A = 0, B = 1 when none);
+    ``unknown``: the system's unknown whose values the conditions give."""
 
     def __init__(
         self,
@@ -108,9 +157,11 @@ class OutputTransform(nn.Module):
         dirichlet: list[tuple[Dirichlet, frozenset]],
         initial: bool,
         initial_mismatch: float | None = None,
+        unknown: str | None = None,
     ) -> None:
         super().__init__()
         self.problem = problem
+        self.unknown = unknown
         self.dirichlet = tuple(condition for condition, _ in dirichlet)
         self.initial = initial
         self.initial_mismatch = initial_mismatch  # max |u₀ − g(t₀)| on the Dirichlet boundary, where measured
@@ -127,7 +178,8 @@ class OutputTransform(nn.Module):
     def boundary_values(self, points: torch.Tensor, x: Coords) -> Any:
         """``Σ_i w_i g_i``: the Dirichlet data of every hard condition blended (one condition: its ``g``)."""
         p = self.problem.p
-        values = [evaluate_value(condition.value, x, p) for condition in self.dirichlet]
+        data = [c.value if self.unknown is None else c.value[self.unknown] for c in self.dirichlet]
+        values = [evaluate_value(value, x, p) for value in data]
         if len(values) == 1:
             return values[0]
         weights = transfinite_weights([phi(points) for phi in self.parts])
@@ -153,6 +205,66 @@ class OutputTransform(nn.Module):
                 shift = shift - self.boundary_values(points, at_start)
             factor = factor * (points[:, dim] - t0) / (t1 - t0)
         return shift + factor * raw
+
+
+class SystemTransform(nn.Module):
+    """Column ``j`` of the network's output through the :class:`OutputTransform` of unknown ``j`` (when it has
+    exact conditions; free otherwise)."""
+
+    initial = False
+    everywhere = False
+
+    def __init__(self, problem: Problem, free: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        parts = hard_system_parts(problem, free)
+        self.columns = nn.ModuleDict(
+            {name: OutputTransform(problem, chosen, False, unknown=name) for name, chosen in parts.items()}
+        )
+        self.names = problem.unknowns
+        self.dirichlet = hard_dirichlet_conditions(problem, free)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.columns)
+
+    def forward(self, points: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
+        if not self.active:
+            return raw
+        columns = [
+            self.columns[name](points, raw[:, j]) if name in self.columns else raw[:, j]
+            for j, name in enumerate(self.names)
+        ]
+        return torch.stack(columns, dim=1)
+
+
+GAUGE_POINTS = 8192
+
+
+class MeanGauge(nn.Module):
+    """``mean(u_j) = c`` over ``GAUGE_POINTS`` Hammersley points of the domain, for an unknown that every loss
+    term sees only up to a constant: outside autograd (evaluation) the constant is set; inside it (training) the
+    output is left as it is, so that no row couples the points (the per-sample Gauss–Newton Jacobian stays exact)."""
+
+    def __init__(self, problem: Problem, gauge: Gauge) -> None:
+        super().__init__()
+        self.gauge = gauge
+        self.column = problem.unknowns.index(gauge.unknown)
+        points = problem.domain.sample_interior(GAUGE_POINTS, seed=0, method="Hammersley")
+        self.register_buffer("points", torch.as_tensor(points, dtype=torch.float64))
+
+    def shift(self, evaluate: Any, like: torch.Tensor) -> torch.Tensor:
+        """``c − mean_Q u_j`` with ``evaluate(points) -> outputs`` (the model before this gauge)."""
+        return self.gauge.value - evaluate(self.points.to(like)).mean(dim=0)[self.column]
+
+
+def exact_gauges(problem: Problem, free: tuple[str, ...]) -> list[Gauge]:
+    """The mean-value gauges whose unknown no other condition fixes (no Dirichlet value anywhere, no outflow),
+    and is not among ``free``: each residual sees it only through its derivatives."""
+    fixed = {name for c in problem.boundary if isinstance(c, Dirichlet) for name in c.names or ()}
+    if any(not isinstance(c, (Dirichlet, Gauge, Periodic)) for c in problem.boundary):
+        fixed = set(problem.unknowns)  # an outflow (or any natural condition) sees the level
+    gauges = [c for c in problem.boundary if isinstance(c, Gauge)]
+    return [g for g in gauges if g.at is None and g.unknown not in fixed | set(free) and len(gauges) == 1]
 
 
 def initial_is_periodic(problem: Problem, samples: int = 16, tol: float = 1e-8) -> bool:
@@ -199,10 +311,12 @@ def initial_mismatch(transform: OutputTransform, samples: int = 2000) -> tuple[f
     return float(torch.max(torch.abs(initial.to(torch.float64) - data))), float(torch.max(torch.abs(data)))
 
 
-def build_transform(problem: Problem, hard: bool) -> OutputTransform:
+def build_transform(problem: Problem, hard: bool, free: tuple[str, ...] = ()) -> OutputTransform | SystemTransform:
     """The output transform for ``hard_constraints``: Dirichlet where possible; the initial condition unless
     it is not periodic to first order along a periodic axis, or not compatible with the exact Dirichlet data
-    (then it is a loss term; the module docstring says why)."""
+    (then it is a loss term; the module docstring says why). A system's per unknown (less ``free``)."""
+    if problem.is_system:
+        return SystemTransform(problem, free if hard else tuple(problem.unknowns))
     dirichlet = hard_dirichlet_parts(problem) if hard else []
     initial = hard and problem.is_evolution and initial_is_periodic(problem)
     mismatch = None

@@ -3,7 +3,8 @@
 - PDE residual: stationary ``residual(u, x, p)``, evolution ``u_t − rhs(u, x, p)``, on a
   :class:`~pdesolve.problem.NetworkField` (autograd derivatives).
 - A system's equations as columns of an (N, equations) residual; its Dirichlet conditions per named unknown;
-  a gauge ``mean(p) − c`` over the interior points or ``p(x₀) − c``.
+  a gauge ``mean(p) − c`` over the interior points or ``p(x₀) − c``; a do-nothing outflow's traction
+  ``ν ∂w/∂n − p n`` per velocity component (:mod:`pdesolve.pinn.outflow`).
 - Dirichlet ``u − g``, Neumann ``∂u/∂n − h``, Robin ``αu + β∂u/∂n − g``; soft periodicity
   ``u(a) − u(b)`` and ``∂u(a) − ∂u(b)``; the initial condition ``u(x, t₀) − u₀(x)``.
 - Weights: fixed, or balanced by gradient norms, ``λ_i = Σ_j ‖∇L_j‖ / ‖∇L_i‖`` as a moving average
@@ -21,8 +22,9 @@ import torch
 from torch import nn
 
 from pdesolve.pinn.constraints import split_coords
+from pdesolve.pinn.outflow import traction, viscosity
 from pdesolve.pinn.sampling import PointSet
-from pdesolve.problem import Coords, Dirichlet, Gauge, NetworkField, Neumann, Problem, Robin, Unknowns
+from pdesolve.problem import Coords, Dirichlet, Gauge, NetworkField, Neumann, Outflow, Problem, Robin, Unknowns
 from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.coords import SPACE_NAMES
 from pdesolve.problem.field import Field
@@ -71,6 +73,13 @@ def pointwise(residual: torch.Tensor) -> torch.Tensor:
     return residual.abs() if residual.dim() == 1 else torch.linalg.vector_norm(residual, dim=1)
 
 
+def soft_gauges(model: nn.Module, problem: Problem) -> list[Gauge]:
+    """The gauges that are loss terms: all but the one the model sets itself (:class:`~pdesolve.pinn.constraints.
+    MeanGauge`)."""
+    built = getattr(getattr(model, "gauge", None), "gauge", None)
+    return [c for c in problem.boundary if isinstance(c, Gauge) and c is not built]
+
+
 def gauge_residual(model: nn.Module, problem: Problem, gauge: Gauge, interior: torch.Tensor) -> torch.Tensor:
     """``mean(p) − c`` over the interior points (a Monte Carlo mean over the domain), or ``p(x₀) − c``."""
     column = problem.unknowns.index(gauge.unknown)
@@ -91,6 +100,11 @@ def boundary_residual(model: nn.Module, problem: Problem, index: int, points: to
             u[name].values - _values(evaluate_value(condition.value[name], x, p), u[name].values) for name in names
         ]
         return torch.cat([e[j * n : (j + 1) * n] for j, e in enumerate(error)])
+    if isinstance(condition, Outflow):  # component k on copy k of the points
+        n, dim = len(points), problem.dim
+        u, _ = network_field(model, problem, points.repeat(dim, 1))
+        rows = traction(u, problem, viscosity(problem), normals.repeat(dim, 1))
+        return torch.cat([row[k * n : (k + 1) * n] for k, row in enumerate(rows)])
     u, x = network_field(model, problem, points)
     if isinstance(condition, Dirichlet):
         return u.values - _values(evaluate_value(condition.value, x, p), u.values)
@@ -123,7 +137,7 @@ def residuals(model: nn.Module, problem: Problem, points: PointSet) -> dict[str,
     for index, (x, normals) in points.boundary.items():
         out[f"bc{index}"] = boundary_residual(model, problem, index, x, normals)
     for index, condition in enumerate(problem.boundary):
-        if isinstance(condition, Gauge):
+        if any(condition is gauge for gauge in soft_gauges(model, problem)):
             out[f"gauge{index}"] = gauge_residual(model, problem, condition, points.interior)
     if points.periodic:
         out["periodic"] = torch.cat([periodic_residual(model, problem, k, a, b) for k, a, b in points.periodic])

@@ -1,5 +1,12 @@
 """The trained function: input embedding → network → hard-constraint output transform (+ corner singular
-functions on polygons, :mod:`pdesolve.pinn.singular`)."""
+functions on polygons, :mod:`pdesolve.pinn.singular`).
+
+``ansatz="stream"`` (2D flow systems with unknowns u, v): the network's first output is a stream function
+ψ and the velocity is ``(u, v) = (∂ψ/∂y, −∂ψ/∂x)``, so ``∇·w = ψ_yx − ψ_xy = 0`` exactly (to round-off)
+whatever the weights; the other outputs are the other unknowns in order. The velocity's Dirichlet conditions
+are then soft loss terms (``g + φN`` cannot be written for the curl of ψ), the other unknowns' (a pressure
+on an outflow face) stay exact.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,13 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from pdesolve.pinn.constraints import InputEmbedding, build_transform
+from pdesolve.errors import PdesolveError
+from pdesolve.pinn.constraints import InputEmbedding, MeanGauge, build_transform, exact_gauges
 from pdesolve.pinn.networks import build_network
 from pdesolve.pinn.singular import CornerEnrichment, reentrant_corners
 from pdesolve.problem import Polygon, Problem
+
+ANSATZES = ("plain", "stream")
 
 
 class PinnModel(nn.Module):
@@ -24,16 +34,45 @@ class PinnModel(nn.Module):
         network: nn.Module,
         transform: nn.Module,
         enrichment: CornerEnrichment | None = None,
+        stream: tuple[int, int] | None = None,
+        gauge: MeanGauge | None = None,
     ) -> None:
         super().__init__()
+        self.gauge = gauge
         self.embedding = embedding
         self.network = network
         self.transform = transform
         self.enrichment = enrichment
+        self.stream = stream
+
+    def raw(self, points: torch.Tensor) -> torch.Tensor:
+        """The network's output before the transform; with a stream function, the velocity it gives in the
+        columns ``stream`` and the other outputs in the rest."""
+        if self.stream is None:
+            return self.network(self.embedding(points))
+        keep = torch.is_grad_enabled()
+        with torch.enable_grad():
+            x = points if points.requires_grad else points.detach().requires_grad_(True)
+            out = self.network(self.embedding(x))
+            out = out[:, None] if out.dim() == 1 else out
+            (dpsi,) = torch.autograd.grad(out[:, 0].sum(), x, create_graph=True)
+        others = iter(out[:, 1:].unbind(1))
+        velocity = {self.stream[0]: dpsi[:, 1], self.stream[1]: -dpsi[:, 0]}
+        columns = [velocity[j] if j in velocity else next(others) for j in range(out.shape[1] + 1)]
+        result = torch.stack(columns, dim=1)
+        return result if keep else result.detach()
+
+    def ungauged(self, points: torch.Tensor) -> torch.Tensor:
+        u = self.transform(points, self.raw(points))
+        return u if self.enrichment is None else u + self.enrichment(points)
 
     def forward(self, points: torch.Tensor) -> torch.Tensor:
-        u = self.transform(points, self.network(self.embedding(points)))
-        return u if self.enrichment is None else u + self.enrichment(points)
+        u = self.ungauged(points)
+        if self.gauge is None or torch.is_grad_enabled():
+            return u
+        shift = torch.zeros(u.shape[1], dtype=u.dtype, device=u.device)
+        shift[self.gauge.column] = self.gauge.shift(self.ungauged, u)
+        return u + shift
 
     @property
     def exact_conditions(self) -> list[str]:
@@ -42,6 +81,7 @@ class PinnModel(nn.Module):
             "dirichlet": bool(self.transform.dirichlet),
             "initial": self.transform.initial,
             "periodic": any(self.embedding.periodic),
+            "gauge": self.gauge is not None,
         }
         return [name for name, on in flags.items() if on]
 
@@ -68,11 +108,14 @@ def build_model(
     periodic_modes: int = 1,
     seed: int = 0,
     corner_enrichment: bool = True,
+    ansatz: str = "plain",
 ) -> PinnModel:
     """A seeded CPU model for ``problem``; time (evolution problems) is one more, non-periodic input axis.
 
     ``corner_enrichment`` adds the singular functions of the re-entrant corners of a polygon when the
-    Dirichlet condition is exact (stationary problems; :mod:`pdesolve.pinn.singular`)."""
+    Dirichlet condition is exact (stationary problems; :mod:`pdesolve.pinn.singular`); ``ansatz``: plain |
+    stream (see the module's docstring)."""
+    stream = stream_columns(problem, ansatz)
     lower, upper = (list(map(float, b)) for b in problem.domain.bounds)
     periodic = list(problem.periodic_axes) if hard_constraints else [False] * problem.dim
     if problem.is_evolution:
@@ -83,9 +126,24 @@ def build_model(
         embedding = InputEmbedding(lower, upper, periodic, periodic_modes)
         torch.manual_seed(seed)
         generator = torch.Generator().manual_seed(seed)
-        outputs = len(problem.unknowns)
+        outputs = len(problem.unknowns) - (1 if stream else 0)
         body = build_network(network, embedding.n_out, width, depth, activation, fourier_scale, generator, outputs)
-        transform = build_transform(problem, hard_constraints)
+        free = tuple(problem.unknowns[j] for j in stream) if stream else ()
+        transform = build_transform(problem, hard_constraints, free)
         enrich = corner_enrichment and not problem.is_evolution and transform.everywhere
         corners = reentrant_corners(problem.domain.vertices) if enrich and isinstance(problem.domain, Polygon) else []
-        return PinnModel(embedding, body, transform, CornerEnrichment(corners) if corners else None)
+        gauges = exact_gauges(problem, free) if hard_constraints and problem.is_system else []
+        gauge = MeanGauge(problem, gauges[0]) if gauges else None
+        return PinnModel(embedding, body, transform, CornerEnrichment(corners) if corners else None, stream, gauge)
+
+
+def stream_columns(problem: Problem, ansatz: str) -> tuple[int, int] | None:
+    """The columns of u and v for ``ansatz="stream"`` (None for "plain"); a one-line error where it cannot apply."""
+    if ansatz not in ANSATZES:
+        raise PdesolveError(f"pinn: ansatz must be one of {', '.join(ANSATZES)}, got {ansatz!r}")
+    if ansatz == "plain":
+        return None
+    names = problem.unknowns
+    if problem.dim != 2 or problem.is_evolution or not {"u", "v"} <= set(names):
+        raise PdesolveError("pinn: ansatz=stream needs a stationary 2D system with unknowns u and v")
+    return names.index("u"), names.index("v")

@@ -10,6 +10,7 @@ gradient-norm weights, causal weights, Fourier features, RAR/RAD, several harmon
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -18,18 +19,17 @@ from pdesolve.errors import PdesolveError
 from pdesolve.io import checkpoint
 from pdesolve.pinn.applicability import why_not_applicable
 from pdesolve.pinn.checkpoint import KIND, Checkpointer, load_checkpoint
-from pdesolve.pinn.constraints import hard_dirichlet_conditions
 from pdesolve.pinn.gauss_newton import SOLVERS
 from pdesolve.pinn.losses import CausalWeights, LossWeights, Objective
-from pdesolve.pinn.model import PinnModel, build_model
+from pdesolve.pinn.model import ANSATZES, PinnModel, build_model
 from pdesolve.pinn.networks import ACTIVATIONS, NETWORKS
-from pdesolve.pinn.presets import preset_options
+from pdesolve.pinn.presets import PRESETS, preset_options
 from pdesolve.pinn.sampling import SAMPLING, Sampler
 from pdesolve.pinn.solution import PinnSolution
 from pdesolve.pinn.time_marching import TimeMarcher
 from pdesolve.pinn.trainer import Plan, Trainer
 from pdesolve.problem import Gauge, Periodic, Problem
-from pdesolve.solvers.base import Solver, register
+from pdesolve.solvers.base import Solver, option, register
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 CHECKPOINT = "checkpoint.pt"
@@ -44,11 +44,12 @@ SHAPING_OPTIONS = (
     "periodic_modes",
     "corner_enrichment",
     "time_windows",
+    "ansatz",
 )
 
 
 def default_points(problem: Problem) -> tuple[int, int, int]:
-    """(interior, boundary, initial) points when the options say 0, by the dimension of space(-time)."""
+    """(interior, boundary, initial) points when the options say None, by the dimension of space(-time)."""
     dims = problem.dim + (1 if problem.is_evolution else 0)
     interior = {1: 256, 2: 2000, 3: 4000}.get(dims, 8000)
     return interior, 64 if dims == 1 else 256 * (dims - 1), 256
@@ -57,112 +58,111 @@ def default_points(problem: Problem) -> tuple[int, int, int]:
 @register
 class PinnSolver(Solver):
     name = "pinn"
-    systems = True  # soft conditions per unknown, one residual column per equation
-    options = {
-        "preset": "ngd",
-        "network": "mlp",
-        "width": 32,
-        "depth": 3,
-        "activation": "tanh",
-        "fourier_scale": 1.0,
-        "periodic_modes": 1,
-        "hard_constraints": True,
-        "corner_enrichment": True,
-        "n_interior": 0,
-        "n_boundary": 0,
-        "n_initial": 0,
-        "sampling": "sobol",
-        "resample_every": 0,
-        "rar": False,
-        "rad": False,
-        "rad_candidates": 25,
-        "adam_steps": 2000,
-        "lr": 1e-3,
-        "lbfgs_steps": 500,
-        "ngd_steps": 0,
-        "ngd_rcond": 1e-6,
-        "ngd_solver": "auto",
-        "ngd_damping": 1e-3,
-        "ngd_refresh_every": 0,
-        "loss_weights": "fixed",
-        "causal": False,
-        "time_windows": 1,
-        "checkpoint_every": 0,
-        "checkpoint": "",
-        "resume": "",
-    }
-    positive = frozenset(
-        {"width", "depth", "fourier_scale", "periodic_modes", "rad_candidates", "lr", "time_windows", "ngd_rcond"}
-    )
-    option_help = {
-        "preset": "ngd: damped Gauss–Newton natural gradient scaled to the problem (fills in the network, points "
-        "and steps below unless set) | manual: the defaults listed here (Adam → L-BFGS)",
-        "network": "mlp | fourier (random Fourier features) | gated (residual, gated layers)",
-        "width": "hidden units per layer",
-        "depth": "hidden layers",
-        "activation": "tanh | sin",
-        "fourier_scale": "fourier: standard deviation of the random frequencies",
-        "periodic_modes": "harmonics of the embedding of periodic axes (cos kx, sin kx for k = 1..periodic_modes)",
-        "hard_constraints": "build the Dirichlet, periodic and initial conditions into the network where possible",
-        "corner_enrichment": "add the singular functions of re-entrant polygon corners (Hu, Jin & Zhou 2024)",
-        "n_interior": "interior collocation points (0: by dimension, 256 / 2000 / 4000 / 8000 in 1-4D space-time)",
-        "n_boundary": "points on the boundary conditions that are not built in (0: by dimension)",
-        "n_initial": "points on the initial condition when it is not built in (0: 256)",
-        "sampling": "sobol | hammersley | pseudo (random) | uniform (grid)",
-        "resample_every": "redraw the points every this many Adam steps (0: fixed points)",
-        "rar": "residual-based adaptive refinement: add points where the residual is largest (Lu et al. 2021)",
-        "rad": "residual-based adaptive distribution: redraw the points in proportion to the residual (Wu et al. 2023)",
-        "rad_candidates": "RAD's candidate points per drawn point",
-        "adam_steps": "Adam steps (first stage)",
-        "lr": "Adam's learning rate",
-        "lbfgs_steps": "L-BFGS steps with a strong-Wolfe line search (second stage)",
-        "ngd_steps": "damped Gauss–Newton natural-gradient steps (third stage; Müller & Zeinhofer 2023)",
-        "ngd_rcond": "Gauss–Newton: relative singular-value cut-off of the SVD solve",
-        "ngd_solver": "Gauss–Newton least squares: svd | cholesky | auto | cg (matrix-free, CGLS on J v, Jᵀw)",
-        "ngd_damping": "Gauss–Newton: starting Levenberg–Marquardt damping λ (relative to trace(JᵀJ)/P; 0: undamped)",
-        "ngd_refresh_every": "Gauss–Newton: redraw (rad) or grow (rar) the points every this many steps (0: never)",
-        "loss_weights": "fixed | adaptive (gradient-norm balancing of the loss terms)",
-        "causal": "weight later times by how well earlier times are fitted (Wang, Sankaran & Perdikaris 2022)",
-        "time_windows": "train evolution problems window by window in time, each starting from the last",
-        "checkpoint_every": "steps between checkpoints (0: none; Ctrl-C saves one anyway)",
-        "checkpoint": "checkpoint file (default: checkpoint.pt in the run folder)",
-        "resume": "a checkpoint to continue from",
-    }
+    systems = True  # hard or soft conditions per unknown, one residual column per equation
+
+    @dataclass(frozen=True)
+    class Options:
+        preset: str = option(
+            "ngd",
+            "ngd: damped Gauss–Newton natural gradient scaled to the problem (fills in the network, points "
+            "and steps below unless set) | manual: the defaults listed here (Adam → L-BFGS)",
+            choices=PRESETS,
+        )
+        network: str = option(
+            "mlp", "mlp | fourier (random Fourier features) | gated (residual, gated layers)", choices=NETWORKS
+        )
+        width: int = option(32, "hidden units per layer", positive=True)
+        depth: int = option(3, "hidden layers", positive=True)
+        activation: str = option("tanh", "tanh | sin", choices=ACTIVATIONS)
+        fourier_scale: float = option(1.0, "fourier: standard deviation of the random frequencies", positive=True)
+        periodic_modes: int = option(
+            1,
+            "harmonics of the embedding of periodic axes (cos kx, sin kx for k = 1..periodic_modes)",
+            positive=True,
+        )
+        hard_constraints: bool = option(
+            True, "build the Dirichlet, periodic and initial conditions into the network where possible"
+        )
+        corner_enrichment: bool = option(
+            True, "add the singular functions of re-entrant polygon corners (Hu, Jin & Zhou 2024)"
+        )
+        ansatz: str = option(
+            "plain",
+            "plain | stream (2D flow: the network gives a stream function, div w = 0 exactly; velocity "
+            "conditions then soft)",
+            choices=ANSATZES,
+        )
+        n_interior: int | None = option(
+            None, "interior collocation points (None: by dimension, 256 / 2000 / 4000 / 8000 in 1-4D space-time)"
+        )
+        n_boundary: int | None = option(
+            None, "points on the boundary conditions that are not built in (None: by dimension)"
+        )
+        n_initial: int | None = option(None, "points on the initial condition when it is not built in (None: 256)")
+        sampling: str = option(
+            "sobol", "sobol | hammersley | pseudo (random) | uniform (grid)", choices=tuple(SAMPLING)
+        )
+        resample_every: int = option(0, "redraw the points every this many Adam steps (0: fixed points)")
+        rar: bool = option(
+            False, "residual-based adaptive refinement: add points where the residual is largest (Lu et al. 2021)"
+        )
+        rad: bool = option(
+            False,
+            "residual-based adaptive distribution: redraw the points in proportion to the residual (Wu et al. 2023)",
+        )
+        rad_candidates: int = option(25, "RAD's candidate points per drawn point", positive=True)
+        adam_steps: int = option(2000, "Adam steps (first stage)")
+        lr: float = option(1e-3, "Adam's learning rate", positive=True)
+        lbfgs_steps: int = option(500, "L-BFGS steps with a strong-Wolfe line search (second stage)")
+        ngd_steps: int = option(0, "damped Gauss–Newton natural-gradient steps (third stage; Müller & Zeinhofer 2023)")
+        ngd_rcond: float = option(1e-6, "Gauss–Newton: relative singular-value cut-off of the SVD solve", positive=True)
+        ngd_solver: str = option(
+            "auto",
+            "Gauss–Newton least squares: svd | cholesky | auto | cg (matrix-free, CGLS on J v, Jᵀw)",
+            choices=SOLVERS,
+        )
+        ngd_damping: float = option(
+            1e-3,
+            "Gauss–Newton: starting Levenberg–Marquardt damping λ (relative to trace(JᵀJ)/P; 0: undamped)",
+        )
+        ngd_refresh_every: int = option(
+            0, "Gauss–Newton: redraw (rad) or grow (rar) the points every this many steps (0: never)"
+        )
+        loss_weights: str = option(
+            "fixed",
+            "fixed | adaptive (gradient-norm balancing of the loss terms)",
+            choices=("fixed", "adaptive"),
+        )
+        causal: bool = option(
+            False, "weight later times by how well earlier times are fitted (Wang, Sankaran & Perdikaris 2022)"
+        )
+        time_windows: int = option(
+            1, "train evolution problems window by window in time, each starting from the last", positive=True
+        )
+        checkpoint_every: int = option(0, "steps between checkpoints (0: none; Ctrl-C saves one anyway)")
+        checkpoint: str = option("", "checkpoint file (default: checkpoint.pt in the run folder)")
+        resume: str = option("", "a checkpoint to continue from")
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
         return why_not_applicable(problem)
 
     def _validate(self) -> None:
-        c = self.config
-        choices = {"network": NETWORKS, "activation": ACTIVATIONS, "sampling": tuple(SAMPLING)}
-        choices["loss_weights"] = ("fixed", "adaptive")
-        choices["ngd_solver"] = SOLVERS
-        for key, allowed in choices.items():
-            if c[key] not in allowed:
-                raise PdesolveError(f"pinn: {key} must be one of {', '.join(allowed)}, got {c[key]!r}")
+        """What the fields' choices and bounds do not say (those are checked when the options are given)."""
         if self.settings.dtype not in DTYPES:
             raise PdesolveError(f"pinn: dtype must be float32 or float64, got {self.settings.dtype!r}")
-        for key in ("width", "depth", "adam_steps", "lbfgs_steps", "ngd_steps", "checkpoint_every", "resample_every"):
-            if c[key] < 0:
-                raise PdesolveError(f"pinn: {key} must be non-negative")
-        for key in ("periodic_modes", "time_windows", "rad_candidates"):
-            if c[key] < 1:
-                raise PdesolveError(f"pinn: {key} must be at least 1, got {c[key]}")
-        if not 0 < c["ngd_rcond"] < 1:
-            raise PdesolveError(f"pinn: ngd_rcond must lie in (0, 1), got {c['ngd_rcond']}")
-        if c["ngd_damping"] < 0 or c["ngd_refresh_every"] < 0:
-            raise PdesolveError("pinn: ngd_damping and ngd_refresh_every must be non-negative")
+        if not self.config.ngd_rcond < 1:
+            raise PdesolveError(f"pinn: ngd_rcond must lie in (0, 1), got {self.config.ngd_rcond}")
 
     def checkpoint_path(self) -> Path | None:
         """``checkpoint``, else ``checkpoint.pt`` in the run folder (none outside a run folder)."""
-        if self.config["checkpoint"]:
-            return Path(self.config["checkpoint"])
+        if self.config.checkpoint:
+            return Path(self.config.checkpoint)
         return Path(self.settings.folder) / CHECKPOINT if self.settings.folder else None
 
     def checkpoint_header(self, problem: Problem) -> dict:
         """What this run's checkpoints are for: the problem and the options that shape the network."""
-        shaping = {key: self.config[key] for key in SHAPING_OPTIONS} | {"dtype": self.settings.dtype}
+        shaping = {key: getattr(self.config, key) for key in SHAPING_OPTIONS} | {"dtype": self.settings.dtype}
         return checkpoint.header(KIND, problem, self.name, shaping)
 
     def build(self, problem: Problem, callback=None, callback_every: int = 0) -> Trainer | TimeMarcher:
@@ -170,21 +170,17 @@ class PinnSolver(Solver):
         ``time_windows`` > 1 on an evolution problem, a :class:`TimeMarcher` of one trainer per window
         (steps and points per window)."""
         self.check(problem)
-        self.config = {
-            **self.options,
-            **preset_options(self.given.get("preset", self.options["preset"]), problem),
-            **self.given,
-        }
+        self.config = replace(self.Options(), **{**preset_options(self.config.preset, problem), **self.given})
         self._validate()
         c, s = self.config, self.settings
         torch.manual_seed(s.seed)
         head = self.checkpoint_header(problem)
-        checkpointer = Checkpointer(self.checkpoint_path(), c["checkpoint_every"], head)
-        state = load_checkpoint(c["resume"], torch.device(s.device), head) if c["resume"] else None
-        if c["time_windows"] > 1 and problem.is_evolution:
+        checkpointer = Checkpointer(self.checkpoint_path(), c.checkpoint_every, head)
+        state = load_checkpoint(c.resume, torch.device(s.device), head) if c.resume else None
+        if c.time_windows > 1 and problem.is_evolution:
             marcher = TimeMarcher(
                 problem,
-                c["time_windows"],
+                c.time_windows,
                 self._model,
                 lambda sub, model, saver: self._trainer(sub, model, saver, callback, callback_every),
                 checkpointer,
@@ -204,15 +200,16 @@ class PinnSolver(Solver):
         c = self.config
         model = build_model(
             problem,
-            c["network"],
-            c["width"],
-            c["depth"],
-            c["activation"],
-            bool(c["hard_constraints"]),
-            c["fourier_scale"],
-            c["periodic_modes"],
+            c.network,
+            c.width,
+            c.depth,
+            c.activation,
+            bool(c.hard_constraints),
+            c.fourier_scale,
+            c.periodic_modes,
             seed=self.settings.seed,
-            corner_enrichment=bool(c["corner_enrichment"]),
+            corner_enrichment=bool(c.corner_enrichment),
+            ansatz=c.ansatz,
         )
         return model.to(device=torch.device(self.settings.device), dtype=DTYPES[self.settings.dtype])
 
@@ -221,8 +218,8 @@ class PinnSolver(Solver):
     ) -> Trainer:
         """Points, objective and plan for ``model`` on ``problem`` (one time window when marching)."""
         c, s = self.config, self.settings
-        hard = bool(c["hard_constraints"])
-        exact = hard_dirichlet_conditions(problem) if hard else ()
+        hard = bool(c.hard_constraints)
+        exact = model.transform.dirichlet
         soft = [
             i
             for i, cond in enumerate(problem.boundary)
@@ -230,7 +227,7 @@ class PinnSolver(Solver):
         ]
         defaults = default_points(problem)
         n_interior, n_boundary, n_initial = (
-            c[k] or d for k, d in zip(("n_interior", "n_boundary", "n_initial"), defaults)
+            self.from_problem(k, problem, d) for k, d in zip(("n_interior", "n_boundary", "n_initial"), defaults)
         )
         sampler = Sampler(
             problem,
@@ -240,27 +237,27 @@ class PinnSolver(Solver):
             n_interior=n_interior,
             n_boundary=n_boundary,
             n_initial=n_initial,
-            method=c["sampling"],
+            method=c.sampling,
             dtype=DTYPES[s.dtype],
             device=torch.device(s.device),
         )
-        causal = CausalWeights(problem.time) if c["causal"] and problem.is_evolution else None
-        objective = Objective(model, problem, LossWeights(c["loss_weights"] == "adaptive"), causal)
-        refresh = c["resample_every"] or (max(1, c["adam_steps"] // 10) if c["rar"] else 0)
+        causal = CausalWeights(problem.time) if c.causal and problem.is_evolution else None
+        objective = Objective(model, problem, LossWeights(c.loss_weights == "adaptive"), causal)
+        refresh = c.resample_every or (max(1, c.adam_steps // 10) if c.rar else 0)
         plan = Plan(
-            adam_steps=c["adam_steps"],
-            lr=c["lr"],
-            lbfgs_steps=c["lbfgs_steps"],
-            ngd_steps=c["ngd_steps"],
-            ngd_rcond=c["ngd_rcond"],
-            ngd_solver=c["ngd_solver"],
-            ngd_damping=c["ngd_damping"],
-            ngd_refresh_every=c["ngd_refresh_every"],
+            adam_steps=c.adam_steps,
+            lr=c.lr,
+            lbfgs_steps=c.lbfgs_steps,
+            ngd_steps=c.ngd_steps,
+            ngd_rcond=c.ngd_rcond,
+            ngd_solver=c.ngd_solver,
+            ngd_damping=c.ngd_damping,
+            ngd_refresh_every=c.ngd_refresh_every,
             refresh_every=refresh,
-            resample=c["resample_every"] > 0,
-            rar=c["rar"],
-            rad=c["rad"],
-            rad_candidates=int(c["rad_candidates"]),
+            resample=c.resample_every > 0,
+            rar=c.rar,
+            rad=c.rad,
+            rad_candidates=int(c.rad_candidates),
             seed=s.seed,
         )
         return Trainer(objective, sampler, plan, checkpointer, s.progress, callback, callback_every)

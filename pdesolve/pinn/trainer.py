@@ -25,10 +25,9 @@ from pdesolve.memory_guard import require
 from pdesolve.ngd.residual_jacobian import jacobian_function
 from pdesolve.pinn.checkpoint import Checkpointer
 from pdesolve.pinn.gauss_newton import GaussNewtonStage
-from pdesolve.pinn.losses import Objective, pde_residual, pointwise
+from pdesolve.pinn.losses import Objective, pde_residual, pointwise, soft_gauges
 from pdesolve.pinn.optimizers import AdamStage, LbfgsStage
 from pdesolve.pinn.sampling import PointSet, Sampler, rad_select, rar_select
-from pdesolve.problem import Gauge
 from pdesolve.report.progress import progress_bar
 
 RESIDUAL_CHUNK = 20_000  # candidate points per residual evaluation (memory)
@@ -143,7 +142,7 @@ class Trainer:
             "fewer points (n_interior) or a smaller network (width, depth)",
             str(self.params[0].device),
         )
-        mean_gauge = any(isinstance(c, Gauge) and c.at is None for c in objective.problem.boundary)
+        mean_gauge = any(c.at is None for c in soft_gauges(self.model, objective.problem))
         residual = lambda: objective.residual_vector(self.points)  # noqa: E731 - refreshes the weights it fixes
         linearize = jacobian_function(
             self.model,

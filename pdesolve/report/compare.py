@@ -24,7 +24,7 @@ from pdesolve.report.progress import progress_bar
 from pdesolve.report.quantities import quantities_markdown, reference_note
 from pdesolve.report.run import Job, finish, perform, seed_everything, write_solution
 from pdesolve.report.table import failures, format_seconds, markdown_table
-from pdesolve.solvers.base import SOLVERS, Settings, Solver
+from pdesolve.solvers.base import SOLVERS, Settings, Solver, option_fields
 from pdesolve.solvers.classical_alias import Alias, resolve
 
 
@@ -61,9 +61,9 @@ def addressed(name: str, applicable: list[str], config: Config | None) -> bool:
     """The user gave options for solver ``name``: its own (``--set NAME.key=...``) or a key only it has."""
     if config is None:
         return False
-    others = {key for n in applicable if n != name for key in SOLVERS[n].options}
+    others = {key for n in applicable if n != name for key in option_fields(SOLVERS[n].Options)}
     return bool(config.per_solver.get(name)) or any(
-        key in SOLVERS[name].options and key not in others for key in config.common
+        key in option_fields(SOLVERS[name].Options) and key not in others for key in config.common
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ def perform(job: Job, problem: Problem, settings: Settings) -> tuple[Run, dict[s
     solver = job.solver(settings, **job.options)
     solution, wall_time, memory = execute(solver, problem)
     run = Run(job.solver.name, dict(job.options), solution, wall_time, memory, alias=job.alias)
-    return run, dict(solver.config)
+    return run, asdict(solver.config)
 
 
 def write_solution(run: Run, folder: Path) -> dict[str, str]:

@@ -24,7 +24,7 @@ class Alias(Solver):
 
     def __init__(self, settings: Settings | None = None, **options: Any) -> None:
         self.settings = settings or Settings()
-        self.config = dict(options)  # checked by the target when it is built
+        self.given = dict(options)  # checked by the target when it is built
 
     @classmethod
     def _choose(cls, problem: Problem) -> tuple[type[Solver] | None, list[str]]:
@@ -66,7 +66,7 @@ class Alias(Solver):
         return cls.target(problem).compare_variants(problem)
 
     def solve(self, problem: Problem) -> Solution:
-        solution = self.target(problem)(self.settings, **self.config).solve(problem)
+        solution = self.target(problem)(self.settings, **self.given).solve(problem)
         solution.stats.setdefault("solver", self.target(problem).name)
         return solution
 

@@ -6,7 +6,7 @@ subset size is 0), the step ``δ = argmin ‖J δ - r‖² + λ‖δ‖²`` and 
 paper's plain Gauss–Newton iteration (λ = 0, truncated SVD), the damping λ adapts (Nielsen 1999):
 a step that does not lower the residual is solved again with more damping, a step that fits the
 linear model well lowers it — :class:`~pdesolve.ngd.driver.DampedGaussNewton` with the
-:class:`~pdesolve.ngd.driver.Nielsen` policy, on a :class:`SubsetSystem` per iteration. With ``method="cholesky"`` the step comes from the damped normal
+:class:`~pdesolve.ngd.driver.Nielsen` policy, on a :class:`SubsetSystem` per iteration. With ``lstsq="cholesky"`` the step comes from the damped normal
 equations with Marquardt's column scaling, and ``geodesic > 0`` adds the geodesic acceleration of
 Transtrum & Sethna (arXiv 1201.5885): ``a = -(JᵀJ + λ)⁻¹ Jᵀ u''[δ, δ]``, step ``δ + a/2``, taken only
 when ``‖a‖ ≤ geodesic · ‖δ‖``. It follows the curved valleys of network fits and is what takes the
@@ -57,12 +57,12 @@ class FitOptions:
 
     iterations: int = 7
     tol: float = 0.0
-    method: str = "cholesky"
+    lstsq: str = "cholesky"
     rcond: float | None = None
     damping: float = 0.0
-    subset_first: int = 1536
-    subset: int = 1024
-    jacobian_mode: str = "structured"
+    param_subset: int = 1536  # parameters in the first solve (0: all)
+    param_subset_later: int = 1024  # in the later solves
+    jacobian: str = "structured"
     svd_driver: str | None = None
     geodesic: float = 0.0
     mu: float = 1e-8
@@ -126,8 +126,8 @@ class GaussNewtonFit:
     """
 
     def __init__(self, model: SampledModel, options: FitOptions, generator: torch.Generator) -> None:
-        if options.jacobian_mode == "structured" and not model.structured:
-            options = FitOptions(**{**options.__dict__, "jacobian_mode": "rev"})
+        if options.jacobian == "structured" and not model.structured:
+            options = replace(options, jacobian="rev")
         self.model = model
         self.options = options
         self.generator = generator
@@ -141,7 +141,7 @@ class GaussNewtonFit:
 
     def evaluate(self, theta: torch.Tensor, target: torch.Tensor) -> Point:
         """Residual at ``θ`` (with the Jacobian factors when they are available: same sweep)."""
-        if self.options.jacobian_mode == "structured":
+        if self.options.jacobian == "structured":
             factors = self.model.factors(theta)
             values = factors.values
         else:
@@ -161,7 +161,7 @@ class GaussNewtonFit:
     def _blocks(self, point: Point, columns: torch.Tensor | None):
         """Row blocks of ``J[:, columns]`` of at most the model's chunk size."""
         if point.factors is None:
-            yield from self.model.jacobian_blocks(point.theta, columns, self.options.jacobian_mode)
+            yield from self.model.jacobian_blocks(point.theta, columns, self.options.jacobian)
             return
         size = self.model.chunk_size
         for start in range(0, self.model.n_points, size):
@@ -174,25 +174,25 @@ class GaussNewtonFit:
         columns = self.columns(size, n_params, point.theta.device)
         width = n_params if columns is None else len(columns)
         factors = point.factors
-        if opts.method == "cholesky" and columns is None and factors is not None and self.model.n_points < width:
+        if opts.lstsq == "cholesky" and columns is None and factors is not None and self.model.n_points < width:
             kernel, scale = factors.kernel()  # all columns, fewer points than parameters: N × N in O(N² width)
             return SubsetSystem(GramSystem.from_kernel(kernel, scale, point.r, factors.rmatvec), None, n_params)
         blocks = self._blocks(point, columns)
         if self.model.n_points <= self.model.chunk_size:
             J = next(blocks)
-            if opts.method == "cholesky":
+            if opts.lstsq == "cholesky":
                 return SubsetSystem(GramSystem.factor(J, point.r, scale_columns=True), columns, n_params)
-            if opts.method == "svd":
+            if opts.lstsq == "svd":
                 return SubsetSystem(SVDSystem.factor(J, point.r, opts.svd_driver, opts.rcond), columns, n_params)
-            return SubsetSystem(ReducedSystem.of(J, point.r, opts.method, opts.rcond), columns, n_params)
+            return SubsetSystem(ReducedSystem.of(J, point.r, opts.lstsq, opts.rcond), columns, n_params)
         pairs = zip(blocks, torch.split(point.r, self.model.chunk_size))  # one block held at a time
-        if opts.method == "cholesky":
+        if opts.lstsq == "cholesky":
             rmatvec = None if point.factors is None else (lambda w: point.factors.rmatvec(w, columns))
             return SubsetSystem(GramSystem.accumulate(pairs, scale_columns=True, rmatvec=rmatvec), columns, n_params)
         reduced = reduce_rows(pairs)
-        if opts.method == "svd":
+        if opts.lstsq == "svd":
             return SubsetSystem(SVDSystem.factor_reduced(reduced, opts.svd_driver, opts.rcond), columns, n_params)
-        return SubsetSystem(replace(reduced, method=opts.method, rcond=opts.rcond), columns, n_params)
+        return SubsetSystem(replace(reduced, method=opts.lstsq, rcond=opts.rcond), columns, n_params)
 
     def accelerate(
         self, point: Point, system: SubsetSystem, delta: torch.Tensor, damping: float
@@ -226,7 +226,7 @@ class GaussNewtonFit:
         here = self.evaluate(theta.detach(), target)
         norm_sq = max(float(target.square().sum()), 1e-300)
         info = FitInfo([math.sqrt(here.cost / norm_sq)])
-        problem = _FitProblem(self, target, norm_sq, growth, opts.subset_first)
+        problem = _FitProblem(self, target, norm_sq, growth, opts.param_subset)
         atol = opts.tol**2 * norm_sq
         driver = DampedGaussNewton(problem, Nielsen(MU_MIN), MAX_TRIES, opts.damping, iterations, atol)
         state = driver.init(here, here.cost, opts.mu)
@@ -234,7 +234,7 @@ class GaussNewtonFit:
         while not (driver.terminate(state) or best.cost <= atol):
             problem.best_cost = best.cost
             state = driver.step(state)
-            problem.size = opts.subset
+            problem.size = opts.param_subset_later
             if state.stalled:
                 break  # no acceptable step even with strong damping
             here = state.point
@@ -258,7 +258,7 @@ class _FitProblem:
         self.fitter, self.target, self.norm_sq, self.growth, self.size = fitter, target, norm_sq, growth, size
         self.best_cost = math.inf
         opts = fitter.options
-        self.geodesic = opts.geodesic > 0 and opts.method == "cholesky"
+        self.geodesic = opts.geodesic > 0 and opts.lstsq == "cholesky"
 
     def linearize(self, point: Point) -> SubsetSystem:
         return self.fitter.linearize(point, self.size)
@@ -312,20 +312,20 @@ def fit_initial(
     adam_steps: int,
     lr: float,
     iterations: int,
-    method: str = "cholesky",
+    lstsq: str = "cholesky",
 ) -> tuple[torch.Tensor, FitInfo]:
     """Fit ``u_0``: Adam warm start, the output layer by linear least squares, then Gauss–Newton until the
     fitter's ``tol`` or ``iterations``.
 
     Far from the solution Gauss–Newton is not monotone (it may first raise the residual, then
     converge fast), so steps up to ``GROWTH`` times the best residual are accepted at first, undamped
-    and solved by ``method`` (truncated SVD: it resolves directions that the normal equations'
+    and solved by ``lstsq`` (truncated SVD: it resolves directions that the normal equations'
     damping must drop; this finds interpolants of small problems in a few steps). After ``PATIENCE``
     iterations without a new best, or ``FREE_ITERATIONS`` in all, the fit goes on from the best
     parameters with the fitter's monotone, adaptively damped (and accelerated) steps.
     """
     theta = fit_output_layer(fitter, adam_warm_start(fitter, theta, target, adam_steps, lr), target)
-    free = GaussNewtonFit(fitter.model, replace(fitter.options, method=method, mu=0.0), fitter.generator)
+    free = GaussNewtonFit(fitter.model, replace(fitter.options, lstsq=lstsq, mu=0.0), fitter.generator)
     theta, info = free.fit(theta, target, min(iterations, FREE_ITERATIONS), growth=GROWTH, patience=PATIENCE)
     remaining = iterations - info.iterations
     if info.final > fitter.options.tol and remaining > 0:

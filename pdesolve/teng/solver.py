@@ -12,13 +12,12 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 
-from pdesolve.classical.evolution import resolved_option
 from pdesolve.errors import DivergenceError, PdesolveError, ProblemError
 from pdesolve.io import checkpoint
 from pdesolve.memory_guard import require
@@ -27,17 +26,31 @@ from pdesolve.problem import Coords, Dirichlet, Problem
 from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.domains import Box
 from pdesolve.report.progress import progress_bar
-from pdesolve.solvers.base import Solver, register
+from pdesolve.solvers.base import Solver, option, register
 from pdesolve.teng.checkpoint import KIND, SHAPING_OPTIONS, RunState, load_checkpoint, save_checkpoint
 from pdesolve.teng.fit import FitInfo, FitOptions, GaussNewtonFit, fit_initial
 from pdesolve.teng.model import SampledModel
 from pdesolve.teng.network import TengNetwork
 from pdesolve.teng.solution import TengSolution
-from pdesolve.teng.stepper import make_stepper
+from pdesolve.teng.stepper import SCHEMES, make_stepper
 
 DEFAULT_POINTS = {1: 1024, 2: 65536, 3: 32768}
 DEFAULT_STEPS = 100
 CHECKPOINT = "checkpoint.pt"
+LSTSQ_METHODS = ("cholesky", "svd", "qr", "cg")
+# the options a step's fit reads, under the same names in FitOptions
+FIT_OPTIONS = (
+    "iterations",
+    "tol",
+    "lstsq",
+    "damping",
+    "param_subset",
+    "param_subset_later",
+    "jacobian",
+    "svd_driver",
+    "geodesic",
+    "mu",
+)
 # the coarse grid's fit of u0 stops at this multiple of init_tol: down to there its residual tracks the error
 # between its points (benchmarks/RESULTS.md, issue 24); the sample points do the rest
 COARSE_TOL_FACTOR = 20.0
@@ -46,77 +59,68 @@ COARSE_TOL_FACTOR = 20.0
 @register
 class TengSolver(Solver):
     name: ClassVar[str] = "teng"
-    options: ClassVar[dict[str, Any]] = {
-        "scheme": "heun",
-        "dt": 0.0,
-        "n_points": 0,
-        "resample": False,
-        "width": 40,
-        "depth": 5,
-        "iterations": 7,
-        "corrector_iterations": 5,
-        "tol": 1e-12,
-        "miss_factor": 1e6,
-        "stop_on_miss": False,
-        "lstsq": "cholesky",
-        "rcond": 1e-11,
-        "damping": 0.0,
-        "mu": 1e-10,
-        "geodesic": 0.0,
-        "svd_driver": "",
-        "param_subset": 1536,
-        "param_subset_later": 1024,
-        "jacobian": "structured",
-        "memory_gb": 2.0,
-        "init_adam_steps": 500,
-        "init_lr": 1e-2,
-        "init_iterations": 200,
-        "init_tol": 5e-9,
-        "init_points": 1024,
-        "init_param_subset": 0,
-        "init_lstsq": "cholesky",
-        "init_geodesic": 1.5,
-        "init_mu": 1e-3,
-        "checkpoint_every": 0,
-        "checkpoint_path": "",
-        "resume": "",
-    }
-    positive = frozenset({"width", "depth", "iterations", "corrector_iterations", "memory_gb", "init_lr"})
-    option_help: ClassVar[dict[str, str]] = {
-        "scheme": "euler (TENG-Euler) | heun (TENG-Heun, second order)",
-        "dt": "time step (0: the problem's default, else (t1 - t0) / 100)",
-        "n_points": "sample points (0: the problem's default, else 1024 / 65536 / 32768 in 1D / 2D / 3D)",
-        "resample": "new uniform random points every step instead of the fixed grid",
-        "width": "hidden units per layer of the network",
-        "depth": "hidden layers",
-        "iterations": "least-squares iterations of an Euler step and of Heun's predictor",
-        "corrector_iterations": "least-squares iterations of Heun's corrector",
-        "tol": "stop a step's fit early at ‖r‖/‖target‖ ≤ tol",
-        "miss_factor": "warn when a step's fit ends above miss_factor × tol (0: never)",
-        "stop_on_miss": "stop with an error instead of warning when a step's fit misses miss_factor × tol",
-        "lstsq": "least squares: cholesky (damped normal equations) | svd | qr | cg",
-        "rcond": "svd: relative singular-value cut-off (≈ eps · N of the paper's lstsq at 65,536 points)",
-        "damping": "fixed damping added to the adaptive Levenberg–Marquardt one",
-        "mu": "start of the adaptive damping of a step's fit (relative to the scaled Gram matrix)",
-        "geodesic": "geodesic acceleration in the steps' fits (cholesky): ‖a‖ ≤ geodesic ‖δ‖ (0: off)",
-        "svd_driver": "CUDA only: gesvd | gesvdj | gesvda (empty: torch's choice)",
-        "param_subset": "parameters in a fit's first solve, drawn at random (0: all)",
-        "param_subset_later": "parameters in a fit's later solves (0: all)",
-        "jacobian": "structured (closed form, TENG network) | rev | fwd (torch.func)",
-        "memory_gb": "bound on one block of Jacobian rows, in GB",
-        "init_adam_steps": "Adam steps before the least-squares fit of u_0",
-        "init_lr": "their learning rate",
-        "init_iterations": "Levenberg–Marquardt iterations of the fit of u_0",
-        "init_tol": "stop the fit of u_0 at ‖r‖/‖u_0‖ ≤ init_tol (default: far below the error a run of steps keeps)",
-        "init_points": "fit u_0 on a grid of this many points first (to 20 × init_tol), then on the sample points (0: those only)",
-        "init_param_subset": "parameters in each iteration of the fit of u_0 (0: all)",
-        "init_lstsq": "the fit of u_0's first, non-monotone phase: cholesky | svd (interpolates small problems)",
-        "init_geodesic": "geodesic acceleration of the fit of u_0 (0: off)",
-        "init_mu": "start of its adaptive damping",
-        "checkpoint_every": "steps between checkpoints (0: none)",
-        "checkpoint_path": "checkpoint file (default: checkpoint.pt in the run folder)",
-        "resume": "a checkpoint to continue from",
-    }
+
+    @dataclass(frozen=True)
+    class Options:
+        scheme: str = option("heun", "euler (TENG-Euler) | heun (TENG-Heun, second order)", choices=SCHEMES)
+        dt: float | None = option(None, "time step (None: the problem's default, else (t1 - t0) / 100)")
+        n_points: int | None = option(
+            None, "sample points (None: the problem's default, else 1024 / 65536 / 32768 in 1D / 2D / 3D)"
+        )
+        resample: bool = option(False, "new uniform random points every step instead of the fixed grid")
+        width: int = option(40, "hidden units per layer of the network", positive=True)
+        depth: int = option(5, "hidden layers", positive=True)
+        iterations: int = option(7, "least-squares iterations of an Euler step and of Heun's predictor", positive=True)
+        corrector_iterations: int = option(5, "least-squares iterations of Heun's corrector", positive=True)
+        tol: float = option(1e-12, "stop a step's fit early at ‖r‖/‖target‖ ≤ tol")
+        miss_factor: float = option(1e6, "warn when a step's fit ends above miss_factor × tol (0: never)")
+        stop_on_miss: bool = option(
+            False, "stop with an error instead of warning when a step's fit misses miss_factor × tol"
+        )
+        lstsq: str = option(
+            "cholesky", "least squares: cholesky (damped normal equations) | svd | qr | cg", choices=LSTSQ_METHODS
+        )
+        rcond: float = option(
+            1e-11, "svd: relative singular-value cut-off (≈ eps · N of the paper's lstsq at 65,536 points)"
+        )
+        damping: float = option(0.0, "fixed damping added to the adaptive Levenberg–Marquardt one")
+        mu: float = option(1e-10, "start of the adaptive damping of a step's fit (relative to the scaled Gram matrix)")
+        geodesic: float = option(
+            0.0, "geodesic acceleration in the steps' fits (cholesky): ‖a‖ ≤ geodesic ‖δ‖ (0: off)"
+        )
+        svd_driver: str | None = option(
+            None, "CUDA only: gesvd | gesvdj | gesvda (None: torch's choice)", choices=("gesvd", "gesvdj", "gesvda")
+        )
+        param_subset: int = option(1536, "parameters in a fit's first solve, drawn at random (0: all)")
+        param_subset_later: int = option(1024, "parameters in a fit's later solves (0: all)")
+        jacobian: str = option(
+            "structured",
+            "structured (closed form, TENG network) | rev | fwd (torch.func)",
+            choices=("structured", "rev", "fwd"),
+        )
+        memory_gb: float = option(2.0, "bound on one block of Jacobian rows, in GB", positive=True)
+        init_adam_steps: int = option(500, "Adam steps before the least-squares fit of u_0")
+        init_lr: float = option(1e-2, "their learning rate", positive=True)
+        init_iterations: int = option(200, "Levenberg–Marquardt iterations of the fit of u_0")
+        init_tol: float = option(
+            5e-9,
+            "stop the fit of u_0 at ‖r‖/‖u_0‖ ≤ init_tol (default: far below the error a run of steps keeps)",
+        )
+        init_points: int = option(
+            1024,
+            "fit u_0 on a grid of this many points first (to 20 × init_tol), then on the sample points (0: those only)",
+        )
+        init_param_subset: int = option(0, "parameters in each iteration of the fit of u_0 (0: all)")
+        init_lstsq: str = option(
+            "cholesky",
+            "the fit of u_0's first, non-monotone phase: cholesky | svd (interpolates small problems)",
+            choices=("cholesky", "svd"),
+        )
+        init_geodesic: float = option(1.5, "geodesic acceleration of the fit of u_0 (0: off)")
+        init_mu: float = option(1e-3, "start of its adaptive damping")
+        checkpoint_every: int = option(0, "steps between checkpoints (0: none)")
+        checkpoint_path: str = option("", "checkpoint file (default: checkpoint.pt in the run folder)")
+        resume: str = option("", "a checkpoint to continue from")
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
@@ -165,7 +169,7 @@ class TengSolver(Solver):
 
     def _time_grid(self, problem: Problem) -> tuple[float, int]:
         t0, t1 = problem.time
-        dt = resolved_option(self.config["dt"], problem, self.name, "dt", (t1 - t0) / DEFAULT_STEPS)
+        dt = self.from_problem("dt", problem, (t1 - t0) / DEFAULT_STEPS)
         steps = max(1, math.ceil((t1 - t0) / dt - 1e-9))
         return (t1 - t0) / steps, steps
 
@@ -187,49 +191,40 @@ class TengSolver(Solver):
         cfg = self.config
         dtype, device = getattr(torch, self.settings.dtype), torch.device(self.settings.device)
         lower, upper = problem.domain.bounds
-        network = TengNetwork(lower, upper, problem.periodic_axes, cfg["width"], cfg["depth"], self._lift(problem))
+        network = TengNetwork(lower, upper, problem.periodic_axes, cfg.width, cfg.depth, self._lift(problem))
         network.reset_parameters(self.settings.seed).to(device=device, dtype=dtype)
         fn = FlatModule(network)
-        n_points = int(resolved_option(cfg["n_points"], problem, self.name, "n_points", DEFAULT_POINTS[problem.dim]))
+        n_points = int(self.from_problem("n_points", problem, DEFAULT_POINTS[problem.dim]))
         generator = torch.Generator().manual_seed(self.settings.seed)
         require(
-            2 * cfg["memory_gb"] * 2**30,
-            f"TENG's Jacobian blocks (memory_gb={cfg['memory_gb']:g}, twice for the Gram matrix and work arrays)",
+            2 * cfg.memory_gb * 2**30,
+            f"TENG's Jacobian blocks (memory_gb={cfg.memory_gb:g}, twice for the Gram matrix and work arrays)",
             "a lower memory_gb",
             self.settings.device,
         )
-        chunk = rows_per_chunk(fn.n_params, cfg["memory_gb"] * 2**30, torch.finfo(dtype).bits // 8, minimum=16)
+        chunk = rows_per_chunk(fn.n_params, cfg.memory_gb * 2**30, torch.finfo(dtype).bits // 8, minimum=16)
         model = SampledModel(fn, problem, self._points(problem, n_points, None), chunk)
         fit_options = FitOptions(
-            iterations=cfg["iterations"],
-            tol=cfg["tol"],
-            method=cfg["lstsq"],
-            rcond=cfg["rcond"] or None,  # 0: eps · max(N, m)
-            damping=cfg["damping"],
-            subset_first=cfg["param_subset"],
-            subset=cfg["param_subset_later"],
-            jacobian_mode=cfg["jacobian"],
-            svd_driver=cfg["svd_driver"] or None,
-            geodesic=cfg["geodesic"],
-            mu=cfg["mu"],
+            **{key: getattr(cfg, key) for key in FIT_OPTIONS},
+            rcond=cfg.rcond or None,  # 0: eps · max(N, m)
         )
         fitter = GaussNewtonFit(model, fit_options, generator)
         dt, steps = self._time_grid(problem)
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        shaping = {k: cfg[k] for k in SHAPING_OPTIONS if k != "n_points"} | {"n_points": n_points}
+        shaping = {k: getattr(cfg, k) for k in SHAPING_OPTIONS if k != "n_points"} | {"n_points": n_points}
         head = checkpoint.header(KIND, problem, self.name, shaping | {"dtype": self.settings.dtype})
-        path = cfg["checkpoint_path"] or (str(Path(self.settings.folder) / CHECKPOINT) if self.settings.folder else "")
+        path = cfg.checkpoint_path or (str(Path(self.settings.folder) / CHECKPOINT) if self.settings.folder else "")
 
         progress = progress_bar(self.settings.progress, total=steps, desc="teng: fitting u0")
-        if cfg["resume"]:
-            state = load_checkpoint(cfg["resume"], head, device)
+        if cfg.resume:
+            state = load_checkpoint(cfg.resume, head, device)
             if not math.isclose(state.dt, dt, rel_tol=1e-12):
-                raise PdesolveError(f"checkpoint {cfg['resume']} was made with dt = {state.dt:g}, not {dt:g}")
+                raise PdesolveError(f"checkpoint {cfg.resume} was made with dt = {state.dt:g}, not {dt:g}")
             generator.set_state(state.generator_state)
         else:
             state = self._initial_state(problem, fitter, dt, shaping)
-        stepper = make_stepper(cfg["scheme"], fitter, cfg["iterations"], cfg["corrector_iterations"])
+        stepper = make_stepper(cfg.scheme, fitter, cfg.iterations, cfg.corrector_iterations)
         first = state.step
         try:
             self._march(problem, state, stepper, model, generator, steps, path, head, progress)
@@ -241,7 +236,7 @@ class TengSolver(Solver):
             progress.close()
         summary = self._summary(state, fn, model)
         summary["phase_seconds"] = {  # this run's share of the wall time (a resumed run fits nothing)
-            "initial_fit": 0.0 if cfg["resume"] else state.stats["init_seconds"],
+            "initial_fit": 0.0 if cfg.resume else state.stats["init_seconds"],
             "steps": sum(state.stats["step_seconds"][first:]),
         }
         return TengSolution(problem, fn, state.times, torch.stack(state.thetas), summary, chunk)
@@ -258,7 +253,7 @@ class TengSolver(Solver):
         )
         progress.update(state.step)
         for k in range(state.step, steps):
-            if cfg["resample"]:
+            if cfg.resample:
                 model.points = self._points(problem, n_points, generator)
             start = time.perf_counter()
             theta, info = stepper.step(state.theta, t0 + k * dt, dt)
@@ -276,7 +271,7 @@ class TengSolver(Solver):
             state.times.append(t0 + (k + 1) * dt)
             state.step = k + 1
             state.generator_state = generator.get_state()  # as it was after the last whole step
-            every = cfg["checkpoint_every"]
+            every = cfg.checkpoint_every
             if path and every and (state.step % every == 0 or state.step == steps):
                 save_checkpoint(path, head, state)
             progress.update()
@@ -285,14 +280,14 @@ class TengSolver(Solver):
         """A step whose fit ends above ``miss_factor × tol`` is not the scheme's step: warn once (its count
         goes to the statistics) or, with ``stop_on_miss``, stop before the next checkpoint."""
         cfg = self.config
-        bound = cfg["miss_factor"] * cfg["tol"]
+        bound = cfg.miss_factor * cfg.tol
         if bound <= 0 or residual <= bound:
             return
         message = (
             f"TENG step {step} (t = {t:g}): the fit to the step's target ended at ‖r‖/‖target‖ = {residual:.2g}, "
             f"above miss_factor × tol = {bound:.2g}; lower dt, raise iterations or the network's width"
         )
-        if cfg["stop_on_miss"]:
+        if cfg.stop_on_miss:
             saved = checkpoint.last_saved.get("path")
             kept = f"; last checkpoint: {saved}" if saved else ""
             raise DivergenceError(message + kept)
@@ -304,34 +299,34 @@ class TengSolver(Solver):
         cfg = self.config
         model = fitter.model
         start = time.perf_counter()
-        subset = cfg["init_param_subset"]
+        subset = cfg.init_param_subset
         options = replace(
             fitter.options,
-            tol=cfg["init_tol"],
-            subset_first=subset,
-            subset=subset,
-            geodesic=cfg["init_geodesic"],
-            mu=cfg["init_mu"],
+            tol=cfg.init_tol,
+            param_subset=subset,
+            param_subset_later=subset,
+            geodesic=cfg.init_geodesic,
+            mu=cfg.init_mu,
         )
-        n_coarse = cfg["init_points"]
+        n_coarse = cfg.init_points
         coarse = model
         if 0 < n_coarse < model.n_points:  # a coarser grid first: it fits u0 between its points as well
             coarse = SampledModel(model.fn, problem, self._points(problem, n_coarse, None), model.chunk_size)
-        coarse_tol = COARSE_TOL_FACTOR * cfg["init_tol"] if coarse is not model else cfg["init_tol"]
+        coarse_tol = COARSE_TOL_FACTOR * cfg.init_tol if coarse is not model else cfg.init_tol
         initial = GaussNewtonFit(coarse, replace(options, tol=coarse_tol), fitter.generator)
         theta, info = fit_initial(
             initial,
             model.fn.theta0,
             self._targets(problem, coarse.points),
-            cfg["init_adam_steps"],
-            cfg["init_lr"],
-            cfg["init_iterations"],
-            cfg["init_lstsq"],
+            cfg.init_adam_steps,
+            cfg.init_lr,
+            cfg.init_iterations,
+            cfg.init_lstsq,
         )
         if coarse is not model:  # then on the sample points, from the damping the coarse fit reached, to init_tol
             carried = options.mu if info.damping is None else info.damping
             finish = GaussNewtonFit(model, replace(options, mu=carried), fitter.generator)
-            theta, fine = finish.fit(theta, self._targets(problem, model.points), cfg["init_iterations"])
+            theta, fine = finish.fit(theta, self._targets(problem, model.points), cfg.init_iterations)
             info = FitInfo(info.residuals[:-1] + fine.residuals, info.solves + fine.solves)
         stats = {
             "init_residual": info.final,
@@ -351,7 +346,7 @@ class TengSolver(Solver):
             n_points=model.n_points,
             steps=state.step,
             dt=state.dt,
-            scheme=self.config["scheme"],
+            scheme=self.config.scheme,
             seconds_per_step=sum(seconds) / len(seconds) if seconds else 0.0,
             max_step_residual=max(stats["step_residual"], default=0.0),
         )

@@ -71,6 +71,9 @@ class TengHeun:
         return theta, StepInfo([fit1, fit2])
 
 
+SCHEMES = ("euler", "heun")
+
+
 def make_stepper(scheme: str, fitter: GaussNewtonFit, iterations: int, corrector_iterations: int):
     """``"euler"`` or ``"heun"``."""
     if scheme == "euler":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from pdesolve.errors import DivergenceError
 from pdesolve.problem import Coords, GridField, Problem
 from pdesolve.report import progress
 from pdesolve.solvers import available
-from pdesolve.solvers.base import SOLVERS, Solver
+from pdesolve.solvers.base import SOLVERS, Solver, option
 from pdesolve.solvers.classical_alias import ClassicalAlias
 from pdesolve.solvers.solution import GridSolution
 
@@ -44,7 +45,11 @@ class GridFD(Solver):
     name = "gridfd"
     family = "classical"
     summary = "test stand-in: assembled finite differences"
-    options = {"n": 33, "tol": 1e-12}
+
+    @dataclass(frozen=True)
+    class Options:
+        n: int = option(33, "nodes per axis")
+        tol: float = option(1e-12, "relative residual to stop at")
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
@@ -55,7 +60,7 @@ class GridFD(Solver):
         return [{"n": 17}, {"n": 33}]
 
     def solve(self, problem: Problem) -> GridSolution:
-        system = assemble(problem, box_grid(problem, self.config["n"]))
+        system = assemble(problem, box_grid(problem, self.config.n))
         values = system.to_grid(spla.spsolve(system.matrix.tocsc(), system.rhs))
         return GridSolution(problem, system.grid, values, stats={"iterations": 1, "dofs": system.grid.size})
 
@@ -66,19 +71,23 @@ class Euler(Solver):
     name = "euler"
     family = "classical"
     summary = "test stand-in: explicit Euler"
-    options = {"n": 21, "frames": 6}
+
+    @dataclass(frozen=True)
+    class Options:
+        n: int = option(21, "nodes per axis")
+        frames: int = option(6, "stored time levels")
 
     @classmethod
     def not_applicable(cls, problem: Problem) -> str | None:
         return None if problem.is_evolution else "evolution problems only"
 
     def solve(self, problem: Problem) -> GridSolution:
-        grid = box_grid(problem, self.config["n"])
+        grid = box_grid(problem, self.config.n)
         (t0, t1), h = problem.time, grid.spacing[0]
         steps = int(np.ceil((t1 - t0) / (0.4 * h**2)))
         dt = (t1 - t0) / steps
         u = np.asarray(problem.initial(Coords(grid.coordinates(), t0), problem.p), dtype=float)
-        keep = np.unique(np.linspace(0, steps, self.config["frames"]).round().astype(int))
+        keep = np.unique(np.linspace(0, steps, self.config.frames).round().astype(int))
         frames = [u.copy()]
         for step in range(1, steps + 1):
             x = Coords(grid.coordinates(), t0 + (step - 1) * dt)

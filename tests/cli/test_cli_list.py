@@ -62,15 +62,3 @@ def test_list_unknown_solver_is_a_one_line_error(cli, registry):
     assert "gridfd" in result.err and len(result.err_lines) == 1
     missing = cli("list", "missing.py")
     assert missing.code == 2 and missing.err_lines == ["pdesolve: error: problem file missing.py does not exist"]
-
-
-def test_every_registered_option_has_one_line_of_help():
-    from pdesolve.solvers.available import load_all
-    from pdesolve.solvers.base import SOLVERS
-    from pdesolve.solvers.classical_alias import Alias
-
-    load_all()
-    for solver in SOLVERS.values():
-        if not issubclass(solver, Alias):
-            assert list(solver.option_help) == list(solver.options), solver.name
-            assert all(text and "\n" not in text for text in solver.option_help.values()), solver.name
