@@ -128,6 +128,9 @@ class PinnSolver(Solver):
         ngd_refresh_every: int = option(
             0, "Gauss–Newton: redraw (rad) or grow (rar) the points every this many steps (0: never)"
         )
+        ngd_warmup: int = option(
+            0, "Gauss–Newton: the first this many steps on 1/8 of the interior points (cheap early steps; 0: none)"
+        )
         loss_weights: str = option(
             "fixed",
             "fixed | adaptive (gradient-norm balancing of the loss terms)",
@@ -253,6 +256,7 @@ class PinnSolver(Solver):
             ngd_solver=c.ngd_solver,
             ngd_damping=c.ngd_damping,
             ngd_refresh_every=c.ngd_refresh_every,
+            ngd_warmup=c.ngd_warmup,
             refresh_every=refresh,
             resample=c.resample_every > 0,
             rar=c.rar,

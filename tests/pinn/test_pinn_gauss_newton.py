@@ -108,3 +108,17 @@ def test_matrix_free_gauss_newton_takes_the_dense_step_on_burgers(settings64):
     history = trainer.history
     assert len(history) == 5 and all(b < a for a, b in zip(history, history[1:]))
     assert history[-1] <= 0.2 * history[0]
+
+
+def test_warm_up_steps_see_an_eighth_of_the_points_and_reach_the_same_error(settings64):
+    """ngd_warmup=20: steps 1–20 on 50 of the 400 interior points, then all of them; the Cole–Hopf run still ends
+    below 5e-5 (as without warm-up, the test above)."""
+    problem = cole_hopf_burgers()
+    options = {"width": 12, "depth": 2, "n_interior": 400, "ngd_steps": 100, "ngd_warmup": 20, **GN_ONLY}
+    seen: list[int] = []
+    trainer = PinnSolver(settings64, preset="manual", **options).build(
+        problem, lambda t: seen.append(len(t.points.interior)), 1
+    )
+    trainer.run()
+    assert seen[:19] == [50] * 19 and seen[19:] == [400] * 81
+    assert relative_l2(PinnSolution(problem, trainer.model, {}), problem) <= 5e-5
