@@ -43,9 +43,11 @@ def _deepxde_geometry():
             deepxde.config.set_default_float("float64")
     finally:
         torch.set_default_dtype(dtype)
-        # "cpu" is torch's own default: restore it by removing the mode, since an explicit default
-        # device wraps every torch call in a Python function mode (2x slower small-tensor training)
-        torch.set_default_device(None if device == torch.device("cpu") else device)
+        # only when DeepXDE moved it (a caller's own default-device context stays as it was); "cpu" is torch's
+        # own default: restore it by removing the mode, since an explicit default device wraps every torch
+        # call in a Python function mode (2x slower small-tensor training)
+        if torch.get_default_device() != device:
+            torch.set_default_device(None if device == torch.device("cpu") else device)
     return geometry
 
 

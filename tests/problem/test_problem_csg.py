@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from pdesolve.errors import ProblemError
 from pdesolve.problem import Coords, Dirichlet, Disk, Polygon, Problem, Rectangle, laplacian
@@ -110,3 +111,18 @@ def test_bad_domains_through_the_command(tmp_path, domain, words):
     assert result.returncode == 2 and len(lines) == 1, result.stderr
     assert lines[0].startswith("pdesolve: error: ") and "bad.py: " in lines[0] and words in lines[0]
     assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
+
+
+def test_sampling_keeps_a_callers_own_default_device():
+    """DeepXDE's geometry is imported under a saved default device; a caller's own ``set_default_device("cpu")``
+    context must survive it, also under a ``with torch.device(...)`` (it used to be popped from under the caller:
+    "nested DeviceContext"; the PINN benchmark set the default device and failed in the PINN's build)."""
+    torch.set_default_device("cpu")
+    try:
+        with torch.device("cpu"):  # as the PINN's applicability probe samples (a second device mode on the stack)
+            points, normals = Rectangle((0.0, 0.0), (1.0, 1.0)).sample_boundary(64, seed=0)
+        assert points.shape == normals.shape == (64, 2)
+        assert torch.get_default_device() == torch.device("cpu")
+        assert torch.zeros(1).device == torch.device("cpu")
+    finally:
+        torch.set_default_device(None)
