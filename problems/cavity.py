@@ -15,17 +15,13 @@ takes every value in [0, 1] along the rays into it, as the true (discontinuous) 
 is not regularised, so the scores are against Ghia's table for the same discontinuous lid.
 """
 
-from pdesolve.problem import Dirichlet, Gauge, Problem, Profile, Rectangle, convective, div, grad, laplacian
+from pdesolve.problem import Dirichlet, Gauge, Problem, Profile, Rectangle, navier_stokes
 
 GHIA = "ldc_ghia1982_re100.csv"
 
 
 def residual(U, x, p):
-    w = U.velocity
-    return {
-        "momentum": convective(w) + grad(U.p) - laplacian(w) / p.Re,
-        "continuity": div(w),
-    }
+    return navier_stokes(U, 1 / p.Re)
 
 
 problem = Problem(

@@ -18,10 +18,7 @@ from pdesolve.problem import (
     PressureDifference,
     Problem,
     Rectangle,
-    convective,
-    div,
-    grad,
-    laplacian,
+    navier_stokes,
 )
 
 HEIGHT, UMAX, DIAMETER = 0.41, 0.3, 0.1
@@ -30,8 +27,7 @@ COEFFICIENT = 2 / (MEAN**2 * DIAMETER)
 
 
 def residual(U, x, p):
-    w = U.velocity
-    return {"momentum": convective(w) + grad(U.p) - p.nu * laplacian(w), "continuity": div(w)}
+    return navier_stokes(U, p.nu)
 
 
 def inflow(x, p):

@@ -17,10 +17,8 @@ from pdesolve.problem import (
     Outflow,
     Problem,
     Rectangle,
-    convective,
-    div,
-    grad,
-    laplacian,
+    continuity,
+    navier_stokes_rhs,
     pi,
     sin,
 )
@@ -31,12 +29,11 @@ C_D_MAX, C_L_MAX = 2.950921575, 0.47795
 
 
 def rhs(U, x, p):
-    w = U.velocity
-    return -convective(w) - grad(U.p) + p.nu * laplacian(w)
+    return navier_stokes_rhs(U, p.nu)
 
 
 def constraints(U, x, p):
-    return div(U.velocity)
+    return continuity(U)
 
 
 def inflow(x, p):

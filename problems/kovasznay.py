@@ -9,7 +9,7 @@ impose them exactly: the velocity on the whole boundary, the pressure on x = 1 (
 
 import math
 
-from pdesolve.problem import Dirichlet, Problem, Rectangle, convective, cos, div, exp, grad, laplacian, pi, sin
+from pdesolve.problem import Dirichlet, Problem, Rectangle, cos, exp, navier_stokes, pi, sin
 
 
 def _lambda(p):
@@ -26,11 +26,7 @@ def exact(x, p):
 
 
 def residual(U, x, p):
-    w = U.velocity
-    return {
-        "momentum": convective(w) + grad(U.p) - laplacian(w) / p.Re,
-        "continuity": div(w),
-    }
+    return navier_stokes(U, 1 / p.Re)
 
 
 problem = Problem(

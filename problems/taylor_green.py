@@ -11,7 +11,7 @@ nonlinear solve.
 
 import math
 
-from pdesolve.problem import Dirichlet, Gauge, Problem, Rectangle, convective, cos, div, exp, grad, laplacian, pi, sin
+from pdesolve.problem import Dirichlet, Gauge, Problem, Rectangle, continuity, cos, exp, navier_stokes_rhs, pi, sin
 
 
 def _decay(x, p):
@@ -28,12 +28,11 @@ def exact(x, p):
 
 
 def rhs(U, x, p):
-    w = U.velocity
-    return -convective(w) - grad(U.p) + laplacian(w) / p.Re
+    return navier_stokes_rhs(U, 1 / p.Re)
 
 
 def constraints(U, x, p):
-    return div(U.velocity)
+    return continuity(U)
 
 
 def initial(x, p):

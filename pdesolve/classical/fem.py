@@ -15,6 +15,7 @@ import numpy as np
 
 from pdesolve.classical.fem_assembly import DEFAULT_NODES, assemble_fem, is_dirichlet
 from pdesolve.classical.fem_forms import recognise
+from pdesolve.classical.fem_meshes import nodes_option
 from pdesolve.classical.fem_system import SystemAssembler, boundary_force, newton, recognise_system
 from pdesolve.classical.footprint import check_fem
 from pdesolve.classical.linear_solvers import METHODS, solve_linear
@@ -37,9 +38,7 @@ class FiniteElement(Solver):
 
     @dataclass(frozen=True)
     class Options:
-        n: int | None = option(
-            None, "nodes across the initial mesh, per axis on boxes (None: the problem's default; mesh files ignore it)"
-        )
+        n: int | None = nodes_option()
         order: int = option(
             1, "Lagrange element order: 1 or 2 (systems: always P2 velocities, P1 pressures)", positive=True
         )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import skfem
@@ -31,6 +32,7 @@ from pdesolve.errors import NotApplicableError, ProblemError
 from pdesolve.problem import Box, Disk, Domain, Mesh, Polygon
 from pdesolve.problem import pieces as bp
 from pdesolve.problem.csg import Combination
+from pdesolve.solvers.base import option
 
 # the mean edge of MeshTri.init_circle(k) on the unit disk is about CIRCLE_EDGE / 2**k
 CIRCLE_EDGE = 1.38
@@ -212,3 +214,10 @@ def write_msh(domain: Domain, h: float, path: str | Path) -> Path:
 def _part_name(labels: frozenset[str]) -> str:
     """One name per boundary part for the file: the qualified ``name.side`` when the primitive has a name."""
     return sorted(labels, key=lambda label: ("." not in label, label))[0] if labels else "boundary"
+
+
+def nodes_option() -> Any:
+    """The ``n`` option of the solvers that mesh a domain (fem, fem_newton, fem_mol)."""
+    return option(
+        None, "nodes across the initial mesh, per axis on boxes (None: the problem's default; mesh files ignore it)"
+    )

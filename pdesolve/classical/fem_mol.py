@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from pdesolve.classical.evolution import output_times, time_bar
+from pdesolve.classical.fem_meshes import nodes_option
 from pdesolve.classical.fem_newton import mesh_reason, weak_form_reason
 from pdesolve.classical.fem_stepping import Stepper, integrate, jacobian_is_constant
 from pdesolve.classical.fem_system_mol import evolution_reason, solve_evolution_system
@@ -43,9 +44,7 @@ class FiniteElementLines(Solver):
 
     @dataclass(frozen=True)
     class Options:
-        n: int | None = option(
-            None, "nodes across the initial mesh, per axis on boxes (None: the problem's default; mesh files ignore it)"
-        )
+        n: int | None = nodes_option()
         order: int = option(2, "Lagrange element order: 1 or 2")
         refine: int = option(0, "uniform refinements of the initial mesh")
         scheme: str = option("bdf2", "bdf2 (Crank-Nicolson first step) | theta", choices=SCHEMES)

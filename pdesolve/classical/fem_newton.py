@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from pdesolve.classical.fem import FiniteElement
+from pdesolve.classical.fem_meshes import nodes_option
 from pdesolve.classical.fem_weak import linearise, torch_coords
 from pdesolve.classical.fem_weak_system import WeakSystem, build_weak_system
 from pdesolve.classical.mesh_solution import MeshSolution
@@ -77,9 +78,7 @@ class FiniteElementNewton(Solver):
 
     @dataclass(frozen=True)
     class Options:
-        n: int | None = option(
-            None, "nodes across the initial mesh, per axis on boxes (None: the problem's default; mesh files ignore it)"
-        )
+        n: int | None = nodes_option()
         order: int = option(2, "Lagrange element order: 1 or 2")
         refine: int = option(0, "uniform refinements of the initial mesh")
         tol: float = option(1e-10, "Newton stops when its step is below tol (1 + max |u|)")

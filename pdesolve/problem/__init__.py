@@ -9,6 +9,7 @@ from pdesolve.problem.coords import Coords
 from pdesolve.problem.domains import Box, Disk, Domain, Interval, Polygon, Rectangle
 from pdesolve.problem.families import Family, GaussianRandomField, GridFunction, Thresholded
 from pdesolve.problem.field import Field, VectorField
+from pdesolve.problem.flow import continuity, navier_stokes, navier_stokes_rhs
 from pdesolve.problem.functions import cos, cosh, exp, log, pi, sin, sinh, sqrt, tanh, where
 from pdesolve.problem.grid import Grid
 from pdesolve.problem.grid_field import GridField
@@ -53,6 +54,7 @@ __all__ = [
     "Thresholded",
     "Unknowns",
     "VectorField",
+    "continuity",
     "convective",
     "cos",
     "cosh",
@@ -66,6 +68,8 @@ __all__ = [
     "laplacian",
     "load_problem",
     "log",
+    "navier_stokes",
+    "navier_stokes_rhs",
     "pi",
     "sin",
     "sinh",
