@@ -110,8 +110,12 @@ class Trainer:
 
     @property
     def points(self) -> PointSet:
+        """The points of the current step (during the warm-up, its share of the interior)."""
+        return self._point_set(self.warming_up)
+
+    def _point_set(self, warm: bool) -> PointSet:
         interior = self.base.interior
-        if self.warming_up:
+        if warm:
             interior = interior[: max(1, len(interior) // WARMUP_FRACTION)]
         if not len(self.added) and interior is self.base.interior:
             return self.base
@@ -146,7 +150,7 @@ class Trainer:
         if name == "lbfgs":
             return LbfgsStage(self.params)
         objective = self.objective
-        rows = int(objective.residual_vector(self.points, refresh=False).numel())
+        rows = int(objective.residual_vector(self._point_set(False), refresh=False).numel())  # after the warm-up
         columns = sum(p.numel() for p in self.params)
         dense = self.plan.ngd_solver != "cg"  # matrix-free: two gradients' memory, no N × P Jacobian
         require(

@@ -8,6 +8,7 @@ import pytest
 import torch
 from pinn_helpers import relative_l2
 
+from pdesolve.memory_guard import MemoryRequestError
 from pdesolve.ngd import GramSystem, MatrixFreeSystem
 from pdesolve.ngd.residual_jacobian import jacobian_function, residual_jacobian
 from pdesolve.pinn.gauss_newton import GaussNewtonStage
@@ -122,3 +123,12 @@ def test_warm_up_steps_see_an_eighth_of_the_points_and_reach_the_same_error(sett
     trainer.run()
     assert seen[:19] == [50] * 19 and seen[19:] == [400] * 81
     assert relative_l2(PinnSolution(problem, trainer.model, {}), problem) <= 5e-5
+
+
+def test_memory_check_of_a_warm_up_counts_the_full_point_set(settings64, monkeypatch):
+    """The Gauss–Newton stage is sized for its steps after the warm-up (all 400 points), not its first ones (50)."""
+    monkeypatch.setenv("PDESOLVE_MEMORY_LIMIT", "1K")
+    options = {"width": 12, "depth": 2, "n_interior": 400, "ngd_steps": 10, "ngd_warmup": 5, **GN_ONLY}
+    trainer = PinnSolver(settings64, preset="manual", **options).build(cole_hopf_burgers())
+    with pytest.raises(MemoryRequestError, match=r"\(400 residuals"):
+        trainer.run()
