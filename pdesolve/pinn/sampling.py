@@ -6,6 +6,9 @@ Residual-based adaptive refinement (RAR, Lu, Meng, Mao & Karniadakis 2021, DeepX
 candidate points of largest residual to the interior set; the residual-based adaptive distribution
 (RAD, Wu, Zhu, Tan, Kartha & Lu 2023, "A comprehensive study of non-adaptive and residual-based
 adaptive sampling for PINNs") redraws them with density ``∝ |r|^k / mean|r|^k + c``.
+``near`` (a boundary part of a stationary 2D problem) draws the share ``near_fraction`` of the interior points
+graded toward that part (:mod:`pdesolve.pinn.graded`), interleaved with the rest so that every prefix (the
+Gauss–Newton warm-up's) holds both.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from pdesolve.errors import PdesolveError
+from pdesolve.pinn.graded import near_part
 from pdesolve.problem import Box, Coords, Dirichlet, Domain, Gauge, Periodic, Problem
 from pdesolve.problem.conditions import Condition
 
@@ -47,9 +52,16 @@ class Sampler:
         method: str = "sobol",
         dtype: torch.dtype = torch.float64,
         device: str | torch.device = "cpu",
+        near: str = "",
+        near_fraction: float = 0.0,
     ) -> None:
         if method not in SAMPLING:
             raise ValueError(f"sampling must be one of {sorted(SAMPLING)}, got {method!r}")
+        if near and (problem.is_evolution or not 0 <= near_fraction <= 1):
+            raise PdesolveError(
+                f"points_near={near!r} needs a stationary 2D problem and points_near_fraction in [0, 1], "
+                f"got {near_fraction}"
+            )
         self.problem = problem
         self.soft_conditions = soft_conditions
         self.soft_initial = soft_initial
@@ -57,6 +69,7 @@ class Sampler:
         self.n_interior, self.n_boundary, self.n_initial = n_interior, n_boundary, n_initial
         self.method = method
         self.dtype, self.device = dtype, device
+        self.near, self.near_fraction = near, near_fraction
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.ascontiguousarray(array), dtype=self.dtype, device=self.device)
@@ -72,7 +85,10 @@ class Sampler:
         if problem.is_evolution and isinstance(domain, Box) and domain.dim < 3:
             t0, t1 = problem.time
             domain = Box((*domain.lower, t0), (*domain.upper, t1))
-        points = quiet_interior(domain, n, seed, method)
+        graded = round(self.near_fraction * n) if self.near else 0
+        points = quiet_interior(domain, n - graded, seed, method)
+        if graded:
+            points = interleave(points, near_part(problem, self.near, graded, seed))
         if points.shape[1] == problem.dim and problem.is_evolution:
             points = np.column_stack([points, self._times(len(points), np.random.default_rng(seed))])
         return self._tensor(points)
@@ -144,6 +160,12 @@ def quiet_interior(domain: Domain, n: int, seed: int, method: str) -> np.ndarray
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return domain.sample_interior(n, seed=seed, method=method)
+
+
+def interleave(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The rows of both, each set in its own order, spread evenly through the result."""
+    where = np.concatenate([(np.arange(len(first)) + 0.5) / len(first), (np.arange(len(second)) + 0.5) / len(second)])
+    return np.concatenate([first, second])[np.argsort(where, kind="stable")]
 
 
 def boundary_points(domain: Domain, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

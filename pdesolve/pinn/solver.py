@@ -102,6 +102,10 @@ class PinnSolver(Solver):
         sampling: str = option(
             "sobol", "sobol | hammersley | pseudo (random) | uniform (grid)", choices=tuple(SAMPLING)
         )
+        points_near: str = option(
+            "", "a boundary part (e.g. cylinder) to grade interior points toward (stationary 2D; '': none)"
+        )
+        points_near_fraction: float = option(0.5, "points_near: the share of the interior points graded toward it")
         resample_every: int = option(0, "redraw the points every this many Adam steps (0: fixed points)")
         rar: bool = option(
             False, "residual-based adaptive refinement: add points where the residual is largest (Lu et al. 2021)"
@@ -243,6 +247,8 @@ class PinnSolver(Solver):
             method=c.sampling,
             dtype=DTYPES[s.dtype],
             device=torch.device(s.device),
+            near=c.points_near,
+            near_fraction=c.points_near_fraction,
         )
         causal = CausalWeights(problem.time) if c.causal and problem.is_evolution else None
         objective = Objective(model, problem, LossWeights(c.loss_weights == "adaptive"), causal)

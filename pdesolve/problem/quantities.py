@@ -10,8 +10,10 @@ forces, which ask the solution first for its own most accurate form:
   function that is 1 on the part and 0 on the rest of the boundary (Giles, Larson, Levenstam & Süli
   1997; John 2004), which converges at twice the rate of the line integral. Other solutions give the
   line integral ``F = −∮ (ν ∂w/∂n − p n) ds`` of the traction of ``−ν Δw + ∇p`` (``n`` the fluid's
-  outward normal), derivatives by one-sided second-order differences of ``solution(points)`` into the
-  fluid (a solution need not be defined beyond the boundary).
+  outward normal), ``∂w/∂n`` by automatic differentiation where the solution is differentiable (a network:
+  exact for the trained function, "line integral (autograd)"), else by one-sided second-order differences of
+  ``solution(points)`` into the fluid (a solution need not be defined beyond the boundary; error ``O(s²)`` in
+  the step ``s``, 1e-4 of the domain's extent).
 - :class:`PressureDifference`: ``p(a) − p(b)``.
 - :class:`Profile`: an unknown along a line against tabulated values (Ghia, Ghia & Shin 1982 for the
   cavity): the largest absolute deviation and the relative L2 deviation at the table's points.
@@ -91,7 +93,8 @@ class Force(Quantity):
         if own is not None:
             force, method = own(self.on)
         else:
-            force, method = line_integral_force(solution, self.on, self.viscosity(solution)), "line integral"
+            force = line_integral_force(solution, self.on, self.viscosity(solution))
+            method = "line integral (autograd)" if getattr(solution, "differentiable", False) else "line integral"
         return self.with_error(self.scale * force[self.axis], method)
 
     def viscosity(self, solution: Any) -> float:
@@ -114,19 +117,35 @@ def Lift(on: Any, scale: float = 1.0, reference: float | None = None, nu: float 
 
 
 def line_integral_force(solution: Any, on: Any, nu: float, step: float = 1e-4) -> np.ndarray:
-    """``−∮_on (ν ∂w/∂n − p n) ds`` by Gauss quadrature on the part's segments and arcs, ``∂w/∂n`` from
-    ``(3 w(x) − 4 w(x − s n) + w(x − 2 s n)) / (2 s)``, ``s`` = ``step`` times the domain's extent."""
+    """``−∮_on (ν ∂w/∂n − p n) ds`` by Gauss quadrature on the part's segments and arcs, ``∂w/∂n`` by autograd
+    for a differentiable solution, else from ``(3 w(x) − 4 w(x − s n) + w(x − 2 s n)) / (2 s)``, ``s`` = ``step``
+    times the domain's extent."""
     from pdesolve.problem.boundary_quadrature import part_quadrature
 
     points, normals, weights = part_quadrature(solution.problem, on)
-    lower, upper = solution.problem.domain.bounds
-    step = step * float(np.max(upper - lower))  # relative to the domain: round-off of float32 networks stays small
     names = solution.problem.unknowns
     velocity = [k for k, name in enumerate(names) if name in ("u", "v", "w")]
-    here, one, two = (np.asarray(solution(points - k * step * normals), dtype=float) for k in range(3))
-    normal_derivative = (3 * here - 4 * one + two)[:, velocity] / (2 * step)  # one-sided, into the fluid
+    here = np.asarray(solution(points), dtype=float)
+    if getattr(solution, "differentiable", False):
+        normal_derivative = _autograd_normal_derivative(solution, points, normals, [names[k] for k in velocity])
+    else:
+        lower, upper = solution.problem.domain.bounds
+        step = step * float(np.max(upper - lower))  # relative to the domain: round-off of float32 networks stays small
+        one, two = (np.asarray(solution(points - k * step * normals), dtype=float) for k in (1, 2))
+        normal_derivative = (3 * here - 4 * one + two)[:, velocity] / (2 * step)  # one-sided, into the fluid
     traction = nu * normal_derivative - here[:, [names.index("p")]] * normals
     return -(weights[:, None] * traction).sum(axis=0)
+
+
+def _autograd_normal_derivative(solution: Any, points: np.ndarray, normals: np.ndarray, names: list[str]) -> np.ndarray:
+    """``∂w_k/∂n`` of the velocity components ``names`` at the points, from the solution's differentiable field."""
+    fields, _ = solution.field(points)
+    columns = []
+    for name in names:
+        component = fields[name]
+        gradient = [component.derivative(axis).values.detach().double().cpu().numpy() for axis in component.space_names]
+        columns.append(sum(g * normals[:, j] for j, g in enumerate(gradient)))
+    return np.stack(columns, axis=1)
 
 
 @dataclass(frozen=True)
