@@ -32,6 +32,7 @@ from pdesolve.errors import ProblemError
 from pdesolve.problem.reference import find_data_file
 
 FORCE_AXES = {"drag": 0, "lift": 1}
+INSET = 1e-8  # autograd normal derivatives of network solutions: this far inside the boundary (domain extents)
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,11 @@ def line_integral_force(solution: Any, on: Any, nu: float, step: float = 1e-4) -
 
 
 def _autograd_normal_derivative(solution: Any, points: np.ndarray, normals: np.ndarray, names: list[str]) -> np.ndarray:
-    """``∂w_k/∂n`` of the velocity components ``names`` at the points, from the solution's differentiable field."""
-    fields, _ = solution.field(points)
+    """``∂w_k/∂n`` of the velocity components ``names`` at the points, from the solution's differentiable field,
+    taken ``INSET`` of the domain's extent inside: on the boundary itself a hard constraint's distance function
+    ``1/φ = Σ 1/φ_i`` differentiates to inf/inf (the shift changes ``∂w/∂n`` by ``O(INSET)`` relative)."""
+    lower, upper = solution.problem.domain.bounds
+    fields, _ = solution.field(points - INSET * float(np.max(upper - lower)) * normals)
     columns = []
     for name in names:
         component = fields[name]

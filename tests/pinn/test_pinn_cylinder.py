@@ -12,6 +12,7 @@ from torch import nn
 
 import pdesolve.cli
 from pdesolve.errors import PdesolveError, ProblemError
+from pdesolve.pinn.model import build_model
 from pdesolve.pinn.presets import preset_options
 from pdesolve.pinn.sampling import Sampler
 from pdesolve.pinn.solution import PinnSolution
@@ -95,9 +96,17 @@ EXACT = np.array([4 * math.pi * NU * RADIUS**2 - math.pi * RADIUS**2, 2 * math.p
 def test_line_integral_of_the_traction_by_autograd_is_exact_on_an_analytic_field():
     problem = load_problem("cylinder")
     solution = PinnSolution(problem, AnalyticFlow())
-    assert line_integral_force(solution, "cylinder", NU) == pytest.approx(EXACT, rel=1e-12, abs=1e-18)
+    assert line_integral_force(solution, "cylinder", NU) == pytest.approx(EXACT, rel=1e-5, abs=1e-18)  # 2e-6: the inset
     record = problem.quantities["C_D"].evaluate(solution)
     assert record["method"] == "line integral (autograd)"
+
+
+def test_forces_of_a_hard_constrained_network_are_finite():
+    """The distance function of the exact conditions has no derivative on the boundary itself (inf/inf)."""
+    problem = load_problem("cylinder")
+    solution = PinnSolution(problem, build_model(problem, width=8, depth=2, seed=1).double())
+    record = problem.quantities["C_D"].evaluate(solution)
+    assert math.isfinite(record["value"]) and record["method"] == "line integral (autograd)"
 
 
 def test_line_integral_by_differences_converges_at_second_order_in_its_step():
