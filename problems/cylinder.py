@@ -51,5 +51,5 @@ problem = Problem(
         "dp": PressureDifference((0.15, 0.2), (0.25, 0.2), reference=0.11752016697),
     },
     description="DFG 2D-1 flow past a cylinder, steady Navier–Stokes in (u, v, p), Re = 20: C_D, C_L, Δp",
-    defaults={"n": 45, "refine_near": ("cylinder", 3), "pinn": {"points_near": "cylinder"}},
+    defaults={"n": 45, "refine_near": ("cylinder", 3)},
 )

@@ -1,5 +1,5 @@
-"""The PINN on the DFG cylinder: points graded toward the cylinder, the problem's own Gauss–Newton budget, the
-line integral of the traction that scores network solutions."""
+"""The PINN on the DFG cylinder: points graded toward the cylinder (``points_near``), the line integral of the
+traction that scores network solutions."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from torch import nn
 import pdesolve.cli
 from pdesolve.errors import PdesolveError, ProblemError
 from pdesolve.pinn.model import build_model
-from pdesolve.pinn.presets import preset_options
 from pdesolve.pinn.sampling import Sampler
 from pdesolve.pinn.solution import PinnSolution
 from pdesolve.problem import load_problem
@@ -55,13 +54,6 @@ def test_points_near_an_unknown_part_exits_2_through_the_command(tmp_path, capsy
     assert pdesolve.cli.main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert "wing" in err and len(err.splitlines()) == 1
-
-
-def test_the_cylinder_sets_its_own_gauss_newton_budget_and_others_keep_the_preset():
-    own = preset_options("ngd", load_problem("cylinder"))
-    assert own["points_near"] == "cylinder"
-    assert "points_near" not in preset_options("ngd", load_problem("kovasznay"))
-    assert preset_options("manual", load_problem("cylinder")) == {}
 
 
 class AnalyticFlow(nn.Module):
