@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pdesolve.errors import NotApplicableError
-from pdesolve.linalg.solver import CGSolver
+from pdesolve.classical.cg_solver import CGSolver
 from pdesolve.problem import Dirichlet, Polygon, Problem, Rectangle, laplacian, pi, sin
 from pdesolve.solvers.base import Settings
 
