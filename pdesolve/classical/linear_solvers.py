@@ -32,7 +32,6 @@ from pdesolve.linalg.host import definiteness_sign
 from pdesolve.linalg.host import incomplete_cholesky as incomplete_cholesky  # importable here too
 from pdesolve.linalg.registry import help_text, names
 
-METHODS = ("direct", "cg")
 AUTO_LINSOLVE = {1: "direct", 2: "direct", 3: "cg"}  # 3D LU fills in badly
 LINSOLVE_HELP = "direct (sparse LU, host) | cg | auto (direct in 1D and 2D on the CPU, else cg)"
 PRECOND_HELP = f"preconditioner of cg (host form on the CPU, device form on CUDA): {help_text('host')}"
@@ -89,25 +88,36 @@ def solve_linear(
         raise PdesolveError(f"linsolve={method!r}: choose one of {', '.join(METHODS)}")
     if precond not in names("host"):
         raise PdesolveError(f"precond={precond!r}: choose one of {', '.join(names('host'))}")
-    if method == "direct" and device != "cpu":
-        raise PdesolveError(f"linsolve=direct runs on the host; with --device {device} choose linsolve=cg or auto")
     matrix = sp.csr_matrix(matrix, dtype=np.float64)
     rhs = np.asarray(rhs, dtype=np.float64)
-    if method == "direct":
-        x, setup, solve, iterations = *direct_solve(matrix, rhs), None
-    else:
-        from pdesolve.linalg.assembled import AssembledCG  # torch: imported when CG runs
-
-        start = time.perf_counter()
-        sign = definiteness_sign(matrix)
-        solver = AssembledCG(sign * matrix, precond, tol, maxiter or max(1000, matrix.shape[0]), device)
-        setup = time.perf_counter() - start
-        start = time.perf_counter()
-        x, iterations = solver.solve(sign * rhs)
-        solve = time.perf_counter() - start
+    x, setup, solve, iterations = METHODS[method](
+        matrix, rhs, precond, tol, maxiter or max(1000, matrix.shape[0]), device
+    )
     if not np.all(np.isfinite(x)):
         raise PdesolveError(f"the {method} solve produced non-finite values")
     return LinearResult(x, iterations, relative_residual(matrix, x, rhs), setup, solve)
+
+
+def _direct(
+    matrix: sp.csr_matrix, rhs: np.ndarray, precond: str, tol: float, maxiter: int, device: str
+) -> tuple[np.ndarray, float, float, None]:
+    if device != "cpu":
+        raise PdesolveError(f"linsolve=direct runs on the host; with --device {device} choose linsolve=cg or auto")
+    return *direct_solve(matrix, rhs), None
+
+
+def _cg(
+    matrix: sp.csr_matrix, rhs: np.ndarray, precond: str, tol: float, maxiter: int, device: str
+) -> tuple[np.ndarray, float, float, int]:
+    from pdesolve.linalg.assembled import AssembledCG  # torch: imported when CG runs
+
+    start = time.perf_counter()
+    sign = definiteness_sign(matrix)
+    solver = AssembledCG(sign * matrix, precond, tol, maxiter, device)
+    setup = time.perf_counter() - start
+    start = time.perf_counter()
+    x, iterations = solver.solve(sign * rhs)
+    return x, setup, time.perf_counter() - start, iterations
 
 
 def direct_solve(matrix: sp.csr_matrix, rhs: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -131,3 +141,6 @@ def direct_solve(matrix: sp.csr_matrix, rhs: np.ndarray) -> tuple[np.ndarray, fl
     start = time.perf_counter()
     x = factor.solve(rhs)
     return x, setup, time.perf_counter() - start
+
+
+METHODS = {"direct": _direct, "cg": _cg}  # linsolve -> (matrix, rhs, precond, tol, maxiter, device) -> x, times, its
