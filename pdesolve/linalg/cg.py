@@ -181,6 +181,8 @@ class ConjugateGradient:
         self.r_old = torch.empty_like(self.r) if self.flexible else None
         columns = b.shape[1:]
         self.state = torch.zeros((7, *columns), dtype=dtype, device=device)
+        self.rows = self.state.unbind(0)  # views of its rows, indexed without a dispatch per step
+        self.recorded = self.state[:3].unsqueeze(0)  # (pᵀAp, rᵀr, rᵀz), a view
         self.record = torch.zeros((self.maxiter + self.check_every + 1, 3, *columns), dtype=dtype, device=device)
         self.counter = torch.zeros(1, dtype=torch.long, device=device)
         self.zero = torch.zeros((), dtype=dtype, device=device)
@@ -191,9 +193,9 @@ class ConjugateGradient:
         self.key, self.graph = tuple(b.shape), None
 
     def _step(self) -> None:
-        s = self.state
+        s, rows = self.state, self.rows
         self.A.matvec(self.p, out=self.Ap)
-        torch.linalg.vecdot(self.p, self.Ap, dim=0, out=s[CURVATURE])
+        torch.linalg.vecdot(self.p, self.Ap, dim=0, out=rows[CURVATURE])
         if self.fused:
             update = self.update
             kernels.cg_update(
@@ -203,11 +205,11 @@ class ConjugateGradient:
             kernels.cg_finish(self.partial, s, self.record, self.counter, rz_summed=update.rz_summed)
         else:
             self._update()
-        torch.addcmul(self.z, self.p, s[BETA], out=self.p)
+        torch.addcmul(self.z, self.p, rows[BETA], out=self.p)
 
     def _update(self) -> None:
         """The torch form of :func:`kernels.cg_update` and :func:`kernels.cg_finish` (any columns, flexible β)."""
-        s = self.state
+        s = self.rows
         active = (s[RR] > s[THRESHOLD]) & (s[CURVATURE] > 0)
         torch.where(active, s[RZ] / s[CURVATURE], self.zero, out=s[ALPHA])
         self.x.addcmul_(self.p, s[ALPHA])
@@ -221,7 +223,7 @@ class ConjugateGradient:
         numerator = s[RZ_NEW] - torch.linalg.vecdot(self.z, self.r_old, dim=0) if self.flexible else s[RZ_NEW]
         torch.where(s[RZ] > 0, numerator / s[RZ], self.zero, out=s[BETA])
         s[RZ].copy_(s[RZ_NEW])
-        self.record.index_copy_(0, self.counter, s[:3].unsqueeze(0))
+        self.record.index_copy_(0, self.counter, self.recorded)
         self.counter.add_(1)
 
     def _restart(self, residual64: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
