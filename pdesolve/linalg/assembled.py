@@ -19,7 +19,6 @@ from pdesolve.linalg.host import HostPreconditioner
 from pdesolve.linalg.registry import Setup, host_preconditioner, resolve
 from pdesolve.linalg.system import SparseOperator
 
-
 CHECK_EVERY = 16  # iterations between looks at the residuals (fewer host round trips; the count stays exact)
 
 
@@ -58,7 +57,9 @@ class AssembledCG:
             preconditioner = HostApplied(host_preconditioner(precond, matrix))
         else:
             preconditioner = resolve(precond, "host").device(Setup(self.operator, matrix))
-        self.solver = ConjugateGradient(self.operator, preconditioner, tol=tol, maxiter=maxiter, check_every=CHECK_EVERY)
+        self.solver = ConjugateGradient(
+            self.operator, preconditioner, tol=tol, maxiter=maxiter, check_every=CHECK_EVERY
+        )
 
     def solve(self, rhs: np.ndarray) -> tuple[np.ndarray, int]:
         """``(x, iterations)``; an error when CG cannot solve the system or reaches ``maxiter`` first, a warning when
