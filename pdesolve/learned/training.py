@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from pdesolve.divergence import DivergenceMonitor
 from pdesolve.learned.checkpoint import Checkpoint, save_checkpoint
 from pdesolve.learned.kinds import Kind, kind_of, solve_with
 from pdesolve.learned.systems import GridSystem, family_systems, fingerprint
@@ -21,7 +20,8 @@ from pdesolve.linalg.cg import cg
 from pdesolve.linalg.preconditioners import GridLayout, make_preconditioner
 from pdesolve.linalg.system import SparseOperator
 from pdesolve.problem import Problem
-from pdesolve.report.progress import progress_bar
+from pdesolve.training.callbacks import Divergence, Progress, TimeLimit
+from pdesolve.training.loop import Step, Trainer
 
 UNSEEN_SEED = 1_000_000  # unseen members are drawn from seeds UNSEEN_SEED + i, never used for training
 BASELINES = ("jacobi", "ic0", "mg")
@@ -106,20 +106,14 @@ def _train(
     lr = options.lr or kind.lr
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, options.steps, eta_min=0.1 * lr)
-    losses: list[float] = []
-    monitor = DivergenceMonitor(f"the {kind.name} training loss", "lower --lr")
-    steps = 0
-    for step in progress_bar(options.progress, iterable=range(options.steps), desc=f"train {kind.name}"):
-        optimizer.zero_grad()
-        value = kind.loss(model, samples[step % len(samples)])
-        value.backward()
-        optimizer.step()
-        schedule.step()
-        losses.append(float(value.detach()))
-        monitor.update(losses[-1], step + 1)
-        steps = step + 1
-        if time.perf_counter() - start > options.seconds:
-            break
+    callbacks = [
+        Divergence(f"the {kind.name} training loss", "lower --lr"),
+        TimeLimit(options.seconds, start),
+        Progress(options.progress, f"train {kind.name}", {"loss": "train_loss"}),
+    ]
+    trainer = Trainer(model, optimizer, schedule, callbacks, unit="step")
+    run = trainer.fit(options.steps, lambda step: [samples[step % len(samples)]], lambda s: Step(kind.loss(model, s)))
+    losses, steps = run.history.get("train_loss", []), run.epoch
     seconds = time.perf_counter() - start
     model = model.cpu().eval()
     unseen = family_systems(
