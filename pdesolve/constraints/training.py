@@ -257,13 +257,13 @@ def train_hard_constrained(
         return Step(value, converged=converged)
 
     callbacks = [
-        *([checkpoint] if checkpoint is not None else []),
         Divergence("the training loss", "lower --lr"),
         *([SkipUnconverged()] if config.skip_unconverged else []),
         *([KeepBest()] if config.keep_best else []),
         Progress(config.progress, f"train {config.constraint}"),
     ]
-    run = Trainer(model, optimizer, schedule, callbacks, generator).fit(config.epochs, batches, losses)
+    trainer = Trainer(model, optimizer, schedule, callbacks, [generator], checkpoint=checkpoint)
+    run = trainer.fit(config.epochs, batches, losses)
     kept = run.kept_epoch if run.kept_epoch is not None else max(run.epoch - 1, 0)
     result = ConstrainedResult(model, run.history.get("train_loss", []), run.history.get("unconverged", []), kept)
     result.seconds = run.seconds
@@ -274,7 +274,12 @@ def train_hard_constrained(
 
 
 def checkpoint_of(
-    path: Path, problem: Problem, config: ConstraintConfig, every: int, resume: bool, device: torch.device | str
+    path: Path,
+    problem: Problem,
+    config: ConstraintConfig,
+    every: int,
+    resume: bool = False,
+    device: torch.device | str = "cpu",
 ) -> Checkpoint:
     """The training checkpoint at ``path``: it resumes only a run of ``problem`` with the same constraint and
     architecture (every option of ``config`` but the optimiser's and the epoch count)."""

@@ -119,10 +119,10 @@ def train(
     checkpoint = Path(checkpoint_dir) / CHECKPOINT if checkpoint_dir is not None else None
     head = head or checkpoints.header(KIND, shaping=dict(getattr(model, "config", {})))
     kept = f"; the last good checkpoint stays in {checkpoint}" if checkpoint is not None else ""
-    callbacks: list[Callback] = []
-    if checkpoint is not None:
-        callbacks.append(Checkpoint(checkpoint, head, config.checkpoint_every, resume, rank == 0, device))
-    callbacks += [
+    saver = (
+        None if checkpoint is None else Checkpoint(checkpoint, head, config.checkpoint_every, resume, rank == 0, device)
+    )
+    callbacks: list[Callback] = [
         Divergence("the training loss", f"lower --lr{kept}"),
         Progress(config.progress and rank == 0, "train"),
     ]
@@ -151,7 +151,7 @@ def train(
             penalty = config.physics_weight * physics(prediction.float()[:, 0], x)
         return Step(loss_function(prediction, y), penalty)
 
-    trainer = Trainer(model, optimizer, schedule, callbacks, distributed=True)
+    trainer = Trainer(model, optimizer, schedule, callbacks, distributed=True, checkpoint=saver)
     run = trainer.fit(config.epochs, batches, step, lambda: {"test_error": evaluate(model, *test_data)})
     return result_of(run)
 

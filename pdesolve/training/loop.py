@@ -52,7 +52,7 @@ class Run:
     schedule: Any
     epochs: int
     callbacks: Sequence[Callback] = ()
-    generator: torch.Generator | None = None
+    generators: Sequence[torch.Generator] = ()
     unit: str = "epoch"
     epoch: int = 0
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -68,7 +68,7 @@ class Run:
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "schedule": None if self.schedule is None else self.schedule.state_dict(),
-            "generator": None if self.generator is None else self.generator.get_state(),
+            "generators": [generator.get_state() for generator in self.generators],
             "run": {"epoch": self.epoch, "history": self.history, "seconds": self.seconds},
             "callbacks": {type(c).__name__: c.state_dict() for c in self.callbacks},
         }
@@ -79,8 +79,10 @@ class Run:
         self.optimizer.load_state_dict(state["optimizer"])
         if self.schedule is not None:
             self.schedule.load_state_dict(state["schedule"])
-        if self.generator is not None:
-            self.generator.set_state(state["generator"])
+        if len(state["generators"]) != len(self.generators):
+            raise ValueError(f"{len(state['generators'])} random generators, not {len(self.generators)}")
+        for generator, saved in zip(self.generators, state["generators"]):
+            generator.set_state(saved)
         self.epoch, self.seconds = state["run"]["epoch"], state["run"]["seconds"]
         self.history = {name: list(values) for name, values in state["run"]["history"].items()}
         for callback in self.callbacks:
@@ -88,8 +90,8 @@ class Run:
 
 
 class Callback:
-    """Hooks of the loop, each a no-op here; callbacks run in the order given (a checkpoint that restores the run
-    comes first, so that the others see the restored run)."""
+    """Hooks of the loop, each a no-op here; callbacks run in the order given, the trainer's ``checkpoint`` first
+    on start (it restores the run the others then see) and last after an epoch (it keeps their state too)."""
 
     def on_start(self, run: Run) -> None:
         """Before the first epoch (after a resume: the epoch reached)."""
@@ -128,8 +130,9 @@ Evaluate = Callable[[], dict[str, float]]
 class Trainer:
     """Optimise ``model`` with ``optimizer`` (and ``schedule``, stepped per epoch) under ``callbacks``.
 
-    ``generator`` is the random generator the batches are drawn from, kept in checkpoints; ``distributed``
-    averages the epoch loss over the ranks of ``torch.distributed``."""
+    ``checkpoint`` (:class:`~pdesolve.training.callbacks.Checkpoint`) restores the run before the callbacks start and
+    keeps it after they have seen each epoch. ``generators`` are the random generators the batches (or the losses)
+    draw from, kept in checkpoints; ``distributed`` averages the epoch loss over the ranks of ``torch.distributed``."""
 
     def __init__(
         self,
@@ -137,30 +140,34 @@ class Trainer:
         optimizer: torch.optim.Optimizer,
         schedule: Any = None,
         callbacks: Sequence[Callback] = (),
-        generator: torch.Generator | None = None,
+        generators: Sequence[torch.Generator] = (),
         distributed: bool = False,
         unit: str = "epoch",
+        checkpoint: Callback | None = None,
     ) -> None:
         self.model, self.optimizer, self.schedule = model, optimizer, schedule
-        self.callbacks, self.generator = list(callbacks), generator
+        self.callbacks, self.generators = list(callbacks), list(generators)
+        self.checkpoint = checkpoint
         self.distributed, self.unit = distributed, unit
 
     def fit(self, epochs: int, batches: Batches, step: StepFunction, evaluate: Evaluate | None = None) -> Run:
         """Train up to ``epochs`` epochs (fewer when a callback stops the run); returns the run."""
-        run = Run(self.model, self.optimizer, self.schedule, epochs, self.callbacks, self.generator, self.unit)
+        run = Run(self.model, self.optimizer, self.schedule, epochs, self.callbacks, self.generators, self.unit)
+        saving = [self.checkpoint] if self.checkpoint is not None else []
+        first, last = saving + self.callbacks, self.callbacks + saving
         with sigterm_raises():
             try:
-                for callback in self.callbacks:
+                for callback in first:
                     callback.on_start(run)
                 while run.epoch < epochs and not any(c.should_stop(run) for c in self.callbacks):
                     self._epoch(run, batches, step, evaluate)
-                    for callback in self.callbacks:
+                    for callback in last:
                         callback.on_epoch_end(run)
             except KeyboardInterrupt:  # Ctrl-C or SIGTERM
-                for callback in self.callbacks:
+                for callback in last:
                     callback.on_interrupt(run)
                 raise
-        for callback in self.callbacks:
+        for callback in last:
             callback.on_end(run)
         return run
 

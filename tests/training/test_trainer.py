@@ -23,7 +23,7 @@ def data() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def fit(
-    epochs: int, callbacks: list[Callback], lr: float = 0.05, seed: int = 0, generator_seed: int = 1
+    epochs: int, callbacks: list[Callback], lr: float = 0.05, seed: int = 0, checkpoint: Checkpoint | None = None
 ) -> tuple[torch.nn.Module, Run]:
     """Adam with a cosine schedule on shuffled batches of 4 (the shuffle drawn from a generator the loop keeps)."""
     x, y = data()
@@ -31,7 +31,7 @@ def fit(
     model = torch.nn.Linear(3, 1).double()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs)
-    generator = torch.Generator().manual_seed(generator_seed)
+    generator = torch.Generator().manual_seed(1)
 
     def batches(epoch: int):
         order = torch.randperm(SAMPLES, generator=generator)
@@ -40,7 +40,7 @@ def fit(
     def step(batch: torch.Tensor) -> Step:
         return Step(((model(x[batch]) - y[batch]) ** 2).sum(dim=1))
 
-    run = Trainer(model, optimizer, schedule, callbacks, generator).fit(epochs, batches, step)
+    run = Trainer(model, optimizer, schedule, callbacks, [generator], checkpoint=checkpoint).fit(epochs, batches, step)
     return model, run
 
 
@@ -60,14 +60,14 @@ def head(problem: str = "poisson2d") -> dict:
 
 
 def test_a_resumed_run_ends_in_the_uninterrupted_runs_state(tmp_path):
-    """Interrupted after epoch 5 (between the checkpoints of epochs 4 and 6), then resumed from a model of other
-    initial weights: every parameter, the history and the kept epoch equal the uninterrupted run's."""
+    """Interrupted in the callbacks of epoch 5 (after the periodic checkpoint of epoch 3), then resumed from a model
+    of other initial weights: every parameter, the history and the kept epoch equal the uninterrupted run's."""
     path = tmp_path / "checkpoint.pt"
     straight, whole = fit(8, [KeepBest(), EarlyStopping(patience=3)])
     with pytest.raises(KeyboardInterrupt):
-        fit(8, [Checkpoint(path, head(), every=2), KeepBest(), EarlyStopping(patience=3), StopAt(5)])
-    assert checkpoints.load(path, "test-training")["run"]["epoch"] == 5  # the last whole epoch, not epoch 4
-    resumed, run = fit(8, [Checkpoint(path, head(), every=2, resume=True), KeepBest(), EarlyStopping(3)], seed=7)
+        fit(8, [KeepBest(), EarlyStopping(patience=3), StopAt(5)], checkpoint=Checkpoint(path, head(), every=3))
+    assert checkpoints.load(path, "test-training")["run"]["epoch"] == 4  # the last epoch kept whole on Ctrl-C
+    resumed, run = fit(8, [KeepBest(), EarlyStopping(3)], seed=7, checkpoint=Checkpoint(path, head(), 3, resume=True))
     assert run.epoch == whole.epoch == 8 and run.history == whole.history
     assert run.kept_epoch == whole.kept_epoch
     for name, value in straight.state_dict().items():
@@ -122,15 +122,15 @@ def test_skip_unconverged_leaves_those_samples_out_of_the_step():
 
 def test_a_checkpoint_of_another_problem_or_a_corrupt_one_is_refused(tmp_path):
     path = tmp_path / "checkpoint.pt"
-    fit(2, [Checkpoint(path, head("poisson2d"), every=1)])
+    fit(2, [], checkpoint=Checkpoint(path, head("poisson2d"), every=1))
     with pytest.raises(PdesolveError, match="was made for problem 'poisson2d', not 'darcy2d'"):
-        fit(4, [Checkpoint(path, head("darcy2d"), resume=True)])
+        fit(4, [], checkpoint=Checkpoint(path, head("darcy2d"), resume=True))
     other = checkpoints.header("test-training", load_problem("poisson2d"), "linear", {"width": 4})
     with pytest.raises(PdesolveError, match="width 3, not 4"):
-        fit(4, [Checkpoint(path, other, resume=True)])
+        fit(4, [], checkpoint=Checkpoint(path, other, resume=True))
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(PdesolveError, match="cannot be read"):
-        fit(4, [Checkpoint(path, head(), resume=True)])
+        fit(4, [], checkpoint=Checkpoint(path, head(), resume=True))
     checkpoints.save(path, head(), {"model": {}})  # the right header over a state of something else
     with pytest.raises(PdesolveError, match="does not hold this run's training state"):
-        fit(4, [Checkpoint(path, head(), resume=True)])
+        fit(4, [], checkpoint=Checkpoint(path, head(), resume=True))
