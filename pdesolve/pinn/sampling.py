@@ -86,7 +86,7 @@ class Sampler:
             t0, t1 = problem.time
             domain = Box((*domain.lower, t0), (*domain.upper, t1))
         graded = round(self.near_fraction * n) if self.near else 0
-        points = quiet_interior(domain, n - graded, seed, method)
+        points = quiet_interior(domain, n - graded, seed, method) if n > graded else np.empty((0, problem.dim))
         if graded:
             points = interleave(points, near_part(problem, self.near, graded, seed))
         if points.shape[1] == problem.dim and problem.is_evolution:
