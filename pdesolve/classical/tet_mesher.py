@@ -75,14 +75,17 @@ def _tetrahedra(domain: Domain, h: float, crease: float) -> tuple[skfem.MeshTet,
     boundary = np.unique(np.round(boundary / tol) * tol, axis=0)
     for _ in range(SLIVER_ROUNDS):
         points, cells = _delaunay_inside(domain, boundary, interior, h)
-        slivers = cells[_quality(points[cells]) < SLIVER]
+        used, cells = np.unique(cells, return_inverse=True)
+        mesh = skfem.MeshTet(points[used].T.copy(), cells.reshape(-1, 4).T.copy())
+        missed = _missed(mesh, surfaces, tol)
+        if missed:  # a crease Delaunay does not follow: no use in removing slivers
+            return mesh, missed
+        slivers = used[mesh.t[:, quality(mesh) < SLIVER]]
         doomed = np.unique(slivers[slivers >= len(boundary)]) - len(boundary)
         if not len(doomed):
             break
         interior = np.delete(interior, doomed, axis=0)
-    used, cells = np.unique(cells, return_inverse=True)
-    mesh = skfem.MeshTet(points[used].T.copy(), cells.reshape(-1, 4).T.copy())
-    return mesh, _missed(mesh, surfaces, tol)
+    return mesh, 0
 
 
 def _delaunay_inside(
@@ -187,11 +190,7 @@ def _missed(mesh: skfem.MeshTet, surfaces: list[sf.Surface], tol: float) -> int:
 
 def quality(mesh: skfem.MeshTet) -> np.ndarray:
     """``6√2 V / ℓ³`` with ℓ the root mean square edge: 1 for a regular tetrahedron, 0 for a flat one, < 0 inverted."""
-    return _quality(mesh.p[:, mesh.t].transpose(2, 1, 0))
-
-
-def _quality(corners: np.ndarray) -> np.ndarray:
-    """:func:`quality` of tetrahedra given by their corners (cells, 4, 3)."""
+    corners = mesh.p[:, mesh.t].transpose(2, 1, 0)  # (cells, 4, 3)
     edges = [corners[:, j] - corners[:, i] for i in range(4) for j in range(i + 1, 4)]
     rms = np.sqrt(sum((e**2).sum(axis=1) for e in edges) / 6)
     volume = np.einsum("ij,ij->i", edges[0], np.cross(edges[1], edges[2])) / 6

@@ -109,6 +109,24 @@ def test_poisson_on_a_box_minus_a_ball_converges(order, nodes, expected):
     assert expected - 0.2 < rate < expected + 0.5, (errors, rate)
 
 
+def test_ball_alone_p2_isoparametric_order():
+    """-Δu = 6 on the unit ball, u = 0 on its sphere: u = 1 - |x|², which P2 on flat facets would miss at O(h²)."""
+    ball = Ball((0.0, 0.0, 0.0), 1.0, name="shell")
+    problem = Problem("ball", ball, residual=lambda u, x, p: -laplacian(u) - 6, boundary=[Dirichlet(0.0, on="shell")])
+    assert FiniteElement.not_applicable(problem) is None
+    errors = []
+    for n in (5, 9):
+        solution = FiniteElement(n=n, order=2).solve(problem)
+        basis = skfem.Basis(solution.mesh, solution.basis.elem, intorder=6)
+
+        @skfem.Functional
+        def squared(w):
+            return (w.uh - (1 - w.x[0] ** 2 - w.x[1] ** 2 - w.x[2] ** 2)) ** 2
+
+        errors.append(float(np.sqrt(squared.assemble(basis, uh=basis.interpolate(solution.coefficients)))))
+    assert errors[1] < 1e-3 and np.log2(errors[0] / errors[1]) > 2.7, errors
+
+
 def test_pinn_hard_constraint_exact_on_every_part():
     from pdesolve.pinn.model import build_model
 

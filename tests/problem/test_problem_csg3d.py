@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -113,18 +111,15 @@ def test_bad_combinations_are_one_line_errors(make, words):
     assert "\n" not in str(error.value)
 
 
-def test_mixed_dimensions_through_the_command(tmp_path):
+def test_mixed_dimensions_through_the_command(tmp_path, capsys):
+    from pdesolve.cli import main
+
     path = tmp_path / "mixed.py"
     path.write_text(
         "from pdesolve.problem import Ball, Dirichlet, Problem, Rectangle, laplacian\n"
         "problem = Problem('mixed', Rectangle((0, 0), (1, 1)) - Ball((0.5, 0.5, 0.5), 0.2),\n"
         "                  residual=lambda u, x, p: -laplacian(u) - 1, boundary=[Dirichlet(0.0)])\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "pdesolve", "solve", str(path), "--solver", "fem", "--out", str(tmp_path / "run")],
-        capture_output=True,
-        text=True,
-    )
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode == 2 and len(lines) == 1, result.stderr
-    assert lines[0].startswith("pdesolve: error: ") and "one dimension" in lines[0]
+    assert main(["solve", str(path), "--solver", "fem", "--out", str(tmp_path / "run")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pdesolve: error: ") and "one dimension" in lines[0], lines
