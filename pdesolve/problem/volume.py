@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from pdesolve.problem.domains import Ball, Box
+
 MAX_PRIMITIVES = 12  # 2^m subsets
 SAMPLES = 2**18
 
@@ -63,8 +65,8 @@ def _boolean(symbol: str, a: bool, b: bool) -> bool:
 
 
 def _intersection_volume(primitives: list) -> float | None:
-    boxes = [p for p in primitives if hasattr(p, "lower")]
-    balls = [p for p in primitives if hasattr(p, "radius")]
+    boxes = [p for p in primitives if isinstance(p, Box)]
+    balls = [p for p in primitives if isinstance(p, Ball)]
     lower = np.max([b.lower for b in boxes], axis=0) if boxes else None
     upper = np.min([b.upper for b in boxes], axis=0) if boxes else None
     if boxes and np.any(upper <= lower):
