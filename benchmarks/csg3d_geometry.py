@@ -1,5 +1,5 @@
-"""3D constructive geometry on the unit cube minus a ball (and a ball cut out of its top face): volume exact or
-Monte Carlo, boundary samples (normals outward), the distance function on the boundary and inside.
+"""3D constructive geometry on the unit cube minus a ball (and a ball cut out of its top face, or of an edge): volume
+exact or Monte Carlo, boundary samples (normals outward), the distance function on the boundary and inside.
 
     OMP_NUM_THREADS=1 python benchmarks/csg3d_geometry.py
 """
@@ -16,12 +16,14 @@ from pdesolve.problem.distance import atoms, distance_to
 
 HOLED = Box((0, 0, 0), (1, 1, 1)) - Ball((0.5, 0.5, 0.5), 0.25, name="hole")
 DENTED = Box((0, 0, 0), (1, 1, 1)) - Ball((0.5, 0.5, 1.0), 0.3, name="dent")
+EDGE = Box((0, 0, 0), (1, 1, 1)) - Ball((1.0, 1.0, 0.5), 0.3)
 
 
 def main() -> None:
     print(f"holed volume {HOLED.measure!r} (exact {1 - 4 / 3 * math.pi * 0.25**3!r}, error {HOLED.measure_error})")
-    half = 1 - 2 / 3 * math.pi * 0.3**3
-    print(f"dented volume {DENTED.measure:.6f} ± {DENTED.measure_error:.6f} (exact {half:.6f})")
+    half, quarter = 1 - 2 / 3 * math.pi * 0.3**3, 1 - math.pi * 0.3**3 / 3
+    print(f"dented volume {DENTED.measure!r} (exact {half!r}, error {DENTED.measure_error})")
+    print(f"edge volume {EDGE.measure:.6f} ± {EDGE.measure_error:.6f} (exact {quarter:.6f})")
     for name, domain in (("holed", HOLED), ("dented", DENTED)):
         start = time.perf_counter()
         points, normals = domain.sample_boundary(100000, seed=0)

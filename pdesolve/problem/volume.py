@@ -3,8 +3,9 @@
 Exact by inclusion–exclusion: the domain's indicator is a Boolean function ``F`` of its primitives'
 indicators ``χ_i``, and its Möbius expansion ``F = Σ_S c_S Π_{i∈S} χ_i`` (``c_S = Σ_{T⊆S} (−1)^{|S∖T|} F(T)``)
 gives ``|Ω| = Σ_S c_S |∩_{i∈S} P_i|``. Each intersection is a box (boxes meet in a box) cut by balls; its
-volume is known in closed form when the balls' spheres do not cross the box's faces or one another (a ball
-inside the box, the box inside a ball, or apart; nested or disjoint balls). Otherwise the volume is a
+volume is known in closed form when the balls are nested or disjoint and the smallest one's sphere crosses
+the box's faces of one axis at most (a ball inside the box, cut by one or two parallel faces — ball minus its
+caps, ``π ∫ r² − (x − c)² dx`` between the planes — the box inside the ball, or apart). Otherwise the volume is a
 Monte Carlo estimate over the bounding box with :data:`SAMPLES` points, returned with its standard error
 ``|B| sqrt(p (1 − p)/N)``.
 """
@@ -81,14 +82,17 @@ def _intersection_volume(primitives: list) -> float | None:
     c, r = centers[smallest], balls[smallest].radius
     if any(np.linalg.norm(c - ck) + r > b.radius for ck, b in zip(centers, balls)):
         return None  # crossing spheres
-    ball = 4 / 3 * math.pi * r**3
     if not boxes:
-        return ball
-    if np.all(c - r >= lower) and np.all(c + r <= upper):
-        return ball
+        return 4 / 3 * math.pi * r**3
     corners = np.array(list(itertools.product(*zip(lower, upper))))
     if np.all(np.linalg.norm(corners - c, axis=1) <= r):
         return float(np.prod(upper - lower))
     if np.linalg.norm(np.clip(c, lower, upper) - c) >= r:
         return 0.0
-    return None  # the sphere crosses a face
+    cut = np.flatnonzero((c - r < lower) | (c + r > upper))  # axes whose faces the sphere crosses
+    if len(cut) > 1:
+        return None  # the sphere crosses faces of two axes (an edge's neighbourhood)
+    k = int(cut[0]) if len(cut) else 0
+    a, b = max(lower[k], c[k] - r), min(upper[k], c[k] + r)
+    # the ball between the planes x_k = a and x_k = b: π ∫ r² − (x − c)² dx
+    return math.pi * (r * r * (b - a) - ((b - c[k]) ** 3 - (a - c[k]) ** 3) / 3)

@@ -54,8 +54,12 @@ def test_volume_exact_or_monte_carlo_with_its_error():
     assert HOLED.measure == pytest.approx(1 - 4 / 3 * math.pi * R**3, rel=1e-14) and HOLED.measure_error == 0
     inside_ball = Ball((0.5, 0.5, 0.5), 0.2) - Ball((0.5, 0.5, 0.55), 0.1)  # nested spheres: exact
     assert inside_ball.measure == pytest.approx(4 / 3 * math.pi * (0.2**3 - 0.1**3), rel=1e-14)
-    half = 1 - 2 / 3 * math.pi * 0.3**3  # the sphere crosses the top face: a Monte Carlo estimate
-    assert 0 < CUT.measure_error < 1e-3 and abs(CUT.measure - half) < 4 * CUT.measure_error
+    assert CUT.measure == pytest.approx(1 - 2 / 3 * math.pi * 0.3**3, rel=1e-14) and CUT.measure_error == 0  # caps
+    slab = Box((0.0, 0.0, 0.2), (1.0, 1.0, 0.4)) & Ball((0.5, 0.5, 0.3), 0.25)  # cut by two parallel faces
+    assert slab.measure == pytest.approx(math.pi * (0.25**2 * 0.2 - 2 * 0.1**3 / 3), rel=1e-14)
+    edge = Box((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)) - Ball((1.0, 1.0, 0.5), 0.3)  # crosses two axes' faces: Monte Carlo
+    quarter = 1 - math.pi * 0.3**3 / 3
+    assert 0 < edge.measure_error < 1e-3 and abs(edge.measure - quarter) < 4 * edge.measure_error
 
 
 def test_named_parts_and_their_points():
