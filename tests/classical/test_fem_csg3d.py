@@ -10,6 +10,7 @@ import skfem
 import torch
 
 from pdesolve.classical.fem import FiniteElement
+from pdesolve.classical.fem_assembly import facet_owners
 from pdesolve.classical.tet_mesher import quality, tetrahedralize
 from pdesolve.cli import main
 from pdesolve.problem import Ball, Box, Coords, Dirichlet, Problem, exp, laplacian
@@ -84,6 +85,14 @@ def test_mesh_nodes_on_the_sphere_no_inverted_tetrahedra():
         assert np.max(np.abs(box)) < 1e-9
         volume = np.abs(np.linalg.det((mesh.p[:, mesh.t[1:]] - mesh.p[:, mesh.t[:1]]).transpose(2, 1, 0))).sum() / 6
         assert 0 < volume - HOLED.measure < 0.6 * h**2  # the chords' polyhedron lies inside the sphere
+
+
+def test_boundary_facets_go_to_the_condition_of_their_part():
+    mesh = tetrahedralize(HOLED, 1 / 8)
+    facets, owner = facet_owners(holed_problem(), mesh)
+    radius = np.linalg.norm(mesh.p[:, mesh.facets[:, facets]] - np.reshape(CENTER, (3, 1, 1)), axis=0)
+    on_sphere = np.all(np.abs(radius - RADIUS) < 1e-9, axis=0)
+    assert on_sphere.sum() > 100 and np.array_equal(owner, np.where(on_sphere, 0, 1))
 
 
 def test_concave_crease_meshes_with_every_boundary_facet_on_a_surface():
