@@ -67,6 +67,16 @@ def disk_distance(center: tuple[float, float], radius: float) -> Distance:
     return phi
 
 
+def ball_distance(center: tuple[float, float, float], radius: float) -> Distance:
+    """``(r² − |x − c|²)/r²``."""
+
+    def phi(points: torch.Tensor) -> torch.Tensor:
+        squared = sum((points[:, k] - center[k]) ** 2 for k in range(3))
+        return (radius**2 - squared) / radius**2
+
+    return phi
+
+
 def _trimmed(f: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """``sqrt(f² + ((sqrt(t² + f⁴) − t)/2)²)``: 0 exactly where ``f = 0`` and ``t ≥ 0``."""
     varphi = torch.sqrt(t**2 + f**4)
@@ -226,18 +236,18 @@ def distance_to(domain: Domain, chosen: frozenset, peak_one: bool = True) -> Dis
     distance near the chosen pieces, as the transfinite weights need to blend data over comparable lengths)."""
     if isinstance(domain, Box):
         return box_distance(list(domain.lower), list(domain.upper), sorted(chosen))
-    if domain.dim == 3:  # balls and 3D constructive domains
-        from pdesolve.problem import surface_distance
+    everything = len(chosen) == len(domain.boundary())
+    if everything and isinstance(domain, Ball):
+        return ball_distance(domain.center, domain.radius)
+    if everything and isinstance(domain, Disk):
+        return disk_distance(domain.center, domain.radius)
+    if everything and isinstance(domain, Polygon):
+        return polygon_distance(domain.vertices)
+    if domain.dim == 3:  # 3D constructive domains: trimmed faces and spheres
+        from pdesolve.problem.surface_distance import surfaces_distance
 
-        if isinstance(domain, Ball):
-            return surface_distance.ball_distance(domain.center, domain.radius)
-        raw = surface_distance.surfaces_distance(domain, chosen)
+        raw = surfaces_distance(domain, chosen)
     else:
-        everything = len(chosen) == len(domain.pieces())
-        if everything and isinstance(domain, Disk):
-            return disk_distance(domain.center, domain.radius)
-        if everything and isinstance(domain, Polygon):
-            return polygon_distance(domain.vertices)
         pieces = [piece for i, piece in enumerate(domain.pieces()) if i in chosen]
         raw = pieces_distance(pieces, 1.0)
     if not peak_one:

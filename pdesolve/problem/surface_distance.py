@@ -30,16 +30,6 @@ from pdesolve.problem.distance import Distance, _trimmed
 from pdesolve.problem.domains import Ball, Domain
 
 
-def ball_distance(center: tuple[float, float, float], radius: float) -> Distance:
-    """``(r² − |x − c|²)/r²``."""
-
-    def phi(points: torch.Tensor) -> torch.Tensor:
-        squared = sum((points[:, k] - center[k]) ** 2 for k in range(3))
-        return (radius**2 - squared) / radius**2
-
-    return phi
-
-
 def _and(a, b):
     if a is False or b is False:
         return False
