@@ -19,5 +19,4 @@ problem = Problem(
     residual=lambda u, x, p: -laplacian(u) + exp(x.x) * (6 + 4 * (x.x - C[0]) + bubble(x)),
     boundary=[Dirichlet(0.0, on="hole"), Dirichlet(exact)],
     exact=exact,
-    defaults={"n": 17},  # fem: h = 1/16 (its 2D default of 65 nodes would be 550 000 nodes here)
 )

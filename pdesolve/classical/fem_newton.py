@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from pdesolve.classical.fem import FiniteElement
-from pdesolve.classical.fem_meshes import nodes_option
+from pdesolve.classical.fem_meshes import default_nodes, nodes_option
 from pdesolve.classical.fem_weak import linearise, torch_coords
 from pdesolve.classical.fem_weak_system import WeakSystem, build_weak_system
 from pdesolve.classical.mesh_solution import MeshSolution
@@ -26,8 +26,6 @@ from pdesolve.errors import NotApplicableError
 from pdesolve.problem import Ball, Box, Disk, Mesh, Periodic, Polygon, Problem
 from pdesolve.problem.csg import Combination
 from pdesolve.solvers.base import Solver, option, register
-
-DEFAULT_NODES = 65
 
 
 def mesh_reason(problem: Problem) -> str | None:
@@ -103,9 +101,9 @@ class FiniteElementNewton(Solver):
         system = build_weak_system(
             problem,
             int(config.order),
-            int(self.from_problem("n", problem, DEFAULT_NODES)),
+            int(self.from_problem("n", problem, default_nodes(problem.dim))),
             int(config.refine),
-            DEFAULT_NODES,
+            default_nodes(problem.dim),
         )
         return MeshSolution(problem, system.basis, *solve_stationary(system, config.tol, int(config.maxiter)))
 

@@ -132,3 +132,9 @@ def test_command_solves_the_example_file_with_fem(tmp_path):
     assert main(["solve", str(EXAMPLE), "--solver", "fem", "--set", "n=9", "--out", str(out)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["rel_l2"] < 0.03, metrics["rel_l2"]
+
+
+def test_default_mesh_in_3d_is_17_nodes_per_axis_not_the_2d_65():
+    solution = FiniteElement().solve(holed_problem())
+    assert solution.stats["n"] == 17
+    assert l2_error(solution) < 4e-3  # n = 9 gives about 4x this (order 2)
