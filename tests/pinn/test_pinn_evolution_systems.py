@@ -15,6 +15,7 @@ from torch import nn
 from pdesolve.ngd.residual_jacobian import jacobian_function
 from pdesolve.pinn.losses import initial_residual, pde_residual
 from pdesolve.pinn.model import build_model
+from pdesolve.pinn.outflow import viscosity
 from pdesolve.pinn.solver import PinnSolver
 from pdesolve.problem import Coords, Problem, load_problem
 from pdesolve.report.indicators import indicators
@@ -78,6 +79,7 @@ def test_initial_velocity_dirichlet_data_and_pressure_gauge_are_exact_untrained(
 @pytest.mark.parametrize("part", ["left", "top", "cylinder"])
 def test_unsteady_cylinder_walls_inlet_and_rest_state_are_exact(part):
     problem = load_problem("cylinder_unsteady")
+    assert PinnSolver.not_applicable(problem) is None and viscosity(problem) == pytest.approx(1e-3, rel=1e-12)
     model = build_model(problem, width=8, depth=2, seed=3).double()
     assert model.transform.initial and model.gauge is None  # the outflow fixes the pressure's level
     space, _ = problem.domain.sample_boundary(3000, seed=4)
