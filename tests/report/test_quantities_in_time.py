@@ -91,3 +91,21 @@ def test_unsteady_cylinder_forces_of_a_network_over_time():
         assert record["method"] == "line integral" and record["t"] == 8.0
         values = np.asarray(record["series"]["value"])
         assert values.shape == (51,) and np.isfinite(values).all() and record["value"] == pytest.approx(values[-1])
+
+
+def test_finite_element_series_recorded_forces_and_pressure_difference_at_output_times(taylor_green):
+    """fem_mol: the lift on y = 0 keeps the per-step reaction series (F²/4 within 1 % at t₁), the pressure
+    difference is measured on the mesh solution at its output times (within 0.1 of F² on h = 1/9, dt = 0.1)."""
+    from pdesolve.classical.fem_mol import FiniteElementLines
+    from pdesolve.problem import Lift
+
+    quantities = {"L": Lift(on="bottom", nu=0.01), "dp": PressureDifference(a=(0.5, 0.5), b=(0.0, 0.0))}
+    problem = replace(taylor_green, time=(0.0, 0.5), quantities=quantities)
+    solution = FiniteElementLines(n=9, dt=0.1, outputs=5, newton="once").solve(problem)
+    measured = measure_quantities(problem, solution)
+    lift, dp = measured["L"], measured["dp"]
+    assert lift["series"]["method"] == "recorded by the solver after every step" and len(lift["series"]["t"]) == 5
+    assert lift["method"].startswith("reaction") and abs(lift["value"] - decay_squared(problem, 0.5) / 4) < 2e-3
+    t = np.asarray(dp["series"]["t"])
+    assert np.allclose(t, solution.times) and len(t) == 6
+    assert np.abs(np.asarray(dp["series"]["value"]) - decay_squared(problem, t)).max() < 0.1
