@@ -276,7 +276,7 @@ class MeanGauge(nn.Module):
             return self.gauge.value - evaluate(space).mean(dim=0)[self.column]
         times, index = torch.unique(points[:, -1], return_inverse=True)
         chunk = max(1, GAUGE_BATCH // len(space))
-        means = []
+        means = [points.new_zeros(0)]  # no points, no times
         for start in range(0, len(times), chunk):
             some = times[start : start + chunk]
             grid = torch.cat([space.repeat(len(some), 1), some.repeat_interleave(len(space))[:, None]], dim=1)
