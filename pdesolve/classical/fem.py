@@ -22,7 +22,7 @@ from pdesolve.classical.linear_solvers import LINSOLVE_HELP, METHODS, PRECOND_HE
 from pdesolve.classical.mesh_solution import MeshSolution, MeshSystemSolution
 from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.linalg.registry import names
-from pdesolve.problem import Box, Coords, Disk, Mesh, Periodic, Polygon, Problem
+from pdesolve.problem import Ball, Box, Coords, Disk, Mesh, Periodic, Polygon, Problem
 from pdesolve.problem.csg import Combination
 from pdesolve.solvers.base import Solver, option, problem_default, register
 
@@ -50,7 +50,7 @@ class FiniteElement(Solver):
     def not_applicable(cls, problem: Problem) -> str | None:
         if problem.is_evolution:
             return "it solves stationary problems; evolution problems need mol or spectral"
-        if not isinstance(problem.domain, (Box, Disk, Polygon, Mesh, Combination)):
+        if not isinstance(problem.domain, (Box, Ball, Disk, Polygon, Mesh, Combination)):
             return f"no mesh for a {type(problem.domain).__name__} domain"
         if any(isinstance(c, Periodic) for c in problem.boundary):
             return "periodic conditions are not implemented in fem; use fd or spectral"

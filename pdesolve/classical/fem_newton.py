@@ -23,7 +23,7 @@ from pdesolve.classical.fem_weak_system import WeakSystem, build_weak_system
 from pdesolve.classical.mesh_solution import MeshSolution
 from pdesolve.classical.newton import newton
 from pdesolve.errors import NotApplicableError
-from pdesolve.problem import Box, Disk, Mesh, Periodic, Polygon, Problem
+from pdesolve.problem import Ball, Box, Disk, Mesh, Periodic, Polygon, Problem
 from pdesolve.problem.csg import Combination
 from pdesolve.solvers.base import Solver, option, register
 
@@ -32,7 +32,7 @@ DEFAULT_NODES = 65
 
 def mesh_reason(problem: Problem) -> str | None:
     """Why the finite elements have no mesh (or no periodic conditions) for the problem, or None."""
-    if not isinstance(problem.domain, (Box, Disk, Polygon, Mesh, Combination)):
+    if not isinstance(problem.domain, (Box, Ball, Disk, Polygon, Mesh, Combination)):
         return f"no mesh for a {type(problem.domain).__name__} domain"
     if any(isinstance(c, Periodic) for c in problem.boundary):
         return "periodic conditions are not implemented in the finite elements; use fd, mol or spectral"
