@@ -70,9 +70,9 @@ class PinnModel(nn.Module):
         u = self.ungauged(points)
         if self.gauge is None or torch.is_grad_enabled():
             return u
-        shift = torch.zeros(u.shape[1], dtype=u.dtype, device=u.device)
-        shift[self.gauge.column] = self.gauge.shift(self.ungauged, u)
-        return u + shift
+        u = u.clone()
+        u[:, self.gauge.column] += self.gauge.shift(self.ungauged, points.to(u))
+        return u
 
     @property
     def exact_conditions(self) -> list[str]:
@@ -132,7 +132,9 @@ def build_model(
         transform = build_transform(problem, hard_constraints, free)
         enrich = corner_enrichment and not problem.is_evolution and transform.everywhere
         corners = reentrant_corners(problem.domain.vertices) if enrich and isinstance(problem.domain, Polygon) else []
-        gauges = exact_gauges(problem, free) if hard_constraints and problem.is_system else []
+        # an evolution system's mean gauge at every time has no pointwise loss row: set by the model either way
+        gauged = problem.is_system and (hard_constraints or problem.is_evolution)
+        gauges = exact_gauges(problem, free) if gauged else []
         gauge = MeanGauge(problem, gauges[0]) if gauges else None
         return PinnModel(embedding, body, transform, CornerEnrichment(corners) if corners else None, stream, gauge)
 
