@@ -147,7 +147,7 @@ def run_pinn(name: str, options: dict[str, Any], curve_of: Any = None, keep: boo
     if curve:
         curve.record()
     solution = PinnSolution(problem, trainer.model, stats)
-    row: dict[str, Any] = {"options": {k: solver.config[k] for k in ("width", "depth", "n_interior", "ngd_steps")}}
+    row: dict[str, Any] = {"options": {k: getattr(solver.config, k) for k in ("width", "depth", "n_interior", "ngd_steps")}}
     row |= {"seconds": seconds, "steps": stats.get("steps"), "quantities": measure_quantities(problem, solution)}
     if problem.exact is not None:
         errors = solution_errors(solution, Reference.of(problem))

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -62,7 +63,7 @@ class SlidingCorner:
     radius: float
     faces: tuple[tuple[int, int], tuple[int, int]]
 
-    @property
+    @cached_property
     def coefficients(self) -> tuple[float, float, float, float]:
         """``(A, B, C, D)`` of ``f`` from ``f(0) = f(α) = 0``, ``f'(0) = U_a``, ``f'(α) = U_b``."""
         a = self.angle
@@ -78,16 +79,27 @@ class SlidingCorner:
 
 def corner_flow(corner: SlidingCorner, points: torch.Tensor, nu: float) -> tuple[torch.Tensor, ...]:
     """The Stokes corner flow ``(u, v, p)`` at points (N, 2), without cut-off."""
+    return _corner_flow(corner, *polar(points, corner.vertex, corner.start, corner.angle), nu)
+
+
+def _corner_flow(corner: SlidingCorner, r: torch.Tensor, theta: torch.Tensor, nu: float) -> tuple[torch.Tensor, ...]:
     A, B, C, D = corner.coefficients
-    r, theta = polar(points, corner.vertex, corner.start, corner.angle)
     sin, cos = torch.sin(theta), torch.cos(theta)
     f = A * sin + B * cos + C * theta * sin + D * theta * cos
     df = A * cos - B * sin + C * (sin + theta * cos) + D * (cos - theta * sin)
-    phi = theta + corner.start
-    u_r, u_theta = df, -f
-    u = u_r * torch.cos(phi) - u_theta * torch.sin(phi)
-    v = u_r * torch.sin(phi) + u_theta * torch.cos(phi)
+    # (u_r, u_θ) = (f', −f) along e_r, e_θ at the global angle start + θ
+    s0, c0 = math.sin(corner.start), math.cos(corner.start)
+    cos_phi, sin_phi = cos * c0 - sin * s0, sin * c0 + cos * s0
+    u = df * cos_phi + f * sin_phi
+    v = df * sin_phi - f * cos_phi
     return u, v, 2 * nu * (C * sin + D * cos) / r
+
+
+def _polar_cutoff(corner: SlidingCorner, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(r, θ, η)`` about the corner, ``η = 0`` at the vertex itself."""
+    r, theta = polar(points, corner.vertex, corner.start, corner.angle)
+    away = (points[:, 0] != corner.vertex[0]) | (points[:, 1] != corner.vertex[1])
+    return r, theta, torch.where(away, cutoff(r, corner.radius), torch.zeros_like(r))
 
 
 class CornerFlows(nn.Module):
@@ -103,10 +115,8 @@ class CornerFlows(nn.Module):
     def forward(self, points: torch.Tensor) -> torch.Tensor:
         columns = {name: torch.zeros_like(points[:, 0]) for name in self.unknowns}
         for c in self.corners:
-            u, v, p = corner_flow(c, points, self.nu)
-            r, _ = polar(points, c.vertex, c.start, c.angle)
-            away = (points[:, 0] != c.vertex[0]) | (points[:, 1] != c.vertex[1])
-            eta = torch.where(away, cutoff(r, c.radius), torch.zeros_like(r))
+            r, theta, eta = _polar_cutoff(c, points)
+            u, v, p = _corner_flow(c, r, theta, self.nu)
             columns[self.velocity[0]] = columns[self.velocity[0]] + eta * u
             columns[self.velocity[1]] = columns[self.velocity[1]] + eta * v
             columns["p"] = columns["p"] + eta * p
@@ -117,9 +127,7 @@ class CornerFlows(nn.Module):
         out = torch.zeros_like(points[:, 0])
         for c, value in zip(self.corners, self.corner_data.get((unknown, part), [0.0] * len(self.corners))):
             if value != 0.0:
-                r, _ = polar(points, c.vertex, c.start, c.angle)
-                away = (points[:, 0] != c.vertex[0]) | (points[:, 1] != c.vertex[1])
-                out = out + value * torch.where(away, cutoff(r, c.radius), torch.zeros_like(r))
+                out = out + value * _polar_cutoff(c, points)[2]
         return out
 
 
