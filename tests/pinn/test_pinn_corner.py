@@ -111,7 +111,8 @@ def stokes_cavity(lid) -> Problem:
 
 def test_stokes_residual_stays_bounded_at_the_lid_corner_with_the_corner_flows_only():
     """Points 1e-6 to 1e-2 from the top-left corner, a network whose output is zero: with the corner flows the
-    Stokes residual is the cut-off's and the blend's bounded terms (4.4e-3 at most); with the blend alone it grows like 1/r² (3.4e10)."""
+    Stokes residual is the cut-off's and the blend's bounded terms (4.4e-3 at most); with the blend alone it grows
+    like 1/r² (3.4e10)."""
     problem = stokes_cavity(1.0)
     radii = np.geomspace(1e-6, 1e-2, 30)
     points = torch.cat([ray((0.0, 1.0), (math.cos(a), math.sin(a)), radii) for a in (-0.3, -0.8, -1.3)])
