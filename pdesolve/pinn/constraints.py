@@ -30,6 +30,7 @@ that vanish on a circle miss a mesh's chords by ``O(h²)``; ``OutputTransform.in
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -171,6 +172,9 @@ class OutputTransform(nn.Module):
         self.problem = problem
         self.unknown = unknown
         self.dirichlet = tuple(condition for condition, _ in dirichlet)
+        self.atoms = tuple(chosen for _, chosen in dirichlet)
+        # (points, unknown, atoms) -> a field subtracted from that part's data (corner flows: pdesolve.pinn.corner)
+        self.data_shift: Callable[[torch.Tensor, str | None, frozenset], torch.Tensor] | None = None
         self.initial = initial
         self.initial_mismatch = initial_mismatch  # max |u₀ − g(t₀)| on the Dirichlet boundary, where measured
         domain = problem.domain
@@ -194,6 +198,8 @@ class OutputTransform(nn.Module):
         p = self.problem.p
         data = [c.value if self.unknown is None else c.value[self.unknown] for c in self.dirichlet]
         values = [evaluate_value(value, x, p) for value in data]
+        if self.data_shift is not None:
+            values = [g - self.data_shift(points, self.unknown, part) for g, part in zip(values, self.atoms)]
         if len(values) == 1:
             return values[0]
         weights = transfinite_weights([phi(points) for phi in self.parts])
