@@ -3,11 +3,11 @@
 Nested iteration (the multilevel idea of fitting on coarse grids first; here for a network, whose Gauss–Newton
 iterations at ``N < P`` points cost ``O(N² width + N³)``): the early iterations of the fit do not depend on the
 grid, and the fit on a coarse grid also lowers the error between its points until the network starts to use the
-freedom between them. So the fit runs on grids of ``init_points · 2^k`` points, then on the sample points, and
+freedom between them. So the fit runs on grids of ``init_points · √2^k`` points, then on the sample points, and
 a :class:`LevelTracker` ends each coarse level when the residual at the sample points — what the time steps are
 fitted at, and one forward pass to evaluate — no longer follows the level's own residual: over the last
-``window`` iterations it fell (in log) by less than ``efficiency`` times as much. The next, finer level
-costs several times more per iteration, so a coarse level pays as long as it keeps that share of its progress.
+``window`` iterations it fell (in log) by less than ``efficiency`` times as much. The next grid, √2 times finer,
+costs about twice as much per iteration, so a coarse level pays as long as it keeps half of its progress.
 """
 
 from __future__ import annotations
@@ -17,18 +17,19 @@ from collections.abc import Callable
 
 import torch
 
+RATIO = math.sqrt(2.0)  # points of a grid over those of the one before
 WINDOW = 10  # iterations over which the sample points' progress is compared with the level's
-EFFICIENCY = 0.3  # the share of the level's progress (in log residual) the sample points must keep
+EFFICIENCY = 0.5  # the share of the level's progress (in log residual) the sample points must keep
 
 
-def level_sizes(first: int, n_points: int) -> list[int]:
-    """``first, 2·first, 4·first, …`` below ``n_points``, then ``n_points`` (only ``n_points`` when ``first``
-    is 0 or not below it)."""
+def level_sizes(first: int, n_points: int, ratio: float = RATIO) -> list[int]:
+    """``first, ratio·first, ratio²·first, …`` while at least ``ratio`` below ``n_points``, then ``n_points``
+    (only ``n_points`` when ``first`` is 0 or not below it)."""
     if first <= 0 or first >= n_points:
         return [n_points]
     sizes = [first]
-    while 2 * sizes[-1] < n_points:
-        sizes.append(2 * sizes[-1])
+    while sizes[-1] * ratio**2 <= n_points * (1 + 1e-9):
+        sizes.append(round(sizes[-1] * ratio))
     return [*sizes, n_points]
 
 

@@ -317,6 +317,7 @@ class TengSolver(Solver):
             values = target if level is model else self._targets(problem, level.points)
             until = None if level is model else tracker
             tracker.start_level()
+            began = time.perf_counter()
             if info is None:
                 first = GaussNewtonFit(level, options, fitter.generator)
                 args = (cfg.init_adam_steps, cfg.init_lr, cfg.init_iterations, cfg.init_lstsq)
@@ -327,13 +328,13 @@ class TengSolver(Solver):
                 finer = GaussNewtonFit(level, replace(options, mu=carried), fitter.generator)
                 theta, part = finer.fit(theta, values, cfg.init_iterations, until=until)
                 info = FitInfo(info.residuals[:-1] + part.residuals[1:], info.solves + part.solves, part.damping)
-            levels.append((level.n_points, part.iterations))
+            levels.append((level.n_points, part.iterations, time.perf_counter() - began))
             if tracker.reached:
                 break
         stats = {
             "init_residual": tracker.residual(theta),  # at the sample points, wherever the fit ended
             "init_iterations": info.iterations,
-            "init_levels": levels,  # (points, iterations) of each grid the fit ran on
+            "init_levels": levels,  # (points, iterations, seconds) of each grid the fit ran on
             "init_seconds": time.perf_counter() - start,
             "step_seconds": [],
             "step_residual": [],

@@ -10,10 +10,11 @@ from pdesolve.teng.network import TengNetwork
 from pdesolve.teng.structured import KERNEL_TILE, factor_indices, jacobian_factors
 
 
-def test_level_sizes_double_up_to_the_sample_points():
-    assert level_sizes(1024, 4096) == [1024, 2048, 4096]
-    assert level_sizes(1024, 3000) == [1024, 2048, 3000]
-    assert level_sizes(1024, 2048) == [1024, 2048]
+def test_level_sizes_grow_by_root_two_up_to_the_sample_points():
+    assert level_sizes(1024, 4096) == [1024, 1448, 2048, 2896, 4096]
+    assert level_sizes(1024, 3000) == [1024, 1448, 2048, 3000]
+    assert level_sizes(1024, 2048) == [1024, 1448, 2048]
+    assert level_sizes(1024, 4096, ratio=2.0) == [1024, 2048, 4096]
     assert level_sizes(0, 4096) == [4096]
     assert level_sizes(8192, 4096) == [4096]
 
