@@ -3,7 +3,7 @@
 Chen, Zhou et al., "TENG: Time-Evolving Natural Gradient for Solving PDEs With Deep Neural Nets
 Toward Machine Precision" (ICML 2024, arXiv 2404.10771). The network (:mod:`pdesolve.teng.network`)
 satisfies periodic and Dirichlet conditions by construction; it is fitted to ``u_0`` (Adam, then
-Gauss–Newton), then each time step fits it to the target of an explicit scheme
+Gauss–Newton, on coarser grids first: :mod:`pdesolve.teng.levels`), then each time step fits it to the target of an explicit scheme
 (:mod:`pdesolve.teng.stepper`) by Gauss–Newton iterations (:mod:`pdesolve.teng.fit`).
 """
 
