@@ -1,5 +1,8 @@
 """The registered ``cg`` solver: assemble a linear stationary problem, solve it by PCG in torch.
 
+It lives in ``classical`` because it assembles with the finite-difference code (:mod:`pdesolve.classical.assembly`);
+the solver machinery it drives (:mod:`pdesolve.linalg`) knows nothing of the families above it.
+
 ``pdesolve solve poisson2d --solver cg --set precond=mg --device cuda --set n=1024``
 """
 
