@@ -3,8 +3,8 @@
 Chen, Zhou et al., "TENG: Time-Evolving Natural Gradient for Solving PDEs With Deep Neural Nets
 Toward Machine Precision" (ICML 2024, arXiv 2404.10771). The network (:mod:`pdesolve.teng.network`)
 satisfies periodic and Dirichlet conditions by construction; it is fitted to ``u_0`` (Adam, then
-Gauss–Newton, on coarser grids first: :mod:`pdesolve.teng.levels`), then each time step fits it to the target of an explicit scheme
-(:mod:`pdesolve.teng.stepper`) by Gauss–Newton iterations (:mod:`pdesolve.teng.fit`).
+Gauss–Newton, on coarser grids first: :mod:`pdesolve.teng.levels`), then each time step fits it to the
+target of an explicit scheme (:mod:`pdesolve.teng.stepper`) by Gauss–Newton iterations (:mod:`pdesolve.teng.fit`).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class TengSolver(Solver):
         )
         init_points: int = option(
             1024,
-            "fit u_0 on grids of this many points, twice as many, … while they fit the sample points, then on those"
+            "fit u_0 on grids of this many points, √2 times as many, … while they fit the sample points, then on those"
             " (0: the sample points only)",
         )
         init_param_subset: int = option(0, "parameters in each iteration of the fit of u_0 (0: all)")
