@@ -36,11 +36,10 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other teng option")
     args = parser.parse_args()
     problem = load_problem(args.problem)
-    fields = TengSolver.Options.__dataclass_fields__
     options = {}
     for item in args.set:
-        key, _, value = item.partition("=")
-        options[key] = coerce_option(fields[key], value) if key in fields else parser.error(f"unknown option {key}")
+        key, _, text = item.partition("=")
+        options[key] = coerce_option(TengSolver, key, text)
     solver = TengSolver(Settings(device="cpu", seed=0), n_points=args.n_points, **options)
     cfg = solver.config
     network = TengNetwork(*problem.domain.bounds, problem.periodic_axes, cfg.width, cfg.depth, solver._lift(problem))
