@@ -1,8 +1,7 @@
 """The fit of ``u_0`` on a sequence of grids: each coarse grid as long as it still fits the sample points.
 
 Nested iteration (Briggs, Henson & McCormick, "A Multigrid Tutorial", 2nd ed. 2000, ch. 3: solve on coarse grids
-first; here for a network, whose Gauss–Newton
-iterations at ``N < P`` points cost ``O(N² width + N³)``): the early iterations of the fit do not depend on the
+first; here for a network, whose Gauss–Newton iterations at ``N < P`` points cost ``O(N² width + N³)``): the early iterations of the fit do not depend on the
 grid, and the fit on a coarse grid also lowers the error between its points until the network starts to use the
 freedom between them. So the fit runs on grids of ``init_points · √2^k`` points, then on the sample points, and
 a :class:`LevelTracker` ends each coarse level when the residual at the sample points — what the time steps are
