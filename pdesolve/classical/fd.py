@@ -30,6 +30,15 @@ def nodes_per_axis(problem: Problem, n: int | None) -> int:
     return int(problem_default(n, problem, FiniteDifference.name, "n", DEFAULT_NODES))
 
 
+def grid_domain_refusal(problem: Problem) -> str | None:
+    """Why a finite-difference grid does not fit the problem's domain (None: a box or a grid-aligned polygon)."""
+    if not isinstance(problem.domain, (Box, Polygon)):
+        return f"a {type(problem.domain).__name__} domain has a curved or unstructured boundary; use fem"
+    if isinstance(problem.domain, Polygon) and not _grid_aligned(problem.domain):
+        return "the polygon has slanted edges, which a grid only staircases; use fem"
+    return None
+
+
 def _grid_aligned(polygon: Polygon) -> bool:
     """Every edge is horizontal or vertical (corners on grid nodes then make the domain exact)."""
     vertices = np.array(polygon.vertices)
@@ -68,10 +77,9 @@ class FiniteDifference(Solver):
     def not_applicable(cls, problem: Problem) -> str | None:
         if problem.is_evolution:
             return "it solves stationary problems; evolution problems need mol or spectral"
-        if not isinstance(problem.domain, (Box, Polygon)):
-            return f"a {type(problem.domain).__name__} domain has a curved or unstructured boundary; use fem"
-        if isinstance(problem.domain, Polygon) and not _grid_aligned(problem.domain):
-            return "the polygon has slanted edges, which a grid only staircases; use fem"
+        refusal = grid_domain_refusal(problem)
+        if refusal:
+            return refusal
         for condition in problem.boundary:
             if not isinstance(condition, (Dirichlet, Periodic)):
                 return (

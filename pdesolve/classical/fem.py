@@ -13,16 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from pdesolve.classical.fem_assembly import DEFAULT_NODES, assemble_fem, is_dirichlet
+from pdesolve.classical.fem_assembly import assemble_fem, is_dirichlet
 from pdesolve.classical.fem_forms import recognise
-from pdesolve.classical.fem_meshes import nodes_option
+from pdesolve.classical.fem_meshes import default_nodes, nodes_option
 from pdesolve.classical.fem_system import SystemAssembler, boundary_force, newton, recognise_system
 from pdesolve.classical.footprint import check_fem
 from pdesolve.classical.linear_solvers import LINSOLVE_HELP, METHODS, PRECOND_HELP, linear_method, solve_linear
 from pdesolve.classical.mesh_solution import MeshSolution, MeshSystemSolution
 from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.linalg.registry import names
-from pdesolve.problem import Box, Coords, Disk, Mesh, Periodic, Polygon, Problem
+from pdesolve.problem import Ball, Box, Coords, Disk, Mesh, Periodic, Polygon, Problem
 from pdesolve.problem.csg import Combination
 from pdesolve.solvers.base import Solver, option, problem_default, register
 
@@ -50,7 +50,7 @@ class FiniteElement(Solver):
     def not_applicable(cls, problem: Problem) -> str | None:
         if problem.is_evolution:
             return "it solves stationary problems; evolution problems need mol or spectral"
-        if not isinstance(problem.domain, (Box, Disk, Polygon, Mesh, Combination)):
+        if not isinstance(problem.domain, (Box, Ball, Disk, Polygon, Mesh, Combination)):
             return f"no mesh for a {type(problem.domain).__name__} domain"
         if any(isinstance(c, Periodic) for c in problem.boundary):
             return "periodic conditions are not implemented in fem; use fd or spectral"
@@ -75,7 +75,7 @@ class FiniteElement(Solver):
     def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
         """The default mesh refined once more (in 3D: a box mesh of half the resolution, to stay within seconds)."""
         if problem.dim == 3 and isinstance(problem.domain, Box):
-            n = int(problem_default(None, problem, cls.name, "n", DEFAULT_NODES))
+            n = int(problem_default(None, problem, cls.name, "n", default_nodes(problem.dim)))
             return [{"n": (n + 1) // 2}, {}]
         return [{}, {"refine": 1}]
 
@@ -84,7 +84,7 @@ class FiniteElement(Solver):
         if problem.is_system:
             return self._solve_system(problem)
         order, refine = int(self.config.order), int(self.config.refine)
-        n = int(self.from_problem("n", problem, DEFAULT_NODES))
+        n = int(self.from_problem("n", problem, default_nodes(problem.dim)))
         method = linear_method(self.config.linsolve, problem.dim, self.settings.device)
         if order not in (1, 2):
             raise PdesolveError(f"--set order={order}: fem has Lagrange elements of order 1 or 2")
@@ -118,7 +118,7 @@ class FiniteElement(Solver):
     def _solve_system(self, problem: Problem) -> MeshSystemSolution:
         """Taylor–Hood P2/P1 (or vector P2) and Newton's method, Stokes first."""
         start = time.perf_counter()
-        n = int(self.from_problem("n", problem, DEFAULT_NODES))
+        n = int(self.from_problem("n", problem, default_nodes(problem.dim)))
         assembler = SystemAssembler(problem, n, int(self.config.refine))
         vector, newton_stats = newton(assembler, maxiter=int(self.config.maxiter) or 25)
         names = problem.unknowns
