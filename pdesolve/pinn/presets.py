@@ -10,6 +10,9 @@ The user's own options always win over the preset's, key by key.
   ``pdesolve compare`` runs; RESULTS.md has what they reach on the catalogue.
 - ``manual``: nothing filled in; the defaults ``pdesolve list pinn`` lists (Adam → L-BFGS on a 3 × 32 network,
   the classic recipe of Raissi et al. 2019).
+
+A problem may adjust ``ngd`` for itself: ``Problem(defaults={"pinn": {...}})`` overrides the preset key by key
+(the cylinder redraws its points every 10 steps).
 """
 
 from __future__ import annotations
@@ -66,7 +69,8 @@ def natural_gradient_budget(problem: Problem) -> dict[str, Any]:
 def preset_options(name: str, problem: Problem) -> dict[str, Any]:
     """The options preset ``name`` sets for ``problem``; one-line error for an unknown name."""
     if name == "ngd":
-        return natural_gradient_budget(problem)
+        own = problem.defaults.get("pinn", {})
+        return {**natural_gradient_budget(problem), **(own if isinstance(own, dict) else {})}
     if name == "manual":
         return {}
     raise PdesolveError(f"pinn: preset must be one of {', '.join(PRESETS)}, got {name!r}")

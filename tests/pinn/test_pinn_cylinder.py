@@ -13,6 +13,7 @@ from torch import nn
 import pdesolve.cli
 from pdesolve.errors import PdesolveError, ProblemError
 from pdesolve.pinn.model import build_model
+from pdesolve.pinn.presets import preset_options
 from pdesolve.pinn.sampling import Sampler
 from pdesolve.pinn.solution import PinnSolution
 from pdesolve.problem import load_problem
@@ -54,6 +55,13 @@ def test_points_near_an_unknown_part_exits_2_through_the_command(tmp_path, capsy
     assert pdesolve.cli.main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert "wing" in err and len(err.splitlines()) == 1
+
+
+def test_the_cylinder_redraws_its_points_under_the_ngd_preset_and_others_keep_it():
+    own = preset_options("ngd", load_problem("cylinder"))
+    assert own["ngd_refresh_every"] == 10 and own["width"] == 24  # the rest of the preset stays
+    assert preset_options("ngd", load_problem("kovasznay")).get("ngd_refresh_every", 0) == 0
+    assert preset_options("manual", load_problem("cylinder")) == {}
 
 
 class AnalyticFlow(nn.Module):
