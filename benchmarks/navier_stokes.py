@@ -118,8 +118,9 @@ def velocity_reference(problem: Any, n: int = 101) -> tuple[np.ndarray, np.ndarr
     return grid, np.column_stack([exact["u"], exact["v"]]).ravel()
 
 
-def run_pinn(name: str, options: dict[str, Any], curve_of: Any = None) -> dict[str, Any]:
-    """pdesolve's PINN on ``name`` with ``options`` over its defaults; with ``curve_of``, errors during training."""
+def run_pinn(name: str, options: dict[str, Any], curve_of: Any = None, keep: bool = False) -> dict[str, Any]:
+    """pdesolve's PINN on ``name`` with ``options`` over its defaults; with ``curve_of``, errors during training;
+    ``keep``: the solution too (``row["evaluate"]``, not JSON)."""
     import torch
 
     from pdesolve.pinn.solution import PinnSolution
@@ -146,7 +147,9 @@ def run_pinn(name: str, options: dict[str, Any], curve_of: Any = None) -> dict[s
     if curve:
         curve.record()
     solution = PinnSolution(problem, trainer.model, stats)
-    row: dict[str, Any] = {"options": {k: solver.config[k] for k in ("width", "depth", "n_interior", "ngd_steps")}}
+    row: dict[str, Any] = {
+        "options": {k: getattr(solver.config, k) for k in ("width", "depth", "n_interior", "ngd_steps")}
+    }
     row |= {"seconds": seconds, "steps": stats.get("steps"), "quantities": measure_quantities(problem, solution)}
     if problem.exact is not None:
         errors = solution_errors(solution, Reference.of(problem))
@@ -154,6 +157,8 @@ def run_pinn(name: str, options: dict[str, Any], curve_of: Any = None) -> dict[s
     if curve:
         row["curve"] = curve.points
         row["seconds"] = curve.points[-1][0]
+    if keep:
+        row["evaluate"] = solution
     return row
 
 
@@ -245,14 +250,60 @@ def pinn_part(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+CAVITY_VARIANTS = {
+    "blend": {"corner_enrichment": False},  # the lid by the transfinite blend alone (before the corner flows)
+    "corner": {},  # the defaults: the Stokes corner flows at both lid corners (pdesolve.pinn.corner)
+    "corner-150": {"ngd_steps": 150},  # the same with 150 Gauss–Newton steps
+}
+
+
+def centrelines(evaluate: Any, line: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """u(0.5, y) and v(x, 0.5) at ``line``."""
+    u = evaluate(np.column_stack([np.full_like(line, 0.5), line]))[:, 0]
+    v = evaluate(np.column_stack([line, np.full_like(line, 0.5)]))[:, 1]
+    return u, v
+
+
+def cavity_part(args: argparse.Namespace) -> dict[str, Any]:
+    """PINN variants on the cavity: Ghia deviations, and the deviation of both centrelines (401 points) from the
+    finite elements' (``--fem-n``), with CPU and wall time and the load average around each run."""
+    line = np.linspace(0.0, 1.0, 401)
+    start = time.process_time()
+    _, fem, wall = solve("cavity", {"n": args.fem_n})
+    reference = centrelines(fem, line)
+    out: dict[str, Any] = {"fem": {"n": args.fem_n, "seconds": wall, "cpu_s": time.process_time() - start}}
+    print(f"fem n={args.fem_n}: {wall:.1f} s", flush=True)
+    for name in args.cavity_variants.split(","):
+        load = os.getloadavg()[0]
+        start = time.process_time()
+        row = run_pinn("cavity", dict(CAVITY_VARIANTS[name]), keep=True)
+        row |= {"cpu_s": time.process_time() - start, "load_before": load, "load_after": os.getloadavg()[0]}
+        ours = centrelines(row.pop("evaluate"), line)
+        row["fem_max_deviation"] = [float(np.abs(a - b).max()) for a, b in zip(ours, reference)]
+        row["fem_rel_l2_deviation"] = [
+            float(np.linalg.norm(a - b) / np.linalg.norm(b)) for a, b in zip(ours, reference)
+        ]
+        out[name] = row
+        ghia = {k: q["max_abs_deviation"] for k, q in row["quantities"].items()}
+        print(
+            f"cavity {name}: Ghia max dev {ghia}; from FEM n={args.fem_n}: max {row['fem_max_deviation']}, "
+            f"rel L2 {row['fem_rel_l2_deviation']}; {row['seconds']:.0f} s wall, {row['cpu_s']:.0f} s CPU, "
+            f"load {load:.1f} → {row['load_after']:.1f}",
+            flush=True,
+        )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", default="kovasznay,cavity,cylinder")
-    parser.add_argument("--part", choices=("fem", "pinn", "all"), default="fem")
+    parser.add_argument("--part", choices=("fem", "pinn", "cavity", "all"), default="fem")
     parser.add_argument("--quick", action="store_true", help="FEM: the two coarsest meshes; DeepXDE: Adam 2,000")
     parser.add_argument("--pinn-problems", default="kovasznay", help="PINN part: comma-separated problems")
     parser.add_argument("--pinn-budget", choices=tuple(PINN_BUDGETS), default="default")
     parser.add_argument("--no-deepxde", action="store_true", help="PINN part: pdesolve only")
+    parser.add_argument("--cavity-variants", default="blend,corner", help="--part cavity: " + ",".join(CAVITY_VARIANTS))
+    parser.add_argument("--fem-n", type=int, default=65, help="--part cavity: the finite elements' reference mesh")
     parser.add_argument("--out", default=None, help="JSON file for the figures")
     args = parser.parse_args()
     results: dict[str, Any] = {"device": f"CPU ({platform.processor() or platform.machine()})", "float": "float64"}
@@ -260,7 +311,9 @@ def main() -> None:
         results["pinn"] = pinn_part(args)
         if args.out:
             write_json(args.out, results)
-    for name in args.problems.split(",") if args.part != "pinn" else []:
+    if args.part == "cavity":
+        results["cavity_pinn"] = cavity_part(args)
+    for name in args.problems.split(",") if args.part in ("fem", "all") else []:
         meshes = MESHES[name][:2] if args.quick else MESHES[name]
         results[name] = []
         for mesh in meshes:

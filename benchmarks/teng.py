@@ -143,6 +143,7 @@ def teng_run(problem, reference, eval_steps: list[int], dt: float, args: argpars
         "final_relative_l2": errors[-1],
         "init_residual": stats["init_residual"],
         "init_seconds": stats["init_seconds"],
+        "init_levels": stats.get("init_levels", []),
         "seconds_per_step_mean": float(seconds.mean()),
         "seconds_per_step_median": float(np.median(seconds)),
         "seconds_total": float(seconds.sum()) + stats["init_seconds"],

@@ -96,6 +96,9 @@ def add_train_parser(subparsers, common: argparse.ArgumentParser | None = None) 
     parser.add_argument(
         "--checkpoint-every", type=int, default=TrainConfig.checkpoint_every, help="epochs (default: %(default)s)"
     )
+    parser.add_argument(
+        "--patience", type=int, default=0, help="fno: stop when the test error has not improved for this many epochs"
+    )
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     parser.add_argument("--force", action="store_true", help="replace the model (and checkpoint) already in --out")
     add_precond_arguments(parser)
@@ -221,6 +224,7 @@ def run_train(args: argparse.Namespace) -> int:
         physics_weight=args.physics_weight,
         amp=not args.no_amp,
         checkpoint_every=args.checkpoint_every,
+        patience=args.patience,
         seed=settings.seed,
         progress=settings.progress,
     )

@@ -10,9 +10,13 @@ corner points, so the lid velocity is 1 on the open top edge and 0 at the corner
 cavity); a finite-element solution takes the lid velocity only on the top edge's own nodes. Networks
 impose both conditions exactly by the transfinite blend of Sukumar & Srinivasan (2022, eq. 12),
 ``u = w_lid · 1 + w_walls · 0 + φ N`` with ``w_lid = φ_walls / (φ_walls + φ_lid)``: 1 on the open lid,
-0 on the walls and, the walls claiming them, 0 at the two corners themselves; near a corner the blend
-takes every value in [0, 1] along the rays into it, as the true (discontinuous) cavity flow does. The lid
-is not regularised, so the scores are against Ghia's table for the same discontinuous lid.
+0 on the walls and, the walls claiming them, 0 at the two corners themselves. The jump itself is carried by
+the Stokes flow of a wall sliding past a fixed one at 90° (Taylor's scraper, Moffatt 1964; velocity a function
+of the angle only, pressure ~ 1/r), cut off smoothly at distance 1 from each top corner and added to the
+network's velocity and pressure, the lid data less its cut-off corner values being blended instead
+(:mod:`pdesolve.pinn.corner`; ``--set corner_enrichment=false``: the blend alone, whose Laplacian grows like
+1/r² at the corners). The lid is not regularised, so the scores are against Ghia's table for the same
+discontinuous lid.
 """
 
 from pdesolve.problem import Dirichlet, Gauge, Problem, Profile, Rectangle, navier_stokes

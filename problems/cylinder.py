@@ -30,20 +30,27 @@ def residual(U, x, p):
     return navier_stokes(U, p.nu)
 
 
-def inflow(x, p):
-    return 4 * UMAX * x.y * (HEIGHT - x.y) / HEIGHT**2
+def channel(peak):
+    """The DFG channel [0, 2.2] × [0, 0.41] minus the cylinder and its conditions: inflow
+    u = 4 peak(x, p) y (0.41 − y)/0.41², v = 0 at x = 0, do-nothing outflow at x = 2.2, no slip elsewhere
+    (``cylinder_unsteady`` uses it too)."""
 
+    def inflow(x, p):
+        return 4 * peak(x, p) * x.y * (HEIGHT - x.y) / HEIGHT**2
+
+    domain = Rectangle((0.0, 0.0), (2.2, HEIGHT)) - Disk((0.2, 0.2), 0.05, name="cylinder")
+    boundary = [Outflow(on="right"), Dirichlet({"u": inflow, "v": 0.0}, on="left"), Dirichlet({"u": 0.0, "v": 0.0})]
+    return domain, boundary
+
+
+domain, boundary = channel(lambda x, p: UMAX)
 
 problem = Problem(
     name="cylinder",
-    domain=Rectangle((0.0, 0.0), (2.2, HEIGHT)) - Disk((0.2, 0.2), 0.05, name="cylinder"),
+    domain=domain,
     unknowns=("u", "v", "p"),
     residual=residual,
-    boundary=[
-        Outflow(on="right"),
-        Dirichlet({"u": inflow, "v": 0.0}, on="left"),
-        Dirichlet({"u": 0.0, "v": 0.0}),
-    ],
+    boundary=boundary,
     params={"nu": 1e-3},
     quantities={
         "C_D": Drag(on="cylinder", scale=COEFFICIENT, reference=5.57953523384),

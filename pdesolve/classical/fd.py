@@ -15,7 +15,7 @@ import numpy as np
 
 from pdesolve.classical.assembly import assemble, box_grid
 from pdesolve.classical.footprint import check_fd
-from pdesolve.classical.linear_solvers import METHODS, solve_linear
+from pdesolve.classical.linear_solvers import LINSOLVE_HELP, METHODS, PRECOND_HELP, linear_method, solve_linear
 from pdesolve.errors import NotApplicableError, ProblemError
 from pdesolve.linalg.registry import names
 from pdesolve.problem import Box, Dirichlet, Periodic, Polygon, Problem
@@ -23,12 +23,20 @@ from pdesolve.solvers.base import Solver, option, problem_default, register
 from pdesolve.solvers.solution import GridSolution
 
 DEFAULT_NODES = 65
-AUTO_LINSOLVE = {1: "direct", 2: "direct", 3: "cg"}  # 3D LU fills in badly
 
 
 def nodes_per_axis(problem: Problem, n: int | None) -> int:
     """The option ``n``, or the problem's default when it is None."""
     return int(problem_default(n, problem, FiniteDifference.name, "n", DEFAULT_NODES))
+
+
+def grid_domain_refusal(problem: Problem) -> str | None:
+    """Why a finite-difference grid does not fit the problem's domain (None: a box or a grid-aligned polygon)."""
+    if not isinstance(problem.domain, (Box, Polygon)):
+        return f"a {type(problem.domain).__name__} domain has a curved or unstructured boundary; use fem"
+    if isinstance(problem.domain, Polygon) and not _grid_aligned(problem.domain):
+        return "the polygon has slanted edges, which a grid only staircases; use fem"
+    return None
 
 
 def _grid_aligned(polygon: Polygon) -> bool:
@@ -60,10 +68,8 @@ class FiniteDifference(Solver):
     @dataclass(frozen=True)
     class Options:
         n: int | None = option(None, "nodes per axis (None: the problem's default)")
-        linsolve: str = option(
-            "auto", "direct (sparse LU) | cg | auto (direct in 1D and 2D, cg in 3D)", choices=("auto", *METHODS)
-        )
-        precond: str = option("ic0", "preconditioner of cg: jacobi | ic0 | amg (PyAMG) | none", choices=names("host"))
+        linsolve: str = option("auto", LINSOLVE_HELP, choices=("auto", *METHODS))
+        precond: str = option("ic0", PRECOND_HELP, choices=names("host"))
         tol: float = option(1e-10, "cg: relative residual to stop at", positive=True)
         maxiter: int = option(0, "cg: iteration cap (0: max(1000, unknowns))")
 
@@ -71,10 +77,9 @@ class FiniteDifference(Solver):
     def not_applicable(cls, problem: Problem) -> str | None:
         if problem.is_evolution:
             return "it solves stationary problems; evolution problems need mol or spectral"
-        if not isinstance(problem.domain, (Box, Polygon)):
-            return f"a {type(problem.domain).__name__} domain has a curved or unstructured boundary; use fem"
-        if isinstance(problem.domain, Polygon) and not _grid_aligned(problem.domain):
-            return "the polygon has slanted edges, which a grid only staircases; use fem"
+        refusal = grid_domain_refusal(problem)
+        if refusal:
+            return refusal
         for condition in problem.boundary:
             if not isinstance(condition, (Dirichlet, Periodic)):
                 return (
@@ -103,15 +108,19 @@ class FiniteDifference(Solver):
         if n < 3:
             raise ProblemError(f"fd needs n >= 3 nodes per axis (one interior node at least), got n={n}")
         _check_corners(problem, n)
-        method = self.config.linsolve
-        if method == "auto":
-            method = AUTO_LINSOLVE[problem.dim]
+        method = linear_method(self.config.linsolve, problem.dim, self.settings.device)
         check_fd(n, problem.dim, method)
         start = time.perf_counter()
         system = assemble(problem, box_grid(problem, n))
         assembly_time = time.perf_counter() - start
         result = solve_linear(
-            system.matrix, system.rhs, method, self.config.precond, self.config.tol, self.config.maxiter
+            system.matrix,
+            system.rhs,
+            method,
+            self.config.precond,
+            self.config.tol,
+            self.config.maxiter,
+            self.settings.device,
         )
         stats = {
             "n": n,

@@ -13,20 +13,18 @@ from typing import Any
 
 import numpy as np
 
-from pdesolve.classical.fem_assembly import DEFAULT_NODES, assemble_fem, is_dirichlet
+from pdesolve.classical.fem_assembly import assemble_fem, is_dirichlet
 from pdesolve.classical.fem_forms import recognise
-from pdesolve.classical.fem_meshes import nodes_option
+from pdesolve.classical.fem_meshes import default_nodes, nodes_option
 from pdesolve.classical.fem_system import SystemAssembler, boundary_force, newton, recognise_system
 from pdesolve.classical.footprint import check_fem
-from pdesolve.classical.linear_solvers import METHODS, solve_linear
+from pdesolve.classical.linear_solvers import LINSOLVE_HELP, METHODS, PRECOND_HELP, linear_method, solve_linear
 from pdesolve.classical.mesh_solution import MeshSolution, MeshSystemSolution
 from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.linalg.registry import names
-from pdesolve.problem import Box, Coords, Disk, Mesh, Periodic, Polygon, Problem
+from pdesolve.problem import Ball, Box, Coords, Disk, Mesh, Periodic, Polygon, Problem
 from pdesolve.problem.csg import Combination
 from pdesolve.solvers.base import Solver, option, problem_default, register
-
-AUTO_LINSOLVE = {1: "direct", 2: "direct", 3: "cg"}
 
 
 @register
@@ -43,10 +41,8 @@ class FiniteElement(Solver):
             1, "Lagrange element order: 1 or 2 (systems: always P2 velocities, P1 pressures)", positive=True
         )
         refine: int = option(0, "uniform refinements of the initial mesh")
-        linsolve: str = option(
-            "auto", "direct (sparse LU) | cg | auto (direct in 1D and 2D, cg in 3D)", choices=("auto", *METHODS)
-        )
-        precond: str = option("ic0", "preconditioner of cg: jacobi | ic0 | amg (PyAMG) | none", choices=names("host"))
+        linsolve: str = option("auto", LINSOLVE_HELP, choices=("auto", *METHODS))
+        precond: str = option("ic0", PRECOND_HELP, choices=names("host"))
         tol: float = option(1e-10, "cg: relative residual to stop at", positive=True)
         maxiter: int = option(0, "cg: iteration cap (0: max(1000, unknowns)); systems: Newton's step cap (0: 25)")
 
@@ -54,7 +50,7 @@ class FiniteElement(Solver):
     def not_applicable(cls, problem: Problem) -> str | None:
         if problem.is_evolution:
             return "it solves stationary problems; evolution problems need mol or spectral"
-        if not isinstance(problem.domain, (Box, Disk, Polygon, Mesh, Combination)):
+        if not isinstance(problem.domain, (Box, Ball, Disk, Polygon, Mesh, Combination)):
             return f"no mesh for a {type(problem.domain).__name__} domain"
         if any(isinstance(c, Periodic) for c in problem.boundary):
             return "periodic conditions are not implemented in fem; use fd or spectral"
@@ -79,7 +75,7 @@ class FiniteElement(Solver):
     def compare_variants(cls, problem: Problem) -> list[dict[str, Any]]:
         """The default mesh refined once more (in 3D: a box mesh of half the resolution, to stay within seconds)."""
         if problem.dim == 3 and isinstance(problem.domain, Box):
-            n = int(problem_default(None, problem, cls.name, "n", DEFAULT_NODES))
+            n = int(problem_default(None, problem, cls.name, "n", default_nodes(problem.dim)))
             return [{"n": (n + 1) // 2}, {}]
         return [{}, {"refine": 1}]
 
@@ -88,10 +84,8 @@ class FiniteElement(Solver):
         if problem.is_system:
             return self._solve_system(problem)
         order, refine = int(self.config.order), int(self.config.refine)
-        n = int(self.from_problem("n", problem, DEFAULT_NODES))
-        method = self.config.linsolve
-        if method == "auto":
-            method = AUTO_LINSOLVE[problem.dim]
+        n = int(self.from_problem("n", problem, default_nodes(problem.dim)))
+        method = linear_method(self.config.linsolve, problem.dim, self.settings.device)
         if order not in (1, 2):
             raise PdesolveError(f"--set order={order}: fem has Lagrange elements of order 1 or 2")
         if not isinstance(problem.domain, Mesh):
@@ -100,7 +94,13 @@ class FiniteElement(Solver):
         system = assemble_fem(problem, order, n, refine)
         assembly_time = time.perf_counter() - start
         result = solve_linear(
-            system.matrix, system.rhs, method, self.config.precond, self.config.tol, self.config.maxiter
+            system.matrix,
+            system.rhs,
+            method,
+            self.config.precond,
+            self.config.tol,
+            self.config.maxiter,
+            self.settings.device,
         )
         stats = {
             "n": system.n,
@@ -118,7 +118,7 @@ class FiniteElement(Solver):
     def _solve_system(self, problem: Problem) -> MeshSystemSolution:
         """Taylor–Hood P2/P1 (or vector P2) and Newton's method, Stokes first."""
         start = time.perf_counter()
-        n = int(self.from_problem("n", problem, DEFAULT_NODES))
+        n = int(self.from_problem("n", problem, default_nodes(problem.dim)))
         assembler = SystemAssembler(problem, n, int(self.config.refine))
         vector, newton_stats = newton(assembler, maxiter=int(self.config.maxiter) or 25)
         names = problem.unknowns

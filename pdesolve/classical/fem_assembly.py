@@ -24,12 +24,11 @@ from skfem import BilinearForm, LinearForm
 
 from pdesolve.classical.assembly import check_finite_system
 from pdesolve.classical.fem_forms import EllipticForm, recognise
-from pdesolve.classical.fem_meshes import build_mesh
+from pdesolve.classical.fem_meshes import build_mesh, default_nodes
 from pdesolve.errors import NotApplicableError, ProblemError
 from pdesolve.problem import Coords, Dirichlet, Neumann, Problem, Robin
 from pdesolve.problem.conditions import Condition, evaluate_value
 
-DEFAULT_NODES = 65
 ELEMENTS = {
     (1, 1): skfem.ElementLineP1,
     (1, 2): skfem.ElementLineP2,
@@ -78,7 +77,7 @@ def assemble_fem(problem: Problem, order: int = 1, n: int = 0, refine: int = 0) 
         raise NotApplicableError("only stationary problems (residual=) assemble into one linear system")
     if order not in (1, 2):
         raise NotApplicableError(f"order={order}: fem has P1 and P2 elements")
-    n = int(n or problem.defaults.get("n", DEFAULT_NODES))
+    n = int(n or problem.defaults.get("n", default_nodes(problem.dim)))
     mesh = build_mesh(problem.domain, n, int(refine), order)
     basis = skfem.Basis(mesh, ELEMENTS[(mesh.dim(), order)]())
     form = recognise(problem.residual, _coordinates(basis), problem.p)

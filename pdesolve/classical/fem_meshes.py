@@ -6,7 +6,9 @@ boundary nodes onto the circle; polygons and constructive domains are triangulat
 (:func:`triangulate`); :class:`Mesh` domains are read with meshio. ``refine`` halves the mesh size that
 many more times (constructive domains are meshed anew at that size, so new boundary nodes lie on
 their circles). :func:`curved` makes the quadratic (isoparametric) mesh whose edge midpoints on arcs
-lie on the circle, which P2 elements need to keep their order on curved boundaries.
+lie on the circle, which P2 elements need to keep their order on curved boundaries. Balls and 3D
+constructive domains (boxes and balls) are tetrahedralized by :mod:`pdesolve.classical.tet_mesher`, whose
+nodes lie on the boundary's faces and spheres (P2: sphere edges' midpoints on the sphere too).
 
 Why a mesher of our own: scikit-fem has none for constructive geometry; gmsh (GPL, a ~50 MB native
 library) and Triangle (not free for commercial use) would make the MIT package depend on licences
@@ -28,8 +30,10 @@ import numpy as np
 import skfem
 from scipy.spatial import Delaunay
 
+from pdesolve.classical.tet_mesher import curved as curved_tets
+from pdesolve.classical.tet_mesher import tetrahedralize
 from pdesolve.errors import NotApplicableError, ProblemError
-from pdesolve.problem import Box, Disk, Domain, Mesh, Polygon
+from pdesolve.problem import Ball, Box, Disk, Domain, Mesh, Polygon
 from pdesolve.problem import pieces as bp
 from pdesolve.problem.csg import Combination
 from pdesolve.solvers.base import option
@@ -46,6 +50,10 @@ def build_mesh(
     grades a constructive domain's mesh toward a boundary part (:func:`refined_near`)."""
     if n < 2:
         raise ProblemError(f"a mesh needs n >= 2 nodes per axis, got {n}")
+    if domain.dim == 3 and isinstance(domain, (Ball, Combination)):  # tetrahedra with nodes on the spheres
+        lower, upper = domain.bounds
+        mesh = tetrahedralize(domain, float(np.max(upper - lower)) / (n - 1) / 2**refine)
+        return curved_tets(mesh, domain.surfaces()) if order == 2 else mesh
     if isinstance(domain, Disk):
         refinements = max(1, round(math.log2(CIRCLE_EDGE * (n - 1) / 2))) + refine
         circle = skfem.MeshTri.init_circle(refinements)
@@ -214,6 +222,12 @@ def write_msh(domain: Domain, h: float, path: str | Path) -> Path:
 def _part_name(labels: frozenset[str]) -> str:
     """One name per boundary part for the file: the qualified ``name.side`` when the primitive has a name."""
     return sorted(labels, key=lambda label: ("." not in label, label))[0] if labels else "boundary"
+
+
+def default_nodes(dim: int) -> int:
+    """Nodes per axis of fem's and fem_newton's default mesh: 65 in 1D and 2D, 17 in 3D (P2 on 17³ nodes is
+    already ~35,000 unknowns)."""
+    return 17 if dim == 3 else 65
 
 
 def nodes_option() -> Any:

@@ -17,22 +17,20 @@ from typing import Any
 import numpy as np
 
 from pdesolve.classical.fem import FiniteElement
-from pdesolve.classical.fem_meshes import nodes_option
+from pdesolve.classical.fem_meshes import default_nodes, nodes_option
 from pdesolve.classical.fem_weak import linearise, torch_coords
 from pdesolve.classical.fem_weak_system import WeakSystem, build_weak_system
 from pdesolve.classical.mesh_solution import MeshSolution
 from pdesolve.classical.newton import newton
 from pdesolve.errors import NotApplicableError
-from pdesolve.problem import Box, Disk, Mesh, Periodic, Polygon, Problem
+from pdesolve.problem import Ball, Box, Disk, Mesh, Periodic, Polygon, Problem
 from pdesolve.problem.csg import Combination
 from pdesolve.solvers.base import Solver, option, register
-
-DEFAULT_NODES = 65
 
 
 def mesh_reason(problem: Problem) -> str | None:
     """Why the finite elements have no mesh (or no periodic conditions) for the problem, or None."""
-    if not isinstance(problem.domain, (Box, Disk, Polygon, Mesh, Combination)):
+    if not isinstance(problem.domain, (Box, Ball, Disk, Polygon, Mesh, Combination)):
         return f"no mesh for a {type(problem.domain).__name__} domain"
     if any(isinstance(c, Periodic) for c in problem.boundary):
         return "periodic conditions are not implemented in the finite elements; use fd, mol or spectral"
@@ -103,9 +101,9 @@ class FiniteElementNewton(Solver):
         system = build_weak_system(
             problem,
             int(config.order),
-            int(self.from_problem("n", problem, DEFAULT_NODES)),
+            int(self.from_problem("n", problem, default_nodes(problem.dim))),
             int(config.refine),
-            DEFAULT_NODES,
+            default_nodes(problem.dim),
         )
         return MeshSolution(problem, system.basis, *solve_stationary(system, config.tol, int(config.maxiter)))
 

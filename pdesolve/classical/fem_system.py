@@ -28,8 +28,7 @@ import skfem
 from scipy.sparse.linalg import splu, spsolve
 from skfem import BilinearForm, LinearForm
 
-from pdesolve.classical.fem_assembly import DEFAULT_NODES
-from pdesolve.classical.fem_meshes import build_mesh
+from pdesolve.classical.fem_meshes import build_mesh, default_nodes
 from pdesolve.classical.fem_system_forms import WHAT_FEM_TAKES, LinearTracer, jets_of
 from pdesolve.classical.mesh_solution import probes
 from pdesolve.classical.newton import newton as newton_loop
@@ -134,7 +133,7 @@ class SystemAssembler:
         self.problem = problem
         self.mesh = build_mesh(
             problem.domain,
-            int(n or problem.defaults.get("n", DEFAULT_NODES)),
+            int(n or problem.defaults.get("n", default_nodes(problem.dim))),
             int(refine),
             order=2,
             near=problem.defaults.get("refine_near"),

@@ -1,9 +1,10 @@
-"""CPU solvers for the sparse systems of linear stationary problems (the peers of the GPU solvers).
+"""The solvers of the sparse systems of linear stationary problems (``fd`` and ``fem``'s ``linsolve``).
 
-- ``direct``: sparse LU (SuperLU through :func:`scipy.sparse.linalg.splu`).
+- ``direct``: sparse LU (SuperLU through :func:`scipy.sparse.linalg.splu`), on the host.
 - ``cg``: preconditioned conjugate gradients (Hestenes & Stiefel 1952; Saad, *Iterative Methods for
-  Sparse Linear Systems*, Alg. 9.1) with a preconditioner of :mod:`pdesolve.linalg.registry` that has a host
-  form: Jacobi, IC(0) (Meijerink & van der Vorst 1977), PyAMG smoothed aggregation, or none.
+  Sparse Linear Systems*, Alg. 9.1) by the one torch CG of :mod:`pdesolve.linalg` (:mod:`pdesolve.linalg.assembled`),
+  on the CPU or CUDA, with a preconditioner of :mod:`pdesolve.linalg.registry` that has a host form: Jacobi,
+  IC(0) (Meijerink & van der Vorst 1977), PyAMG smoothed aggregation (its torch form on CUDA), or none.
 
 Every result carries the true relative residual ``||b - A x|| / ||b||`` recomputed in float64.
 CG refuses matrices it cannot solve (non-symmetric, indefinite) with a :class:`NotApplicableError`
@@ -18,7 +19,6 @@ that points to ``linsolve=direct`` instead of returning a wrong answer.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -27,13 +27,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from pdesolve.divergence import DivergenceMonitor
-from pdesolve.errors import NotApplicableError, PdesolveError
-from pdesolve.linalg.host import HostPreconditioner, definiteness_sign
+from pdesolve.errors import PdesolveError
+from pdesolve.linalg.host import definiteness_sign
 from pdesolve.linalg.host import incomplete_cholesky as incomplete_cholesky  # importable here too
-from pdesolve.linalg.registry import host_preconditioner, names
+from pdesolve.linalg.registry import help_text, names
 
-METHODS = ("direct", "cg")
+AUTO_LINSOLVE = {1: "direct", 2: "direct", 3: "cg"}  # 3D LU fills in badly
+LINSOLVE_HELP = "direct (sparse LU, host) | cg | auto (direct in 1D and 2D on the CPU, else cg)"
+PRECOND_HELP = f"preconditioner of cg (host form on the CPU, device form on CUDA): {help_text('host')}"
 SINGULAR_PIVOT = 1e-10
 
 
@@ -64,6 +65,13 @@ def relative_residual(matrix: sp.spmatrix, x: np.ndarray, rhs: np.ndarray) -> fl
     return float(np.linalg.norm(rhs - matrix @ x) / (norm if norm > 0 else 1.0))
 
 
+def linear_method(linsolve: str, dim: int, device: str) -> str:
+    """The ``linsolve`` option resolved: ``auto`` is ``direct`` in 1D and 2D on the CPU, ``cg`` in 3D or on a GPU."""
+    if linsolve != "auto":
+        return linsolve
+    return AUTO_LINSOLVE[dim] if device == "cpu" else "cg"
+
+
 def solve_linear(
     matrix: sp.spmatrix,
     rhs: np.ndarray,
@@ -71,28 +79,45 @@ def solve_linear(
     precond: str = "ic0",
     tol: float = 1e-10,
     maxiter: int = 0,
+    device: str = "cpu",
 ) -> LinearResult:
-    """Solve ``A x = b`` with ``method`` (direct | cg); ``maxiter = 0`` lets CG run up to ``max(1000, n)`` steps."""
+    """Solve ``A x = b`` with ``method`` (direct | cg); ``maxiter = 0`` lets CG run up to ``max(1000, n)`` steps.
+
+    ``direct`` runs on the host; ``cg`` on ``device`` (the torch CG of :mod:`pdesolve.linalg.assembled`)."""
     if method not in METHODS:
         raise PdesolveError(f"linsolve={method!r}: choose one of {', '.join(METHODS)}")
     if precond not in names("host"):
         raise PdesolveError(f"precond={precond!r}: choose one of {', '.join(names('host'))}")
     matrix = sp.csr_matrix(matrix, dtype=np.float64)
     rhs = np.asarray(rhs, dtype=np.float64)
-    if method == "direct":
-        x, setup, solve, iterations = *direct_solve(matrix, rhs), None
-    else:
-        start = time.perf_counter()
-        sign = definiteness_sign(matrix)
-        definite = sign * matrix
-        apply = host_preconditioner(precond, definite)
-        setup = time.perf_counter() - start
-        start = time.perf_counter()
-        x, iterations = conjugate_gradient(definite, sign * rhs, apply, tol, maxiter or max(1000, matrix.shape[0]))
-        solve = time.perf_counter() - start
+    x, setup, solve, iterations = METHODS[method](
+        matrix, rhs, precond, tol, maxiter or max(1000, matrix.shape[0]), device
+    )
     if not np.all(np.isfinite(x)):
         raise PdesolveError(f"the {method} solve produced non-finite values")
     return LinearResult(x, iterations, relative_residual(matrix, x, rhs), setup, solve)
+
+
+def _direct(
+    matrix: sp.csr_matrix, rhs: np.ndarray, precond: str, tol: float, maxiter: int, device: str
+) -> tuple[np.ndarray, float, float, None]:
+    if device != "cpu":
+        raise PdesolveError(f"linsolve=direct runs on the host; with --device {device} choose linsolve=cg or auto")
+    return *direct_solve(matrix, rhs), None
+
+
+def _cg(
+    matrix: sp.csr_matrix, rhs: np.ndarray, precond: str, tol: float, maxiter: int, device: str
+) -> tuple[np.ndarray, float, float, int]:
+    from pdesolve.linalg.assembled import AssembledCG  # torch: imported when CG runs
+
+    start = time.perf_counter()
+    sign = definiteness_sign(matrix)
+    solver = AssembledCG(sign * matrix, precond, tol, maxiter, device)
+    setup = time.perf_counter() - start
+    start = time.perf_counter()
+    x, iterations = solver.solve(sign * rhs)
+    return x, setup, time.perf_counter() - start, iterations
 
 
 def direct_solve(matrix: sp.csr_matrix, rhs: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -118,49 +143,4 @@ def direct_solve(matrix: sp.csr_matrix, rhs: np.ndarray) -> tuple[np.ndarray, fl
     return x, setup, time.perf_counter() - start
 
 
-def _dot(a: np.ndarray, b: np.ndarray) -> float:
-    """Inner product without BLAS: threaded ``ddot`` stalls badly on oversubscribed CPUs."""
-    return float(np.einsum("i,i->", a, b))
-
-
-def conjugate_gradient(
-    matrix: sp.csr_matrix, rhs: np.ndarray, precondition: HostPreconditioner, tol: float, maxiter: int
-) -> tuple[np.ndarray, int]:
-    """PCG from ``x = 0`` until ``||r|| <= tol ||b||``; a non-positive curvature ``pᵀAp`` or a residual grown by
-    orders of magnitude over ``||b||`` stops it with an error."""
-    x = np.zeros_like(rhs)
-    rhs_squared = _dot(rhs, rhs)
-    threshold = tol**2 * rhs_squared
-    if threshold == 0:
-        return x, 0
-    monitor = DivergenceMonitor("CG's relative residual", "the matrix or preconditioner is not usable by CG", start=1.0)
-    r = rhs.copy()
-    z = precondition(r)
-    p = z.copy()
-    rz = _dot(r, z)
-    for iteration in range(1, maxiter + 1):
-        q = matrix @ p
-        curvature = _dot(p, q)
-        if not curvature > 0:
-            raise NotApplicableError(
-                f"CG met a direction of non-positive curvature (pᵀAp = {curvature:.3g}) at iteration {iteration}: "
-                "the matrix is indefinite (e.g. Helmholtz beyond its first eigenvalue); use linsolve=direct"
-            )
-        alpha = rz / curvature
-        x += alpha * p
-        r -= alpha * q
-        rr = _dot(r, r)
-        if rr <= threshold:
-            return x, iteration
-        monitor.update(math.sqrt(rr / rhs_squared), iteration)
-        z = precondition(r)
-        rz_next = _dot(r, z)
-        if not rz_next > 0:
-            raise NotApplicableError("the preconditioner is not positive definite for this matrix; try precond=none")
-        p = z + (rz_next / rz) * p
-        rz = rz_next
-    relative = math.sqrt(_dot(r, r) / _dot(rhs, rhs))
-    raise PdesolveError(
-        f"CG did not reach tol={tol:g} in {maxiter} iterations (relative residual {relative:.3g}); "
-        "raise maxiter or use a stronger precond (amg, ic0)"
-    )
+METHODS = {"direct": _direct, "cg": _cg}  # linsolve -> (matrix, rhs, precond, tol, maxiter, device) -> x, times, its

@@ -1,7 +1,8 @@
 """``pdesolve train PROBLEM --data DIR --constraint soft|hard|moe``: the options and the command.
 
 The model file it writes (``constrained_model.pt``, :mod:`pdesolve.constraints.model`) loads with
-``pdesolve solve PROBLEM --solver fno --set model=FILE``.
+``pdesolve solve PROBLEM --solver fno --set model=FILE``; ``checkpoint.pt`` beside it keeps the training state
+(every ``--checkpoint-every`` epochs and on Ctrl-C/SIGTERM), which ``--resume`` continues.
 """
 
 from __future__ import annotations
@@ -14,12 +15,19 @@ import torch
 import torch.distributed as dist
 
 from pdesolve.constraints.model import constraint_grid, save
-from pdesolve.constraints.training import CONSTRAINTS, ConstraintConfig, ConstraintData, train_hard_constrained
+from pdesolve.constraints.training import (
+    CONSTRAINTS,
+    ConstraintConfig,
+    ConstraintData,
+    checkpoint_of,
+    train_hard_constrained,
+)
 from pdesolve.io.run_folder import write_json
 from pdesolve.problem import Grid, Problem
 from pdesolve.runtime import rank_and_world
 
 MODEL_FILE = "constrained_model.pt"
+CHECKPOINT = "checkpoint.pt"  # the training state, every --checkpoint-every epochs; --resume continues it
 
 
 def add_train_constraint_options(parser: argparse.ArgumentParser) -> None:
@@ -82,8 +90,11 @@ def run_constrained_training(
         )
 
     names = list(spec.inputs)
-    result = train_hard_constrained(problem, grid, tensors(train_data), tensors(test_data), config, device, names)
     out = Path(args.out or Path("runs") / f"{problem.name}-fno-{args.constraint}")
+    checkpoint = checkpoint_of(out / CHECKPOINT, problem, config, args.checkpoint_every, args.resume, device)
+    result = train_hard_constrained(
+        problem, grid, tensors(train_data), tensors(test_data), config, device, names, checkpoint
+    )
     if rank_and_world()[0] == 0:
         card = {
             "problem": problem.name,

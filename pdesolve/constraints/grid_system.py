@@ -356,7 +356,7 @@ class GridConstraintSystem:
         c = self._constants(local.basis)
         u = torch.einsum("bkci,bki...->bkc...", omega, local.basis)
         potential = None
-        if self.grid.method == "spectral":
+        if self.grid.calculus.inverts_laplacian:
             potential = lambda: torch.einsum("bkci,bki...->bkc...", omega, local.potential(self))  # noqa: E731
         field = BlockField(u, self.windows.grid, potential)
         pde, initial = self.time_discretisation(self.problem, field, u, c, local.params, local.initial)

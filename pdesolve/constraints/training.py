@@ -12,10 +12,12 @@ physics-informed only, as in the paper's experiments (its diffusion–sorption a
 weigh the interior data loss 0 and the PDE, initial and boundary losses 1): every variant then minimises the
 relative residual of the rows of its output, and the targets serve only to measure the error.
 
-Two safeguards of the hard variants: a sample whose Levenberg–Marquardt solve stopped unconverged (at the
-iteration cap) is left out of that step's gradient (``skip_unconverged``), since the implicit-function backward
-is the derivative of a converged solution only; and with ``keep_best`` the model ends with the parameters of
-the epoch of lowest training loss, so that a late Adam spike does not decide the result (figures:
+The loop is :class:`~pdesolve.training.loop.Trainer`'s. Two safeguards of the hard variants, its callbacks: a
+sample whose Levenberg–Marquardt solve stopped unconverged (at the iteration cap) is left out of that step's
+gradient (``skip_unconverged``: :class:`~pdesolve.training.callbacks.SkipUnconverged`), since the
+implicit-function backward is the derivative of a converged solution only; and with ``keep_best``
+(:class:`~pdesolve.training.callbacks.KeepBest`) the model ends with the parameters of the epoch of lowest
+training loss, so that a late Adam spike does not decide the result (figures:
 benchmarks/RESULTS.md, "Design choices of the constraint rows"). Under ``torchrun`` the experts are shared out
 among the ranks; the batches are the same on every rank.
 
@@ -25,10 +27,10 @@ among the ranks; the batches are the same on every rank.
 
 from __future__ import annotations
 
-import copy
 import math
-import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -37,13 +39,16 @@ import torch.distributed as dist
 from pdesolve.constraints.gauss_newton import LMOptions
 from pdesolve.constraints.grid_system import GridConstraintSystem
 from pdesolve.constraints.strategies import STRATEGIES, strategy_of
-from pdesolve.divergence import DivergenceMonitor
+from pdesolve.io import checkpoint as checkpoints
 from pdesolve.operators.fno import FNO
 from pdesolve.problem import Grid, Problem
-from pdesolve.report.progress import progress_bar
 from pdesolve.runtime import rank_and_world, relative_l2
+from pdesolve.training.callbacks import Checkpoint, Divergence, KeepBest, Progress, SkipUnconverged
+from pdesolve.training.loop import Step, Trainer
 
 CONSTRAINTS = tuple(STRATEGIES)
+CHECKPOINT_KIND = "constrained-training"
+OPTIMISER_OPTIONS = ("epochs", "batch_size", "lr", "weight_decay", "progress")  # free to change on resume
 
 
 @dataclass(frozen=True)
@@ -215,8 +220,10 @@ def train_hard_constrained(
     config: ConstraintConfig,
     device: torch.device | str = "cpu",
     input_names: list[str] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> ConstrainedResult:
-    """Train a constrained FNO (see the module docstring); returns the model, losses and the test error."""
+    """Train a constrained FNO (see the module docstring); returns the model, losses and the test error.
+    ``checkpoint`` (:func:`checkpoint_of`) keeps the run and resumes it."""
     group = dist.group.WORLD if rank_and_world()[1] > 1 else None
     torch.manual_seed(config.seed)
     channels = train_data.inputs.shape[1]
@@ -234,40 +241,48 @@ def train_hard_constrained(
     if physics:  # ‖r(0)‖ depends on the inputs only: once per sample, not per step
         step = config.batch_size
         data_norms = torch.cat([model.data_norm(inputs[i : i + step]) for i in range(0, len(inputs), step)])
-    result = ConstrainedResult(model)
-    monitor = DivergenceMonitor("the training loss", "lower --lr")
-    best_loss, best_state = math.inf, None
-    start = time.perf_counter()
-    for epoch in progress_bar(config.progress, iterable=range(config.epochs), desc=f"train {config.constraint}"):
+
+    def batches(epoch: int) -> Iterator[torch.Tensor]:
         order = torch.randperm(len(inputs), generator=generator).to(device)
-        total, unconverged = 0.0, 0
         for first in range(0, len(inputs), config.batch_size):
-            batch = order[first : first + config.batch_size]
-            u = model(inputs[batch])
-            observed = u[:, train_data.observed] if model.levels else u
-            losses = config.data_weight * relative_l2(observed.reshape(targets[batch].shape), targets[batch])
-            if physics:
-                losses = losses + config.soft_weight * model.relative_residual(u, inputs[batch], data_norms[batch])
-            converged = model.layer.converged if model.layer is not None else torch.ones_like(losses, dtype=torch.bool)
-            keep = converged if config.skip_unconverged else torch.ones_like(converged)
-            total += float(losses.detach().sum())
-            unconverged += int((~converged).sum())
-            if bool(keep.any()):
-                optimizer.zero_grad(set_to_none=True)
-                losses[keep].mean().backward()
-                optimizer.step()
-        schedule.step()
-        result.train_loss.append(total / len(inputs))
-        monitor.update(result.train_loss[-1], f"epoch {epoch + 1}")
-        result.unconverged.append(unconverged)
-        result.kept_epoch = epoch
-        if config.keep_best and result.train_loss[-1] < best_loss:
-            best_loss, best_state, best_epoch = result.train_loss[-1], copy.deepcopy(model.state_dict()), epoch
-    if best_state is not None:
-        model.load_state_dict(best_state)
-        result.kept_epoch = best_epoch
-    result.seconds = time.perf_counter() - start
+            yield order[first : first + config.batch_size]
+
+    def losses(batch: torch.Tensor) -> Step:
+        u = model(inputs[batch])
+        observed = u[:, train_data.observed] if model.levels else u
+        value = config.data_weight * relative_l2(observed.reshape(targets[batch].shape), targets[batch])
+        if physics:
+            value = value + config.soft_weight * model.relative_residual(u, inputs[batch], data_norms[batch])
+        converged = model.layer.converged if model.layer is not None else torch.ones_like(value, dtype=torch.bool)
+        return Step(value, converged=converged)
+
+    callbacks = [
+        Divergence("the training loss", "lower --lr"),
+        *([SkipUnconverged()] if config.skip_unconverged else []),
+        *([KeepBest()] if config.keep_best else []),
+        Progress(config.progress, f"train {config.constraint}"),
+    ]
+    trainer = Trainer(model, optimizer, schedule, callbacks, [generator], checkpoint=checkpoint)
+    run = trainer.fit(config.epochs, batches, losses)
+    kept = run.kept_epoch if run.kept_epoch is not None else max(run.epoch - 1, 0)
+    result = ConstrainedResult(model, run.history.get("train_loss", []), run.history.get("unconverged", []), kept)
+    result.seconds = run.seconds
     if test_data is not None:
         moved = ConstraintData(test_data.inputs.to(device), test_data.targets.to(device), test_data.observed)
         result.test_error = evaluate(model, moved, config.batch_size)
     return result
+
+
+def checkpoint_of(
+    path: Path,
+    problem: Problem,
+    config: ConstraintConfig,
+    every: int,
+    resume: bool = False,
+    device: torch.device | str = "cpu",
+) -> Checkpoint:
+    """The training checkpoint at ``path``: it resumes only a run of ``problem`` with the same constraint and
+    architecture (every option of ``config`` but the optimiser's and the epoch count)."""
+    shaping = {key: value for key, value in asdict(config).items() if key not in OPTIMISER_OPTIONS}
+    head = checkpoints.header(CHECKPOINT_KIND, problem, "fno-constrained", shaping)
+    return Checkpoint(path, head, every, resume, rank_and_world()[0] == 0, device)

@@ -1,6 +1,6 @@
 """One checkpoint format for every family: a header that says what the file is for, then the family's state.
 
-A checkpoint (or model file) is plain data: tensors, numbers, strings, lists and dicts, written atomically
+A checkpoint (or model file, :func:`save_model`: with its card beside it) is plain data: tensors, numbers, strings, lists and dicts, written atomically
 (:func:`~pdesolve.io.run_folder.atomic_path`) and read with ``torch.load(..., weights_only=True)`` only, so a
 crafted file whose unpickling would run code is refused, never run. The header records
 
@@ -31,7 +31,7 @@ import torch
 
 from pdesolve.errors import PdesolveError
 from pdesolve.io.interrupts import last_saved
-from pdesolve.io.run_folder import atomic_path
+from pdesolve.io.run_folder import atomic_path, atomic_write_text
 
 FORMAT = 2  # the format of this header; files without one are refused
 MAX_DEPTH = 8  # of nested objects described in a fingerprint
@@ -110,6 +110,14 @@ def save(path: str | Path, head: dict[str, Any], payload: dict[str, Any]) -> Pat
     with atomic_path(path) as temporary, open(temporary, "wb") as stream:
         torch.save({"header": head, **payload}, stream)
     last_saved["path"] = path
+    return path
+
+
+def save_model(path: str | Path, head: dict[str, Any], payload: dict[str, Any], card: str) -> Path:
+    """A model file: :func:`save` ``path`` and write ``card`` (its model card for people, Markdown) to ``path``
+    with suffix ``.md``, both atomically."""
+    path = save(path, head, payload)
+    atomic_write_text(path.with_suffix(".md"), card)
     return path
 
 

@@ -16,7 +16,6 @@ from torch import nn
 
 from pdesolve.errors import PdesolveError
 from pdesolve.io import checkpoint
-from pdesolve.io.run_folder import atomic_write_text
 from pdesolve.learned.kinds import Kind, kind_of
 from pdesolve.learned.systems import fingerprint
 from pdesolve.problem import Problem
@@ -39,8 +38,8 @@ def save_checkpoint(
     """Write ``path`` (.pt, through :mod:`pdesolve.io.checkpoint`) and its model card ``path.with_suffix('.md')``."""
     state = {name: value.detach().cpu() for name, value in model.state_dict().items()}
     head = checkpoint.header(KIND, problem, f"precond-{kind.name}", architecture)
-    checkpoint.save(path, head, {"kind": kind.name, "architecture": architecture, "state": state, "card": card})
-    atomic_write_text(path.with_suffix(".md"), model_card(card))
+    payload = {"kind": kind.name, "architecture": architecture, "state": state, "card": card}
+    checkpoint.save_model(path, head, payload, model_card(card))
 
 
 def find_checkpoint(path: str | Path) -> Path:

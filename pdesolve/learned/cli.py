@@ -31,8 +31,11 @@ def run_train_precond(args: argparse.Namespace, problem: Problem, settings: Sett
     nodes = args.nodes or TRAIN_NODES.get(problem.dim, 17)
     out = Path(args.out) if args.out else Path("preconditioners")
     path = out if out.suffix == ".pt" else out / f"{problem.name}-{kind}.pt"
-    if path.exists() and not args.force:
-        raise PdesolveError(f"{path} already holds a model: pass --force to replace it, or choose another --out")
+    if path.exists() and not (args.force or args.resume):
+        raise PdesolveError(
+            f"{path} already holds a model: pass --force to replace it, --resume to continue its training "
+            "(from its .checkpoint.pt), or choose another --out"
+        )
     command = (
         f"pdesolve train {shlex.quote(args.problem)} --model {args.model} --nodes {nodes} --samples {args.samples} "
         f"--steps {args.steps} --seed {settings.seed} --out {shlex.quote(str(path))}"
@@ -44,6 +47,8 @@ def run_train_precond(args: argparse.Namespace, problem: Problem, settings: Sett
         seconds=args.max_seconds,
         seed=settings.seed,
         progress=settings.progress,
+        checkpoint_every=args.checkpoint_every,
+        resume=args.resume,
     )
     checkpoint = train_preconditioner(problem, kind, options, torch.device(settings.device), path, command)
     card = checkpoint.card

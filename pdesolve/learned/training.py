@@ -13,16 +13,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from pdesolve.divergence import DivergenceMonitor
-from pdesolve.learned.checkpoint import Checkpoint, save_checkpoint
+from pdesolve.io import checkpoint as checkpoints
+from pdesolve.learned.checkpoint import Checkpoint as Trained
+from pdesolve.learned.checkpoint import save_checkpoint
 from pdesolve.learned.kinds import Kind, kind_of, solve_with
 from pdesolve.learned.systems import GridSystem, family_systems, fingerprint
 from pdesolve.linalg.cg import cg
 from pdesolve.linalg.preconditioners import GridLayout, make_preconditioner
 from pdesolve.linalg.system import SparseOperator
 from pdesolve.problem import Problem
-from pdesolve.report.progress import progress_bar
+from pdesolve.training.callbacks import Checkpoint, Divergence, Progress, TimeLimit
+from pdesolve.training.loop import Step, Trainer
 
+TRAINING_KIND = "learned-preconditioner-training"
 UNSEEN_SEED = 1_000_000  # unseen members are drawn from seeds UNSEEN_SEED + i, never used for training
 BASELINES = ("jacobi", "ic0", "mg")
 VALIDATION_MAXITER = 1000  # an untrained DCDM network need not converge: the card then shows 1000
@@ -39,6 +42,8 @@ class TrainOptions:
     seed: int = 0
     progress: bool = False
     threads: int | None = None  # torch CPU threads while training (None: leave as set); small graphs run best on 1
+    checkpoint_every: int = 0  # steps between checkpoints beside the model file (0: only at the end, if resume)
+    resume: bool = False  # continue from the checkpoint beside the model file
 
 
 @contextmanager
@@ -81,9 +86,22 @@ def validate(
     return table
 
 
+def checkpoint_path(out: Path) -> Path:
+    """Where the training state of the model file ``out`` is kept: ``NAME.checkpoint.pt`` beside it."""
+    return out.with_name(f"{out.stem}.checkpoint.pt")
+
+
+def checkpoint_of(out: Path, problem: Problem, kind: Kind, options: TrainOptions) -> Checkpoint:
+    """The training checkpoint of the model file ``out``; it resumes only the same kind, architecture, problem and
+    training members."""
+    shaping = {**kind.architecture, "nodes": options.nodes, "samples": options.samples, "seed": options.seed}
+    head = checkpoints.header(TRAINING_KIND, problem, f"precond-{kind.name}", shaping)
+    return Checkpoint(checkpoint_path(out), head, options.checkpoint_every, options.resume)
+
+
 def train_preconditioner(
     problem: Problem, kind_name: str, options: TrainOptions, device: torch.device, out: Path | None, command: str = ""
-) -> Checkpoint:
+) -> Trained:
     """Train ``kind_name`` (gnn, dcdm, mg) on ``problem``'s family; write ``out`` (.pt and .md card) if given."""
     with cpu_threads(options.threads):
         return _train(problem, kind_of(kind_name), options, device, out, command)
@@ -91,7 +109,7 @@ def train_preconditioner(
 
 def _train(
     problem: Problem, kind: Kind, options: TrainOptions, device: torch.device, out: Path | None, command: str
-) -> Checkpoint:
+) -> Trained:
     device = torch.device(kind.training_device or device)
     torch.manual_seed(options.seed)
     rng = np.random.default_rng(options.seed)
@@ -106,20 +124,17 @@ def _train(
     lr = options.lr or kind.lr
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, options.steps, eta_min=0.1 * lr)
-    losses: list[float] = []
-    monitor = DivergenceMonitor(f"the {kind.name} training loss", "lower --lr")
-    steps = 0
-    for step in progress_bar(options.progress, iterable=range(options.steps), desc=f"train {kind.name}"):
-        optimizer.zero_grad()
-        value = kind.loss(model, samples[step % len(samples)])
-        value.backward()
-        optimizer.step()
-        schedule.step()
-        losses.append(float(value.detach()))
-        monitor.update(losses[-1], step + 1)
-        steps = step + 1
-        if time.perf_counter() - start > options.seconds:
-            break
+    keeps = out is not None and (options.checkpoint_every > 0 or options.resume)
+    callbacks = [
+        Divergence(f"the {kind.name} training loss", "lower --lr"),
+        TimeLimit(options.seconds, start),
+        Progress(options.progress, f"train {kind.name}", {"loss": "train_loss"}),
+    ]
+    generators = [sample.generator for sample in samples if hasattr(sample, "generator")]  # mg draws its probes
+    saver = checkpoint_of(out, problem, kind, options) if keeps else None
+    trainer = Trainer(model, optimizer, schedule, callbacks, generators, unit="step", checkpoint=saver)
+    run = trainer.fit(options.steps, lambda step: [samples[step % len(samples)]], lambda s: Step(kind.loss(model, s)))
+    losses, steps = run.history.get("train_loss", []), run.epoch
     seconds = time.perf_counter() - start
     model = model.cpu().eval()
     unseen = family_systems(
@@ -151,7 +166,6 @@ def _train(
         "validation": validation,
         "command": command,
     }
-    checkpoint = Checkpoint(kind, model, card)
     if out is not None:
         save_checkpoint(out, problem, kind, model, kind.architecture, card)
-    return checkpoint
+    return Trained(kind, model, card)

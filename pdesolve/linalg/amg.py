@@ -25,8 +25,8 @@ DENSE_LIMIT = 8192  # the largest coarsest level factored densely
 
 def device_matrix(operator: LinearOperator, matrix: sp.spmatrix) -> torch.Tensor:
     """The float64 matrix as a CSR tensor on the operator's device (the operator's own when it stores one)."""
-    if isinstance(operator, SparseOperator) and operator.backend == "torch":
-        return operator.matrix64
+    if isinstance(operator, SparseOperator):
+        return operator.csr64()
     return csr_tensor(matrix, operator.device, torch.float64)
 
 

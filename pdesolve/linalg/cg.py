@@ -91,6 +91,53 @@ def lanczos_condition(rz_before: np.ndarray, curvature: np.ndarray, rz_after: np
 CURVATURE, RR, RZ_NEW, RZ, ALPHA, BETA, THRESHOLD = range(7)
 
 
+class FusedUpdate:
+    """What the fused (triton) step does for a kind of preconditioner; ``mode`` is :func:`kernels.cg_update`'s.
+
+    This one serves any preconditioner: the kernel sums ``rᵀr`` only, ``z = M⁻¹ r`` and ``rᵀz`` follow it.
+    """
+
+    mode, rz_summed = 2, False
+
+    def inverse(self, preconditioner: Preconditioner | None) -> torch.Tensor | None:
+        return None
+
+    def z(self, solver: ConjugateGradient) -> torch.Tensor | None:
+        return None
+
+    def finish(self, solver: ConjugateGradient) -> None:
+        solver.M.apply(solver.r, out=solver.z)
+        torch.linalg.vecdot(solver.r, solver.z, dim=0, out=solver.state[RZ_NEW])
+
+
+class UnpreconditionedUpdate(FusedUpdate):
+    """No preconditioner: ``z`` is ``r``, the kernel sums ``rᵀr`` for both dots."""
+
+    mode, rz_summed = 0, True
+
+    def finish(self, solver: ConjugateGradient) -> None:
+        pass
+
+
+class JacobiUpdate(UnpreconditionedUpdate):
+    """Jacobi: the kernel writes ``z = D⁻¹ r`` and sums ``rᵀz`` beside ``rᵀr``."""
+
+    mode = 1
+
+    def inverse(self, preconditioner: Jacobi) -> torch.Tensor:
+        return preconditioner.inverse[:1].contiguous() if preconditioner.uniform else preconditioner.inverse
+
+    def z(self, solver: ConjugateGradient) -> torch.Tensor:
+        return solver.z
+
+
+def fused_update(preconditioner: Preconditioner | None) -> FusedUpdate:
+    """The fused step's treatment of ``preconditioner``, chosen once per solver."""
+    if preconditioner is None:
+        return UnpreconditionedUpdate()
+    return JacobiUpdate() if isinstance(preconditioner, Jacobi) else FusedUpdate()
+
+
 class ConjugateGradient:
     """(Flexible) PCG for an SPD operator; ``solve(b)`` with ``b`` of shape (n,) or (n, k).
 
@@ -116,7 +163,7 @@ class ConjugateGradient:
         self.check_every = check_every or (32 if cuda else 1)
         capturable = preconditioner is None or preconditioner.capturable
         self.cuda_graph = (cuda if cuda_graph is None else cuda_graph) and cuda and capturable
-        self.mode = 0 if preconditioner is None else 1 if isinstance(preconditioner, Jacobi) else 2
+        self.update = fused_update(preconditioner)
         self.singular_condition = 0.1 / torch.finfo(operator.dtype).eps
         self.key: tuple | None = None  # (shape of b) of the buffers
         self.graph: Any = None
@@ -134,35 +181,35 @@ class ConjugateGradient:
         self.r_old = torch.empty_like(self.r) if self.flexible else None
         columns = b.shape[1:]
         self.state = torch.zeros((7, *columns), dtype=dtype, device=device)
+        self.rows = self.state.unbind(0)  # views of its rows, indexed without a dispatch per step
+        self.recorded = self.state[:3].unsqueeze(0)  # (pᵀAp, rᵀr, rᵀz), a view
         self.record = torch.zeros((self.maxiter + self.check_every + 1, 3, *columns), dtype=dtype, device=device)
         self.counter = torch.zeros(1, dtype=torch.long, device=device)
         self.zero = torch.zeros((), dtype=dtype, device=device)
         self.fused = not self.flexible and b.dim() == 1 and kernels.usable(self.r, self.x)
         if self.fused:
             self.partial = torch.empty((kernels.blocks(b.shape[0]), 2), dtype=dtype, device=device)
-            self.inverse = None
-            if self.mode == 1:
-                self.inverse = self.M.inverse[:1].contiguous() if self.M.uniform else self.M.inverse
+            self.inverse = self.update.inverse(self.M)
         self.key, self.graph = tuple(b.shape), None
 
     def _step(self) -> None:
-        s = self.state
+        s, rows = self.state, self.rows
         self.A.matvec(self.p, out=self.Ap)
-        torch.linalg.vecdot(self.p, self.Ap, dim=0, out=s[CURVATURE])
+        torch.linalg.vecdot(self.p, self.Ap, dim=0, out=rows[CURVATURE])
         if self.fused:
-            z = self.z if self.mode == 1 else None
-            kernels.cg_update(self.x, self.p, self.r, self.Ap, self.inverse, z, s, self.partial, self.mode)
-            if self.mode == 2:
-                self.M.apply(self.r, out=self.z)
-                torch.linalg.vecdot(self.r, self.z, dim=0, out=s[RZ_NEW])
-            kernels.cg_finish(self.partial, s, self.record, self.counter, rz_summed=self.mode != 2)
+            update = self.update
+            kernels.cg_update(
+                self.x, self.p, self.r, self.Ap, self.inverse, update.z(self), s, self.partial, update.mode
+            )
+            update.finish(self)
+            kernels.cg_finish(self.partial, s, self.record, self.counter, rz_summed=update.rz_summed)
         else:
             self._update()
-        torch.addcmul(self.z, self.p, s[BETA], out=self.p)
+        torch.addcmul(self.z, self.p, rows[BETA], out=self.p)
 
     def _update(self) -> None:
         """The torch form of :func:`kernels.cg_update` and :func:`kernels.cg_finish` (any columns, flexible β)."""
-        s = self.state
+        s = self.rows
         active = (s[RR] > s[THRESHOLD]) & (s[CURVATURE] > 0)
         torch.where(active, s[RZ] / s[CURVATURE], self.zero, out=s[ALPHA])
         self.x.addcmul_(self.p, s[ALPHA])
@@ -176,7 +223,7 @@ class ConjugateGradient:
         numerator = s[RZ_NEW] - torch.linalg.vecdot(self.z, self.r_old, dim=0) if self.flexible else s[RZ_NEW]
         torch.where(s[RZ] > 0, numerator / s[RZ], self.zero, out=s[BETA])
         s[RZ].copy_(s[RZ_NEW])
-        self.record.index_copy_(0, self.counter, s[:3].unsqueeze(0))
+        self.record.index_copy_(0, self.counter, self.recorded)
         self.counter.add_(1)
 
     def _restart(self, residual64: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:

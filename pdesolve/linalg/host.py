@@ -1,7 +1,8 @@
-"""Float64 host-side pieces shared by the CPU solvers of ``fd``/``fem`` and the torch CG: the definiteness
+"""Float64 host-side pieces of the linear-algebra stack: the definiteness
 sign CG needs, the IC(0) factor (Meijerink & van der Vorst 1977) and ``r -> M⁻¹ r`` preconditioners in numpy.
 
-No torch here: ``fd`` and ``fem`` solve through these without importing it.
+No torch here: the preconditioners act on numpy arrays (:class:`pdesolve.linalg.assembled.HostApplied` hands
+them the CG's CPU tensors), and ``fd``/``fem``'s direct solves need nothing more.
 """
 
 from __future__ import annotations

@@ -92,8 +92,8 @@ def box_stencil_of(operator: LinearOperator, matrix: sp.csr_matrix, layout: Grid
         return None
     if isinstance(operator, StencilOperator):
         return BoxStencil.from_star(operator)
-    if isinstance(operator, SparseOperator) and operator.backend == "torch":
-        stored = operator.matrix64
+    if isinstance(operator, SparseOperator):
+        stored = operator.csr64()
         crow, col, values = stored.crow_indices(), stored.col_indices(), stored.values()
     else:
         device = operator.device

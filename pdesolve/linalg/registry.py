@@ -1,8 +1,8 @@
-"""Every preconditioner by name, for the torch CG (``cg``) and the float64 host CG of ``fd`` and ``fem``.
+"""Every preconditioner by name, for the torch CG: the ``cg`` solver, and ``fd``/``fem`` with ``linsolve=cg``.
 
 An :class:`Entry` holds a one-line description and its factories: ``device(setup)`` builds it for the torch CG
-on the operator's device, ``host(matrix)`` gives ``r -> M⁻¹ r`` in numpy (None where the kind has no such
-form: ``mg`` needs the grid). A name that is not registered is offered to the file loaders (a learned
+on the operator's device, ``host(matrix)`` gives ``r -> M⁻¹ r`` in numpy, what ``fd`` and ``fem`` apply on the CPU
+(None where the kind has no such form: ``mg`` needs the grid). A name that is not registered is offered to the file loaders (a learned
 preconditioner's checkpoint, :mod:`pdesolve.learned.hook`), which return an entry or None. Factories are named
 ``module:function`` and imported when first used, so this table imports neither torch nor any family.
 
@@ -71,7 +71,7 @@ def register_loader(what: str, loader: Loader) -> None:
 
 
 def names(where: str = "device") -> tuple[str, ...]:
-    """The registered names with a ``device`` (torch CG) or ``host`` (numpy CG) factory."""
+    """The registered names with a ``device`` (torch tensors) or ``host`` (numpy arrays) factory."""
     return tuple(name for name, entry in REGISTRY.items() if getattr(entry, where) is not None)
 
 
@@ -94,7 +94,7 @@ def resolve(name: str, where: str = "device") -> Entry:
 
 
 def host_preconditioner(name: str, matrix: sp.csr_matrix) -> Callable[[np.ndarray], np.ndarray]:
-    """``r -> M⁻¹ r`` in float64 numpy for the SPD ``matrix`` (the CG of ``fd`` and ``fem``)."""
+    """``r -> M⁻¹ r`` in float64 numpy for the SPD ``matrix`` (``fd`` and ``fem``'s CG on the CPU)."""
     return resolve(name, "host").host(matrix)
 
 

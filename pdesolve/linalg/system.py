@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from pdesolve.errors import NotApplicableError
+from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.linalg import kernels
 from pdesolve.linalg.host import definiteness_sign
 
@@ -59,12 +59,110 @@ def _with_values(matrix: torch.Tensor, values: torch.Tensor, index_dtype: torch.
     )
 
 
+class HostCSR:
+    """A CSR matrix held by scipy on the host: on the CPU scipy's product is an order of magnitude faster than
+    torch's. ``matrix`` has the operator's dtype, ``matrix64`` the float64 values (for true residuals)."""
+
+    def __init__(self, matrix: sp.spmatrix | torch.Tensor, device: torch.device, dtype: torch.dtype) -> None:
+        self.device, self.dtype = device, dtype
+        self.matrix64 = _to_scipy(matrix)
+        self.matrix = self.matrix64.astype(_NUMPY[dtype]) if dtype != torch.float64 else self.matrix64
+
+    def matvec(self, x: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
+        y = torch.from_numpy(np.asarray(self.matrix @ x.numpy()))
+        return y if out is None else out.copy_(y)
+
+    def matvec64(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(np.asarray(self.matrix64 @ x.numpy()))
+
+    def diagonal(self) -> torch.Tensor:
+        return torch.from_numpy(self.matrix64.diagonal().astype(_NUMPY[self.dtype]))
+
+    def transpose64(self) -> sp.csr_matrix:
+        return self.matrix64.T.tocsr()
+
+    def to_dense(self) -> torch.Tensor:
+        return torch.from_numpy(self.matrix64.toarray())
+
+    def csr64(self) -> torch.Tensor:
+        return csr_tensor(self.matrix64, self.device, torch.float64)
+
+    def from_coo(
+        self, rows: torch.Tensor, cols: torch.Tensor, values: torch.Tensor, shape: tuple[int, int]
+    ) -> sp.csr_matrix:
+        return sp.csr_matrix((values.numpy(), (rows.numpy(), cols.numpy())), shape=shape)
+
+    def compact(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        return None
+
+
+class DeviceCSR:
+    """A CSR matrix as torch sparse tensors on the device (cuSPARSE on CUDA): ``matrix`` in the operator's dtype,
+    ``matrix64`` in float64."""
+
+    def __init__(self, matrix: sp.spmatrix | torch.Tensor, device: torch.device, dtype: torch.dtype) -> None:
+        self.device, self.dtype = device, dtype
+        self.matrix64 = (
+            matrix.to(device=device, dtype=torch.float64)
+            if isinstance(matrix, torch.Tensor)
+            else csr_tensor(matrix, device, torch.float64)
+        )
+        self.matrix = (
+            self.matrix64
+            if dtype == torch.float64
+            else _with_values(self.matrix64, self.matrix64.values().to(dtype), torch.int64)
+        )
+
+    def matvec(self, x: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
+        if out is None:
+            return self.matrix @ x
+        return torch.mv(self.matrix, x, out=out) if x.dim() == 1 else torch.mm(self.matrix, x, out=out)
+
+    def matvec64(self, x: torch.Tensor) -> torch.Tensor:
+        return self.matrix64 @ x
+
+    def diagonal(self) -> torch.Tensor:
+        crow, col = self.matrix64.crow_indices(), self.matrix64.col_indices()
+        rows = torch.repeat_interleave(torch.arange(self.matrix64.shape[0], device=self.device), crow.diff())
+        on_diagonal = rows == col
+        diagonal = torch.zeros(self.matrix64.shape[0], dtype=torch.float64, device=self.device)
+        diagonal.index_put_((rows[on_diagonal],), self.matrix64.values()[on_diagonal], accumulate=True)
+        return diagonal.to(self.dtype)
+
+    def transpose64(self) -> torch.Tensor:
+        return self.matrix64.to_sparse_coo().t().coalesce().to_sparse_csr()
+
+    def to_dense(self) -> torch.Tensor:
+        return self.matrix64.to_dense()
+
+    def csr64(self) -> torch.Tensor:
+        return self.matrix64
+
+    def from_coo(
+        self, rows: torch.Tensor, cols: torch.Tensor, values: torch.Tensor, shape: tuple[int, int]
+    ) -> torch.Tensor:
+        coo = torch.sparse_coo_tensor(torch.stack([rows, cols]), values.to(torch.float64), shape)
+        return coo.coalesce().to_sparse_csr()
+
+    def compact(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """32-bit column indices on CUDA (fewer bytes per nonzero to stream); the ELLPACK form for the triton
+        product when the rows are short (at most ``ELL_WIDTH`` nonzeros), else None."""
+        if self.device.type != "cuda" or self.matrix64._nnz() >= 2**31 - 1:
+            return None
+        self.matrix = _with_values(self.matrix, self.matrix.values(), torch.int32)
+        return _ellpack(self.matrix) if kernels.triton is not None else None
+
+
+STORAGES: dict[str, type[HostCSR] | type[DeviceCSR]] = {"scipy": HostCSR, "torch": DeviceCSR}
+
+
 class SparseOperator:
     """A stored sparse matrix on a device, with products, transpose and sparse-sparse products.
 
-    The backend is torch sparse CSR (cuSPARSE) on CUDA and scipy on the CPU, where torch's CSR
-    product is an order of magnitude slower; ``backend="torch"`` forces torch (tests use it on CPU).
-    ``matvec64`` uses float64 values kept beside float32 ones, for true residuals.
+    Its storage is chosen once, by ``backend``: ``"torch"`` (:class:`DeviceCSR`, torch sparse CSR) by default on
+    CUDA, ``"scipy"`` (:class:`HostCSR`) by default on the CPU, where torch's CSR product is an order of
+    magnitude slower; ``backend="torch"`` forces torch (tests use it on CPU). ``matvec64`` uses float64 values
+    kept beside float32 ones, for true residuals.
     """
 
     def __init__(
@@ -76,21 +174,10 @@ class SparseOperator:
     ) -> None:
         self.device, self.dtype = torch.device(device), dtype
         self.backend = backend or ("scipy" if self.device.type == "cpu" else "torch")
-        if self.backend == "scipy":
-            source = _to_scipy(matrix)
-            self.matrix64 = source
-            self.matrix = source.astype(_NUMPY[dtype]) if dtype != torch.float64 else source
-        else:
-            source = (
-                matrix.to(device=self.device, dtype=torch.float64)
-                if isinstance(matrix, torch.Tensor)
-                else csr_tensor(matrix, self.device, torch.float64)
-            )
-            self.matrix64 = source
-            self.matrix = (
-                source if dtype == torch.float64 else _with_values(source, source.values().to(dtype), torch.int64)
-            )
-        self.shape = tuple(self.matrix.shape)
+        if self.backend not in STORAGES:
+            raise PdesolveError(f"backend={self.backend!r}: choose one of {', '.join(STORAGES)}")
+        self.storage = STORAGES[self.backend](matrix, self.device, dtype)
+        self.shape = tuple(self.storage.matrix.shape)
         self.ell: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def matvec(self, x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
@@ -98,60 +185,41 @@ class SparseOperator:
             y = x.new_empty(self.shape[0]) if out is None else out
             kernels.ell_matvec(*self.ell, x, y)
             return y
-        if self.backend == "scipy":
-            y = torch.from_numpy(np.asarray(self.matrix @ x.numpy()))
-            return y if out is None else out.copy_(y)
-        if out is None:
-            return self.matrix @ x
-        return torch.mv(self.matrix, x, out=out) if x.dim() == 1 else torch.mm(self.matrix, x, out=out)
+        return self.storage.matvec(x, out)
 
     def matvec64(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.to(torch.float64)
-        if self.backend == "scipy":
-            return torch.from_numpy(np.asarray(self.matrix64 @ x.numpy()))
-        return self.matrix64 @ x
+        return self.storage.matvec64(x.to(torch.float64))
 
     def diagonal(self) -> torch.Tensor:
-        if self.backend == "scipy":
-            return torch.from_numpy(self.matrix64.diagonal().astype(_NUMPY[self.dtype]))
-        crow, col = self.matrix64.crow_indices(), self.matrix64.col_indices()
-        rows = torch.repeat_interleave(torch.arange(self.shape[0], device=self.device), crow.diff())
-        on_diagonal = rows == col
-        diagonal = torch.zeros(self.shape[0], dtype=torch.float64, device=self.device)
-        diagonal.index_put_((rows[on_diagonal],), self.matrix64.values()[on_diagonal], accumulate=True)
-        return diagonal.to(self.dtype)
+        return self.storage.diagonal()
+
+    def csr64(self) -> torch.Tensor:
+        """The float64 matrix as a CSR tensor on the operator's device (the stored one when torch holds it)."""
+        return self.storage.csr64()
 
     # --- building hierarchies (always from the float64 values) -----------------------------
     def _like(self, matrix: sp.spmatrix | torch.Tensor) -> SparseOperator:
         return SparseOperator(matrix, self.device, self.dtype, self.backend)
 
     def transpose(self) -> SparseOperator:
-        if self.backend == "scipy":
-            return self._like(self.matrix64.T.tocsr())
-        return self._like(self.matrix64.to_sparse_coo().t().coalesce().to_sparse_csr())
+        return self._like(self.storage.transpose64())
 
     def __matmul__(self, other: SparseOperator) -> SparseOperator:
         """The sparse product ``self @ other`` (float64 values)."""
         try:
-            return self._like(self.matrix64 @ other.matrix64)
+            return self._like(self.storage.matrix64 @ other.storage.matrix64)
         except RuntimeError:  # a device without sparse-sparse products: form it with scipy
             return self._like(csr_tensor(self.to_scipy() @ other.to_scipy(), self.device, torch.float64))
 
     def to_dense(self) -> torch.Tensor:
-        if self.backend == "scipy":
-            return torch.from_numpy(self.matrix64.toarray())
-        return self.matrix64.to_dense()
+        return self.storage.to_dense()
 
     def to_scipy(self) -> sp.csr_matrix:
-        return _to_scipy(self.matrix64)
+        return _to_scipy(self.storage.matrix64)
 
     def compact(self) -> SparseOperator:
-        """The same operator with 32-bit column indices on CUDA (fewer bytes per nonzero to stream), and
-        in ELLPACK form for the triton product when its rows are short (at most ``ELL_WIDTH`` nonzeros)."""
-        if self.backend == "torch" and self.device.type == "cuda" and self.matrix64._nnz() < 2**31 - 1:
-            self.matrix = _with_values(self.matrix, self.matrix.values(), torch.int32)
-            if kernels.triton is not None:
-                self.ell = _ellpack(self.matrix)
+        """The same operator in its most compact device form (see :meth:`DeviceCSR.compact`; scipy: unchanged)."""
+        self.ell = self.storage.compact()
         return self
 
     @classmethod
@@ -164,11 +232,7 @@ class SparseOperator:
         like: SparseOperator,
     ) -> SparseOperator:
         """A matrix from COO triplets (on ``like``'s device), in ``like``'s backend and dtype."""
-        if like.backend == "scipy":
-            matrix = sp.csr_matrix((values.numpy(), (rows.numpy(), cols.numpy())), shape=shape)
-            return like._like(matrix)
-        coo = torch.sparse_coo_tensor(torch.stack([rows, cols]), values.to(torch.float64), shape)
-        return like._like(coo.coalesce().to_sparse_csr())
+        return like._like(like.storage.from_coo(rows, cols, values, shape))
 
 
 ELL_WIDTH = 32

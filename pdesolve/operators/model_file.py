@@ -20,7 +20,6 @@ import torch
 
 from pdesolve.errors import PdesolveError
 from pdesolve.io import checkpoint
-from pdesolve.io.run_folder import atomic_write_text
 from pdesolve.operators.fno import FNO, count_parameters
 from pdesolve.operators.pairs import family_description
 from pdesolve.operators.rollout import Rollout
@@ -57,9 +56,7 @@ def save_model(
     weights = (
         {"state_dict": model.state_dict()} if builder == "fno" else {"builder": builder, "state": model.state_dict()}
     )
-    checkpoint.save(path, head, {"config": config, **weights, "card": card})
-    atomic_write_text(path.with_suffix(".md"), card_markdown(card))
-    return path
+    return checkpoint.save_model(path, head, {"config": config, **weights, "card": card}, card_markdown(card))
 
 
 def load_model(

@@ -7,16 +7,16 @@ One process or many: launched by ``torchrun`` (``torch.distributed`` initialised
 DistributedDataParallel and each rank takes its share of every epoch's permutation. The permutation of
 epoch ``e`` is drawn from ``(seed, e)`` alone, so a run resumed from a checkpoint continues exactly as an
 uninterrupted one. On CUDA the forward pass runs under bf16 autocast (the FFTs stay in float32).
-Checkpoints (model, optimiser, schedule, history) are written by rank 0 through :mod:`pdesolve.io.checkpoint`,
-every ``checkpoint_every`` epochs and, holding the last whole epoch, on Ctrl-C or SIGTERM.
+The loop is :class:`~pdesolve.training.loop.Trainer`'s; checkpoints (model, optimiser, schedule, history) are
+written by rank 0 (:class:`~pdesolve.training.callbacks.Checkpoint`) every ``checkpoint_every`` epochs, after
+the last and, holding the last whole epoch, on Ctrl-C or SIGTERM. ``patience`` stops a run whose test error
+has stopped falling (:class:`~pdesolve.training.callbacks.EarlyStopping`).
 """
 
 from __future__ import annotations
 
-import copy
-import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,11 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from pdesolve.divergence import DivergenceMonitor
 from pdesolve.errors import PdesolveError
 from pdesolve.io import checkpoint as checkpoints
-from pdesolve.report.progress import progress_bar
 from pdesolve.runtime import rank_and_world, relative_l2
+from pdesolve.training.callbacks import Checkpoint, Divergence, EarlyStopping, Progress
+from pdesolve.training.loop import Callback, Run, Step, Trainer
 
 CHECKPOINT = "checkpoint.pt"
 KIND = "fno-training"
@@ -50,6 +50,7 @@ class TrainConfig:
     physics_weight: float = 0.0
     amp: bool = True
     checkpoint_every: int = 10
+    patience: int = 0  # stop when the test error has not improved for this many epochs (0: never)
     seed: int = 0
     progress: bool = True
 
@@ -70,7 +71,6 @@ class TrainResult:
 
 Physics = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (prediction, target) -> per-sample loss (batch,)
-Callback = Callable[[int, TrainResult], None]
 
 
 def _autocast(device: torch.device, enabled: bool):
@@ -106,7 +106,7 @@ def train(
     """Train ``model`` (already on the data's device) in place; returns the history. See the module docstring.
 
     ``head`` (:func:`pdesolve.io.checkpoint.header`) says what the checkpoints are for; ``resume`` refuses a
-    checkpoint made for another problem or architecture."""
+    checkpoint made for another problem or architecture. ``callback(epoch, result)`` runs after every epoch."""
     inputs, outputs = train_data
     device = inputs.device
     loss_function = loss_function or relative_l2
@@ -116,73 +116,60 @@ def train(
         raise PdesolveError(f"{len(inputs)} training samples cannot be shared by {world} processes")
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = learning_rate_schedule(optimizer, config)
-    result = TrainResult()
     checkpoint = Path(checkpoint_dir) / CHECKPOINT if checkpoint_dir is not None else None
     head = head or checkpoints.header(KIND, shaping=dict(getattr(model, "config", {})))
-    if resume and checkpoint is not None and checkpoint.is_file():
-        state = checkpoints.load(checkpoint, KIND, head, device, what="--resume: training checkpoint")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        result = TrainResult(**state["result"])
     kept = f"; the last good checkpoint stays in {checkpoint}" if checkpoint is not None else ""
-    first = result.train_loss[0] if result.train_loss else None
-    monitor = DivergenceMonitor("the training loss", f"lower --lr{kept}", start=first)
+    saver = (
+        None if checkpoint is None else Checkpoint(checkpoint, head, config.checkpoint_every, resume, rank == 0, device)
+    )
+    callbacks: list[Callback] = [
+        Divergence("the training loss", f"lower --lr{kept}"),
+        Progress(config.progress and rank == 0, "train"),
+    ]
+    if config.patience:
+        callbacks.append(EarlyStopping(config.patience, "test_error"))
+    if callback is not None:
+        callbacks.append(EpochCallback(callback))
     network = model
     if world > 1:
         network = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     per_rank = len(inputs) // world
-    bar = progress_bar(
-        config.progress and rank == 0, iterable=range(result.epochs, config.epochs), desc="train", initial=result.epochs
+
+    def batches(epoch: int) -> Iterator[torch.Tensor]:
+        """Rank ``rank``'s share of epoch ``epoch``'s permutation, drawn from ``(seed, epoch)`` alone."""
+        order = torch.randperm(len(inputs), generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch))
+        mine = order[: per_rank * world][rank::world].to(device)
+        for first in range(0, per_rank, config.batch_size):
+            yield mine[first : first + config.batch_size]
+
+    def step(batch: torch.Tensor) -> Step:
+        x, y = inputs[batch], outputs[batch]
+        with _autocast(device, config.amp):
+            prediction = network(x)
+        penalty = None
+        if physics is not None and config.physics_weight > 0:
+            penalty = config.physics_weight * physics(prediction.float()[:, 0], x)
+        return Step(loss_function(prediction, y), penalty)
+
+    trainer = Trainer(model, optimizer, schedule, callbacks, distributed=True, checkpoint=saver)
+    run = trainer.fit(config.epochs, batches, step, lambda: {"test_error": evaluate(model, *test_data)})
+    return result_of(run)
+
+
+def result_of(run: Run) -> TrainResult:
+    return TrainResult(
+        list(run.history.get("train_loss", [])), list(run.history.get("test_error", [])), run.seconds, run.epoch
     )
-    saving = checkpoint is not None and rank == 0
-    finished = training_state(model, optimizer, schedule, result) if saving else None  # the last whole epoch
-    try:
-        for epoch in bar:
-            start = time.perf_counter()
-            model.train()
-            seed = config.seed * 1_000_003 + epoch
-            order = torch.randperm(len(inputs), generator=torch.Generator().manual_seed(seed))
-            mine = order[: per_rank * world][rank::world].to(device)
-            running = torch.zeros((), device=device)
-            for first in range(0, per_rank, config.batch_size):
-                batch = mine[first : first + config.batch_size]
-                x, y = inputs[batch], outputs[batch]
-                with _autocast(device, config.amp):
-                    prediction = network(x)
-                loss = loss_function(prediction, y).mean()
-                if physics is not None and config.physics_weight > 0:
-                    loss = loss + config.physics_weight * physics(prediction.float()[:, 0], x)
-                if monitor.start is None:  # growth is measured from the untrained model's first batch
-                    monitor.update(float(loss.detach()), "the first batch")
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                running += loss.detach() * len(batch)
-            schedule.step()
-            train_loss = float(running) / per_rank
-            if world > 1:
-                reduced = torch.tensor([train_loss], device=device)
-                dist.all_reduce(reduced)
-                train_loss = float(reduced) / world
-            monitor.update(train_loss, f"epoch {epoch + 1}")
-            result.train_loss.append(train_loss)
-            result.test_error.append(evaluate(model, *test_data))
-            result.epochs = epoch + 1
-            result.seconds += time.perf_counter() - start
-            bar.set_postfix(loss=f"{train_loss:.3e}", test=f"{result.test_error[-1]:.3e}", refresh=False)
-            if saving:
-                finished = training_state(model, optimizer, schedule, result)
-                if result.epochs % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
-                    checkpoints.save(checkpoint, head, finished)
-            if callback is not None:
-                callback(epoch, result)
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (pdesolve.cli): keep the last whole epoch
-        if finished is not None and finished["result"]["epochs"] > 0:
-            checkpoints.save(checkpoint, head, finished)
-        raise
-    bar.close()
-    return result
+
+
+class EpochCallback(Callback):
+    """``callback(epoch, result)`` after every epoch (0-based ``epoch``, the history so far)."""
+
+    def __init__(self, callback: Callable[[int, TrainResult], None]) -> None:
+        self.callback = callback
+
+    def on_epoch_end(self, run: Run) -> None:
+        self.callback(run.epoch - 1, result_of(run))
 
 
 def check_finite_data(*tensors: torch.Tensor) -> None:
@@ -203,14 +190,3 @@ def learning_rate_schedule(optimizer: torch.optim.Optimizer, config: TrainConfig
     if config.schedule == "step":
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_epochs, gamma=config.step_factor)
     raise PdesolveError(f"unknown learning-rate schedule {config.schedule!r} (cosine or step)")
-
-
-def training_state(model: nn.Module, optimizer, schedule, result: TrainResult) -> dict[str, Any]:
-    """A copy of what a checkpoint holds (model, optimiser, schedule, history), detached from the live objects."""
-    state = {
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "schedule": schedule.state_dict(),
-        "result": asdict(result),
-    }
-    return copy.deepcopy(state)

@@ -36,8 +36,6 @@ def why_not_applicable(problem: Problem) -> str | None:
     on a :class:`~pdesolve.problem.NetworkField`), or None."""
     if problem.dim > MAX_DIM:
         return f"networks here take at most {MAX_DIM} space dimensions"
-    if problem.is_system and problem.is_evolution:
-        return "networks do not take evolution systems (unknowns= with rhs=/constraints=) yet"
     if problem.is_system and problem.conditions(Outflow):
         try:
             viscosity(problem)

@@ -13,7 +13,9 @@
 - The initial condition: ``u = u₀(x) + τ N`` with ``τ = (t − t₀)/(t₁ − t₀)`` (Lagaris et al. 1998).
 - Systems, per unknown: ``u_j = g_j + φ_j N_j`` with ``φ_j`` vanishing on the parts where the conditions naming
   ``u_j`` hold (each unknown claims parts on its own: an outflow claims its part for every unknown, a velocity
-  condition only for the velocity); unknowns without such conditions (a pressure) stay free.
+  condition only for the velocity); unknowns without such conditions (a pressure) stay free. An evolution
+  system's initial condition, per evolving unknown, as below; its algebraic unknowns (the pressure) have none,
+  and their mean-value gauge holds at every time, ``p(·, t) ← p(·, t) + c − mean_Q p(·, t)``.
 
 Together: ``u = g(x, t) + u₀(x) − g(x, t₀) + φ(x) τ N``; on the boundary this is ``g + (u₀ − g(·, t₀))``,
 so it holds both conditions only where the data are compatible, ``u₀ = g(·, t₀)`` on the Dirichlet boundary.
@@ -34,6 +36,7 @@ longer the difference of two ``O(u₀)`` terms (which turns the network's relati
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -154,6 +157,12 @@ def split_coords(points: torch.Tensor, dim: int, evolution: bool) -> Coords:
     return Coords([points[:, k] for k in range(dim)], t=points[:, dim] if evolution else None)
 
 
+def start_coords(points: torch.Tensor, problem: Problem) -> Coords:
+    """The space columns of ``points`` at ``t = t₀``: what ``initial(x, p)`` receives (it may read ``x.t``)."""
+    space = [points[:, k] for k in range(problem.dim)]
+    return Coords(space, t=torch.full_like(space[0], float(problem.time[0])))
+
+
 class OutputTransform(nn.Module):
     """``u = A(x, t) + B(x, t) N`` imposing the chosen conditions exactly (A = 0, B = 1 when none);
     ``unknown``: the system's unknown whose values the conditions give."""
@@ -170,6 +179,9 @@ class OutputTransform(nn.Module):
         self.problem = problem
         self.unknown = unknown
         self.dirichlet = tuple(condition for condition, _ in dirichlet)
+        self.atoms = tuple(chosen for _, chosen in dirichlet)
+        # (points, unknown, atoms) -> a field subtracted from that part's data (corner flows: pdesolve.pinn.corner)
+        self.data_shift: Callable[[torch.Tensor, str | None, frozenset], torch.Tensor] | None = None
         self.initial = initial
         self.initial_mismatch = initial_mismatch  # max |u₀ − g(t₀)| on the Dirichlet boundary, where measured
         self.decay = 0.0  # λ of the decay factor e^{−λ(t − t₀)} (:func:`initial_decay_rate`); 0: none
@@ -183,11 +195,19 @@ class OutputTransform(nn.Module):
     def active(self) -> bool:
         return bool(self.dirichlet) or self.initial
 
+    def initial_values(self, x: Coords) -> Any:
+        """``u₀`` (a system's: of ``unknown``) at space coordinates ``x``."""
+        if self.unknown is None:
+            return self.problem.initial(x, self.problem.p)
+        return self.problem.initial_values(x)[self.unknown]
+
     def boundary_values(self, points: torch.Tensor, x: Coords) -> Any:
         """``Σ_i w_i g_i``: the Dirichlet data of every hard condition blended (one condition: its ``g``)."""
         p = self.problem.p
         data = [c.value if self.unknown is None else c.value[self.unknown] for c in self.dirichlet]
         values = [evaluate_value(value, x, p) for value in data]
+        if self.data_shift is not None:
+            values = [g - self.data_shift(points, self.unknown, part) for g, part in zip(values, self.atoms)]
         if len(values) == 1:
             return values[0]
         weights = transfinite_weights([phi(points) for phi in self.parts])
@@ -196,7 +216,7 @@ class OutputTransform(nn.Module):
     def forward(self, points: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
         if not self.active:
             return raw
-        problem, p = self.problem, self.problem.p
+        problem = self.problem
         dim, evolution = problem.dim, problem.is_evolution
         x = split_coords(points, dim, evolution)
         boundary: Any = 0.0  # g(x, t)
@@ -207,11 +227,10 @@ class OutputTransform(nn.Module):
             factor = self.distance(points)
         if self.initial:
             t0, t1 = problem.time
-            start = split_coords(points, dim, False)
-            shift = problem.initial(start, p)
+            start = start_coords(points, problem)
+            shift = self.initial_values(start)
             if self.dirichlet:
-                at_start = Coords(list(start), t=torch.full_like(points[:, dim], t0))
-                shift = shift - self.boundary_values(points, at_start)
+                shift = shift - self.boundary_values(points, start)
             factor = factor * (points[:, dim] - t0) / (t1 - t0)
         free = shift + factor * raw
         if self.decay:
@@ -221,18 +240,19 @@ class OutputTransform(nn.Module):
 
 class SystemTransform(nn.Module):
     """Column ``j`` of the network's output through the :class:`OutputTransform` of unknown ``j`` (when it has
-    exact conditions; free otherwise)."""
+    exact conditions; free otherwise); ``initial``: every evolving unknown's initial condition exact too."""
 
-    initial = False
     everywhere = False
 
-    def __init__(self, problem: Problem, free: tuple[str, ...] = ()) -> None:
+    def __init__(self, problem: Problem, free: tuple[str, ...] = (), initial: bool = False) -> None:
         super().__init__()
         parts = hard_system_parts(problem, free)
+        names = [name for name in problem.unknowns if name in parts or (initial and name in problem.evolving)]
         self.columns = nn.ModuleDict(
-            {name: OutputTransform(problem, chosen, False, unknown=name) for name, chosen in parts.items()}
+            {name: OutputTransform(problem, parts.get(name, []), initial, unknown=name) for name in names}
         )
         self.names = problem.unknowns
+        self.initial = initial
         self.dirichlet = hard_dirichlet_conditions(problem, free)
 
     @property
@@ -250,6 +270,7 @@ class SystemTransform(nn.Module):
 
 
 GAUGE_POINTS = 8192
+GAUGE_BATCH = 2**18  # points per evaluation of the gauge of an evolution system (Q × times)
 
 
 class MeanGauge(nn.Module):
@@ -261,12 +282,24 @@ class MeanGauge(nn.Module):
         super().__init__()
         self.gauge = gauge
         self.column = problem.unknowns.index(gauge.unknown)
+        self.evolution = problem.is_evolution
         points = problem.domain.sample_interior(GAUGE_POINTS, seed=0, method="Hammersley")
         self.register_buffer("points", torch.as_tensor(points, dtype=torch.float64))
 
-    def shift(self, evaluate: Any, like: torch.Tensor) -> torch.Tensor:
-        """``c − mean_Q u_j`` with ``evaluate(points) -> outputs`` (the model before this gauge)."""
-        return self.gauge.value - evaluate(self.points.to(like)).mean(dim=0)[self.column]
+    def shift(self, evaluate: Any, points: torch.Tensor) -> torch.Tensor:
+        """``c − mean_Q u_j`` with ``evaluate(points) -> outputs`` (the model before this gauge): a scalar, or in
+        time one value per point, the mean in space at its time (one pass over Q per distinct time)."""
+        space = self.points.to(points)
+        if not self.evolution:
+            return self.gauge.value - evaluate(space).mean(dim=0)[self.column]
+        times, index = torch.unique(points[:, -1], return_inverse=True)
+        chunk = max(1, GAUGE_BATCH // len(space))
+        means = [points.new_zeros(0)]  # no points, no times
+        for start in range(0, len(times), chunk):
+            some = times[start : start + chunk]
+            grid = torch.cat([space.repeat(len(some), 1), some.repeat_interleave(len(space))[:, None]], dim=1)
+            means.append(evaluate(grid)[:, self.column].reshape(len(some), len(space)).mean(dim=1))
+        return self.gauge.value - torch.cat(means)[index]
 
 
 def exact_gauges(problem: Problem, free: tuple[str, ...]) -> list[Gauge]:
@@ -297,13 +330,23 @@ def initial_is_periodic(problem: Problem, samples: int = 16, tol: float = 1e-8) 
             points = base.clone()
             points[:, k] = value
             points.requires_grad_(True)
-            u0 = problem.initial(split_coords(points, problem.dim, False), problem.p)
-            u0 = torch.as_tensor(u0, dtype=torch.float64).expand(samples)
-            (du0,) = torch.autograd.grad(u0.sum(), points, allow_unused=True, materialize_grads=True)
-            ends.append(torch.cat([u0.detach(), du0[:, k]]))
+            end = []
+            for u0 in initial_data(problem, start_coords(points, problem)):
+                u0 = torch.as_tensor(u0, dtype=torch.float64).expand(samples)
+                (du0,) = torch.autograd.grad(u0.sum(), points, allow_unused=True, materialize_grads=True)
+                end += [u0.detach(), du0[:, k]]
+            ends.append(torch.cat(end))
         if float(torch.max(torch.abs(ends[0] - ends[1]))) > tol * max(1.0, float(torch.max(torch.abs(ends[0])))):
             return False
     return True
+
+
+def initial_data(problem: Problem, x: Coords) -> list[Any]:
+    """``u₀`` at space coordinates ``x``: one entry, or a system's one per evolving unknown."""
+    if not problem.is_system:
+        return [problem.initial(x, problem.p)]
+    values = problem.initial_values(x)
+    return [values[name] for name in problem.evolving]
 
 
 def initial_mismatch(transform: OutputTransform, samples: int = 2000) -> tuple[float, float]:
@@ -319,7 +362,7 @@ def initial_mismatch(transform: OutputTransform, samples: int = 2000) -> tuple[f
     points = points[on]
     x = split_coords(points, problem.dim, True)
     data = torch.as_tensor(transform.boundary_values(points, x), dtype=torch.float64).expand(len(points))
-    initial = torch.as_tensor(problem.initial(split_coords(points, problem.dim, False), problem.p))
+    initial = torch.as_tensor(transform.initial_values(start_coords(points, problem)))
     return float(torch.max(torch.abs(initial.to(torch.float64) - data))), float(torch.max(torch.abs(data)))
 
 
@@ -338,7 +381,7 @@ def initial_decay_rate(transform: OutputTransform, samples: int = DECAY_POINTS) 
     coords = {name: column.clone().requires_grad_(True) for name, column in zip(names, space.T)}
     coords["t"] = torch.full((len(space),), t0, dtype=torch.float64, requires_grad=True)
     x = Coords([coords[name] for name in names[:dim]], t=coords["t"])
-    u0 = torch.as_tensor(problem.initial(Coords(list(x)), problem.p), dtype=torch.float64).expand(len(space))
+    u0 = torch.as_tensor(transform.initial_values(x), dtype=torch.float64).expand(len(space))
     change = problem.rhs(NetworkField(u0, coords), x, problem.p)
     change = torch.as_tensor(getattr(change, "values", change), dtype=torch.float64).expand(len(space))
     points = torch.stack([coords[name] for name in names], dim=1)
@@ -351,10 +394,16 @@ def build_transform(problem: Problem, hard: bool, free: tuple[str, ...] = ()) ->
     """The output transform for ``hard_constraints``: Dirichlet where possible; the initial condition unless
     it is not periodic to first order along a periodic axis, or not compatible with the exact Dirichlet data
     (then it is a loss term; the module docstring says why). A system's per unknown (less ``free``)."""
-    if problem.is_system:
-        return SystemTransform(problem, free if hard else tuple(problem.unknowns))
-    dirichlet = hard_dirichlet_parts(problem) if hard else []
     initial = hard and problem.is_evolution and initial_is_periodic(problem)
+    if problem.is_system:
+        parts = hard_system_parts(problem, free) if hard else {}
+        for name in problem.evolving if initial else ():
+            if name in parts:
+                with torch.no_grad():
+                    mismatch, scale = initial_mismatch(OutputTransform(problem, parts[name], False, unknown=name))
+                initial = initial and mismatch <= COMPATIBLE * max(1.0, scale)
+        return SystemTransform(problem, free if hard else tuple(problem.unknowns), initial)
+    dirichlet = hard_dirichlet_parts(problem) if hard else []
     mismatch = None
     if initial and dirichlet:
         with torch.no_grad():

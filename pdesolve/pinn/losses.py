@@ -21,14 +21,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from pdesolve.pinn.constraints import split_coords
+from pdesolve.pinn.constraints import start_coords
 from pdesolve.pinn.outflow import traction, viscosity
 from pdesolve.pinn.sampling import PointSet
 from pdesolve.problem import Coords, Dirichlet, Gauge, NetworkField, Neumann, Outflow, Problem, Robin, Unknowns
 from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.coords import SPACE_NAMES
 from pdesolve.problem.field import Field
-from pdesolve.problem.systems import equation_list
+from pdesolve.problem.systems import equation_list, time_residual
 
 
 def _values(result: Any, like: torch.Tensor) -> torch.Tensor:
@@ -53,12 +53,15 @@ def network_field(model: nn.Module, problem: Problem, points: torch.Tensor) -> t
 
 def pde_residual(model: nn.Module, problem: Problem, points: torch.Tensor) -> torch.Tensor:
     """``residual(u, x, p)`` (stationary) or ``u_t − rhs(u, x, p)`` (evolution) at the points: shape (N,),
-    or (N, equations) for a system."""
+    or (N, equations) for a system (an evolution system's: ``∂U_j/∂t − rhs_j``, then its constraints)."""
     if problem.is_system:  # equation e from copy e of the points: each row depends on its own network call point
         count, n = len(problem.unknowns), len(points)
         u, x = network_field(model, problem, points.repeat(count, 1))
         like = u[problem.unknowns[0]].values
-        rows = equation_list(problem.residual(u, x, problem.p))
+        if problem.is_evolution:
+            rows = time_residual(problem, u, x)
+        else:
+            rows = equation_list(problem.residual(u, x, problem.p))
         return torch.stack([_values(row, like)[e * n : (e + 1) * n] for e, row in enumerate(rows)], dim=1)
     u, x = network_field(model, problem, points)
     if problem.is_evolution:
@@ -81,11 +84,15 @@ def soft_gauges(model: nn.Module, problem: Problem) -> list[Gauge]:
 
 
 def gauge_residual(model: nn.Module, problem: Problem, gauge: Gauge, interior: torch.Tensor) -> torch.Tensor:
-    """``mean(p) − c`` over the interior points (a Monte Carlo mean over the domain), or ``p(x₀) − c``."""
+    """``mean(p) − c`` over the interior points (a Monte Carlo mean over the domain), or ``p(x₀) − c``; in time
+    ``p(x₀, t) − c`` at the interior points' times (a mean in space at each time is the model's
+    :class:`~pdesolve.pinn.constraints.MeanGauge`)."""
     column = problem.unknowns.index(gauge.unknown)
     if gauge.at is None:
         return model(interior)[:, column].mean().reshape(1) - gauge.value
     at = torch.as_tensor([gauge.at], dtype=interior.dtype, device=interior.device)
+    if problem.is_evolution:
+        at = torch.cat([at.expand(len(interior), -1), interior[:, -1:]], dim=1)
     return model(at)[:, column] - gauge.value
 
 
@@ -118,8 +125,19 @@ def boundary_residual(model: nn.Module, problem: Problem, index: int, points: to
 
 
 def initial_residual(model: nn.Module, problem: Problem, points: torch.Tensor) -> torch.Tensor:
-    x = split_coords(points, problem.dim, False)
-    return model(points) - _values(problem.initial(x, problem.p), points[:, 0])
+    """``u(x, t₀) − u₀(x)``; a system's per evolving unknown ``j`` on copy ``j`` of the points."""
+    x = start_coords(points, problem)
+    if not problem.is_system:
+        return model(points) - _values(problem.initial(x, problem.p), points[:, 0])
+    n, names = len(points), problem.evolving
+    values = problem.initial_values(x)
+    output = model(points.repeat(len(names), 1))
+    return torch.cat(
+        [
+            output[j * n : (j + 1) * n, problem.unknowns.index(name)] - _values(values[name], points[:, 0])
+            for j, name in enumerate(names)
+        ]
+    )
 
 
 def periodic_residual(model: nn.Module, problem: Problem, axis: int, low: torch.Tensor, high: torch.Tensor):

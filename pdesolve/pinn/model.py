@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from pdesolve.errors import PdesolveError
-from pdesolve.pinn.constraints import InputEmbedding, MeanGauge, build_transform, exact_gauges
+from pdesolve.pinn.constraints import InputEmbedding, MeanGauge, SystemTransform, build_transform, exact_gauges
+from pdesolve.pinn.corner import sliding_corners
 from pdesolve.pinn.networks import build_network
 from pdesolve.pinn.singular import CornerEnrichment, reentrant_corners
 from pdesolve.problem import Polygon, Problem
@@ -33,7 +34,7 @@ class PinnModel(nn.Module):
         embedding: InputEmbedding,
         network: nn.Module,
         transform: nn.Module,
-        enrichment: CornerEnrichment | None = None,
+        enrichment: nn.Module | None = None,
         stream: tuple[int, int] | None = None,
         gauge: MeanGauge | None = None,
     ) -> None:
@@ -70,9 +71,9 @@ class PinnModel(nn.Module):
         u = self.ungauged(points)
         if self.gauge is None or torch.is_grad_enabled():
             return u
-        shift = torch.zeros(u.shape[1], dtype=u.dtype, device=u.device)
-        shift[self.gauge.column] = self.gauge.shift(self.ungauged, u)
-        return u + shift
+        u = u.clone()
+        u[:, self.gauge.column] += self.gauge.shift(self.ungauged, points.to(u))
+        return u
 
     @property
     def exact_conditions(self) -> list[str]:
@@ -113,7 +114,9 @@ def build_model(
     """A seeded CPU model for ``problem``; time (evolution problems) is one more, non-periodic input axis.
 
     ``corner_enrichment`` adds the singular functions of the re-entrant corners of a polygon when the
-    Dirichlet condition is exact (stationary problems; :mod:`pdesolve.pinn.singular`); ``ansatz``: plain |
+    Dirichlet condition is exact (stationary problems; :mod:`pdesolve.pinn.singular`), and the Stokes corner
+    flows where a flow's exact wall velocities jump at a corner of a rectangle (:mod:`pdesolve.pinn.corner`:
+    the lid-driven cavity); ``ansatz``: plain |
     stream (see the module's docstring)."""
     stream = stream_columns(problem, ansatz)
     lower, upper = (list(map(float, b)) for b in problem.domain.bounds)
@@ -132,9 +135,14 @@ def build_model(
         transform = build_transform(problem, hard_constraints, free)
         enrich = corner_enrichment and not problem.is_evolution and transform.everywhere
         corners = reentrant_corners(problem.domain.vertices) if enrich and isinstance(problem.domain, Polygon) else []
-        gauges = exact_gauges(problem, free) if hard_constraints and problem.is_system else []
+        # an evolution system's mean gauge at every time has no pointwise loss row: set by the model either way
+        gauged = problem.is_system and (hard_constraints or problem.is_evolution)
+        gauges = exact_gauges(problem, free) if gauged else []
         gauge = MeanGauge(problem, gauges[0]) if gauges else None
-        return PinnModel(embedding, body, transform, CornerEnrichment(corners) if corners else None, stream, gauge)
+        enrichment: nn.Module | None = CornerEnrichment(corners) if corners else None
+        if corner_enrichment and hard_constraints and problem.is_system and isinstance(transform, SystemTransform):
+            enrichment = sliding_corners(problem, transform)
+        return PinnModel(embedding, body, transform, enrichment, stream, gauge)
 
 
 def stream_columns(problem: Problem, ansatz: str) -> tuple[int, int] | None:

@@ -2,10 +2,11 @@
 
 ``Outflow`` is the natural condition of the weak form of ``−ν Δw + ∇p + ...`` (Heywood, Rannacher & Turek
 1996): the traction ``ν ∂w/∂n − p n`` vanishes. A network takes it as the residual of every velocity
-component at the outflow points. The viscosity is read off the residual itself, the way the finite-element
-path reads its forms: the x-momentum residual of ``w = (y²/2, 0, ...)``, ``p = 0`` less that of ``w = 0`` is
-the Laplacian's coefficient (``−ν`` for ``−ν Δw``), that of ``p = x`` the pressure gradient's, so
-``ν = −(Laplacian coefficient) / (pressure-gradient coefficient)`` whatever the scaling of the equations.
+component at the outflow points (an evolution system's at every time). The viscosity is read off the residual
+itself (an evolution system's ``−rhs``), the way the finite-element path reads its forms: the x-momentum
+residual of ``w = (y²/2, 0, ...)``, ``p = 0`` less that of ``w = 0`` is the Laplacian's coefficient (``−ν`` for
+``−ν Δw``), that of ``p = x`` the pressure gradient's, so ``ν = −(Laplacian coefficient) / (pressure-gradient
+coefficient)`` whatever the scaling of the equations.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import torch
 from pdesolve.errors import NotApplicableError
 from pdesolve.problem import Coords, NetworkField, Problem, Unknowns
 from pdesolve.problem.coords import SPACE_NAMES
-from pdesolve.problem.systems import equation_list, vector_names
+from pdesolve.problem.systems import equation_list, evolution_residual, vector_names
 
 PROBE = ((0.31, 0.27), (0.62, 0.43), (0.17, 0.78))
 
@@ -31,7 +32,11 @@ def _rows(problem: Problem, velocity_x, pressure) -> torch.Tensor:
     values[names[0]] = velocity_x(x, y)
     values["p"] = pressure(x, y)
     fields = Unknowns({name: NetworkField(v, coords) for name, v in values.items()}, problem.dim)
-    rows = equation_list(problem.residual(fields, Coords(list(coords.values())), problem.p))
+    if problem.is_evolution:  # the rows −rhs (then the constraints): the stationary form of the momentum
+        residual, t = evolution_residual(problem.rhs, problem.constraints), torch.full_like(x, problem.time[0])
+    else:
+        residual, t = problem.residual, None
+    rows = equation_list(residual(fields, Coords(list(coords.values()), t=t), problem.p))
     return torch.stack([torch.as_tensor(getattr(r, "values", r), dtype=torch.float64).expand(len(x)) for r in rows])
 
 

@@ -5,7 +5,8 @@ The user's own options always win over the preset's, key by key.
 - ``ngd`` (the default): the damped Gauss–Newton natural gradient (Müller & Zeinhofer 2023) from the random
   start in float64, scaled to the problem: a small network on a few hundred to a few thousand points for
   stationary problems; for evolution problems RAD points (Wu et al. 2023) redrawn every 10 steps, and on
-  periodic ones time marching through 10 windows with x embedded by 4 harmonics. These are the settings
+  periodic ones time marching through 10 windows with x embedded by 4 harmonics; evolution systems (one
+  row per equation at each point) on 1000 points for 60 steps. These are the settings
   ``pdesolve compare`` runs; RESULTS.md has what they reach on the catalogue.
 - ``manual``: nothing filled in; the defaults ``pdesolve list pinn`` lists (Adam → L-BFGS on a 3 × 32 network,
   the classic recipe of Raissi et al. 2019).
@@ -37,6 +38,16 @@ def natural_gradient_budget(problem: Problem) -> dict[str, Any]:
             "ngd_refresh_every": 10,
             "rad": True,
             "rad_candidates": 4,
+        }
+    if problem.is_evolution and problem.is_system:  # one residual row per equation: fewer points, fewer steps
+        return {
+            **_GAUSS_NEWTON_ONLY,
+            "width": 20,
+            "depth": 3,
+            "n_interior": 1000,
+            "ngd_steps": 60,
+            "ngd_refresh_every": 10,
+            "rad": True,
         }
     if problem.is_evolution:
         return {

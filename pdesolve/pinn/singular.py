@@ -64,6 +64,18 @@ def _segment_distance(point: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(point - (a + t * (b - a))))
 
 
+def polar(
+    points: torch.Tensor, vertex: tuple[float, float], start: float, angle: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(r, θ)`` of points (N, 2) about ``vertex``, ``θ = 0`` along the direction ``start``, the domain's wedge
+    ``0 < θ < angle``; the branch cut runs down the middle of the exterior wedge (``r`` never exactly 0)."""
+    dx, dy = points[:, 0] - vertex[0], points[:, 1] - vertex[1]
+    r = torch.sqrt(dx * dx + dy * dy + _TINY)
+    outside = 2 * math.pi - angle
+    theta = torch.remainder(torch.atan2(dy, dx) - start + outside / 2, 2 * math.pi) - outside / 2
+    return r, theta
+
+
 def cutoff(r: torch.Tensor, radius: float) -> torch.Tensor:
     """``1 − S(r/radius)``, ``S(t) = 10t³ − 15t⁴ + 6t⁵`` (C² at both ends, so Δ is defined): 1 at the corner,
     0 for ``r ≥ radius``."""
@@ -92,10 +104,7 @@ class CornerEnrichment(nn.Module):
         """``s_c η_c`` of every corner, (N, corners)."""
         columns = []
         for c in self.corners:
-            dx, dy = points[:, 0] - c.vertex[0], points[:, 1] - c.vertex[1]
-            r = torch.sqrt(dx * dx + dy * dy + _TINY)
-            outside = 2 * math.pi - c.angle  # the branch cut runs down the middle of the exterior wedge
-            theta = torch.remainder(torch.atan2(dy, dx) - c.start + outside / 2, 2 * math.pi) - outside / 2
+            r, theta = polar(points, c.vertex, c.start, c.angle)
             exponent = math.pi / c.angle
             columns.append(r**exponent * torch.sin(exponent * theta) * cutoff(r, c.radius))
         return torch.stack(columns, dim=1)

@@ -71,8 +71,13 @@ class PinnSolution(Solution):
         shape = tuple(len(a) for a in axes)
         out = {f"axis_{name}": axis for name, axis in zip("xyz", axes)}
         if self.problem.is_system:
-            values = self._values(points, inside, None)
-            out.update({name: values[:, k].reshape(shape) for k, name in enumerate(self.problem.unknowns)})
+            times = [None] if self.times is None else list(self.times)
+            values = np.stack([self._values(points, inside, t) for t in times])  # (times, points, unknowns)
+            for k, name in enumerate(self.problem.unknowns):
+                column = values[..., k].reshape((len(times), *shape))
+                out[name] = column[0] if self.times is None else column
+            if self.times is not None:
+                out["t"] = self.times
         elif self.times is None:
             out["u"] = self._values(points, inside, None).reshape(shape)
         else:

@@ -84,7 +84,9 @@ class PinnSolver(Solver):
             True, "build the Dirichlet, periodic and initial conditions into the network where possible"
         )
         corner_enrichment: bool = option(
-            True, "add the singular functions of re-entrant polygon corners (Hu, Jin & Zhou 2024)"
+            True,
+            "add corner singular functions: of re-entrant polygon corners (Hu, Jin & Zhou 2024); the Stokes flow "
+            "of corners where the wall velocity jumps (the cavity's lid; Moffatt 1964)",
         )
         ansatz: str = option(
             "plain",

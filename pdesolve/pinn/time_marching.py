@@ -41,10 +41,11 @@ def window_edges(time: tuple[float, float], windows: int) -> list[float]:
 
 
 class EndState:
-    """``x ↦ model(x, t)`` at a fixed time: the initial condition of the next window (numpy or torch)."""
+    """``x ↦ model(x, t)`` at a fixed time: the initial condition of the next window (numpy or torch); a
+    system's as a mapping of every unknown (the algebraic ones a starting guess)."""
 
-    def __init__(self, model: nn.Module, t: float, dim: int) -> None:
-        self.model, self.t, self.dim = model, t, dim
+    def __init__(self, model: nn.Module, t: float, dim: int, names: tuple[str, ...] | None = None) -> None:
+        self.model, self.t, self.dim, self.names = model, t, dim, names
 
     def __call__(self, x: Coords, p: Any) -> Any:
         columns = [x[k] for k in range(self.dim)]
@@ -52,16 +53,21 @@ class EndState:
             parameter = next(self.model.parameters())
             points = torch.as_tensor(np.stack(columns, axis=1), dtype=parameter.dtype, device=parameter.device)
             with torch.no_grad():
-                return self(Coords(list(points.T)), p).double().cpu().numpy()
+                values = self(Coords(list(points.T)), p)
+            if self.names is None:
+                return values.double().cpu().numpy()
+            return {name: column.double().cpu().numpy() for name, column in values.items()}
         like = columns[0]
         parameter = next(self.model.parameters())
         points = torch.stack(columns + [torch.full_like(like, self.t)], dim=1)
-        return self.model(points.to(device=parameter.device, dtype=parameter.dtype)).to(like)
+        values = self.model(points.to(device=parameter.device, dtype=parameter.dtype)).to(like)
+        return values if self.names is None else {name: values[:, j] for j, name in enumerate(self.names)}
 
 
 def window_problem(problem: Problem, start: float, end: float, previous: nn.Module | None) -> Problem:
     """The problem on ``[start, end]``, starting from ``previous`` at ``start`` (its own ``u₀`` if None)."""
-    initial = problem.initial if previous is None else EndState(previous, start, problem.dim)
+    names = problem.unknowns if problem.is_system else None
+    initial = problem.initial if previous is None else EndState(previous, start, problem.dim, names)
     return replace(problem, time=(start, end), initial=initial)
 
 
@@ -74,15 +80,18 @@ class WindowedModel(nn.Module):
         self.windows = nn.ModuleList()
 
     def forward(self, points: torch.Tensor) -> torch.Tensor:
-        if len(self.windows) == 1:
+        if len(self.windows) == 1 or len(points) == 0:
             return self.windows[0](points)
         inner = torch.tensor(self.edges[1 : len(self.windows)], dtype=points.dtype, device=points.device)
         index = torch.bucketize(points[:, -1].contiguous(), inner, right=True)
-        out = torch.empty(len(points), dtype=points.dtype, device=points.device)
+        out: torch.Tensor | None = None
         for k, window in enumerate(self.windows):
             mask = index == k
             if bool(mask.any()):
-                out[mask] = window(points[mask]).to(points.dtype)
+                values = window(points[mask]).to(points.dtype)
+                if out is None:  # (N,), or (N, unknowns) for a system
+                    out = torch.empty((len(points), *values.shape[1:]), dtype=points.dtype, device=points.device)
+                out[mask] = values
         return out
 
     @property

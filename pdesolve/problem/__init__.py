@@ -6,7 +6,7 @@ load fast; tensors are recognised by :mod:`pdesolve.problem.tensors`.
 
 from pdesolve.problem.conditions import Dirichlet, Gauge, Neumann, Outflow, Periodic, Robin
 from pdesolve.problem.coords import Coords
-from pdesolve.problem.domains import Box, Disk, Domain, Interval, Polygon, Rectangle
+from pdesolve.problem.domains import Ball, Box, Disk, Domain, Interval, Polygon, Rectangle
 from pdesolve.problem.families import Family, GaussianRandomField, GridFunction, Thresholded
 from pdesolve.problem.field import Field, VectorField
 from pdesolve.problem.flow import continuity, navier_stokes, navier_stokes_rhs
@@ -22,6 +22,7 @@ from pdesolve.problem.reference import ReferenceData
 from pdesolve.problem.systems import Unknowns
 
 __all__ = [
+    "Ball",
     "Box",
     "Coords",
     "Dirichlet",

@@ -20,7 +20,8 @@ physics-informed deep neural networks", CMAME 389:114333:
 
 Boxes use the products ``Π (x_k − a_k)(b_k − x_k)`` of their faces instead, disks ``r² − |x − c|²``.
 Constructive domains and 2D meshes use the pieces of their exact boundary (a mesh's facets, collinear
-runs merged), so the function vanishes on the parts where a condition holds and nowhere else inside.
+runs merged), so the function vanishes on the parts where a condition holds and nowhere else inside;
+balls and 3D constructive domains their faces and spheres (:mod:`pdesolve.problem.surface_distance`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import torch
 
 from pdesolve.errors import ProblemError
 from pdesolve.problem import pieces as bp
-from pdesolve.problem.domains import Box, Disk, Domain, Polygon
+from pdesolve.problem.domains import Ball, Box, Disk, Domain, Polygon
 
 Distance = Callable[[torch.Tensor], torch.Tensor]
 
@@ -63,6 +64,16 @@ def disk_distance(center: tuple[float, float], radius: float) -> Distance:
 
     def phi(points: torch.Tensor) -> torch.Tensor:
         squared = (points[:, 0] - center[0]) ** 2 + (points[:, 1] - center[1]) ** 2
+        return (radius**2 - squared) / radius**2
+
+    return phi
+
+
+def ball_distance(center: tuple[float, float, float], radius: float) -> Distance:
+    """``(r² − |x − c|²)/r²``."""
+
+    def phi(points: torch.Tensor) -> torch.Tensor:
+        squared = sum((points[:, k] - center[k]) ** 2 for k in range(3))
         return (radius**2 - squared) / radius**2
 
     return phi
@@ -263,7 +274,7 @@ def atoms(domain: Domain, names: frozenset[str] | None) -> frozenset:
     """The smallest boundary pieces a condition can claim: a box's faces (axis, side), else piece indices."""
     if isinstance(domain, Box):
         return frozenset(domain.face_names(domain.part_names if names is None else names))
-    return frozenset(i for i, piece in enumerate(domain.pieces()) if names is None or piece.labels & names)
+    return frozenset(i for i, piece in enumerate(domain.boundary()) if names is None or piece.labels & names)
 
 
 def distance_to(domain: Domain, chosen: frozenset, peak_one: bool = True) -> Distance:
@@ -272,13 +283,20 @@ def distance_to(domain: Domain, chosen: frozenset, peak_one: bool = True) -> Dis
     distance near the chosen pieces, as the transfinite weights need to blend data over comparable lengths)."""
     if isinstance(domain, Box):
         return box_distance(list(domain.lower), list(domain.upper), sorted(chosen))
-    everything = len(chosen) == len(domain.pieces())
+    everything = len(chosen) == len(domain.boundary())
+    if everything and isinstance(domain, Ball):
+        return ball_distance(domain.center, domain.radius)
     if everything and isinstance(domain, Disk):
         return disk_distance(domain.center, domain.radius)
     if everything and isinstance(domain, Polygon):
         return polygon_distance(domain.vertices)
-    pieces = [piece for i, piece in enumerate(domain.pieces()) if i in chosen]
-    raw = pieces_distance(pieces, 1.0)
+    if domain.dim == 3:  # 3D constructive domains: trimmed faces and spheres
+        from pdesolve.problem.surface_distance import surfaces_distance
+
+        raw = surfaces_distance(domain, chosen)
+    else:
+        pieces = [piece for i, piece in enumerate(domain.pieces()) if i in chosen]
+        raw = pieces_distance(pieces, 1.0)
     if not peak_one:
         return raw
     probe = torch.as_tensor(domain.sample_interior(256, seed=0, method="Hammersley"), dtype=torch.float64)
@@ -291,11 +309,11 @@ def distance_to(domain: Domain, chosen: frozenset, peak_one: bool = True) -> Dis
 
 
 def has_distance(domain: Domain) -> bool:
-    """Whether :func:`distance_to` knows the domain: boxes, and 2D domains with boundary pieces."""
+    """Whether :func:`distance_to` knows the domain: boxes, 2D domains with boundary pieces, 3D ones with surfaces."""
     if isinstance(domain, Box):
         return True
     try:
-        return domain.dim == 2 and bool(domain.pieces())
+        return domain.dim in (2, 3) and bool(domain.boundary())
     except ProblemError:
         return False
 

@@ -2,11 +2,11 @@
 
 Point sampling inside and on the boundary (with outward normals) uses DeepXDE's geometry module;
 box-shaped domains also give uniform grids to the grid-based solvers, and every domain can be
-triangulated (or is already a mesh) for finite elements. 2D domains combine with ``|``, ``&`` and
+triangulated (or is already a mesh) for finite elements. 2D and 3D domains combine with ``|``, ``&`` and
 ``-`` (:mod:`pdesolve.problem.csg`); their boundaries are named parts (a box's ``left``, ``right``,
-``bottom``, ``top``, ``back``, ``front``; a polygon's ``side0``, ``side1``, ...; every part of a
-primitive also answers to the primitive's ``name``, alone or as ``name.side``) that conditions select
-with ``on="name"``.
+``bottom``, ``top``, ``back``, ``front``; a polygon's ``side0``, ``side1``, ...; a disk's ``circle``, a
+ball's ``sphere``; every part of a primitive also answers to the primitive's ``name``, alone or as
+``name.side``) that conditions select with ``on="name"``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 
 from pdesolve.errors import ProblemError
 from pdesolve.problem import pieces as bp
+from pdesolve.problem import surfaces as sf
 
 FACES = (("left", "right"), ("bottom", "top"), ("back", "front"))
 
@@ -66,18 +67,22 @@ def labels(part: str, name: str | None) -> frozenset[str]:
 
 class Domain:
     """A region of space. Subclasses give ``dim``, ``bounds`` and a DeepXDE geometry; 2D ones their
-    boundary :meth:`pieces` (segments and arcs, domain on their left)."""
+    boundary :meth:`pieces` (segments and arcs, domain on their left), 3D ones their :meth:`surfaces`."""
 
     dim: int
 
     def pieces(self) -> list[bp.Piece]:
         raise ProblemError(f"a {type(self).__name__} in {self.dim}D has no boundary pieces (2D domains only)")
 
+    def surfaces(self) -> list[sf.Surface]:
+        """The boundary's faces and spheres (3D boxes, balls and their combinations)."""
+        raise ProblemError(f"a {type(self).__name__} in {self.dim}D has no boundary surfaces (3D domains only)")
+
     def level(self, points: np.ndarray) -> np.ndarray:
         """A signed distance (a lower bound of it): positive inside, zero on the boundary, negative outside."""
         raise ProblemError(
-            f"constructive geometry takes 2D rectangles, disks, polygons and their combinations, "
-            f"not a {type(self).__name__}"
+            f"constructive geometry takes rectangles, disks, polygons (2D), boxes and balls (3D) and their "
+            f"combinations, not a {type(self).__name__}"
         )
 
     @property
@@ -90,16 +95,21 @@ class Domain:
         """Length, area or volume, exact (Green's theorem on the boundary pieces in 2D)."""
         return bp.area(self.pieces())
 
+    def boundary(self) -> list[bp.Piece] | list[sf.Surface]:
+        """The boundary's pieces (2D) or surfaces (3D)."""
+        return self.surfaces() if self.dim == 3 else self.pieces()
+
     @property
     def part_names(self) -> frozenset[str]:
-        return frozenset().union(*(piece.labels for piece in self.pieces()))
+        return frozenset().union(*(part.labels for part in self.boundary()))
 
     def part_mask(self, points: np.ndarray, names: frozenset[str]) -> np.ndarray:
         """Which boundary points lie on a part called one of ``names`` (each point's nearest parts)."""
-        pieces = self.pieces()
-        chosen = np.array([bool(piece.labels & names) for piece in pieces])
-        nearest = bp.nearest(pieces, np.asarray(points, dtype=float).reshape(-1, 2), 1e-9 * self.scale)
-        return (nearest & chosen).any(axis=1)
+        parts = self.boundary()
+        chosen = np.array([bool(part.labels & names) for part in parts])
+        nearest = (sf if self.dim == 3 else bp).nearest
+        points = np.asarray(points, dtype=float).reshape(-1, self.dim)
+        return (nearest(parts, points, 1e-9 * self.scale) & chosen).any(axis=1)
 
     def __or__(self, other: Domain) -> Domain:
         from pdesolve.problem.csg import Union
@@ -198,6 +208,11 @@ class Box(Domain):
             chosen[k + side * self.dim] = True
         return (nearest & chosen).any(axis=1)
 
+    def surfaces(self) -> list[sf.Surface]:
+        if self.dim != 3:
+            return super().surfaces()
+        return sf.box_faces(self.lower, self.upper, [(labels(a, self.name), labels(b, self.name)) for a, b in FACES])
+
     def pieces(self) -> list[bp.Piece]:
         if self.dim != 2:
             return super().pieces()
@@ -269,6 +284,52 @@ class Disk(Domain):
 
     def _geometry(self) -> Any:
         return _deepxde_geometry().Disk(list(self.center), self.radius)
+
+
+@dataclass(frozen=True)
+class Ball(Domain):
+    """The ball of ``radius`` around ``center`` in 3D; its boundary is the part ``sphere``."""
+
+    center: tuple[float, float, float]
+    radius: float
+    name: str | None = None
+    dim = 3
+
+    def __post_init__(self) -> None:
+        center = tuple(map(float, np.ravel(self.center)))
+        if len(center) != 3 or not np.all(np.isfinite(center)):
+            raise ProblemError(f"a ball needs a finite 3D center, got {self.center}")
+        if not (np.isfinite(self.radius) and self.radius > 0):
+            raise ProblemError(f"a ball needs a radius > 0, got {self.radius}")
+        object.__setattr__(self, "center", center)
+        object.__setattr__(self, "radius", float(self.radius))
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        c = np.asarray(self.center, dtype=float)
+        return c - self.radius, c + self.radius
+
+    @property
+    def measure(self) -> float:
+        return float(4 / 3 * np.pi * self.radius**3)
+
+    def surfaces(self) -> list[sf.Surface]:
+        return [sf.Sphere(self.center, self.radius, 1.0, labels("sphere", self.name))]
+
+    def level(self, points: np.ndarray) -> np.ndarray:
+        points = np.asarray(points, dtype=float).reshape(-1, 3)
+        return self.radius - np.linalg.norm(points - self.center, axis=1)
+
+    def inside(self, points: np.ndarray) -> np.ndarray:
+        return self.level(points) >= -1e-12 * self.scale
+
+    def sample_boundary(self, n: int, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` points uniform in area on the sphere and their outward unit normals."""
+        points, normals, _ = sf.sample(self.surfaces(), n, np.random.default_rng(seed), self.inside, self.scale)
+        return points, normals
+
+    def _geometry(self) -> Any:
+        return _deepxde_geometry().Sphere(list(self.center), self.radius)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from pdesolve.problem.coords import SPACE_NAMES
+from pdesolve.problem.grid_calculus import CALCULI, FiniteDifferences, Fourier
 
 Method = Literal["fd", "spectral"]
 
@@ -98,12 +99,18 @@ class Grid:
     periodic: tuple[bool, ...] = ()
     method: Method = "fd"
     _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+    calculus: FiniteDifferences | Fourier = field(init=False, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
+        """Resolve ``method`` to its calculus, once."""
         if not self.periodic:
             object.__setattr__(self, "periodic", (False,) * len(self.shape))
-        if self.method == "spectral" and not all(self.periodic):
-            raise ValueError("a spectral grid needs every axis periodic")
+        calculus = CALCULI.get(self.method)
+        if calculus is None:
+            raise ValueError(f"grid method={self.method!r}: choose one of {', '.join(CALCULI)}")
+        if calculus.periodic_only and not all(self.periodic):
+            raise ValueError(f"a {self.method} grid needs every axis periodic")
+        object.__setattr__(self, "calculus", calculus)
 
     @property
     def dim(self) -> int:

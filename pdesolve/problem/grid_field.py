@@ -1,8 +1,9 @@
 """Fields sampled on a :class:`~pdesolve.problem.grid.Grid`.
 
 Values are numpy arrays or torch tensors of shape ``(*batch, *grid.shape)``, or an
-:class:`~pdesolve.problem.affine.AffineMap` while a linear residual is assembled. Finite-difference
-grids differentiate with sparse stencils, spectral grids with FFTs. ``grad`` on a finite-difference
+:class:`~pdesolve.problem.affine.AffineMap` while a linear residual is assembled. Derivatives come from the
+grid's calculus (:mod:`pdesolve.problem.grid_calculus`): sparse stencils on finite-difference grids, FFTs on
+spectral ones. ``grad`` on a finite-difference
 grid lives on faces (``stagger``); multiplying by a coefficient array averages it to the faces, and
 combining with a node-located field brings the faces back to the nodes.
 """
@@ -16,7 +17,7 @@ import numpy as np
 import scipy.fft
 import scipy.sparse as sp
 
-from pdesolve.errors import NotApplicableError, NotLinearError
+from pdesolve.errors import NotLinearError
 from pdesolve.problem.affine import AffineMap
 from pdesolve.problem.field import Field, VectorField
 from pdesolve.problem.grid import Grid
@@ -51,16 +52,6 @@ def apply_operator(matrix: sp.csr_matrix, values: Any, grid_shape: tuple[int, ..
         values = np.full(grid_shape, float(values))
     flat = values.reshape(-1, size).T
     return np.asarray(matrix @ flat).T.reshape(values.shape)
-
-
-def _as_multiplier(symbol: np.ndarray, values: Any) -> Any:
-    torch = tensor_library(values)
-    if torch is None:
-        return symbol
-    complex_dtype = (
-        torch.complex64 if values.dtype in (torch.float32, torch.bfloat16, torch.float16) else torch.complex128
-    )
-    return torch.as_tensor(symbol, device=values.device, dtype=complex_dtype)
 
 
 class GridField(Field):
@@ -103,31 +94,7 @@ class GridField(Field):
             other = self._apply("average", self.stagger, other)
         return GridField(op(self.values, other), self.grid, self.stagger)
 
-    # --- derivatives ----------------------------------------------------------------------
-    def _spectral(self, key: tuple, symbol: Callable[[list[np.ndarray]], np.ndarray]) -> Any:
-        """Multiply by a Fourier symbol over the grid axes (the trailing dimensions of values).
-
-        Real transforms (``rfftn``) halve the work; the symbol on the half spectrum is cached per grid, the
-        transform of the values per field.
-        """
-        if isinstance(self.values, AffineMap):
-            raise NotApplicableError("spectral grids are not assembled into sparse matrices")
-        torch = tensor_library(self.values)
-        values = self.values if torch else np.asarray(self.values, dtype=float)
-        axes = tuple(range(-self.grid.dim, 0))
-        cache_key = ("symbol", key, (values.device, values.dtype) if torch else "numpy")
-        if cache_key not in self.grid._cache:
-            ks = [self.grid.wavenumbers(k) for k in range(self.grid.dim)]
-            ks[-1] = ks[-1][: self.grid.shape[-1] // 2 + 1].copy()
-            ks[-1][-1] = abs(ks[-1][-1])  # rfft's last mode is the (positive) Nyquist frequency
-            multiplier = symbol(np.meshgrid(*ks, indexing="ij"))
-            self.grid._cache[cache_key] = _as_multiplier(multiplier, values)
-        multiplier = self.grid._cache[cache_key]
-        n = self.grid.shape
-        if torch:
-            return torch.fft.irfftn(self._transform(values, axes) * multiplier, s=n, dim=axes)
-        return scipy.fft.irfftn(self._transform(values, axes) * multiplier, s=n, axes=axes)
-
+    # --- derivatives (the grid's calculus: finite differences or Fourier symbols) ----------
     def _transform(self, values: Any, axes: tuple[int, ...]) -> Any:
         """``rfftn`` of ``values``, kept on the field so that its several derivatives share one transform."""
         if self._rfft is None or self._rfft[0] is not values:
@@ -138,28 +105,11 @@ class GridField(Field):
 
     def derivative(self, axis: str, order: int = 1) -> GridField:
         k = self.grid.axis_index(axis)
-        node = self.at_nodes()
-        if self.grid.method == "spectral":
-
-            def symbol(ks: list[np.ndarray]) -> np.ndarray:
-                s = (1j * ks[k]) ** order
-                if order % 2 == 1 and self.grid.shape[k] % 2 == 0:  # the Nyquist mode has no odd derivative
-                    s = np.where(np.abs(ks[k]) == np.abs(ks[k]).max(), 0, s)
-                return s
-
-            return GridField(node._spectral(("d", k, order), symbol), self.grid)
-        if order == 2:
-            return GridField(node._apply("second", k), self.grid)
-        values = node.values
-        for _ in range(order):
-            values = node._apply("first", k, values)
-        return GridField(values, self.grid)
+        return GridField(self.grid.calculus.derivative(self.at_nodes(), k, order), self.grid)
 
     def gradient(self) -> VectorField:
-        if self.grid.method == "spectral":
-            return VectorField([self.derivative(name) for name in self.grid.names])
-        node = self.at_nodes()
-        return VectorField([GridField(node._apply("forward", k), self.grid, stagger=k) for k in range(self.grid.dim)])
+        parts = self.grid.calculus.gradient(self.at_nodes())
+        return VectorField([GridField(values, self.grid, stagger=stagger) for values, stagger in parts])
 
     def divergence_of(self, vector: VectorField) -> GridField:
         total = None
@@ -174,19 +124,7 @@ class GridField(Field):
         return total
 
     def laplacian(self) -> GridField:
-        if self.grid.method == "spectral":
-            return GridField(self.at_nodes()._spectral(("laplacian",), lambda ks: -sum(k**2 for k in ks)), self.grid)
-        return self.divergence_of(self.gradient())
+        return GridField(self.grid.calculus.laplacian(self.at_nodes()), self.grid)
 
     def inverse_laplacian(self) -> GridField:
-        if self.grid.method != "spectral":
-            raise NotApplicableError("inverse_laplacian needs a periodic spectral grid")
-
-        def symbol(ks: list[np.ndarray]) -> np.ndarray:
-            k2 = sum(k**2 for k in ks)
-            k2[(0,) * len(ks)] = 1.0
-            s = -1.0 / k2
-            s[(0,) * len(ks)] = 0.0
-            return s
-
-        return GridField(self.at_nodes()._spectral(("inverse_laplacian",), symbol), self.grid)
+        return GridField(self.grid.calculus.inverse_laplacian(self.at_nodes()), self.grid)

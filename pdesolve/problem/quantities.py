@@ -15,6 +15,11 @@ forces, which ask the solution first for its own most accurate form:
 - :class:`PressureDifference`: ``p(a) − p(b)``.
 - :class:`Profile`: an unknown along a line against tabulated values (Ghia, Ghia & Shin 1982 for the
   cavity): the largest absolute deviation and the relative L2 deviation at the table's points.
+
+Evolution problems (:func:`evaluate_in_time`): each quantity at the final time ``t₁`` (the solution's own force
+there), with its time series at the solution's output times (or ``SERIES_TIMES`` equally spaced ones), each
+evaluated on the solution at that time (:class:`TimeSlice`); a solver that records a force after every step
+(the finite elements' ``stats["forces"]``) gives that series instead.
 """
 
 from __future__ import annotations
@@ -30,6 +35,51 @@ from pdesolve.errors import ProblemError
 from pdesolve.problem.reference import find_data_file
 
 FORCE_AXES = {"drag": 0, "lift": 1}
+SERIES_TIMES = 51
+
+
+class TimeSlice:
+    """An evolution solution at a fixed time ``t``: ``slice(points)`` takes space points only. At the final
+    time it keeps the solution's own ``boundary_force`` (the finite elements' reaction form at ``t₁``)."""
+
+    def __init__(self, solution: Any, t: float) -> None:
+        self.solution, self.t = solution, float(t)
+        self.problem = solution.problem
+        own = getattr(solution, "boundary_force", None)
+        if own is not None and self.t == float(self.problem.time[1]):
+            self.boundary_force = own
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        points = np.atleast_2d(np.asarray(points, dtype=float))
+        return self.solution(np.column_stack([points, np.full(len(points), self.t)]))
+
+
+def series_times(solution: Any) -> np.ndarray:
+    """The solution's output times, else ``SERIES_TIMES`` equally spaced times over the problem's interval."""
+    times = getattr(solution, "times", None)
+    if times is None or len(times) < 2:
+        return np.linspace(*solution.problem.time, SERIES_TIMES)
+    return np.asarray(times, dtype=float)
+
+
+def evaluate_in_time(quantity: Quantity, solution: Any, recorded: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``quantity`` of an evolution solution: its record at ``t₁`` and ``series`` over time (``recorded``: the
+    solver's own series ``{"t": [...], "value": [...]}``, used as it is)."""
+    record = quantity.evaluate(TimeSlice(solution, solution.problem.time[1]))
+    record["t"] = float(solution.problem.time[1])
+    if recorded is not None:
+        series = {"t": list(map(float, recorded["t"])), "value": list(map(float, recorded["value"]))}
+        series["method"] = "recorded by the solver after every step"
+    else:
+        series = quantity.series(solution, series_times(solution))
+    record["series"] = series
+    if "value" in series and series["value"]:
+        values = np.asarray(series["value"], dtype=float)
+        top, bottom = int(np.argmax(values)), int(np.argmin(values))
+        record.update(
+            max=float(values[top]), t_max=series["t"][top], min=float(values[bottom]), t_min=series["t"][bottom]
+        )
+    return record
 
 
 @dataclass(frozen=True)
@@ -41,6 +91,11 @@ class Quantity:
     def evaluate(self, solution: Any) -> dict[str, Any]:
         """``{"value": ..., "method": ...}`` plus the error against ``reference`` (see :func:`with_error`)."""
         raise NotImplementedError
+
+    def series(self, solution: Any, times: np.ndarray) -> dict[str, Any]:
+        """``{"t": times, "value": [...]}``: the quantity of an evolution solution at each of ``times``."""
+        values = [self.evaluate(TimeSlice(solution, t))["value"] for t in times]
+        return {"t": [float(t) for t in times], "value": values}
 
     def with_error(self, value: float, method: str) -> dict[str, Any]:
         record: dict[str, Any] = {"value": float(value), "method": method, "reference": self.reference}
@@ -94,6 +149,12 @@ class Force(Quantity):
             force, method = line_integral_force(solution, self.on, self.viscosity(solution)), "line integral"
         return self.with_error(self.scale * force[self.axis], method)
 
+    def series(self, solution: Any, times: np.ndarray) -> dict[str, Any]:
+        """The line integral at each of ``times`` (one call of the solution)."""
+        forces = line_integral_force(solution, self.on, self.viscosity(solution), times=times)
+        values = (self.scale * forces[:, self.axis]).tolist()
+        return {"t": [float(t) for t in times], "value": values, "method": "line integral"}
+
     def viscosity(self, solution: Any) -> float:
         if isinstance(self.nu, str):
             params = solution.problem.params
@@ -113,9 +174,12 @@ def Lift(on: Any, scale: float = 1.0, reference: float | None = None, nu: float 
     return Force(on=on, axis=FORCE_AXES["lift"], scale=scale, reference=reference, nu=nu)
 
 
-def line_integral_force(solution: Any, on: Any, nu: float, step: float = 1e-4) -> np.ndarray:
+def line_integral_force(
+    solution: Any, on: Any, nu: float, step: float = 1e-4, times: np.ndarray | None = None
+) -> np.ndarray:
     """``−∮_on (ν ∂w/∂n − p n) ds`` by Gauss quadrature on the part's segments and arcs, ``∂w/∂n`` from
-    ``(3 w(x) − 4 w(x − s n) + w(x − 2 s n)) / (2 s)``, ``s`` = ``step`` times the domain's extent."""
+    ``(3 w(x) − 4 w(x − s n) + w(x − 2 s n)) / (2 s)``, ``s`` = ``step`` times the domain's extent. With
+    ``times`` (an evolution solution): one row per time, from a single call of the solution."""
     from pdesolve.problem.boundary_quadrature import part_quadrature
 
     points, normals, weights = part_quadrature(solution.problem, on)
@@ -123,10 +187,17 @@ def line_integral_force(solution: Any, on: Any, nu: float, step: float = 1e-4) -
     step = step * float(np.max(upper - lower))  # relative to the domain: round-off of float32 networks stays small
     names = solution.problem.unknowns
     velocity = [k for k, name in enumerate(names) if name in ("u", "v", "w")]
-    here, one, two = (np.asarray(solution(points - k * step * normals), dtype=float) for k in range(3))
-    normal_derivative = (3 * here - 4 * one + two)[:, velocity] / (2 * step)  # one-sided, into the fluid
-    traction = nu * normal_derivative - here[:, [names.index("p")]] * normals
-    return -(weights[:, None] * traction).sum(axis=0)
+    shifted = np.concatenate([points - k * step * normals for k in range(3)])  # into the fluid
+    if times is None:
+        values = np.asarray(solution(shifted), dtype=float)[None]
+    else:
+        at = np.concatenate([np.column_stack([shifted, np.full(len(shifted), t)]) for t in times])
+        values = np.asarray(solution(at), dtype=float).reshape(len(times), len(shifted), -1)
+    here, one, two = np.split(values, 3, axis=1)  # (times, points, unknowns) each
+    normal_derivative = (3 * here - 4 * one + two)[..., velocity] / (2 * step)  # one-sided
+    traction = nu * normal_derivative - here[..., [names.index("p")]] * normals
+    forces = -(weights[:, None] * traction).sum(axis=1)
+    return forces[0] if times is None else forces
 
 
 @dataclass(frozen=True)
@@ -170,4 +241,15 @@ class Profile(Quantity):
             "points": len(table),
             "method": f"table {self.table} ({self.key})",
             "reference": self.reference,
+        }
+
+    def series(self, solution: Any, times: np.ndarray) -> dict[str, Any]:
+        """The profile at each of ``times``: ``values[k]`` at the table's coordinates, and its deviations."""
+        points, table = self.points()
+        values = [_column(TimeSlice(solution, t), points, self.unknown) for t in times]
+        return {
+            "t": [float(t) for t in times],
+            "coordinate": points[:, self.axis].tolist(),
+            "values": [v.tolist() for v in values],
+            "max_abs_deviation": [float(np.max(np.abs(v - table))) for v in values],
         }

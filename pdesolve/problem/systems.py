@@ -154,6 +154,14 @@ def evolution_residual(rhs: Any, constraints: Any) -> Any:
     return residual
 
 
+def time_residual(problem: Any, U: Unknowns, x: Coords) -> list[Any]:
+    """An evolution system's rows on fields with a time derivative (network fields): ``∂U_j/∂t − rhs_j`` for the
+    evolving unknowns, then the ``constraints`` rows."""
+    rows = evolution_residual(problem.rhs, problem.constraints)(U, x, problem.p)
+    evolving = problem.evolving
+    return [U[name].derivative("t") + row for name, row in zip(evolving, rows)] + rows[len(evolving) :]
+
+
 def initial_per_unknown(values: Any, unknowns: Sequence[str], evolving: int, what: str) -> dict[str, Any]:
     """Initial data by name: a tuple for the first ``evolving`` unknowns, or a mapping that gives them all
     (and may give algebraic ones too, as a starting guess)."""

@@ -7,7 +7,8 @@ satisfying its own equation, boundary conditions and initial condition on a fres
   of the pointwise norm over the equations, ``√(Σ_e rms_e²)``;
 - ``boundary_max``: the largest violation of a Dirichlet, Neumann or Robin condition at fresh
   boundary points (where its ``on`` holds; in a system, of every unknown the condition acts on);
-- ``initial_max``: the largest ``|u(x, t₀) − u₀(x)|`` at fresh interior points.
+- ``initial_max``: the largest ``|u(x, t₀) − u₀(x)|`` at fresh interior points (a system's: of its evolving
+  unknowns).
 
 Derivatives (``indicators_derivatives``):
 
@@ -35,7 +36,7 @@ from pdesolve.problem import Coords, Dirichlet, NetworkField, Neumann, Problem, 
 from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.coords import SPACE_NAMES
 from pdesolve.problem.field import Field
-from pdesolve.problem.systems import equation_list
+from pdesolve.problem.systems import equation_list, time_residual
 from pdesolve.solvers.solution import Solution
 
 NODES = np.arange(-2.0, 3.0)  # the stencil, in steps of h
@@ -117,7 +118,10 @@ def residual_rows(solution: Solution, problem: Problem, points: np.ndarray) -> l
     u, x = solution_field(solution, problem, points)
     if problem.is_system:
         like = next(iter(_fields(u).values())).values
-        return [_as_values(row, like).detach() for row in equation_list(problem.residual(u, x, problem.p))]
+        rows = (
+            time_residual(problem, u, x) if problem.is_evolution else equation_list(problem.residual(u, x, problem.p))
+        )
+        return [_as_values(row, like).detach() for row in rows]
     if problem.is_evolution:
         result = u.derivative("t") - problem.rhs(u, x, problem.p)
     else:
@@ -174,7 +178,15 @@ def initial_max(solution: Solution, problem: Problem) -> float | None:
     space = problem.domain.sample_interior(POINTS, seed=SEED + 1)
     t0 = problem.time[0]
     values = np.asarray(solution(np.column_stack([space, np.full(len(space), t0)])), dtype=float)
-    initial = np.asarray(problem.initial(Coords(list(space.T), t=np.full(len(space), t0)), problem.p), dtype=float)
+    x = Coords(list(space.T), t=np.full(len(space), t0))
+    if problem.is_system:  # the evolving unknowns' columns
+        given = problem.initial_values(x)
+        columns = [problem.unknowns.index(name) for name in problem.evolving]
+        initial = np.stack(
+            [np.broadcast_to(np.asarray(given[name], dtype=float), len(space)) for name in problem.evolving], 1
+        )
+        return float(np.max(np.abs(values[:, columns] - initial)))
+    initial = np.asarray(problem.initial(x, problem.p), dtype=float)
     return float(np.max(np.abs(values - initial)))
 
 

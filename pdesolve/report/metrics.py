@@ -85,7 +85,7 @@ def solution_errors(solution: Solution, reference: Reference) -> dict[str, Any]:
     if values.ndim == 1:
         return {**_errors(values, expected), **counts}
     per_unknown = {name: _errors(values[:, k], expected[:, k]) for k, name in enumerate(reference.names)}
-    vector = vector_names(reference.names, reference.points.shape[1])
+    vector = vector_names(reference.names, solution.problem.dim)  # points may carry a time column
     headline = None
     if vector is not None:
         columns = [reference.names.index(name) for name in vector]

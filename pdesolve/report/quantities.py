@@ -9,16 +9,23 @@ from typing import Any
 
 from pdesolve.errors import PdesolveError
 from pdesolve.problem import Problem
+from pdesolve.problem.quantities import evaluate_in_time
 
 DASH = "-"
 
 
 def measure_quantities(problem: Problem, solution: Any) -> dict[str, dict[str, Any]]:
-    """Each declared quantity's record; a quantity that cannot be evaluated on this solution says why."""
+    """Each declared quantity's record (an evolution problem's: at the final time, with its time series; a
+    force the solver recorded after every step, ``stats["forces"]``, keeps that series); a quantity that
+    cannot be evaluated on this solution says why."""
     measured = {}
+    recorded = getattr(solution, "stats", {}).get("forces", {})
     for label, quantity in problem.quantities.items():
         try:
-            measured[label] = quantity.evaluate(solution)
+            if problem.is_evolution:
+                measured[label] = evaluate_in_time(quantity, solution, recorded.get(label))
+            else:
+                measured[label] = quantity.evaluate(solution)
         except PdesolveError as error:
             measured[label] = {"unavailable": str(error)}
     return measured
@@ -33,6 +40,8 @@ def format_quantity(record: dict[str, Any]) -> str:
     text = f"{record['value']:.6g}"
     if record.get("rel_error") is not None:
         text += f" (rel. error {record['rel_error']:.1e})"
+    if "max" in record:  # an evolution run's: at t₁, then the extremes of its series
+        text += f" at t={record['t']:g}; max {record['max']:.6g} at t={record['t_max']:g}"
     return text
 
 

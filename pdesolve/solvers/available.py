@@ -68,7 +68,7 @@ SOLVER_TABLE: dict[str, SolverEntry] = {
         "time-evolving natural gradient (TENG-Euler/Heun): per-step Gauss–Newton fits, float64",
     ),
     "cg": SolverEntry(
-        "pdesolve.linalg.solver",
+        "pdesolve.classical.cg_solver",
         "cg",
         "preconditioned conjugate gradients in torch (CPU/CUDA): Jacobi, geometric MG, AMG, IC(0)",
     ),

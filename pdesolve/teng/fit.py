@@ -25,6 +25,7 @@ streaming QR accumulated block by block).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -213,13 +214,14 @@ class GaussNewtonFit:
         iterations: int | None = None,
         growth: float = 1.0,
         patience: int = 0,
+        until: Callable[[torch.Tensor, float], bool] | None = None,
     ) -> tuple[torch.Tensor, FitInfo]:
         """Up to ``iterations`` steps from ``θ``; returns the best θ seen and a :class:`FitInfo`.
 
         A step is accepted when its residual is below ``growth ×`` the best so far (``growth = 1``:
         monotone) and below that of ``u = 0``. The fit stops at ``tol``, after ``patience``
-        iterations without a new best (``patience > 0``), or when no damping within ``MAX_TRIES``
-        doublings gives an acceptable step.
+        iterations without a new best (``patience > 0``), when no damping within ``MAX_TRIES``
+        doublings gives an acceptable step, or when ``until(θ, relative residual)`` of a new best is true.
         """
         opts = self.options
         iterations = opts.iterations if iterations is None else iterations
@@ -241,6 +243,8 @@ class GaussNewtonFit:
             info.residuals.append(math.sqrt(here.cost / norm_sq))
             if here.cost < best.cost:
                 best, stalled = here, 0
+                if until is not None and until(best.theta, info.residuals[-1]):
+                    break
             else:
                 stalled += 1
                 if patience and stalled >= patience:
@@ -313,9 +317,10 @@ def fit_initial(
     lr: float,
     iterations: int,
     lstsq: str = "cholesky",
+    until: Callable[[torch.Tensor, float], bool] | None = None,
 ) -> tuple[torch.Tensor, FitInfo]:
     """Fit ``u_0``: Adam warm start, the output layer by linear least squares, then Gauss–Newton until the
-    fitter's ``tol`` or ``iterations``.
+    fitter's ``tol``, ``iterations`` or ``until`` (of the monotone phase, see :meth:`GaussNewtonFit.fit`).
 
     Far from the solution Gauss–Newton is not monotone (it may first raise the residual, then
     converge fast), so steps up to ``GROWTH`` times the best residual are accepted at first, undamped
@@ -329,6 +334,6 @@ def fit_initial(
     theta, info = free.fit(theta, target, min(iterations, FREE_ITERATIONS), growth=GROWTH, patience=PATIENCE)
     remaining = iterations - info.iterations
     if info.final > fitter.options.tol and remaining > 0:
-        theta, monotone = fitter.fit(theta, target, remaining)
+        theta, monotone = fitter.fit(theta, target, remaining, until=until)
         info = FitInfo(info.residuals[:-1] + monotone.residuals, info.solves + monotone.solves, monotone.damping)
     return theta, info

@@ -3,8 +3,8 @@
 Chen, Zhou et al., "TENG: Time-Evolving Natural Gradient for Solving PDEs With Deep Neural Nets
 Toward Machine Precision" (ICML 2024, arXiv 2404.10771). The network (:mod:`pdesolve.teng.network`)
 satisfies periodic and Dirichlet conditions by construction; it is fitted to ``u_0`` (Adam, then
-Gauss–Newton), then each time step fits it to the target of an explicit scheme
-(:mod:`pdesolve.teng.stepper`) by Gauss–Newton iterations (:mod:`pdesolve.teng.fit`).
+Gauss–Newton, on coarser grids first: :mod:`pdesolve.teng.levels`), then each time step fits it to the
+target of an explicit scheme (:mod:`pdesolve.teng.stepper`) by Gauss–Newton iterations (:mod:`pdesolve.teng.fit`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from pdesolve.report.progress import progress_bar
 from pdesolve.solvers.base import Solver, option, register
 from pdesolve.teng.checkpoint import KIND, SHAPING_OPTIONS, RunState, load_checkpoint, save_checkpoint
 from pdesolve.teng.fit import FitInfo, FitOptions, GaussNewtonFit, fit_initial
+from pdesolve.teng.levels import LevelTracker, level_sizes
 from pdesolve.teng.model import SampledModel
 from pdesolve.teng.network import TengNetwork
 from pdesolve.teng.solution import TengSolution
@@ -51,9 +52,6 @@ FIT_OPTIONS = (
     "geodesic",
     "mu",
 )
-# the coarse grid's fit of u0 stops at this multiple of init_tol: down to there its residual tracks the error
-# between its points (benchmarks/RESULTS.md, issue 24); the sample points do the rest
-COARSE_TOL_FACTOR = 20.0
 
 
 @register
@@ -108,7 +106,8 @@ class TengSolver(Solver):
         )
         init_points: int = option(
             1024,
-            "fit u_0 on a grid of this many points first (to 20 × init_tol), then on the sample points (0: those only)",
+            "fit u_0 on grids of this many points, √2 times as many, … while they fit the sample points, then on those"
+            " (0: the sample points only)",
         )
         init_param_subset: int = option(0, "parameters in each iteration of the fit of u_0 (0: all)")
         init_lstsq: str = option(
@@ -308,29 +307,34 @@ class TengSolver(Solver):
             geodesic=cfg.init_geodesic,
             mu=cfg.init_mu,
         )
-        n_coarse = cfg.init_points
-        coarse = model
-        if 0 < n_coarse < model.n_points:  # a coarser grid first: it fits u0 between its points as well
-            coarse = SampledModel(model.fn, problem, self._points(problem, n_coarse, None), model.chunk_size)
-        coarse_tol = COARSE_TOL_FACTOR * cfg.init_tol if coarse is not model else cfg.init_tol
-        initial = GaussNewtonFit(coarse, replace(options, tol=coarse_tol), fitter.generator)
-        theta, info = fit_initial(
-            initial,
-            model.fn.theta0,
-            self._targets(problem, coarse.points),
-            cfg.init_adam_steps,
-            cfg.init_lr,
-            cfg.init_iterations,
-            cfg.init_lstsq,
-        )
-        if coarse is not model:  # then on the sample points, from the damping the coarse fit reached, to init_tol
-            carried = options.mu if info.damping is None else info.damping
-            finish = GaussNewtonFit(model, replace(options, mu=carried), fitter.generator)
-            theta, fine = finish.fit(theta, self._targets(problem, model.points), cfg.init_iterations)
-            info = FitInfo(info.residuals[:-1] + fine.residuals, info.solves + fine.solves)
+        target = self._targets(problem, model.points)
+        tracker = LevelTracker(model.values, target, cfg.init_tol)
+        theta, info, levels = model.fn.theta0, None, []
+        for n in level_sizes(cfg.init_points, model.n_points):  # coarse grids while they fit the sample points
+            level = model
+            if n < model.n_points:
+                level = SampledModel(model.fn, problem, self._points(problem, n, None), model.chunk_size)
+            values = target if level is model else self._targets(problem, level.points)
+            until = None if level is model else tracker
+            tracker.start_level()
+            began = time.perf_counter()
+            if info is None:
+                first = GaussNewtonFit(level, options, fitter.generator)
+                args = (cfg.init_adam_steps, cfg.init_lr, cfg.init_iterations, cfg.init_lstsq)
+                theta, part = fit_initial(first, theta, values, *args, until=until)
+                info = part
+            else:  # from the damping the coarser fit reached
+                carried = options.mu if info.damping is None else info.damping
+                finer = GaussNewtonFit(level, replace(options, mu=carried), fitter.generator)
+                theta, part = finer.fit(theta, values, cfg.init_iterations, until=until)
+                info = FitInfo(info.residuals[:-1] + part.residuals[1:], info.solves + part.solves, part.damping)
+            levels.append((level.n_points, part.iterations, time.perf_counter() - began))
+            if tracker.reached:
+                break
         stats = {
-            "init_residual": info.final,
+            "init_residual": tracker.residual(theta),  # at the sample points, wherever the fit ended
             "init_iterations": info.iterations,
+            "init_levels": levels,  # (points, iterations, seconds) of each grid the fit ran on
             "init_seconds": time.perf_counter() - start,
             "step_seconds": [],
             "step_residual": [],

@@ -24,6 +24,8 @@ import torch
 from pdesolve.ngd.gram import column_scale
 from pdesolve.teng.network import TengNetwork
 
+KERNEL_TILE = 256  # rows of the kernel matrix built at a time
+
 
 @dataclass(frozen=True)
 class JacobianFactors:
@@ -63,16 +65,34 @@ class JacobianFactors:
     def kernel(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(J S² Jᵀ, s)``: the kernel matrix (N, N) of the columns scaled by ``s_j = a_ℓ(j) b_ρ(j)`` with
         ``a = 1/‖left_ℓ‖``, ``b = √N/‖right_ρ‖`` (a product form of Marquardt's ``1/‖J_j‖`` that keeps the
-        Khatri–Rao structure: exact for independent factors), one ``(N, N)`` product pair per block."""
+        Khatri–Rao structure: exact for independent factors).
+
+        Blocks with one factor column on a side (the embedding, the output layer) are plain columns of ``J``
+        and enter through one product ``M Mᵀ``; every other block adds ``(L Lᵀ) ∘ (R Rᵀ)``. The matrix is
+        built in strips of ``KERNEL_TILE`` rows, lower triangle only, then mirrored: every product of a strip
+        stays in cache instead of streaming an ``N × N`` temporary per block.
+        """
         if not self.blocks:
             raise ValueError("these factors carry no block layout")
         a = column_scale(self.left.square().sum(0))
         b = column_scale(self.right.square().sum(0)) * self.left.shape[0] ** 0.5
         left, right = self.left * a, self.right * b
-        K = torch.zeros(left.shape[0], left.shape[0], dtype=left.dtype, device=left.device)
+        columns, pairs = [], []
         for rows, cols in self.blocks:
-            L, R = left[:, rows], right[:, cols]
-            K.add_((L @ L.mT) * (R @ R.mT))
+            if len(rows) == 1 or len(cols) == 1:
+                columns.append(left[:, rows] * right[:, cols])
+            else:
+                pairs.append((left[:, rows], right[:, cols]))
+        plain = torch.cat(columns, dim=1)
+        n = left.shape[0]
+        K = torch.empty(n, n, dtype=left.dtype, device=left.device)
+        for start in range(0, n, KERNEL_TILE):
+            stop = min(n, start + KERNEL_TILE)
+            strip = K[start:stop, :stop]
+            torch.matmul(plain[start:stop], plain[:stop].mT, out=strip)
+            for L, R in pairs:
+                strip.addcmul_(L[start:stop] @ L[:stop].mT, R[start:stop] @ R[:stop].mT)
+            K[:start, start:stop] = strip[:, :start].mT
         return K, a[self.left_index] * b[self.right_index]
 
 

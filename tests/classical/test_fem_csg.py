@@ -100,3 +100,12 @@ def test_triangle_fem():
     exact_values = points[:, 0] * points[:, 1] * (1 - points.sum(axis=1))
     errors = [np.max(np.abs(FiniteElement(n=n, order=2).solve(problem)(points) - exact_values)) for n in (9, 17)]
     assert errors[1] < 1e-4 and 6 < errors[0] / errors[1] < 12
+
+
+def test_grid_solvers_refuse_constructive_domains_and_name_fem():
+    from pdesolve.classical.cg_solver import CGSolver
+    from pdesolve.classical.fd import FiniteDifference
+
+    for solver in (CGSolver, FiniteDifference):
+        reason = solver.not_applicable(holed_problem())
+        assert reason is not None and "use fem" in reason, (solver, reason)

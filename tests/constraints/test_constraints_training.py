@@ -5,13 +5,22 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import torch
 from constraints_helpers import HEAT_FAMILY, heat
 
 import pdesolve.cli
-from pdesolve.constraints.training import ConstrainedOperator, ConstraintConfig, ConstraintData, train_hard_constrained
+from pdesolve.constraints import training
+from pdesolve.constraints.training import (
+    ConstrainedOperator,
+    ConstraintConfig,
+    ConstraintData,
+    checkpoint_of,
+    train_hard_constrained,
+)
 from pdesolve.operators.dataset import load_dataset
 from pdesolve.problem import Grid, load_problem
+from pdesolve.training.callbacks import Progress
 
 
 def heat_trajectories(samples: int, n: int, levels: int, seed: int) -> ConstraintData:
@@ -109,6 +118,34 @@ def test_the_model_keeps_the_epoch_of_lowest_training_loss():
     assert last.kept_epoch == 2 and last.train_loss == result.train_loss
 
 
+def test_an_interrupted_constrained_run_resumes_to_the_uninterrupted_model(tmp_path, monkeypatch):
+    """Ctrl-C after epoch 2 of 3, then ``resume``: the losses, the kept epoch and every parameter equal those of
+    the run never interrupted (the checkpoint holds the batch order's generator and the best epoch's weights)."""
+    grid = Grid((0.0,), (1.0,), (12,), periodic=(True,))
+    train = heat_trajectories(8, 12, 4, 0)
+    config = ConstraintConfig(
+        "moe", experts=2, basis=4, points=None, levels=4, ridge=1e-6, epochs=3, batch_size=4, lr=1e-2,
+        modes=3, width=8, layers=1,
+    )  # fmt: skip
+    straight = train_hard_constrained(heat(), grid, train, None, config)
+
+    class CtrlC(Progress):
+        def on_epoch_end(self, run) -> None:
+            if run.epoch == 2:
+                raise KeyboardInterrupt
+
+    path = tmp_path / "checkpoint.pt"
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(training, "Progress", CtrlC)
+        train_hard_constrained(heat(), grid, train, None, config, checkpoint=checkpoint_of(path, heat(), config, 10))
+    resumed = train_hard_constrained(
+        heat(), grid, train, None, config, checkpoint=checkpoint_of(path, heat(), config, 10, resume=True)
+    )
+    assert resumed.train_loss == straight.train_loss and resumed.kept_epoch == straight.kept_epoch
+    for name, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[name]), name
+
+
 def test_pdesolve_train_with_a_mixture_of_experts_constraint(tmp_path, capsys):
     problem_file = tmp_path / "heat_family_hc.py"
     problem_file.write_text(HEAT_FAMILY)
@@ -139,6 +176,16 @@ def test_pdesolve_train_with_a_mixture_of_experts_constraint(tmp_path, capsys):
     u = model(inputs).detach()
     assert u.shape == untrained.shape and u.shape[:2] == (2, 4) and torch.isfinite(u).all()
     assert (u - untrained).abs().max() > 1e-3 * u.abs().max()  # the saved weights are not a fresh model's
+    resume = [*run, "--out", str(out), "--resume", *common]  # the checkpoint of the last epoch is kept beside
+    assert pdesolve.cli.main([*resume, "--basis", "4"]) == 2  # another model shape: refused in one line
+    assert capsys.readouterr().err.strip() == (
+        f"pdesolve: error: --resume: training checkpoint {out / 'checkpoint.pt'} was made for basis 3, not 4: "
+        "it cannot resume this run"
+    )
+    checkpoint = out / "checkpoint.pt"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:1000])
+    assert pdesolve.cli.main(resume) == 2
+    assert "cannot be read (truncated or not a torch file)" in capsys.readouterr().err
     blended = ["--interfaces", "--overlap", "0.5", "--blend"]
     assert pdesolve.cli.main([*run, "--out", str(tmp_path / "blended"), *blended, *common]) == 0
     config = json.loads((tmp_path / "blended" / "metrics.json").read_text())["config"]

@@ -81,4 +81,4 @@ def test_an_exploding_operator_training_loss_stops_with_the_last_good_checkpoint
 
     with pytest.raises(DivergenceError, match="the training loss grew from .* by epoch 4.*lower --lr; the last good"):
         train(model, (inputs, outputs), (inputs, outputs), config, checkpoint_dir=tmp_path, callback=blow_up)
-    assert torch.load(tmp_path / "checkpoint.pt", weights_only=True)["result"]["epochs"] == 3
+    assert torch.load(tmp_path / "checkpoint.pt", weights_only=True)["run"]["epoch"] == 3

@@ -3,11 +3,11 @@
 import pytest
 import torch
 
+from pdesolve.classical.cg_solver import CGSolver
 from pdesolve.errors import PdesolveError
 from pdesolve.learned import factor_gnn
 from pdesolve.learned.checkpoint import check_applicable, load_checkpoint
 from pdesolve.learned.systems import family_systems
-from pdesolve.linalg.solver import CGSolver
 from pdesolve.problem import load_problem
 
 

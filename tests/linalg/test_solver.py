@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pdesolve.classical.cg_solver import CGSolver
 from pdesolve.errors import NotApplicableError
-from pdesolve.linalg.solver import CGSolver
 from pdesolve.problem import Dirichlet, Polygon, Problem, Rectangle, laplacian, pi, sin
 from pdesolve.solvers.base import Settings
 

@@ -99,3 +99,11 @@ def test_the_papers_step_schedule_halves_the_rate_every_step_epochs():
     assert rates == pytest.approx([1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4])
     with pytest.raises(PdesolveError, match="unknown learning-rate schedule"):
         learning_rate_schedule(optimizer, TrainConfig(schedule="linear"))
+
+
+def test_patience_stops_a_run_whose_test_error_no_longer_falls(trained):
+    """A learning rate of 0 leaves the test error where it started: with a patience of 2 the run stops after 3 of
+    its 10 epochs."""
+    config = TrainConfig(epochs=10, batch_size=16, lr=0.0, weight_decay=0.0, patience=2, progress=False)
+    result = train(build_model(trained["train"], **SMALL), tensors(trained["train"]), tensors(trained["test"]), config)
+    assert result.epochs == 3 and len(set(result.test_error)) == 1

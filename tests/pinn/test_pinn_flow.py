@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from pdesolve.ngd.residual_jacobian import jacobian_function
+from pdesolve.pinn.corner import corner_flow
 from pdesolve.pinn.losses import boundary_residual, network_field, pde_residual
 from pdesolve.pinn.model import build_model
 from pdesolve.pinn.outflow import viscosity
@@ -92,8 +93,11 @@ def test_cavity_lid_is_one_on_the_open_edge_and_the_corners_take_the_walls_value
     assert np.abs(value["lid"][:, 0] - 1).max() < 1e-12 and np.abs(value["lid"][:, 1]).max() < 1e-12
     assert np.abs(value["walls"][:, :2]).max() < 1e-12
     assert np.abs(value["corners"][:, :2]).max() < 1e-12
-    near = model(torch.tensor([[1e-6, 1.0 - 1e-6]], dtype=torch.float64)).detach().numpy()
-    assert 0.0 < near[0, 0] < 1.0  # the blend is continuous off the corner, between the two values
+    near = torch.tensor([[1e-6, 1.0 - 1e-6]], dtype=torch.float64)
+    blend = untrained(problem, corner_enrichment=False)(near).detach().numpy()
+    assert 0.0 < blend[0, 0] < 1.0  # the blend alone is continuous off the corner, between the two values
+    stokes = torch.stack(corner_flow(model.enrichment.corners[0], near, model.enrichment.nu)[:2], dim=1)
+    assert float((model(near)[:, :2] - stokes).detach().abs().max()) < 1e-4  # by default: the Stokes corner flow
 
 
 def test_stream_function_ansatz_is_divergence_free_to_round_off():

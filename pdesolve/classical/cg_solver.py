@@ -1,5 +1,8 @@
 """The registered ``cg`` solver: assemble a linear stationary problem, solve it by PCG in torch.
 
+It lives in ``classical`` because it assembles with the finite-difference code (:mod:`pdesolve.classical.assembly`);
+the solver machinery it drives (:mod:`pdesolve.linalg`) knows nothing of the families above it.
+
 ``pdesolve solve poisson2d --solver cg --set precond=mg --device cuda --set n=1024``
 """
 
@@ -16,6 +19,7 @@ import torch
 from scipy.sparse.linalg import splu
 
 from pdesolve.classical.assembly import LinearSystem, assemble, box_grid
+from pdesolve.classical.fd import grid_domain_refusal
 from pdesolve.classical.footprint import check_torch_cg
 from pdesolve.errors import NotApplicableError, PdesolveError, ProblemError
 from pdesolve.linalg.cg import ConjugateGradient
@@ -23,7 +27,7 @@ from pdesolve.linalg.preconditioners import box_shape, describe
 from pdesolve.linalg.registry import GridLayout, Setup, help_text, resolve
 from pdesolve.linalg.stencil import StencilOperator
 from pdesolve.linalg.system import LinearOperator, SparseOperator, spd_form
-from pdesolve.problem import Mesh, Problem
+from pdesolve.problem import Problem
 from pdesolve.runtime import synchronize, torch_dtype
 from pdesolve.solvers.base import Solver, option, register
 from pdesolve.solvers.solution import GridSolution
@@ -85,8 +89,9 @@ class CGSolver(Solver):
     def not_applicable(cls, problem: Problem) -> str | None:
         if problem.is_evolution:
             return "an evolution problem; cg solves the linear system of a stationary problem"
-        if isinstance(problem.domain, Mesh):
-            return "meshes need a finite-element assembly; cg takes finite-difference grids"
+        refusal = grid_domain_refusal(problem)
+        if refusal:
+            return refusal
         try:
             system = assemble(problem, box_grid(problem, CHECK_NODES.get(problem.dim, 9)))
             matrix, _ = spd_form(system.matrix, system.rhs)
