@@ -219,23 +219,23 @@ class OutputTransform(nn.Module):
         problem = self.problem
         dim, evolution = problem.dim, problem.is_evolution
         x = split_coords(points, dim, evolution)
-        boundary: Any = 0.0  # g(x, t)
-        shift: Any = 0.0  # what the initial data add: u₀ − g(·, t₀)
+        shift: Any = 0.0
         factor: Any = 1.0
         if self.dirichlet:
-            boundary = self.boundary_values(points, x)
+            shift = self.boundary_values(points, x)
             factor = self.distance(points)
+        boundary = shift  # g(x, t)
         if self.initial:
             t0, t1 = problem.time
             start = start_coords(points, problem)
-            shift = self.initial_values(start)
+            shift = shift + self.initial_values(start)
             if self.dirichlet:
                 shift = shift - self.boundary_values(points, start)
             factor = factor * (points[:, dim] - t0) / (t1 - t0)
-        free = shift + factor * raw
-        if self.decay:
-            free = torch.exp(-self.decay * (points[:, dim] - problem.time[0])) * free
-        return boundary + free
+        if self.decay:  # g + e^{−λ(t − t₀)} (u₀ − g(t₀) + φτN)
+            decay = torch.exp(-self.decay * (points[:, dim] - problem.time[0]))
+            return boundary + decay * (shift - boundary + factor * raw)
+        return shift + factor * raw
 
 
 class SystemTransform(nn.Module):
