@@ -25,6 +25,12 @@ exact and the initial condition becomes a loss term, ``u = g(x, t) + φ(x) N``: 
 ``t₀`` can meet both, and the boundary value is the one a classical solver imposes too (FEM fixes the boundary
 degrees of freedom after interpolating ``u₀``), whereas a misfit of the initial data is confined to ``t₀``. Initial data
 that vanish on a circle miss a mesh's chords by ``O(h²)``; ``OutputTransform.initial_mismatch`` keeps the value.
+
+Decaying data: where the initial data decay at a rate ``λ`` with ``λ (t₁ − t₀) ≥ DECAYING`` under the equation
+(:func:`initial_decay_rate`; heat on a bounded domain with zero boundary data), the free part is scaled by
+``e^{−λ(t − t₀)}``, ``u = g + e^{−λ(t − t₀)} (u₀ − g(t₀) + φτN)``: both conditions stay exact (the factor is 1 at
+``t₀`` and multiplies ``φ`` on the boundary), and late values, 100× below ``u₀`` after a few ``1/λ``, are no
+longer the difference of two ``O(u₀)`` terms (which turns the network's relative error into an absolute one).
 """
 
 from __future__ import annotations
@@ -36,8 +42,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from pdesolve.problem import Box, Coords, Dirichlet, Gauge, Periodic, Problem
+from pdesolve.problem import Box, Coords, Dirichlet, Gauge, NetworkField, Periodic, Problem
 from pdesolve.problem.conditions import evaluate_value
+from pdesolve.problem.coords import SPACE_NAMES
 from pdesolve.problem.distance import atoms, distance_to, has_distance, transfinite_weights
 from pdesolve.problem.parts import PartSelector
 
@@ -177,6 +184,7 @@ class OutputTransform(nn.Module):
         self.data_shift: Callable[[torch.Tensor, str | None, frozenset], torch.Tensor] | None = None
         self.initial = initial
         self.initial_mismatch = initial_mismatch  # max |u₀ − g(t₀)| on the Dirichlet boundary, where measured
+        self.decay = 0.0  # λ of the decay factor e^{−λ(t − t₀)} (:func:`initial_decay_rate`); 0: none
         domain = problem.domain
         every = frozenset().union(*(chosen for _, chosen in dirichlet))
         self.distance = distance_to(domain, every) if dirichlet else None
@@ -216,6 +224,7 @@ class OutputTransform(nn.Module):
         if self.dirichlet:
             shift = self.boundary_values(points, x)
             factor = self.distance(points)
+        boundary = shift  # g(x, t)
         if self.initial:
             t0, t1 = problem.time
             start = start_coords(points, problem)
@@ -223,6 +232,9 @@ class OutputTransform(nn.Module):
             if self.dirichlet:
                 shift = shift - self.boundary_values(points, start)
             factor = factor * (points[:, dim] - t0) / (t1 - t0)
+        if self.decay:  # g + e^{−λ(t − t₀)} (u₀ − g(t₀) + φτN)
+            decay = torch.exp(-self.decay * (points[:, dim] - problem.time[0]))
+            return boundary + decay * (shift - boundary + factor * raw)
         return shift + factor * raw
 
 
@@ -354,6 +366,30 @@ def initial_mismatch(transform: OutputTransform, samples: int = 2000) -> tuple[f
     return float(torch.max(torch.abs(initial.to(torch.float64) - data))), float(torch.max(torch.abs(data)))
 
 
+DECAYING = 2.0  # λ (t₁ − t₀) from which the initial data count as decaying (e² ≈ 7.4-fold at their initial rate)
+DECAY_POINTS = 1024
+
+
+def initial_decay_rate(transform: OutputTransform, samples: int = DECAY_POINTS) -> float:
+    """``λ = −⟨w, F(u₀)⟩ / ⟨w, w⟩`` with ``w = u₀ − g(·, t₀)``, over Hammersley points of the domain at ``t₀``:
+    the rate at which the initial data start to decay under ``u_t = F(u)`` (for ``F = νΔu`` and ``g = 0``,
+    ν times the Rayleigh quotient ``∫|∇u₀|² / ∫u₀²``, at least ν λ₁)."""
+    problem = transform.problem
+    dim, t0 = problem.dim, float(problem.time[0])
+    space = torch.as_tensor(problem.domain.sample_interior(samples, seed=0, method="Hammersley"), dtype=torch.float64)
+    names = SPACE_NAMES[:dim] + ("t",)
+    coords = {name: column.clone().requires_grad_(True) for name, column in zip(names, space.T)}
+    coords["t"] = torch.full((len(space),), t0, dtype=torch.float64, requires_grad=True)
+    x = Coords([coords[name] for name in names[:dim]], t=coords["t"])
+    u0 = torch.as_tensor(transform.initial_values(x), dtype=torch.float64).expand(len(space))
+    change = problem.rhs(NetworkField(u0, coords), x, problem.p)
+    change = torch.as_tensor(getattr(change, "values", change), dtype=torch.float64).expand(len(space))
+    points = torch.stack([coords[name] for name in names], dim=1)
+    w = u0 - (torch.as_tensor(transform.boundary_values(points, x)) if transform.dirichlet else 0.0)
+    size = float(torch.sum(w.detach() ** 2))
+    return 0.0 if size == 0.0 else -float(torch.sum(w.detach() * change.detach())) / size
+
+
 def build_transform(problem: Problem, hard: bool, free: tuple[str, ...] = ()) -> OutputTransform | SystemTransform:
     """The output transform for ``hard_constraints``: Dirichlet where possible; the initial condition unless
     it is not periodic to first order along a periodic axis, or not compatible with the exact Dirichlet data
@@ -373,4 +409,9 @@ def build_transform(problem: Problem, hard: bool, free: tuple[str, ...] = ()) ->
         with torch.no_grad():
             mismatch, scale = initial_mismatch(OutputTransform(problem, dirichlet, initial=False))
         initial = mismatch <= COMPATIBLE * max(1.0, scale)
-    return OutputTransform(problem, dirichlet, initial=initial, initial_mismatch=mismatch)
+    transform = OutputTransform(problem, dirichlet, initial=initial, initial_mismatch=mismatch)
+    if transform.active and problem.is_evolution:
+        rate = initial_decay_rate(transform)
+        if rate * (problem.time[1] - problem.time[0]) >= DECAYING:
+            transform.decay = rate
+    return transform

@@ -15,6 +15,8 @@ physics-informed deep neural networks", CMAME 389:114333:
   joins the rest by the R-equivalence of order 2, ``φ^{−2} = φ_rest^{−2} + Σ_h d_h^{−2}`` (their
   m-th order R-equivalence, m = 2), whose Laplacian vanishes on the boundary away from the junctions; the
   order-1 join of many short chords saturates (``φ ≈ d − d² Σ_j 1/φ_j``, large beside every chord).
+  Near each of its vertices (a reflex corner of the domain) that distance is blended into the corner's
+  harmonic singular function ``r^{π/ω} cos(πθ/ω)`` (:func:`corner_adapted`), which removes its ``1/r`` Laplacian.
 
 Boxes use the products ``Π (x_k − a_k)(b_k − x_k)`` of their faces instead, disks ``r² − |x − c|²``.
 Constructive domains and 2D meshes use the pieces of their exact boundary (a mesh's facets, collinear
@@ -168,6 +170,51 @@ def hole_distance(vertices: np.ndarray) -> Distance:
     return phi
 
 
+CORNER_REACH = 0.5  # the blend around a hole's vertex ends at this fraction of its shorter side
+
+
+def _smoothstep(s: torch.Tensor) -> torch.Tensor:
+    """``1`` at ``s = 0``, ``0`` for ``s ≥ 1``, the quintic ``1 − (10s³ − 15s⁴ + 6s⁵)`` between: C²."""
+    s = s.clamp(0.0, 1.0)
+    return 1 - s**3 * (10 - 15 * s + 6 * s**2)
+
+
+def corner_adapted(distance: Distance, vertices: np.ndarray) -> Distance:
+    """``distance`` to a convex polygonal hole with each vertex's 1/r Laplacian removed.
+
+    At a vertex the domain is a wedge of angle ``ω = 2π − β`` (β the polygon's interior angle, so ω > π: a
+    reflex corner). Any function vanishing on both sides with a non-zero normal derivative, the distance
+    included, has ``Δφ ~ 1/r`` there; ``ψ = c r^α cos(αθ)`` with ``α = π/ω`` and θ the angle from the
+    wedge's bisector is harmonic, vanishes on both sides, and is the leading singular function of the heat
+    or Laplace equation at that corner (Grisvard 1985, §4; Hu, Jin & Zhou 2024 enrich networks with it).
+    ``φ = χψ + (1 − χ) d`` with ``χ(r/ρ)`` a C² cut-off (1 at the vertex, 0 from ``ρ = CORNER_REACH ·`` the
+    shorter side on, so the vertices' blends do not overlap): zero on the sides, positive inside, its Laplacian
+    bounded; ``c = ρ^{1−α}/α`` matches ψ's normal derivative on the sides to the distance's at ``r = ρ``."""
+    v = torch.as_tensor(vertices, dtype=torch.float64)
+    ahead, behind = torch.roll(v, -1, dims=0) - v, torch.roll(v, 1, dims=0) - v
+    sides = torch.minimum(ahead.norm(dim=1), behind.norm(dim=1))
+    unit_ahead, unit_behind = ahead / ahead.norm(dim=1, keepdim=True), behind / behind.norm(dim=1, keepdim=True)
+    beta = torch.arccos((unit_ahead * unit_behind).sum(dim=1).clamp(-1.0, 1.0))
+    alpha = math.pi / (2 * math.pi - beta)
+    bisector = -(unit_ahead + unit_behind)
+    bisector = bisector / bisector.norm(dim=1, keepdim=True)
+    reach = CORNER_REACH * sides
+    scale = reach ** (1 - alpha) / alpha
+
+    def phi(points: torch.Tensor) -> torch.Tensor:
+        d = distance(points)
+        corner, axis, a, rho, c = (w.to(points) for w in (v, bisector, alpha, reach, scale))
+        x = points[:, None, :2] - corner  # (N, vertices, 2)
+        tiny = torch.finfo(points.dtype).tiny
+        r = torch.sqrt(torch.sum(x**2, dim=-1).clamp_min(tiny))
+        theta = torch.atan2(axis[:, 0] * x[..., 1] - axis[:, 1] * x[..., 0], torch.sum(axis * x, dim=-1))
+        psi = c * r**a * torch.cos(a * theta)
+        chi = _smoothstep(r / rho)
+        return d * (1 - chi.sum(dim=1)) + torch.sum(chi * psi, dim=1)
+
+    return phi
+
+
 def pieces_distance(pieces: list[bp.Piece], scale: float, join: bool = True) -> Distance:
     """``1/φ = Σ_i scale/φ_i`` over trimmed segments and arcs and untrimmed whole circles
     ``±(r² − |x − c|²)/(2r)``, joined to the distances of convex polygonal holes (:func:`hole_distance`) by
@@ -175,7 +222,7 @@ def pieces_distance(pieces: list[bp.Piece], scale: float, join: bool = True) -> 
     straight runs (:func:`straight_runs`)."""
     pieces, circles = whole_circles(pieces)
     segments, holes = convex_holes([p for p in pieces if isinstance(p, bp.Segment)])
-    hole_distances = [hole_distance(vertices) for vertices in holes]
+    hole_distances = [corner_adapted(hole_distance(vertices), vertices) for vertices in holes]
     segments = straight_runs(segments) if join else segments
     arcs = [p for p in bp.shorter_arcs(pieces) if isinstance(p, bp.Arc)]
     p1 = torch.tensor([s.a for s in segments], dtype=torch.float64).reshape(-1, 2)
