@@ -249,20 +249,20 @@ def Rectangle(lower: tuple[float, float], upper: tuple[float, float], name: str 
 
 
 @dataclass(frozen=True)
-class Disk(Domain):
-    """The disk of ``radius`` around ``center``."""
+class Round(Domain):
+    """The points within ``radius`` of ``center``: a :class:`Disk` in 2D, a :class:`Ball` in 3D."""
 
-    center: tuple[float, float]
+    center: tuple[float, ...]
     radius: float
     name: str | None = None
-    dim = 2
 
     def __post_init__(self) -> None:
+        kind = type(self).__name__.lower()
         center = tuple(map(float, np.ravel(self.center)))
-        if len(center) != 2 or not np.all(np.isfinite(center)):
-            raise ProblemError(f"a disk needs a finite 2D center, got {self.center}")
+        if len(center) != self.dim or not np.all(np.isfinite(center)):
+            raise ProblemError(f"a {kind} needs a finite {self.dim}D center, got {self.center}")
         if not (np.isfinite(self.radius) and self.radius > 0):
-            raise ProblemError(f"a disk needs a radius > 0, got {self.radius}")
+            raise ProblemError(f"a {kind} needs a radius > 0, got {self.radius}")
         object.__setattr__(self, "center", center)
         object.__setattr__(self, "radius", float(self.radius))
 
@@ -270,6 +270,17 @@ class Disk(Domain):
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         c = np.asarray(self.center, dtype=float)
         return c - self.radius, c + self.radius
+
+    def level(self, points: np.ndarray) -> np.ndarray:
+        points = np.asarray(points, dtype=float).reshape(-1, self.dim)
+        return self.radius - np.linalg.norm(points - self.center, axis=1)
+
+
+@dataclass(frozen=True)
+class Disk(Round):
+    """The disk of ``radius`` around ``center``."""
+
+    dim = 2
 
     @property
     def measure(self) -> float:
@@ -278,36 +289,15 @@ class Disk(Domain):
     def pieces(self) -> list[bp.Piece]:
         return bp.circle(self.center, self.radius, labels("circle", self.name))
 
-    def level(self, points: np.ndarray) -> np.ndarray:
-        points = np.asarray(points, dtype=float).reshape(-1, 2)
-        return self.radius - np.linalg.norm(points - self.center, axis=1)
-
     def _geometry(self) -> Any:
         return _deepxde_geometry().Disk(list(self.center), self.radius)
 
 
 @dataclass(frozen=True)
-class Ball(Domain):
+class Ball(Round):
     """The ball of ``radius`` around ``center`` in 3D; its boundary is the part ``sphere``."""
 
-    center: tuple[float, float, float]
-    radius: float
-    name: str | None = None
     dim = 3
-
-    def __post_init__(self) -> None:
-        center = tuple(map(float, np.ravel(self.center)))
-        if len(center) != 3 or not np.all(np.isfinite(center)):
-            raise ProblemError(f"a ball needs a finite 3D center, got {self.center}")
-        if not (np.isfinite(self.radius) and self.radius > 0):
-            raise ProblemError(f"a ball needs a radius > 0, got {self.radius}")
-        object.__setattr__(self, "center", center)
-        object.__setattr__(self, "radius", float(self.radius))
-
-    @property
-    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        c = np.asarray(self.center, dtype=float)
-        return c - self.radius, c + self.radius
 
     @property
     def measure(self) -> float:
@@ -315,10 +305,6 @@ class Ball(Domain):
 
     def surfaces(self) -> list[sf.Surface]:
         return [sf.Sphere(self.center, self.radius, 1.0, labels("sphere", self.name))]
-
-    def level(self, points: np.ndarray) -> np.ndarray:
-        points = np.asarray(points, dtype=float).reshape(-1, 3)
-        return self.radius - np.linalg.norm(points - self.center, axis=1)
 
     def inside(self, points: np.ndarray) -> np.ndarray:
         return self.level(points) >= -1e-12 * self.scale
