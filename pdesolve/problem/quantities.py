@@ -82,14 +82,20 @@ def evaluate_in_time(quantity: Quantity, solution: Any, recorded: dict[str, Any]
         record.update(
             max=float(values[top]), t_max=series["t"][top], min=float(values[bottom]), t_min=series["t"][bottom]
         )
+        if quantity.reference_max is not None:
+            error = abs(record["max"] - quantity.reference_max)
+            record.update(max_reference=quantity.reference_max, max_rel_error=error / abs(quantity.reference_max))
     return record
 
 
 @dataclass(frozen=True)
 class Quantity:
-    """A number (or a few) derived from a solution, with its reference value where one is known."""
+    """A number (or a few) derived from a solution, with its reference value where one is known;
+    ``reference_max``: for an evolution problem, the reference of the quantity's largest value over time
+    (DFG 2D-3's C_D max), scored against the maximum of its series."""
 
     reference: float | None = field(default=None, kw_only=True)
+    reference_max: float | None = field(default=None, kw_only=True)
 
     def evaluate(self, solution: Any) -> dict[str, Any]:
         """``{"value": ..., "method": ...}`` plus the error against ``reference`` (see :func:`with_error`)."""
@@ -168,14 +174,16 @@ class Force(Quantity):
         return float(self.nu)
 
 
-def Drag(on: Any, scale: float = 1.0, reference: float | None = None, nu: float | str = "nu") -> Force:  # noqa: N802
-    """The x-component of the force on ``on`` (see :class:`Force`)."""
-    return Force(on=on, axis=FORCE_AXES["drag"], scale=scale, reference=reference, nu=nu)
+def Drag(on: Any, scale: float = 1.0, nu: float | str = "nu", **references: float | None) -> Force:  # noqa: N802
+    """The x-component of the force on ``on`` (see :class:`Force`); ``references``:
+    ``reference`` and ``reference_max`` (see :class:`Quantity`)."""
+    return Force(on=on, axis=FORCE_AXES["drag"], scale=scale, nu=nu, **references)
 
 
-def Lift(on: Any, scale: float = 1.0, reference: float | None = None, nu: float | str = "nu") -> Force:  # noqa: N802
-    """The y-component of the force on ``on`` (see :class:`Force`)."""
-    return Force(on=on, axis=FORCE_AXES["lift"], scale=scale, reference=reference, nu=nu)
+def Lift(on: Any, scale: float = 1.0, nu: float | str = "nu", **references: float | None) -> Force:  # noqa: N802
+    """The y-component of the force on ``on`` (see :class:`Force`); ``references``:
+    ``reference`` and ``reference_max`` (see :class:`Quantity`)."""
+    return Force(on=on, axis=FORCE_AXES["lift"], scale=scale, nu=nu, **references)
 
 
 def line_integral_force(

@@ -42,6 +42,8 @@ def format_quantity(record: dict[str, Any]) -> str:
         text += f" (rel. error {record['rel_error']:.1e})"
     if "max" in record:  # an evolution run's: at t₁, then the extremes of its series
         text += f" at t={record['t']:g}; max {record['max']:.6g} at t={record['t_max']:g}"
+        if record.get("max_rel_error") is not None:
+            text += f" (rel. error {record['max_rel_error']:.1e})"
     return text
 
 
@@ -68,8 +70,10 @@ def reference_note(problem: Problem) -> str:
     """The reference values and how each quantity is computed, one line."""
     parts = []
     for label, quantity in problem.quantities.items():
-        reference = getattr(quantity, "reference", None)
-        parts.append(f"{label} = {reference:.12g}" if reference is not None else f"{label}: against its table")
+        reference, reference_max = getattr(quantity, "reference", None), getattr(quantity, "reference_max", None)
+        known = [f"{label} = {reference:.12g}"] if reference is not None else []
+        known += [f"max {label} = {reference_max:.12g}"] if reference_max is not None else []
+        parts.append(", ".join(known) or f"{label}: against its table")
     return "Derived quantities (references): " + "; ".join(parts) + "."
 
 

@@ -109,3 +109,20 @@ def test_finite_element_series_recorded_forces_and_pressure_difference_at_output
     t = np.asarray(dp["series"]["t"])
     assert np.allclose(t, solution.times) and len(t) == 6
     assert np.abs(np.asarray(dp["series"]["value"]) - decay_squared(problem, t)).max() < 0.1
+
+
+def test_the_largest_value_over_time_is_scored_against_reference_max(taylor_green):
+    """DFG 2D-3 scores C_D and C_L by their maxima over time: ``reference_max`` against the series' maximum
+    (F² is largest at t = 0, where it is 1), in the record, the table's cell and the references' line."""
+    from pdesolve.report.quantities import reference_note
+
+    quantity = PressureDifference(a=(0.5, 0.5), b=(0.0, 0.0), reference_max=1.25)
+    problem = replace(taylor_green, quantities={"dp": quantity})
+    record = measure_quantities(problem, ExactSolution(problem))["dp"]
+    assert record["max_reference"] == 1.25 and record["max_rel_error"] == pytest.approx(0.2, abs=1e-12)
+    assert "reference" in record and record.get("rel_error") is None  # no reference at t₁: none scored there
+    assert format_quantity(record).endswith("max 1 at t=0 (rel. error 2.0e-01)")
+    assert reference_note(problem) == "Derived quantities (references): max dp = 1.25."
+    cylinder = load_problem("cylinder_unsteady")
+    assert cylinder.quantities["C_D"].reference_max == 2.950921575
+    assert cylinder.quantities["dp"].reference == -0.1116
