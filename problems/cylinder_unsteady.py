@@ -60,5 +60,5 @@ problem = Problem(
         "dp": PressureDifference((0.15, 0.2), (0.25, 0.2), reference=DP_END),
     },
     description="DFG 2D-3 flow past a cylinder, unsteady Navier–Stokes in (u, v, p), t in (0, 8): C_D, C_L over time and Δp at t = 8",
-    defaults={"n": 45, "refine_near": ("cylinder", 2), "dt": 0.01},
+    defaults={"n": 45, "refine_near": ("cylinder", 3), "dt": 0.01},
 )
