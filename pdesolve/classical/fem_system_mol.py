@@ -28,7 +28,7 @@ import skfem
 from skfem import BilinearForm
 
 from pdesolve.classical.evolution import output_times
-from pdesolve.classical.fem_stepping import Stepper, integrate, jacobian_is_constant
+from pdesolve.classical.fem_stepping import SCHEMES, Stepper, integrate, jacobian_is_constant
 from pdesolve.classical.fem_system import SystemAssembler, factor_saddle, part_dofs, reaction, recognise_system
 from pdesolve.classical.mesh_solution import MeshSystemSolution, probes
 from pdesolve.errors import NotApplicableError
@@ -187,8 +187,7 @@ def solve_evolution_system(problem: Problem, config: Any, progress: Any) -> Mesh
         linearise,
         dirichlet,
         assembler.free,
-        scheme=config.scheme,
-        theta=float(config.theta),
+        scheme=SCHEMES[config.scheme](float(config.theta)),
         constant_jacobian=constant,
         linearly_implicit=constant or config.newton == "once",
         factor=factor_saddle,
