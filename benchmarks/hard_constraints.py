@@ -44,7 +44,8 @@ import torch
 from pdesolve.classical.assembly import box_grid
 from pdesolve.classical.spectral import SpectralSolver
 from pdesolve.constraints.boundary import boundary_rows
-from pdesolve.constraints.grid_system import TIME_ROWS, GridConstraintSystem
+from pdesolve.constraints.grid_system import GridConstraintSystem
+from pdesolve.constraints.time_rows import TIME_ROWS
 from pdesolve.constraints.training import (
     ConstrainedOperator,
     ConstraintConfig,
@@ -454,7 +455,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--time-rows",
-        choices=TIME_ROWS,
+        choices=tuple(TIME_ROWS),
         default=ConstraintConfig.time_rows,
         help="form of the time rows: step (u^{n+1} - u^n - dt f, default) or rate (divided by dt; the figures of "
         "RESULTS.md before 2026-11-23's step-form rerun)",

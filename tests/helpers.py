@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 import torch
 
 import pdesolve.cli
+from pdesolve.problem import Dirichlet, Domain, Problem, exp, laplacian
+from pdesolve.training.callbacks import Progress
 
 POISSON1D = '''
 """-u'' = pi^2 sin(pi x) on [0, 1], u = 0; exact sin(pi x)."""
@@ -24,6 +27,45 @@ problem = Problem(
     description="1D Poisson with exact solution",
 )
 '''
+
+
+def observed_order(sizes, errors) -> float:
+    """Least-squares slope of log(error) against log(h)."""
+    return float(np.polyfit(np.log(sizes), np.log(errors), 1)[0])
+
+
+def ctrl_c_at(epoch: int) -> type[Progress]:
+    """A progress callback that presses Ctrl-C (raises ``KeyboardInterrupt``) at the end of ``epoch``: patched over
+    a training module's ``Progress``, it interrupts a run there."""
+
+    class CtrlC(Progress):
+        def on_epoch_end(self, run) -> None:
+            if run.epoch == epoch:
+                raise KeyboardInterrupt
+
+    return CtrlC
+
+
+def holed_problem(name: str, domain: Domain, center: tuple[float, ...], radius: float) -> Problem:
+    """``-Δu = f`` on ``domain``, a box less the round hole named ``hole`` (``center``, ``radius``), Dirichlet data
+    everywhere, exact solution ``u = w eˣ`` with ``w = |x − c|² − R²``: zero on the hole only, so P2 on straight
+    chords or flat facets there would lose its third order."""
+
+    def bubble(x):
+        return sum((c - m) ** 2 for c, m in zip(x, center)) - radius**2
+
+    def exact(x, p):
+        return bubble(x) * exp(x.x)
+
+    # -Δ(w e^x) = -e^x (Δw + 2 ∂x w + w), Δw = 2 dim
+    source = lambda x: exp(x.x) * (2 * len(center) + 4 * (x.x - center[0]) + bubble(x))  # noqa: E731
+    return Problem(
+        name,
+        domain,
+        residual=lambda u, x, p: -laplacian(u) + source(x),
+        boundary=[Dirichlet(0.0, on="hole"), Dirichlet(exact)],
+        exact=exact,
+    )
 
 
 @dataclass

@@ -1,10 +1,12 @@
 """What ``pip install .`` carries: every package folder, the catalogue with its data and the shipped
-preconditioners, and a declared distribution for every third-party import (.ci/run installs it for real)."""
+preconditioners, and a declared distribution for every third-party import (.ci/run installs it for real);
+and how the package's modules import each other: without a cycle at module level."""
 
 from __future__ import annotations
 
 import ast
 import fnmatch
+import graphlib
 import importlib.metadata
 import re
 import sys
@@ -110,3 +112,60 @@ def test_optional_imports_are_guarded(module):
     for file in _third_party_imports()[module]:
         source = (ROOT / file).read_text()
         assert re.search(rf"try:\s+import {module}\b[\s\S]*?except ImportError", source), file
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _load_time_imports(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
+    """The imports that run when a module loads: outside functions and ``if TYPE_CHECKING`` blocks."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    for node in body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+        elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            found += _load_time_imports(node.orelse)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for block in ("body", "orelse", "finalbody", "handlers"):
+                found += _load_time_imports(getattr(node, block, []))
+    return found
+
+
+def _absolute(node: ast.ImportFrom, package: str) -> str:
+    """The module a ``from ... import`` names, relative ones resolved against ``package``."""
+    if not node.level:
+        return node.module or ""
+    parts = package.split(".")
+    return ".".join(parts[: len(parts) + 1 - node.level] + ([node.module] if node.module else []))
+
+
+def _module_imports() -> dict[str, set[str]]:
+    """Module of pdesolve/ -> the modules of pdesolve/ it imports when it loads. ``from package import
+    submodule`` needs the submodule only, not the package's own names."""
+    paths = {_module_name(p): p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        graph[name] = set()
+        for node in _load_time_imports(ast.parse(path.read_text()).body):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                base = _absolute(node, package)
+                submodules = [f"{base}.{alias.name}" for alias in node.names]
+                targets = submodules + ([base] if any(m not in paths for m in submodules) else [])
+            graph[name] |= {target for target in targets if target in paths and target != name}
+    return graph
+
+
+def test_no_module_level_import_cycle():
+    """A cycle works or fails by which module loads first; imports inside functions (lazy) are left out."""
+    graph = _module_imports()
+    assert {"pdesolve.pinn.constraints", "pdesolve.problem.problem"} <= set(graph)
+    assert "pdesolve.linalg.system" in graph["pdesolve.learned.factor_gnn"]
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as error:
+        pytest.fail(f"import cycle: {' -> '.join(error.args[1])}")

@@ -15,7 +15,7 @@ import numpy as np
 
 from pdesolve.classical.assembly import assemble, box_grid
 from pdesolve.classical.footprint import check_fd
-from pdesolve.classical.linear_solvers import LINSOLVE_HELP, METHODS, PRECOND_HELP, linear_method, solve_linear
+from pdesolve.classical.linear_solvers import LINSOLVE_HELP, METHODS, PRECOND_HELP, linear_method, solve_assembled
 from pdesolve.errors import NotApplicableError, ProblemError
 from pdesolve.linalg.registry import names
 from pdesolve.problem import Box, Dirichlet, Periodic, Polygon, Problem
@@ -112,23 +112,8 @@ class FiniteDifference(Solver):
         check_fd(n, problem.dim, method)
         start = time.perf_counter()
         system = assemble(problem, box_grid(problem, n))
-        assembly_time = time.perf_counter() - start
-        result = solve_linear(
-            system.matrix,
-            system.rhs,
-            method,
-            self.config.precond,
-            self.config.tol,
-            self.config.maxiter,
-            self.settings.device,
+        x, solve_stats = solve_assembled(
+            system.matrix, system.rhs, method, self.config, self.settings.device, time.perf_counter() - start
         )
-        stats = {
-            "n": n,
-            "unknowns": int(system.matrix.shape[0]),
-            "nonzeros": int(system.matrix.nnz),
-            "linsolve": method,
-            "precond": self.config.precond if method == "cg" else None,
-            "assembly_time": assembly_time,
-            **result.stats(),
-        }
-        return GridSolution(problem, system.grid, system.to_grid(result.x), stats=stats)
+        stats = {"n": n, "unknowns": int(system.matrix.shape[0]), "nonzeros": int(system.matrix.nnz), **solve_stats}
+        return GridSolution(problem, system.grid, system.to_grid(x), stats=stats)

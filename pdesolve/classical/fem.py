@@ -18,7 +18,7 @@ from pdesolve.classical.fem_forms import recognise
 from pdesolve.classical.fem_meshes import default_nodes, nodes_option
 from pdesolve.classical.fem_system import SystemAssembler, boundary_force, newton, recognise_system
 from pdesolve.classical.footprint import check_fem
-from pdesolve.classical.linear_solvers import LINSOLVE_HELP, METHODS, PRECOND_HELP, linear_method, solve_linear
+from pdesolve.classical.linear_solvers import LINSOLVE_HELP, METHODS, PRECOND_HELP, linear_method, solve_assembled
 from pdesolve.classical.mesh_solution import MeshSolution, MeshSystemSolution
 from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.linalg.registry import names
@@ -92,15 +92,8 @@ class FiniteElement(Solver):
             check_fem(n, problem.dim, order, refine, method)
         start = time.perf_counter()
         system = assemble_fem(problem, order, n, refine)
-        assembly_time = time.perf_counter() - start
-        result = solve_linear(
-            system.matrix,
-            system.rhs,
-            method,
-            self.config.precond,
-            self.config.tol,
-            self.config.maxiter,
-            self.settings.device,
+        x, solve_stats = solve_assembled(
+            system.matrix, system.rhs, method, self.config, self.settings.device, time.perf_counter() - start
         )
         stats = {
             "n": system.n,
@@ -108,12 +101,9 @@ class FiniteElement(Solver):
             "elements": int(system.mesh.t.shape[1]),
             "dofs": int(system.basis.N),
             "unknowns": int(len(system.free)),
-            "linsolve": method,
-            "precond": self.config.precond if method == "cg" else None,
-            "assembly_time": assembly_time,
-            **result.stats(),
+            **solve_stats,
         }
-        return MeshSolution(problem, system.basis, system.to_dofs(result.x), stats)
+        return MeshSolution(problem, system.basis, system.to_dofs(x), stats)
 
     def _solve_system(self, problem: Problem) -> MeshSystemSolution:
         """Taylor–Hood P2/P1 (or vector P2) and Newton's method, Stokes first."""

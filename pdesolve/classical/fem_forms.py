@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -30,7 +30,42 @@ from pdesolve.problem.field import Field, VectorField
 WHAT_FEM_TAKES = "fem takes -div(a grad u) + c u = f"
 
 
-class FormField(Field):
+class TracedField(Field):
+    """A field that traces a residual symbolically: sums and differences through ``_add(other, sign)`` and the
+    subclass's negation, spatial derivatives through ``_differentiate(axis index)``; ``off_axis``: the refusal
+    of a derivative in any other variable."""
+
+    dim: int
+    off_axis = "fem solves stationary problems; the residual differentiates in {axis!r}"
+
+    def _add(self, other: Any, sign: float) -> Self:
+        raise NotImplementedError
+
+    def _differentiate(self, k: int) -> Self:
+        raise NotImplementedError
+
+    def __add__(self, other: Any) -> Self:
+        return self._add(other, 1.0)
+
+    def __radd__(self, other: Any) -> Self:
+        return self._add(other, 1.0)
+
+    def __sub__(self, other: Any) -> Self:
+        return self._add(other, -1.0)
+
+    def __rsub__(self, other: Any) -> Self:
+        return (-self)._add(other, 1.0)
+
+    def derivative(self, axis: str, order: int = 1) -> Self:
+        if axis not in SPACE_NAMES[: self.dim]:
+            raise NotApplicableError(self.off_axis.format(axis=axis))
+        result = self
+        for _ in range(order):
+            result = result._differentiate(SPACE_NAMES.index(axis))
+        return result
+
+
+class FormField(TracedField):
     """``Σ_k ∂_k(D_k ∂_k u) + Σ_k F_k ∂_k u + R u + S`` with coefficient arrays at fixed points.
 
     ``diffusion`` (D), ``first`` (F) hold one entry per axis; zeros are the float 0.0.
@@ -97,18 +132,6 @@ class FormField(Field):
             raise TypeError(f"cannot combine a form tracer with a {type(other).__name__}")
         return other
 
-    def __add__(self, other: Any) -> FormField:
-        return self._add(other, 1.0)
-
-    def __radd__(self, other: Any) -> FormField:
-        return self._add(other, 1.0)
-
-    def __sub__(self, other: Any) -> FormField:
-        return self._add(other, -1.0)
-
-    def __rsub__(self, other: Any) -> FormField:
-        return (-self)._add(other, 1.0)
-
     def __neg__(self) -> FormField:
         return self._scale(-1.0)
 
@@ -140,14 +163,6 @@ class FormField(Field):
         raise NotLinearError(f"the residual raises u to the power {exponent}: it is not linear; {WHAT_FEM_TAKES}")
 
     # --- derivatives ----------------------------------------------------------------------
-    def derivative(self, axis: str, order: int = 1) -> FormField:
-        if axis not in SPACE_NAMES[: self.dim]:
-            raise NotApplicableError(f"fem solves stationary problems; the residual differentiates in {axis!r}")
-        result = self
-        for _ in range(order):
-            result = result._differentiate(SPACE_NAMES.index(axis))
-        return result
-
     def _differentiate(self, k: int) -> FormField:
         """∂_k of ``c u`` (constant c) or of ``a ∂_k u`` (the conservative flux, any coefficient a)."""
         others = [self.source, *self.diffusion, *(f for j, f in enumerate(self.first) if j != k)]

@@ -158,17 +158,7 @@ def refined_near(mesh: skfem.MeshTri, domain: Domain, part: str, levels: int, h:
         centroids = mesh.p[:, mesh.t].mean(axis=1).T
         distance = np.min([piece.distance(centroids) for piece in chosen], axis=0)
         mesh = mesh.refined(np.flatnonzero(distance < 8 * h / 2**level))
-        boundary = mesh.boundary_nodes()
-        owner = np.argmax(bp.nearest(pieces, mesh.p[:, boundary].T, 0.0), axis=1)
-        points = mesh.p.copy()
-        for k, piece in enumerate(pieces):
-            mine = boundary[owner == k]
-            if isinstance(piece, bp.Arc) and len(mine):
-                offset = points[:, mine] - np.asarray(piece.center)[:, None]
-                points[:, mine] = np.asarray(piece.center)[:, None] + piece.radius * offset / np.linalg.norm(
-                    offset, axis=0
-                )
-        mesh = skfem.MeshTri(points, mesh.t)
+        mesh = skfem.MeshTri(onto_arcs(mesh.p, mesh.boundary_nodes(), pieces), mesh.t)
     return mesh
 
 
@@ -177,17 +167,20 @@ def curved(mesh: skfem.MeshTri, domain: Domain) -> skfem.MeshTri2:
     quadratic = skfem.MeshTri2.from_mesh(mesh)
     pieces = domain.pieces()
     dofs = quadratic.dofs.get_facet_dofs(quadratic.boundary_facets()).flatten()
-    doflocs = quadratic.doflocs.copy()
-    middles = doflocs[:, dofs].T
-    nearest = np.argmax(bp.nearest(pieces, middles, 0.0), axis=1)
+    return replace(quadratic, doflocs=onto_arcs(quadratic.doflocs, dofs, pieces))
+
+
+def onto_arcs(points: np.ndarray, boundary: np.ndarray, pieces: list[bp.Piece]) -> np.ndarray:
+    """A copy of ``points`` (dim, N) whose columns ``boundary`` are moved radially onto the arc among ``pieces``
+    nearest to each (those nearest a straight piece stay)."""
+    points = points.copy()
+    owner = np.argmax(bp.nearest(pieces, points[:, boundary].T, 0.0), axis=1)
     for k, piece in enumerate(pieces):
-        mine = dofs[nearest == k]
+        mine = boundary[owner == k]
         if isinstance(piece, bp.Arc) and len(mine):
-            offset = doflocs[:, mine] - np.asarray(piece.center)[:, None]
-            doflocs[:, mine] = np.asarray(piece.center)[:, None] + piece.radius * offset / np.linalg.norm(
-                offset, axis=0
-            )
-    return replace(quadratic, doflocs=doflocs)
+            offset = points[:, mine] - np.asarray(piece.center)[:, None]
+            points[:, mine] = np.asarray(piece.center)[:, None] + piece.radius * offset / np.linalg.norm(offset, axis=0)
+    return points
 
 
 def write_msh(domain: Domain, h: float, path: str | Path) -> Path:

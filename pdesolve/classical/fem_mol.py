@@ -22,7 +22,7 @@ import numpy as np
 from pdesolve.classical.evolution import output_times, time_bar
 from pdesolve.classical.fem_meshes import nodes_option
 from pdesolve.classical.fem_newton import mesh_reason, weak_form_reason
-from pdesolve.classical.fem_stepping import Stepper, integrate, jacobian_is_constant
+from pdesolve.classical.fem_stepping import SCHEMES, Stepper, integrate, jacobian_is_constant
 from pdesolve.classical.fem_system_mol import evolution_reason, solve_evolution_system
 from pdesolve.classical.fem_weak_system import build_weak_system
 from pdesolve.classical.mesh_solution import MeshEvolution
@@ -31,7 +31,6 @@ from pdesolve.problem import Problem
 from pdesolve.solvers.base import SOLVERS, Solver, option, problem_default, register
 
 DEFAULT_NODES = 17  # P2: the compare variants are h ≈ extent/16 and extent/32
-SCHEMES = ("bdf2", "theta")
 NEWTON = ("full", "once")
 
 
@@ -47,7 +46,7 @@ class FiniteElementLines(Solver):
         n: int | None = nodes_option()
         order: int = option(2, "Lagrange element order: 1 or 2")
         refine: int = option(0, "uniform refinements of the initial mesh")
-        scheme: str = option("bdf2", "bdf2 (Crank-Nicolson first step) | theta", choices=SCHEMES)
+        scheme: str = option("bdf2", "bdf2 (Crank-Nicolson first step) | theta", choices=tuple(SCHEMES))
         theta: float = option(0.5, "the theta of the theta-method: 0.5 Crank-Nicolson, 1 backward Euler")
         dt: float = option(
             0.0, "fixed time step (0: adaptive steps to tol); systems take the problem's dt default unless dt is given"
@@ -107,8 +106,7 @@ class FiniteElementLines(Solver):
             system.linearise if not linear else lambda u, t: (system.residual(u, t), jacobian),
             system.dirichlet,
             system.free,
-            scheme=config.scheme,
-            theta=float(config.theta),
+            scheme=SCHEMES[config.scheme](float(config.theta)),
             constant_jacobian=linear,
             linearly_implicit=linear or config.newton == "once",
         )

@@ -56,20 +56,70 @@ def sparse_factor(matrix: sp.spmatrix) -> Callable[[np.ndarray], np.ndarray]:
 
 MIN_FRACTION = 1e-12
 
+Coefficients = tuple[float, np.ndarray, float, np.ndarray | None]  # (a, H, w, E) of a step, see Stepper
+
+
+@dataclass(frozen=True)
+class ThetaScheme:
+    """The θ-method, ``M (u⁺ − u_n)/h = θ G(u⁺) + (1 − θ) G(u_n)``: order 2 at θ = 1/2 (Crank–Nicolson), else 1."""
+
+    theta: float = 0.5
+
+    @property
+    def order(self) -> int:
+        return 2 if self.theta == 0.5 else 1
+
+    def coefficients(self, stepper: Stepper, h: float) -> Coefficients:
+        u_n, t_n = stepper.levels[-1], stepper.times[-1]
+        theta = self.theta
+        explicit = None if theta == 1 else (1 - theta) * stepper.evaluate(u_n, t_n)[stepper.free] * stepper.differential
+        return 1.0, u_n, theta, explicit
+
+    def error_constant(self, stepper: Stepper, h: float) -> float:
+        """``C`` of the local error ``C u⁽ᵠ⁺¹⁾`` of a step of ``h``."""
+        return h**3 / 12 if self.order == 2 else abs(self.theta - 0.5) * h * h
+
+
+CRANK_NICOLSON = ThetaScheme(0.5)
+
+
+@dataclass(frozen=True)
+class BDF2Scheme:
+    """Variable-step BDF2 (order 2), its first step Crank–Nicolson."""
+
+    order = 2
+
+    def coefficients(self, stepper: Stepper, h: float) -> Coefficients:
+        if len(stepper.levels) < 2:
+            return CRANK_NICOLSON.coefficients(stepper, h)
+        u_n, t_n = stepper.levels[-1], stepper.times[-1]
+        omega = h / (t_n - stepper.times[-2])
+        history = (1 + omega) * u_n - omega**2 / (1 + omega) * stepper.levels[-2]
+        return (1 + 2 * omega) / (1 + omega), history, 1.0, None
+
+    def error_constant(self, stepper: Stepper, h: float) -> float:
+        """``C`` of the local error ``C u‴`` of a step of ``h``."""
+        omega = h / (stepper.times[-1] - stepper.times[-2])
+        return h * h * (h + stepper.times[-1] - stepper.times[-2]) / 6 / ((1 + 2 * omega) / (1 + omega))
+
+
+TimeScheme = ThetaScheme | BDF2Scheme
+SCHEMES: dict[str, Callable[[float], TimeScheme]] = {"bdf2": lambda theta: BDF2Scheme(), "theta": ThetaScheme}
+
 
 @dataclass
 class Stepper:
     """``M u' = G(u, t)``; ``linearise(u, t)`` gives ``(G, ∂G/∂u)``, ``residual(u, t)`` (None: from
     ``linearise``) ``G`` alone, ``dirichlet(t)`` the fixed values. ``constant_jacobian``: ``∂G/∂u`` does not
-    depend on ``u`` or ``t`` (its factorisations are reused); ``factor`` builds a solve with a matrix."""
+    depend on ``u`` or ``t`` (its factorisations are reused); ``factor`` builds a solve with a matrix; ``scheme``:
+    the time discretisation (:data:`SCHEMES`)."""
 
     mass: sp.csr_matrix
     residual: Callable[[np.ndarray, float], np.ndarray] | None
     linearise: Callable[[np.ndarray, float], tuple[np.ndarray, sp.csr_matrix]]
     dirichlet: Callable[[float], np.ndarray]
     free: np.ndarray
-    scheme: str = "bdf2"
-    theta: float = 0.5
+    scheme: TimeScheme = BDF2Scheme()
     newton_tol: float = 1e-10
     constant_jacobian: bool = False
     linearly_implicit: bool = False
@@ -87,7 +137,7 @@ class Stepper:
         self.measured = self.free[self.differential]  # the degrees of freedom the error estimate reads
         self._factors: dict[tuple[float, float], Callable[[np.ndarray], np.ndarray]] = {}
 
-    def _evaluate(self, u: np.ndarray, t: float) -> np.ndarray:
+    def evaluate(self, u: np.ndarray, t: float) -> np.ndarray:
         return self.residual(u, t) if self.residual is not None else self.linearise(u, t)[0]
 
     def _solve(self, matrix: sp.spmatrix, right: np.ndarray, key: tuple[float, float]) -> np.ndarray:
@@ -101,23 +151,12 @@ class Stepper:
 
     @property
     def order(self) -> int:
-        return 2 if self.scheme == "bdf2" or self.theta == 0.5 else 1
-
-    def _coefficients(self, h: float) -> tuple[float, np.ndarray, float, np.ndarray | None]:
-        """``(a, H, w, E)`` of ``M (a u⁺ − H) / h = w G(u⁺) + E`` for a step of ``h``."""
-        u_n, t_n = self.levels[-1], self.times[-1]
-        if self.scheme == "bdf2" and len(self.levels) >= 2:
-            omega = h / (t_n - self.times[-2])
-            history = (1 + omega) * u_n - omega**2 / (1 + omega) * self.levels[-2]
-            return (1 + 2 * omega) / (1 + omega), history, 1.0, None
-        theta = 0.5 if self.scheme == "bdf2" else self.theta
-        explicit = None if theta == 1 else (1 - theta) * self._evaluate(u_n, t_n)[self.free] * self.differential
-        return 1.0, u_n, theta, explicit
+        return self.scheme.order
 
     def step(self, h: float, guess: np.ndarray) -> np.ndarray:
         """The level at ``t_n + h`` (Newton from ``guess``)."""
         t = self.times[-1] + h
-        a, history, weight, explicit = self._coefficients(h)
+        a, history, weight, explicit = self.scheme.coefficients(self, h)  # M (a u⁺ − H) / h = w G(u⁺) + E
         full = self.dirichlet(t)
         free, mass = self.free, self.mass_rows
 
@@ -177,13 +216,7 @@ class Stepper:
         t = self.times[-1] + h
         gaps = [t - s for s in self.times[-(q + 1) :]]
         predictor = float(np.prod(gaps)) / (q + 1) / (2 if q == 2 else 1)  # Π (t − t_i) / (q + 1)!
-        if self.scheme == "bdf2":
-            omega = h / (self.times[-1] - self.times[-2])
-            scheme = h * h * (h + self.times[-1] - self.times[-2]) / 6 / ((1 + 2 * omega) / (1 + omega))
-        elif q == 2:
-            scheme = h**3 / 12
-        else:
-            scheme = abs(self.theta - 0.5) * h * h
+        scheme = self.scheme.error_constant(self, h)
         difference = (u - self.extrapolate(t, q))[self.measured]
         return scheme / (scheme + predictor) * float(np.max(np.abs(difference), initial=0.0))
 
@@ -195,15 +228,15 @@ def consistent_start(stepper: Stepper, u0: np.ndarray, t0: float, span: float) -
     itself when every degree of freedom is differential."""
     if stepper.differential.all():
         return u0
-    eps, saved = 1e-6 * span, (stepper.scheme, stepper.theta, stepper.linearly_implicit)
-    stepper.scheme, stepper.theta, stepper.linearly_implicit = "theta", 1.0, True
+    eps, saved = 1e-6 * span, (stepper.scheme, stepper.linearly_implicit)
+    stepper.scheme, stepper.linearly_implicit = ThetaScheme(1.0), True
     try:
         stepper.times, stepper.levels = [t0], [u0]
         projected = stepper.step(eps, u0)
         stepper.times, stepper.levels = [t0], [projected]
         settled = stepper.step(eps, projected)
     finally:
-        stepper.scheme, stepper.theta, stepper.linearly_implicit = saved
+        stepper.scheme, stepper.linearly_implicit = saved
     algebraic = stepper.free[~stepper.differential]
     projected[algebraic] = settled[algebraic]
     projected[np.setdiff1d(np.arange(len(u0)), stepper.free)] = u0[np.setdiff1d(np.arange(len(u0)), stepper.free)]

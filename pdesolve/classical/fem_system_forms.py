@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from pdesolve.classical.fem_forms import TracedField
 from pdesolve.errors import NotApplicableError
-from pdesolve.problem.coords import SPACE_NAMES
 from pdesolve.problem.field import Field, VectorField
 
 Key = tuple[int, tuple[int, ...]]  # (unknown index, derivative counts per axis)
@@ -36,13 +36,15 @@ def _is_constant(term: Any) -> bool:
     return np.ndim(term) == 0
 
 
-class LinearTracer(Field):
+class LinearTracer(TracedField):
     """An expression at fixed points: ``value`` at the state and ``linear`` (its derivative per term).
 
     ``jets`` maps every (unknown, derivative up to order 1) to the state's values; second derivatives
     count as 0 there (they reach the weak form only through integration by parts). ``affine`` marks an
     expression ``Σ c ∂^α U_j + constant`` with constant ``c``: the ones that may be differentiated.
     """
+
+    off_axis = "fem solves stationary systems; the residual differentiates in {axis!r}"
 
     def __init__(self, value: Any, linear: dict[Key, Any], jets: dict[Key, Any], affine: bool) -> None:
         self.value = value
@@ -92,18 +94,6 @@ class LinearTracer(Field):
         for key, c in other.linear.items():
             linear[key] = linear.get(key, 0.0) + sign * c
         return LinearTracer(self.value + sign * other.value, linear, self.jets, self.affine and other.affine)
-
-    def __add__(self, other: Any) -> LinearTracer:
-        return self._add(other, 1.0)
-
-    def __radd__(self, other: Any) -> LinearTracer:
-        return self._add(other, 1.0)
-
-    def __sub__(self, other: Any) -> LinearTracer:
-        return self._add(other, -1.0)
-
-    def __rsub__(self, other: Any) -> LinearTracer:
-        return (-self)._add(other, 1.0)
 
     def __neg__(self) -> LinearTracer:
         return LinearTracer(-self.value, {k: -c for k, c in self.linear.items()}, self.jets, self.affine)
@@ -155,14 +145,6 @@ class LinearTracer(Field):
         return LinearTracer(np.real(shifted), linear, self.jets, False)
 
     # --- derivatives ----------------------------------------------------------------------
-    def derivative(self, axis: str, order: int = 1) -> LinearTracer:
-        if axis not in SPACE_NAMES[: self.dim]:
-            raise NotApplicableError(f"fem solves stationary systems; the residual differentiates in {axis!r}")
-        result = self
-        for _ in range(order):
-            result = result._differentiate(SPACE_NAMES.index(axis))
-        return result
-
     def _differentiate(self, k: int) -> LinearTracer:
         if not self.affine:
             raise NotApplicableError(

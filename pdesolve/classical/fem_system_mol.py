@@ -28,9 +28,9 @@ import skfem
 from skfem import BilinearForm
 
 from pdesolve.classical.evolution import output_times
-from pdesolve.classical.fem_stepping import Stepper, integrate, jacobian_is_constant
+from pdesolve.classical.fem_stepping import SCHEMES, Stepper, integrate, jacobian_is_constant
 from pdesolve.classical.fem_system import SystemAssembler, factor_saddle, part_dofs, reaction, recognise_system
-from pdesolve.classical.mesh_solution import CELL_TYPES, MeshSystemSolution, probes
+from pdesolve.classical.mesh_solution import MeshSystemSolution, probes
 from pdesolve.errors import NotApplicableError
 from pdesolve.problem import Coords, Problem
 from pdesolve.problem.quantities import Force
@@ -101,10 +101,6 @@ class MeshSystemEvolution(MeshSystemSolution):
             out[f"{name}_dof_points"] = basis.doflocs.T
             out[f"{name}_dofs"] = levels
         return out
-
-    def final_snapshot(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
-        vertices = self.mesh.p[:, : self.mesh.nvertices].T
-        return vertices, self.vertex_values(), [(CELL_TYPES[type(self.mesh)], self.mesh.t.T)]
 
 
 def evolution_reason(problem: Problem) -> str | None:
@@ -191,8 +187,7 @@ def solve_evolution_system(problem: Problem, config: Any, progress: Any) -> Mesh
         linearise,
         dirichlet,
         assembler.free,
-        scheme=config.scheme,
-        theta=float(config.theta),
+        scheme=SCHEMES[config.scheme](float(config.theta)),
         constant_jacobian=constant,
         linearly_implicit=constant or config.newton == "once",
         factor=factor_saddle,

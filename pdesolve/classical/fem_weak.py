@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from pdesolve.classical.fem_forms import TracedField
 from pdesolve.errors import NotApplicableError
-from pdesolve.problem.coords import SPACE_NAMES, Coords
+from pdesolve.problem.coords import Coords
 from pdesolve.problem.field import Field, VectorField
 
 WHAT_NEWTON_TAKES = "fem reads c(x, u, grad u) + div F(x, u, grad u) with constant factors on divergence terms"
@@ -36,8 +37,10 @@ def _is_constant(factor: Any) -> bool:
     return isinstance(factor, (int, float)) or (np.ndim(factor) == 0 and not isinstance(factor, Field))
 
 
-class WeakField(Field):
+class WeakField(TracedField):
     """``value + Σ_k ∂_k flux[k]`` at fixed points; ``gradient_values`` is known for the unknown itself only."""
+
+    off_axis = "the residual differentiates in {axis!r}; fem reads spatial derivatives only"
 
     def __init__(
         self, value: Any, dim: int, flux: list[Any] | None = None, gradient_values: list[Any] | None = None
@@ -78,17 +81,6 @@ class WeakField(Field):
             )
         return WeakField(self.value * factor, self.dim, None if self.flux is None else [f * factor for f in self.flux])
 
-    def __add__(self, other: Any) -> WeakField:
-        return self._add(other, 1.0)
-
-    __radd__ = __add__
-
-    def __sub__(self, other: Any) -> WeakField:
-        return self._add(other, -1.0)
-
-    def __rsub__(self, other: Any) -> WeakField:
-        return (-self)._add(other, 1.0)
-
     def __neg__(self) -> WeakField:
         return self._scale(-1.0)
 
@@ -118,14 +110,6 @@ class WeakField(Field):
         return WeakField(function(self.values), self.dim)
 
     # --- derivatives ----------------------------------------------------------------------
-    def derivative(self, axis: str, order: int = 1) -> WeakField:
-        if axis not in SPACE_NAMES[: self.dim]:
-            raise NotApplicableError(f"the residual differentiates in {axis!r}; fem reads spatial derivatives only")
-        result = self
-        for _ in range(order):
-            result = result._differentiate(SPACE_NAMES.index(axis))
-        return result
-
     def _differentiate(self, k: int) -> WeakField:
         """∂_k u pointwise for the unknown; ∂_k q of any pointwise q as a divergence term."""
         if self.gradient_values is not None:

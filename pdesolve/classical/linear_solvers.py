@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -96,6 +96,29 @@ def solve_linear(
     if not np.all(np.isfinite(x)):
         raise PdesolveError(f"the {method} solve produced non-finite values")
     return LinearResult(x, iterations, relative_residual(matrix, x, rhs), setup, solve)
+
+
+class LinsolveOptions(Protocol):
+    """The ``linsolve`` options a solver declares (``fd``, ``fem``)."""
+
+    precond: str
+    tol: float
+    maxiter: int
+
+
+def solve_assembled(
+    matrix: sp.spmatrix, rhs: np.ndarray, method: str, options: LinsolveOptions, device: str, assembly_time: float
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """An assembled system solved by ``method`` with a solver's ``options``: the solution and the stats of
+    assembly and solve (method, preconditioner where CG ran, times, iterations, residual)."""
+    result = solve_linear(matrix, rhs, method, options.precond, options.tol, options.maxiter, device)
+    stats = {
+        "linsolve": method,
+        "precond": options.precond if method == "cg" else None,
+        "assembly_time": assembly_time,
+        **result.stats(),
+    }
+    return result.x, stats
 
 
 def _direct(

@@ -81,6 +81,13 @@ def probes(basis: skfem.CellBasis, points: np.ndarray) -> sp.csr_matrix:
     return sp.coo_matrix((values.ravel(), (rows, columns)), shape=(len(points), basis.N)).tocsr()
 
 
+def vertex_snapshot(
+    mesh: skfem.Mesh, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
+    """A mesh solution's final snapshot: the mesh's vertices, ``values`` there and its cells."""
+    return mesh.p[:, : mesh.nvertices].T, values, [(CELL_TYPES[type(mesh)], mesh.t.T)]
+
+
 class MeshSolution(Solution):
     """A stationary finite-element solution ``u`` on ``basis``."""
 
@@ -125,8 +132,7 @@ class MeshSolution(Solution):
         }
 
     def final_snapshot(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
-        vertices = self.mesh.p[:, : self.mesh.nvertices].T
-        return vertices, self.vertex_values(), [(CELL_TYPES[type(self.mesh)], self.mesh.t.T)]
+        return vertex_snapshot(self.mesh, self.vertex_values())
 
 
 class MeshSystemSolution(Solution):
@@ -169,8 +175,7 @@ class MeshSystemSolution(Solution):
         return out
 
     def final_snapshot(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
-        vertices = self.mesh.p[:, : self.mesh.nvertices].T
-        return vertices, self.vertex_values(), [(CELL_TYPES[type(self.mesh)], self.mesh.t.T)]
+        return vertex_snapshot(self.mesh, self.vertex_values())
 
 
 class MeshEvolution(MeshSolution):

@@ -7,20 +7,8 @@ handed to the problem's own ``residual`` / ``rhs`` as a :class:`~pdesolve.constr
 (second-order finite differences on the window), so the cost of all experts together is about that of one
 whole-grid constraint, and a row equals the whole-grid evaluation of its expert's combination. Rows:
 
-- stationary: ``residual(u)`` at the nodes off non-periodic boundaries;
-- evolution on time levels ``t_0 … t_{T-1}``: the θ-method residual in step form,
-  ``u^{n+1} - u^n - Δt (θ rhs(u^{n+1}) + (1 - θ) rhs(u^n))`` at ``(t_{n+½}, x)`` for interior ``x``, and the
-  initial rows ``u^0 - u_0`` (``u_0`` the input channel). In step form (``time_rows="step"``, the default)
-  every row is in units of ``u`` — a row residual ε perturbs one step's update by ε — so the least-squares fit
-  and the relative residual weigh the PDE, initial and boundary rows alike. The rate form
-  (``time_rows="rate"``, the residual divided by Δt) weighs the PDE rows 1/Δt times less when Δt > 1, which on
-  diffusion–sorption (Δt = 20) leaves large errors from the data at a small relative residual; with Δt < 1 the
-  step form weighs the PDE rows less than the rate form (figures: benchmarks/RESULTS.md, "Design choices of the
-  constraint rows"). ``θ = ½`` (default) is the trapezoidal rule, second
-  order; ``θ = 1`` backward Euler, first order but L-stable: with diffusion numbers ``Δt D / h² ≫ 1`` and
-  initial and boundary data that disagree (diffusion–sorption: ``u_0 < 1 = u(0, t > 0)``) the field that zeroes
-  trapezoidal rows flips sign in time near the jump each step (its amplification factor tends to -1), a
-  target no smooth basis spans; backward-Euler rows give a monotone field;
+- PDE rows: ``residual(u)`` at the interior nodes, or in time the θ-method residual between time levels in step
+  or rate form, and the initial rows ``u^0 - u_0`` (:mod:`~pdesolve.constraints.time_rows`);
 - boundary rows ``α u + β ∂u/∂n - g`` on non-periodic boundary nodes (every level but the first), ``∂u/∂n``
   by the grid's one-sided second-order differences.
 
@@ -61,7 +49,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from pdesolve.constraints.boundary import boundary_rows
+from pdesolve.constraints.boundary import boundary_rows, window_boundary_rows
 from pdesolve.constraints.experts import ExpertPartition
 from pdesolve.constraints.gauss_newton import rows_and_jacobian
 from pdesolve.constraints.layout import expert_windows, ghost_nodes, normal_axes, window_offsets
@@ -132,9 +120,9 @@ class GridConstraintSystem:
         self.problem, self.grid, self.halo, self.theta = problem, grid, halo, theta
         if time_rows not in TIME_ROWS:
             raise NotApplicableError(f"time_rows {time_rows!r}: choose one of {', '.join(TIME_ROWS)}")
-        self.shared_conditions, self.overlap, self.time_rows = shared_conditions, overlap, time_rows
+        self.shared_conditions, self.overlap = shared_conditions, overlap
         self.interfaces, self.blend = interfaces, blend
-        self.time_discretisation = ThetaRows(theta, time_rows) if problem.is_evolution else StationaryRows()
+        self.time_discretisation = ThetaRows(theta, TIME_ROWS[time_rows]) if problem.is_evolution else StationaryRows()
         if blend and not overlap > 0.0:
             raise NotApplicableError("blending experts needs overlapping subdomains: an overlap in (0, 0.5]")
         self.evolution = problem.is_evolution
@@ -360,27 +348,13 @@ class GridConstraintSystem:
             potential = lambda: torch.einsum("bkci,bki...->bkc...", omega, local.potential(self))  # noqa: E731
         field = BlockField(u, self.windows.grid, potential)
         pde, initial = self.time_discretisation(self.problem, field, u, c, local.params, local.initial)
-        full = [pde, initial, self._boundary(u, c)]
+        full = [pde, initial, window_boundary_rows(u, c, self.grid, self.windows.grid)]
         if self.interfaces:
             index = c["interface_position"][None, :, None, :].expand(*u.shape[:3], -1)
             full.append(torch.gather((u - local.trace).flatten(3), -1, index))
         full = torch.cat(full, dim=-1)
         index = c["index"][None, :, None, :].expand(*full.shape[:3], -1)
         return torch.gather(full, -1, index) * c["weight"][None, :, None, :]
-
-    def _boundary(self, u: torch.Tensor, c: dict[str, Any]) -> torch.Tensor:
-        """``α u + β ∂u/∂n - g`` at each expert's boundary slots (zero rows where it has none)."""
-        flat = u.flatten(3)
-        index = c["bc_position"][None, :, None, :].expand(*u.shape[:3], -1)
-        values = c["bc_alpha"] * torch.gather(flat, -1, index)
-        normal = torch.zeros_like(values)
-        for k in range(self.grid.dim):
-            on_axis = c["bc_axis"] == k
-            if self.grid.periodic[k] or not bool(on_axis.any()):
-                continue
-            derivative = GridField(u, self.windows.grid).derivative(self.grid.names[k]).values.flatten(3)
-            normal = normal + torch.where(on_axis, torch.gather(derivative, -1, index), torch.zeros_like(normal))
-        return values + c["bc_beta"] * c["bc_sign"] * normal - c["bc_value"]
 
     def residual(self, omega: torch.Tensor, basis: torch.Tensor, inputs: torch.Tensor | None = None) -> torch.Tensor:
         """Weighted rows of every expert, (batch, K, M)."""

@@ -27,7 +27,7 @@ from torch import nn
 
 from pdesolve.errors import PdesolveError
 from pdesolve.learned.systems import GridSystem, jacobi_scaled
-from pdesolve.linalg.system import csr_tensor
+from pdesolve.linalg.system import csr_tensor, storage_name
 
 SOFTPLUS_ONE = math.log(math.e - 1.0)  # softplus(SOFTPLUS_ONE) = 1
 
@@ -163,6 +163,36 @@ def lower_factor(model: FactorNetwork, matrix: sp.csr_matrix) -> sp.csr_matrix:
     return (sp.diags(np.sqrt(diagonal)) @ factor).tocsr()
 
 
+class HostTriangular:
+    """``L⁻ᵀ L⁻¹ r`` by SuperLU's triangular solves on the host."""
+
+    def __init__(self, factor: sp.csr_matrix, device: torch.device, dtype: torch.dtype) -> None:
+        # LU of a triangular matrix in natural order without pivoting is the matrix itself
+        self.lu = splu(factor.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+
+    def __call__(self, r: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self.lu.solve(self.lu.solve(r.double().numpy()), trans="T")).to(r.dtype)
+
+
+class DeviceTriangular:
+    """``L⁻ᵀ L⁻¹ r`` by torch's sparse triangular solves on the device (cuSPARSE on CUDA, MKL on the CPU)."""
+
+    def __init__(self, factor: sp.csr_matrix, device: torch.device, dtype: torch.dtype) -> None:
+        self.lower = csr_tensor(factor, device, dtype)
+        self.upper = csr_tensor(factor.T.tocsr(), device, dtype)
+
+    def __call__(self, r: torch.Tensor) -> torch.Tensor:
+        column = r if r.dim() == 2 else r[:, None]
+        y = torch.triangular_solve(column, self.lower, upper=False).solution
+        return torch.triangular_solve(y, self.upper, upper=True).solution.reshape(r.shape)
+
+
+TRIANGULAR_SOLVES: dict[str, type[HostTriangular] | type[DeviceTriangular]] = {
+    "scipy": HostTriangular,
+    "torch": DeviceTriangular,
+}  # by the names of the sparse storages (pdesolve.linalg.system.STORAGES), chosen by the same rule
+
+
 class FactorPreconditioner:
     """``z = L⁻ᵀ L⁻¹ r``: SuperLU triangular solves on the CPU, torch's sparse ones (cuSPARSE) elsewhere.
 
@@ -181,21 +211,10 @@ class FactorPreconditioner:
         backend: str | None = None,
     ) -> None:
         self.device, self.dtype, self.inference_time = torch.device(device), dtype, inference_time
-        self.backend = backend or ("scipy" if self.device.type == "cpu" else "torch")
-        if self.backend == "scipy":
-            # LU of a triangular matrix in natural order without pivoting is the matrix itself
-            self.lu = splu(factor.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
-        else:
-            self.lower = csr_tensor(factor, self.device, dtype)
-            self.upper = csr_tensor(factor.T.tocsr(), self.device, dtype)
+        self.solves = TRIANGULAR_SOLVES[storage_name(self.device, backend)](factor, self.device, dtype)
 
     def apply(self, r: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        if self.backend == "scipy":
-            z = torch.from_numpy(self.lu.solve(self.lu.solve(r.double().numpy()), trans="T")).to(r.dtype)
-        else:
-            column = r if r.dim() == 2 else r[:, None]
-            y = torch.triangular_solve(column, self.lower, upper=False).solution
-            z = torch.triangular_solve(y, self.upper, upper=True).solution.reshape(r.shape)
+        z = self.solves(r)
         return z if out is None else out.copy_(z)
 
     def describe(self) -> dict[str, Any]:

@@ -156,6 +156,15 @@ class DeviceCSR:
 STORAGES: dict[str, type[HostCSR] | type[DeviceCSR]] = {"scipy": HostCSR, "torch": DeviceCSR}
 
 
+def storage_name(device: torch.device, backend: str | None = None) -> str:
+    """``backend`` checked against :data:`STORAGES`, or the default for ``device``: ``"scipy"`` on the CPU (torch's
+    sparse kernels are an order of magnitude slower there), ``"torch"`` elsewhere."""
+    name = backend or ("scipy" if device.type == "cpu" else "torch")
+    if name not in STORAGES:
+        raise PdesolveError(f"backend={name!r}: choose one of {', '.join(STORAGES)}")
+    return name
+
+
 class SparseOperator:
     """A stored sparse matrix on a device, with products, transpose and sparse-sparse products.
 
@@ -173,9 +182,7 @@ class SparseOperator:
         backend: str | None = None,
     ) -> None:
         self.device, self.dtype = torch.device(device), dtype
-        self.backend = backend or ("scipy" if self.device.type == "cpu" else "torch")
-        if self.backend not in STORAGES:
-            raise PdesolveError(f"backend={self.backend!r}: choose one of {', '.join(STORAGES)}")
+        self.backend = storage_name(self.device, backend)
         self.storage = STORAGES[self.backend](matrix, self.device, dtype)
         self.shape = tuple(self.storage.matrix.shape)
         self.ell: tuple[torch.Tensor, torch.Tensor] | None = None

@@ -14,7 +14,7 @@ so ``∇p − ν Δw = 0`` and ``∇·w = 0`` exactly.
 
 The network's velocity becomes ``w = Σ_c η_c (w_c − ĝ_c) + ĝ + φ N`` and its pressure ``p = Σ_c η_c p_c +
 N_p``: ``η_c = 1 − S(r_c/R_c)`` is the quintic cut-off of :mod:`pdesolve.pinn.singular`, ``ĝ`` the
-transfinite blend of the walls' data (:mod:`pdesolve.pinn.constraints`) and ``ĝ_c`` the same blend of the
+transfinite blend of the walls' data (:mod:`pdesolve.pinn.transforms`) and ``ĝ_c`` the same blend of the
 data frozen at corner c's value. On a wall next to c, ``w_c`` is that wall's data at c, so the sum is the
 data again (the conditions stay exact to round-off); ``R_c`` is the distance from c to the nearest face not
 at c, so ``η_c = 0`` on every other face. What the residual then sees: near the corner ``ĝ − ĝ_c`` and
@@ -40,9 +40,9 @@ import torch
 from torch import nn
 
 from pdesolve.errors import NotApplicableError
-from pdesolve.pinn.constraints import SystemTransform
 from pdesolve.pinn.outflow import viscosity
 from pdesolve.pinn.singular import cutoff, polar
+from pdesolve.pinn.transforms import SystemTransform
 from pdesolve.problem import Box, Coords, Problem
 from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.systems import vector_names

@@ -83,9 +83,11 @@ class GaussNewtonStage:
         self.evaluate = evaluate
         self.linearize = linearize or self._generic_linearize
         self.residual = residual or evaluate
-        self.solver = solver if solver != "auto" else ("svd" if damping == 0 else "cholesky")
+        solver = solver if solver != "auto" else ("svd" if damping == 0 else "cholesky")
         self.rcond = rcond
-        damping = damping if damping == 0 and self.solver == "svd" else max(damping, MIN_DAMPING)
+        damping = damping if damping == 0 and solver == "svd" else max(damping, MIN_DAMPING)
+        builders = {"svd": self._svd_system, "cholesky": self._gram_system, "cg": self._matrix_free_system}
+        self._system: Callable[[], tuple[LeastSquaresSystem, float]] = builders[solver]
         self.line_search, self.max_tries = line_search, max_tries
         self.state = DriverState(None, math.inf, Damping(damping))
 
@@ -129,15 +131,28 @@ class GaussNewtonStage:
 
     def system_here(self) -> tuple[LeastSquaresSystem, float]:
         """The least-squares system at the current parameters (in float64) and the loss ``‖r‖²`` there."""
-        if self.solver == "cg":
-            r = self.residual()
-            r64 = r.detach().to(torch.float64)
-            operator = graph_operator(r, self.params, torch.float64)
-            return MatrixFreeSystem(operator, r64, CG_TOL, CG_MAX_ITER), float(r64.square().sum())
+        return self._system()
+
+    def _matrix_free_system(self) -> tuple[MatrixFreeSystem, float]:
+        """``solver="cg"``: products with ``J`` through the residual's graph."""
+        r = self.residual()
+        r64 = r.detach().to(torch.float64)
+        operator = graph_operator(r, self.params, torch.float64)
+        return MatrixFreeSystem(operator, r64, CG_TOL, CG_MAX_ITER), float(r64.square().sum())
+
+    def _linearized64(self) -> tuple[torch.Tensor, torch.Tensor]:
         r, J = self.linearize()
-        r, J = r.to(torch.float64), J.to(torch.float64)
-        system = SVDSystem.factor(J, r, rcond=self.rcond) if self.solver == "svd" else GramSystem.factor(J, r)
-        return system, float(r.square().sum())
+        return r.to(torch.float64), J.to(torch.float64)
+
+    def _svd_system(self) -> tuple[SVDSystem, float]:
+        """``solver="svd"``: the truncated SVD of ``J``."""
+        r, J = self._linearized64()
+        return SVDSystem.factor(J, r, rcond=self.rcond), float(r.square().sum())
+
+    def _gram_system(self) -> tuple[GramSystem, float]:
+        """``solver="cholesky"``: the damped normal equations."""
+        r, J = self._linearized64()
+        return GramSystem.factor(J, r), float(r.square().sum())
 
     def _loss_at(self, theta: torch.Tensor) -> float:
         self._assign(theta)

@@ -21,9 +21,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from pdesolve.pinn.constraints import start_coords
 from pdesolve.pinn.outflow import traction, viscosity
 from pdesolve.pinn.sampling import PointSet
+from pdesolve.pinn.transforms import start_coords
 from pdesolve.problem import Coords, Dirichlet, Gauge, NetworkField, Neumann, Outflow, Problem, Robin, Unknowns
 from pdesolve.problem.conditions import evaluate_value
 from pdesolve.problem.coords import SPACE_NAMES
@@ -77,8 +77,7 @@ def pointwise(residual: torch.Tensor) -> torch.Tensor:
 
 
 def soft_gauges(model: nn.Module, problem: Problem) -> list[Gauge]:
-    """The gauges that are loss terms: all but the one the model sets itself (:class:`~pdesolve.pinn.constraints.
-    MeanGauge`)."""
+    """The gauges that are loss terms: all but the one the model sets itself (:class:`~pdesolve.pinn.gauges.MeanGauge`)."""
     built = getattr(getattr(model, "gauge", None), "gauge", None)
     return [c for c in problem.boundary if isinstance(c, Gauge) and c is not built]
 
@@ -86,7 +85,7 @@ def soft_gauges(model: nn.Module, problem: Problem) -> list[Gauge]:
 def gauge_residual(model: nn.Module, problem: Problem, gauge: Gauge, interior: torch.Tensor) -> torch.Tensor:
     """``mean(p) − c`` over the interior points (a Monte Carlo mean over the domain), or ``p(x₀) − c``; in time
     ``p(x₀, t) − c`` at the interior points' times (a mean in space at each time is the model's
-    :class:`~pdesolve.pinn.constraints.MeanGauge`)."""
+    :class:`~pdesolve.pinn.gauges.MeanGauge`)."""
     column = problem.unknowns.index(gauge.unknown)
     if gauge.at is None:
         return model(interior)[:, column].mean().reshape(1) - gauge.value

@@ -17,10 +17,13 @@ import torch
 from torch import nn
 
 from pdesolve.errors import PdesolveError
-from pdesolve.pinn.constraints import InputEmbedding, MeanGauge, SystemTransform, build_transform, exact_gauges
+from pdesolve.pinn.constraints import build_transform
 from pdesolve.pinn.corner import sliding_corners
+from pdesolve.pinn.embedding import InputEmbedding
+from pdesolve.pinn.gauges import MeanGauge, exact_gauges
 from pdesolve.pinn.networks import build_network
 from pdesolve.pinn.singular import CornerEnrichment, reentrant_corners
+from pdesolve.pinn.transforms import SystemTransform
 from pdesolve.problem import Polygon, Problem
 
 ANSATZES = ("plain", "stream")

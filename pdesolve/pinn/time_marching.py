@@ -5,7 +5,7 @@ neural networks", §3.2) and Mattey & Ghosh (2022, "A novel sequential method to
 neural networks for Allen Cahn and Cahn Hilliard equations") split ``[t₀, t₁]`` into windows
 ``[t_k, t_{k+1}]`` and train one network per window; the initial condition of window ``k`` is the
 previous network at ``t_k``. Here it is imposed exactly through the time factor of
-:class:`~pdesolve.pinn.constraints.OutputTransform`, ``u_k = u_{k−1}(x, t_k) + τ_k N_k(x, t)`` with
+:class:`~pdesolve.pinn.transforms.OutputTransform`, ``u_k = u_{k−1}(x, t_k) + τ_k N_k(x, t)`` with
 ``τ_k = (t − t_k)/(t_{k+1} − t_k)``, so consecutive windows join continuously (exactly at ``τ_k = 0``);
 the first window keeps the problem's own initial condition (soft when ``u₀`` is not periodic). Each
 window's network starts from the previous one's weights (transfer learning, Penwarden, Jagtap,

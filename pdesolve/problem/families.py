@@ -66,25 +66,36 @@ class GaussianRandomField:
         return Grid(tuple(self.lower), tuple(self.upper), (self.resolution,) * dim, (periodic,) * dim)
 
     def sample(self, rng: np.random.Generator) -> GridFunction:
-        grid = self.grid()
-        lengths = np.array(self.upper) - np.array(self.lower)
-        if self.boundary == "periodic":
-            ks = np.meshgrid(*[grid.wavenumbers(k) for k in range(grid.dim)], indexing="ij")
-            eigen = self.sigma**2 * (sum(k**2 for k in ks) + self.tau**2) ** (-self.alpha)
-            eigen[(0,) * grid.dim] = 0.0  # mean-free
-            noise = rng.standard_normal(grid.shape) + 1j * rng.standard_normal(grid.shape)
-            # Re Σ sqrt(λ_k) ξ_k exp(ikx)/sqrt(|Ω|) has exactly the covariance Σ λ_k cos(k(x-y))/|Ω|
-            coefficients = np.sqrt(eigen / np.prod(lengths)) * noise * grid.size
-            values = np.fft.ifftn(coefficients).real
-        else:
-            n = self.resolution
-            ks = np.meshgrid(*[np.pi * np.arange(n) / length for length in lengths], indexing="ij")
-            eigen = self.sigma**2 * (sum(k**2 for k in ks) + self.tau**2) ** (-self.alpha)
-            eigen[(0,) * grid.dim] = 0.0
-            coefficients = np.sqrt(eigen) * rng.standard_normal(grid.shape)
-            # cosine modes on the cell-centred grid (DCT-II), sampled at the nodes by interpolation
-            values = scipy.fft.idctn(coefficients, norm="ortho") * np.sqrt(grid.size / np.prod(lengths))
-        return GridFunction(grid, values)
+        return GridFunction(self.grid(), GRF_SERIES[self.boundary](self, rng))
+
+
+def _fourier_series(field: GaussianRandomField, rng: np.random.Generator) -> np.ndarray:
+    """A periodic sample: complex Fourier modes, mean-free."""
+    grid = field.grid()
+    lengths = np.array(field.upper) - np.array(field.lower)
+    ks = np.meshgrid(*[grid.wavenumbers(k) for k in range(grid.dim)], indexing="ij")
+    eigen = field.sigma**2 * (sum(k**2 for k in ks) + field.tau**2) ** (-field.alpha)
+    eigen[(0,) * grid.dim] = 0.0  # mean-free
+    noise = rng.standard_normal(grid.shape) + 1j * rng.standard_normal(grid.shape)
+    # Re Σ sqrt(λ_k) ξ_k exp(ikx)/sqrt(|Ω|) has exactly the covariance Σ λ_k cos(k(x-y))/|Ω|
+    coefficients = np.sqrt(eigen / np.prod(lengths)) * noise * grid.size
+    return np.fft.ifftn(coefficients).real
+
+
+def _cosine_series(field: GaussianRandomField, rng: np.random.Generator) -> np.ndarray:
+    """A sample with zero normal derivative on the boundary: cosine modes, mean-free."""
+    grid = field.grid()
+    lengths = np.array(field.upper) - np.array(field.lower)
+    n = field.resolution
+    ks = np.meshgrid(*[np.pi * np.arange(n) / length for length in lengths], indexing="ij")
+    eigen = field.sigma**2 * (sum(k**2 for k in ks) + field.tau**2) ** (-field.alpha)
+    eigen[(0,) * grid.dim] = 0.0
+    coefficients = np.sqrt(eigen) * rng.standard_normal(grid.shape)
+    # cosine modes on the cell-centred grid (DCT-II), sampled at the nodes by interpolation
+    return scipy.fft.idctn(coefficients, norm="ortho") * np.sqrt(grid.size / np.prod(lengths))
+
+
+GRF_SERIES = {"periodic": _fourier_series, "neumann": _cosine_series}  # GaussianRandomField.boundary -> its series
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ streaming QR accumulated block by block).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -67,6 +67,53 @@ class FitOptions:
     svd_driver: str | None = None
     geodesic: float = 0.0
     mu: float = 1e-8
+
+
+class NormalEquations:
+    """``lstsq="cholesky"``: the damped normal equations with Marquardt's column scaling, accumulated block by
+    block; they admit the kernel form and the geodesic acceleration."""
+
+    gram = True
+
+    def block(self, J: torch.Tensor, r: torch.Tensor, opts: FitOptions) -> LeastSquaresSystem:
+        return GramSystem.factor(J, r, scale_columns=True)
+
+    def blocks(self, pairs: Iterable, opts: FitOptions, rmatvec: Callable | None) -> LeastSquaresSystem:
+        return GramSystem.accumulate(pairs, scale_columns=True, rmatvec=rmatvec)
+
+
+class TruncatedSVD:
+    """``lstsq="svd"``: the truncated SVD of the rows, or of their streaming QR factor when they come in blocks."""
+
+    gram = False
+
+    def block(self, J: torch.Tensor, r: torch.Tensor, opts: FitOptions) -> LeastSquaresSystem:
+        return SVDSystem.factor(J, r, opts.svd_driver, opts.rcond)
+
+    def blocks(self, pairs: Iterable, opts: FitOptions, rmatvec: Callable | None) -> LeastSquaresSystem:
+        return SVDSystem.factor_reduced(reduce_rows(pairs), opts.svd_driver, opts.rcond)
+
+
+@dataclass(frozen=True)
+class ReducedSolve:
+    """``lstsq="qr"`` or ``"cg"``: that solve of :mod:`pdesolve.ngd` on the rows, or on their streaming QR factor."""
+
+    method: str
+    gram = False
+
+    def block(self, J: torch.Tensor, r: torch.Tensor, opts: FitOptions) -> LeastSquaresSystem:
+        return ReducedSystem.of(J, r, self.method, opts.rcond)
+
+    def blocks(self, pairs: Iterable, opts: FitOptions, rmatvec: Callable | None) -> LeastSquaresSystem:
+        return replace(reduce_rows(pairs), method=self.method, rcond=opts.rcond)
+
+
+LSTSQ: dict[str, NormalEquations | TruncatedSVD | ReducedSolve] = {
+    "cholesky": NormalEquations(),
+    "svd": TruncatedSVD(),
+    "qr": ReducedSolve("qr"),
+    "cg": ReducedSolve("cg"),
+}
 
 
 @dataclass
@@ -132,6 +179,8 @@ class GaussNewtonFit:
         self.model = model
         self.options = options
         self.generator = generator
+        self.lstsq = LSTSQ[options.lstsq]
+        self.structured = options.jacobian == "structured"  # the Jacobian factors come with the values
 
     def columns(self, size: int, n_params: int, device: torch.device) -> torch.Tensor | None:
         """A sorted random subset of ``size`` parameter indices (None: all of them)."""
@@ -142,7 +191,7 @@ class GaussNewtonFit:
 
     def evaluate(self, theta: torch.Tensor, target: torch.Tensor) -> Point:
         """Residual at ``θ`` (with the Jacobian factors when they are available: same sweep)."""
-        if self.options.jacobian == "structured":
+        if self.structured:
             factors = self.model.factors(theta)
             values = factors.values
         else:
@@ -175,25 +224,16 @@ class GaussNewtonFit:
         columns = self.columns(size, n_params, point.theta.device)
         width = n_params if columns is None else len(columns)
         factors = point.factors
-        if opts.lstsq == "cholesky" and columns is None and factors is not None and self.model.n_points < width:
+        lstsq = self.lstsq
+        if lstsq.gram and columns is None and factors is not None and self.model.n_points < width:
             kernel, scale = factors.kernel()  # all columns, fewer points than parameters: N × N in O(N² width)
             return SubsetSystem(GramSystem.from_kernel(kernel, scale, point.r, factors.rmatvec), None, n_params)
         blocks = self._blocks(point, columns)
         if self.model.n_points <= self.model.chunk_size:
-            J = next(blocks)
-            if opts.lstsq == "cholesky":
-                return SubsetSystem(GramSystem.factor(J, point.r, scale_columns=True), columns, n_params)
-            if opts.lstsq == "svd":
-                return SubsetSystem(SVDSystem.factor(J, point.r, opts.svd_driver, opts.rcond), columns, n_params)
-            return SubsetSystem(ReducedSystem.of(J, point.r, opts.lstsq, opts.rcond), columns, n_params)
+            return SubsetSystem(lstsq.block(next(blocks), point.r, opts), columns, n_params)
         pairs = zip(blocks, torch.split(point.r, self.model.chunk_size))  # one block held at a time
-        if opts.lstsq == "cholesky":
-            rmatvec = None if point.factors is None else (lambda w: point.factors.rmatvec(w, columns))
-            return SubsetSystem(GramSystem.accumulate(pairs, scale_columns=True, rmatvec=rmatvec), columns, n_params)
-        reduced = reduce_rows(pairs)
-        if opts.lstsq == "svd":
-            return SubsetSystem(SVDSystem.factor_reduced(reduced, opts.svd_driver, opts.rcond), columns, n_params)
-        return SubsetSystem(replace(reduced, method=opts.lstsq, rcond=opts.rcond), columns, n_params)
+        rmatvec = None if point.factors is None else (lambda w: point.factors.rmatvec(w, columns))
+        return SubsetSystem(lstsq.blocks(pairs, opts, rmatvec), columns, n_params)
 
     def accelerate(
         self, point: Point, system: SubsetSystem, delta: torch.Tensor, damping: float
@@ -262,7 +302,7 @@ class _FitProblem:
         self.fitter, self.target, self.norm_sq, self.growth, self.size = fitter, target, norm_sq, growth, size
         self.best_cost = math.inf
         opts = fitter.options
-        self.geodesic = opts.geodesic > 0 and opts.lstsq == "cholesky"
+        self.geodesic = opts.geodesic > 0 and fitter.lstsq.gram
 
     def linearize(self, point: Point) -> SubsetSystem:
         return self.fitter.linearize(point, self.size)

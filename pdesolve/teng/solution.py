@@ -25,6 +25,60 @@ GRID_POINTS_PER_AXIS = {1: 201, 2: 81, 3: 25}
 OUTPUT_TIMES = 11
 
 
+def hermite_basis(s: Any) -> tuple[Any, Any, Any, Any]:
+    """``h00, h10, h01, h11`` of cubic Hermite interpolation at fractions ``s`` of an interval."""
+    return 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, 3 * s**2 - 2 * s**3, s**3 - s**2
+
+
+Ends = tuple[Any, Any]  # the network outputs at the interval's two ends (numpy, or torch in the graph)
+
+
+class TimeInterpolation:
+    """How a solution's values between ``t_k`` and ``t_{k+1}`` come from the networks at the two ends."""
+
+    def values(self, solution: TengSolution, k: int, space: np.ndarray, w: np.ndarray, ends: Ends) -> np.ndarray:
+        """At fractions ``w`` of ``[t_k, t_{k+1}]`` and the points ``space``."""
+        raise NotImplementedError
+
+    def field(self, solution: TengSolution, k: int, space: dict, s: torch.Tensor, h: float, ends: Ends) -> Any:
+        """The same in torch at fractions ``s`` of the step ``h``, differentiable in ``space`` and ``s``."""
+        raise NotImplementedError
+
+
+class LinearInTime(TimeInterpolation):
+    """``(1 − s) u_k + s u_{k+1}``: the network outputs only, error ``O(Δt²)``."""
+
+    def values(self, solution: TengSolution, k: int, space: np.ndarray, w: np.ndarray, ends: Ends) -> np.ndarray:
+        return (1 - w) * ends[0] + w * ends[1]
+
+    def field(self, solution: TengSolution, k: int, space: dict, s: torch.Tensor, h: float, ends: Ends) -> Any:
+        return (1 - s) * ends[0] + s * ends[1]
+
+
+class HermiteInTime(TimeInterpolation):
+    """The cubic Hermite interpolant of the outputs and their rates ``u_t = F(u)``, error ``O(Δt⁴)``."""
+
+    def values(self, solution: TengSolution, k: int, space: np.ndarray, w: np.ndarray, ends: Ends) -> np.ndarray:
+        left, right = ends
+        out = np.where(w < 0.5, left, right)  # exact at the stored times (w = 0 or 1)
+        inner = (w > 0) & (w < 1)
+        if inner.any():
+            s, x, h = w[inner], space[inner], solution.times[k + 1] - solution.times[k]
+            h00, h10, h01, h11 = hermite_basis(s)
+            rates = h10 * solution.rate(k, x) + h11 * solution.rate(k + 1, x)
+            out[inner] = h00 * left[inner] + h01 * right[inner] + h * rates
+        return out
+
+    def field(self, solution: TengSolution, k: int, space: dict, s: torch.Tensor, h: float, ends: Ends) -> Any:
+        times = solution.times
+        rates = [solution.field_rate(u, space, float(times[j])) for u, j in zip(ends, (k, k + 1))]
+        h00, h10, h01, h11 = hermite_basis(s)
+        return h00 * ends[0] + h01 * ends[1] + h * (h10 * rates[0] + h11 * rates[1])
+
+
+INTERPOLATIONS: dict[str, TimeInterpolation] = {"hermite": HermiteInTime(), "linear": LinearInTime()}
+
+
 class TengSolution(Solution):
     """``solution(points)`` with points (N, dim + 1), time in the last column; ``thetas[k]`` at ``times[k]``."""
 
@@ -41,9 +95,9 @@ class TengSolution(Solution):
         interpolation: str = "hermite",
     ) -> None:
         super().__init__(problem, stats)
-        if interpolation not in ("hermite", "linear"):
+        if interpolation not in INTERPOLATIONS:
             raise ValueError(f"interpolation {interpolation!r}: choose 'hermite' or 'linear'")
-        self.interpolation = interpolation
+        self.interpolation = INTERPOLATIONS[interpolation]
         self.fn = fn
         self.times = np.asarray(times, dtype=float)
         self.thetas = thetas
@@ -80,17 +134,7 @@ class TengSolution(Solution):
 
     def _between(self, k: int, space: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Values at fractions ``w`` of the interval ``[t_k, t_{k+1}]``."""
-        left, right = self.network(k, space), self.network(k + 1, space)
-        if self.interpolation == "linear":
-            return (1 - w) * left + w * right
-        out = np.where(w < 0.5, left, right)  # exact at the stored times (w = 0 or 1)
-        inner = (w > 0) & (w < 1)
-        if inner.any():
-            s, x, h = w[inner], space[inner], self.times[k + 1] - self.times[k]
-            h00, h10, h01, h11 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, 3 * s**2 - 2 * s**3, s**3 - s**2
-            rates = h10 * self.rate(k, x) + h11 * self.rate(k + 1, x)
-            out[inner] = h00 * left[inner] + h01 * right[inner] + h * rates
-        return out
+        return self.interpolation.values(self, k, space, w, (self.network(k, space), self.network(k + 1, space)))
 
     def field(self, points: np.ndarray) -> tuple[NetworkField, Coords]:
         """The interpolant in time of the networks at points (N, dim + 1) as a field of (x, t), derivatives by
@@ -119,13 +163,9 @@ class TengSolution(Solution):
         h = float(self.times[k + 1] - self.times[k])
         s = (coords["t"][rows] - float(self.times[k])) / h
         right = self.fn(self.thetas[k + 1], stacked)
-        if self.interpolation == "linear":
-            return (1 - s) * left + s * right
-        rates = [self._rate(u, space, float(self.times[j])) for u, j in ((left, k), (right, k + 1))]
-        h00, h10, h01, h11 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, 3 * s**2 - 2 * s**3, s**3 - s**2
-        return h00 * left + h01 * right + h * (h10 * rates[0] + h11 * rates[1])
+        return self.interpolation.field(self, k, space, s, h, (left, right))
 
-    def _rate(self, u: torch.Tensor, space: dict[str, torch.Tensor], t: float) -> torch.Tensor:
+    def field_rate(self, u: torch.Tensor, space: dict[str, torch.Tensor], t: float) -> torch.Tensor:
         """``F(u)`` of network values ``u`` at the coordinates ``space`` (kept in the graph)."""
         x = Coords(list(space.values()), t=torch.full_like(u, t))
         out = self.problem.rhs(NetworkField(u, space), x, self.problem.p)

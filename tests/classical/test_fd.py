@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import observed_order
 
 from pdesolve.classical.fd import FiniteDifference
 from pdesolve.errors import NotApplicableError, PdesolveError
@@ -21,11 +22,6 @@ from pdesolve.problem import (
     sin,
 )
 from pdesolve.solvers import SOLVERS, GridSolution
-
-
-def observed_order(sizes, errors) -> float:
-    """Least-squares slope of log(error) against log(h)."""
-    return float(np.polyfit(np.log(sizes), np.log(errors), 1)[0])
 
 
 def max_error(solution: GridSolution) -> float:

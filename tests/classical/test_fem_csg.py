@@ -5,43 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import skfem
+from helpers import holed_problem, observed_order
 
 from pdesolve.classical.fem import FiniteElement
 from pdesolve.classical.fem_meshes import mesh_domain, write_msh
-from pdesolve.problem import Coords, Dirichlet, Disk, Mesh, Polygon, Problem, Rectangle, exp, laplacian
+from pdesolve.problem import Dirichlet, Disk, Mesh, Polygon, Problem, Rectangle, laplacian
 
 CENTER, RADIUS = (0.5, 0.5), 0.2
 HOLED = Rectangle((0.0, 0.0), (1.0, 1.0)) - Disk(CENTER, RADIUS, name="hole")
 
 
-def bubble(x):
-    return (x.x - CENTER[0]) ** 2 + (x.y - CENTER[1]) ** 2 - RADIUS**2
-
-
-def exact(x, p):
-    """Vanishes on the circle only: P2 on straight chords would lose its third order."""
-    return bubble(x) * exp(x.x)
-
-
-def holed_problem() -> Problem:
-    # -Δ(w e^x) = -e^x (Δw + 2 ∂x w + w) with w = |x - c|² - R²
-    return Problem(
-        "holed",
-        HOLED,
-        residual=lambda u, x, p: -laplacian(u) + exp(x.x) * (4 + 4 * (x.x - CENTER[0]) + bubble(x)),
-        boundary=[Dirichlet(0.0, on="hole"), Dirichlet(exact)],
-        exact=exact,
-    )
-
-
-def l2_error(solution) -> float:
-    basis = skfem.Basis(solution.mesh, solution.basis.elem, intorder=6)
-
-    @skfem.Functional
-    def squared(w):
-        return (w.uh - exact(Coords(list(w.x)), None)) ** 2
-
-    return float(np.sqrt(squared.assemble(basis, uh=basis.interpolate(solution.coefficients))))
+def holed() -> Problem:
+    return holed_problem("holed", HOLED, CENTER, RADIUS)
 
 
 def quality(mesh: skfem.MeshTri) -> np.ndarray:
@@ -65,11 +40,11 @@ def test_mesh_quality_and_boundary_nodes_on_the_circle():
 
 @pytest.mark.parametrize("order, expected", [(1, 2.0), (2, 3.0)])
 def test_poisson_on_a_rectangle_minus_a_disk_converges(order, expected):
-    problem = holed_problem()
+    problem = holed()
     assert FiniteElement.not_applicable(problem) is None
     sizes = np.array([1 / 8, 1 / 16, 1 / 32])
-    errors = [l2_error(FiniteElement(n=round(1 / h) + 1, order=order).solve(problem)) for h in sizes]
-    rate = float(np.polyfit(np.log(sizes), np.log(errors), 1)[0])
+    errors = [FiniteElement(n=round(1 / h) + 1, order=order).solve(problem).l2_error(problem.exact) for h in sizes]
+    rate = observed_order(sizes, errors)
     assert expected - 0.15 < rate < expected + 0.3, (errors, rate)
 
 
@@ -107,5 +82,5 @@ def test_grid_solvers_refuse_constructive_domains_and_name_fem():
     from pdesolve.classical.fd import FiniteDifference
 
     for solver in (CGSolver, FiniteDifference):
-        reason = solver.not_applicable(holed_problem())
+        reason = solver.not_applicable(holed())
         assert reason is not None and "use fem" in reason, (solver, reason)

@@ -9,46 +9,21 @@ import numpy as np
 import pytest
 import skfem
 import torch
+from helpers import holed_problem, observed_order
 
 from pdesolve.classical.fem import FiniteElement
 from pdesolve.classical.fem_assembly import facet_owners
 from pdesolve.classical.tet_mesher import quality, tetrahedralize
 from pdesolve.cli import main
-from pdesolve.problem import Ball, Box, Coords, Dirichlet, Problem, exp, laplacian
+from pdesolve.problem import Ball, Box, Coords, Dirichlet, Problem, laplacian
 
 CENTER, RADIUS = (0.5, 0.5, 0.5), 0.25
 HOLED = Box((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)) - Ball(CENTER, RADIUS, name="hole")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "box_minus_ball.py"
 
 
-def bubble(x):
-    return sum((c - m) ** 2 for c, m in zip(x, CENTER)) - RADIUS**2
-
-
-def exact(x, p):
-    """Vanishes on the sphere only: P2 on flat facets there would lose its third order."""
-    return bubble(x) * exp(x.x)
-
-
-def holed_problem() -> Problem:
-    # -Δ(w e^x) = -e^x (Δw + 2 ∂x w + w) with w = |x - c|² - R², Δw = 6
-    return Problem(
-        "holed3d",
-        HOLED,
-        residual=lambda u, x, p: -laplacian(u) + exp(x.x) * (6 + 4 * (x.x - CENTER[0]) + bubble(x)),
-        boundary=[Dirichlet(0.0, on="hole"), Dirichlet(exact)],
-        exact=exact,
-    )
-
-
-def l2_error(solution) -> float:
-    basis = skfem.Basis(solution.mesh, solution.basis.elem, intorder=6)
-
-    @skfem.Functional
-    def squared(w):
-        return (w.uh - exact(Coords(list(w.x)), None)) ** 2
-
-    return float(np.sqrt(squared.assemble(basis, uh=basis.interpolate(solution.coefficients))))
+def holed() -> Problem:
+    return holed_problem("holed3d", HOLED, CENTER, RADIUS)
 
 
 def test_mesh_nodes_on_the_sphere_no_inverted_tetrahedra():
@@ -68,7 +43,7 @@ def test_mesh_nodes_on_the_sphere_no_inverted_tetrahedra():
 
 def test_boundary_facets_go_to_the_condition_of_their_part():
     mesh = tetrahedralize(HOLED, 1 / 8)
-    facets, owner = facet_owners(holed_problem(), mesh)
+    facets, owner = facet_owners(holed(), mesh)
     radius = np.linalg.norm(mesh.p[:, mesh.facets[:, facets]] - np.reshape(CENTER, (3, 1, 1)), axis=0)
     on_sphere = np.all(np.abs(radius - RADIUS) < 1e-9, axis=0)
     assert on_sphere.sum() > 100 and np.array_equal(owner, np.where(on_sphere, 0, 1))
@@ -89,11 +64,11 @@ def test_concave_crease_meshes_with_every_boundary_facet_on_a_surface():
 
 @pytest.mark.parametrize("order, nodes, expected", [(1, (5, 9, 13), 2.0), (2, (5, 7, 9), 3.0)])
 def test_poisson_on_a_box_minus_a_ball_converges(order, nodes, expected):
-    problem = holed_problem()
+    problem = holed()
     assert FiniteElement.not_applicable(problem) is None
-    errors = [l2_error(FiniteElement(n=n, order=order).solve(problem)) for n in nodes]
+    errors = [FiniteElement(n=n, order=order).solve(problem).l2_error(problem.exact) for n in nodes]
     sizes = 1 / (np.array(nodes) - 1)
-    rate = float(np.polyfit(np.log(sizes), np.log(errors), 1)[0])
+    rate = observed_order(sizes, errors)
     assert expected - 0.2 < rate < expected + 0.5, (errors, rate)
 
 
@@ -118,13 +93,13 @@ def test_ball_alone_p2_isoparametric_order():
 def test_pinn_hard_constraint_exact_on_every_part():
     from pdesolve.pinn.model import build_model
 
-    problem = holed_problem()
+    problem = holed()
     model = build_model(problem, width=16, depth=2, seed=1).double()
     assert model.exact_conditions == ["dirichlet"] and len(model.transform.dirichlet) == 2
     points, _ = HOLED.sample_boundary(3000, seed=2)
     with torch.no_grad():
         u = model(torch.as_tensor(points)).numpy()
-    assert np.max(np.abs(u - exact(Coords(list(points.T)), None))) < 1e-12
+    assert np.max(np.abs(u - problem.exact(Coords(list(points.T)), None))) < 1e-12
 
 
 def test_command_solves_the_example_file_with_fem(tmp_path):
@@ -135,6 +110,7 @@ def test_command_solves_the_example_file_with_fem(tmp_path):
 
 
 def test_default_mesh_in_3d_is_17_nodes_per_axis_not_the_2d_65():
-    solution = FiniteElement().solve(holed_problem())
+    problem = holed()
+    solution = FiniteElement().solve(problem)
     assert solution.stats["n"] == 17
-    assert l2_error(solution) < 4e-3  # n = 9 gives about 4x this (order 2)
+    assert solution.l2_error(problem.exact) < 4e-3  # n = 9 gives about 4x this (order 2)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from constraints_helpers import HEAT_FAMILY, heat
+from helpers import ctrl_c_at
 
 import pdesolve.cli
 from pdesolve.constraints import training
@@ -20,7 +21,6 @@ from pdesolve.constraints.training import (
 )
 from pdesolve.operators.dataset import load_dataset
 from pdesolve.problem import Grid, load_problem
-from pdesolve.training.callbacks import Progress
 
 
 def heat_trajectories(samples: int, n: int, levels: int, seed: int) -> ConstraintData:
@@ -129,14 +129,9 @@ def test_an_interrupted_constrained_run_resumes_to_the_uninterrupted_model(tmp_p
     )  # fmt: skip
     straight = train_hard_constrained(heat(), grid, train, None, config)
 
-    class CtrlC(Progress):
-        def on_epoch_end(self, run) -> None:
-            if run.epoch == 2:
-                raise KeyboardInterrupt
-
     path = tmp_path / "checkpoint.pt"
     with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
-        patch.setattr(training, "Progress", CtrlC)
+        patch.setattr(training, "Progress", ctrl_c_at(2))
         train_hard_constrained(heat(), grid, train, None, config, checkpoint=checkpoint_of(path, heat(), config, 10))
     resumed = train_hard_constrained(
         heat(), grid, train, None, config, checkpoint=checkpoint_of(path, heat(), config, 10, resume=True)

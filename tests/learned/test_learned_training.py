@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+from helpers import ctrl_c_at
 
 from pdesolve.errors import PdesolveError
 from pdesolve.learned import training
@@ -17,7 +18,6 @@ from pdesolve.learned.training import (
     checkpoint_path,
     train_preconditioner,
 )
-from pdesolve.training.callbacks import Progress
 
 
 def test_training_lowers_the_loss_and_cuts_jacobis_iterations(tiny_gnn):
@@ -48,14 +48,9 @@ def test_an_interrupted_training_resumes_to_the_uninterrupted_model(darcy, tmp_p
     options = TrainOptions(nodes=9, samples=2, steps=6, unseen=1, seed=0, threads=1, checkpoint_every=100)
     straight = train_preconditioner(darcy, kind, options, torch.device("cpu"), tmp_path / "straight.pt")
 
-    class CtrlC(Progress):
-        def on_epoch_end(self, run) -> None:
-            if run.epoch == 4:
-                raise KeyboardInterrupt
-
     path = tmp_path / "resumed.pt"
     with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
-        patch.setattr(training, "Progress", CtrlC)
+        patch.setattr(training, "Progress", ctrl_c_at(4))
         train_preconditioner(darcy, kind, options, torch.device("cpu"), path)
     assert checkpoint_path(path).is_file() and not path.exists()
     resumed = train_preconditioner(darcy, kind, replace(options, resume=True), torch.device("cpu"), path)

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import torch
 
-from pdesolve.pinn.constraints import build_transform, initial_decay_rate
+from pdesolve.pinn.constraints import build_transform
+from pdesolve.pinn.initial import initial_decay_rate
 from pdesolve.pinn.model import build_model
 from pdesolve.problem import Dirichlet, Disk, Problem, Rectangle, laplacian, load_problem, pi, sin
 

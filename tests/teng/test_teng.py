@@ -9,6 +9,7 @@ from pdesolve.errors import NotApplicableError
 from pdesolve.problem import Dirichlet, Interval, Neumann, Periodic, Problem, d, exp, pi, sin
 from pdesolve.solvers import Settings
 from pdesolve.teng import TengSolver
+from pdesolve.teng.solution import LinearInTime
 
 SMALL = {
     "n_points": 64,
@@ -58,7 +59,7 @@ def test_heun_reaches_near_machine_precision_on_heat():
     # between steps: cubic Hermite in time with u_t = F(u) keeps the accuracy (linear would be ≈ 1e-7 off)
     mid = np.array([[1.0, 0.025]])
     assert abs(solution(mid)[0] - math.exp(-0.1 * 0.025) * math.sin(1.0)) < 1e-9
-    solution.interpolation = "linear"
+    solution.interpolation = LinearInTime()
     assert abs(solution(mid)[0] - math.exp(-0.1 * 0.025) * math.sin(1.0)) > 1e-8
 
 
