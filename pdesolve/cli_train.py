@@ -15,14 +15,16 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pdesolve.cli_operators import command_settings, standalone_common
 from pdesolve.errors import PdesolveError
 from pdesolve.io.claim import claimed
+from pdesolve.plugins import lazy
 from pdesolve.problem import Problem, load_problem
 
 if TYPE_CHECKING:
@@ -32,11 +34,17 @@ if TYPE_CHECKING:
     from pdesolve.solvers.base import Settings
 
 TRAIN_HELP = "train a neural operator (fno), a learned preconditioner (precond) or a constrained operator (constrained)"
-FAMILIES = {
-    "fno": "a Fourier neural operator on a data set of `pdesolve dataset`",
-    "precond": "a learned preconditioner (gnn, dcdm, mg) on seeded members of a problem family; no data set",
-    "constrained": "an FNO under soft, hard or mixture-of-experts physics constraints, on a data set of pairs",
-}
+
+
+@dataclass(frozen=True)
+class Family:
+    """A ``pdesolve train`` subcommand: its help line, the function that adds its own options, the one that runs
+    it, and whether it trains on a data set (then it takes the data set's and the optimiser's options too)."""
+
+    help: str
+    options: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, Problem, Settings], int]
+    data: bool = True
 
 
 def _training_options(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -106,17 +114,13 @@ def _add_fno_options(parser: argparse.ArgumentParser) -> None:
 
 def add_train_parser(subparsers, common: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     """``train`` with one subcommand per family, each with only its own options."""
-    from pdesolve.constraints.command import add_train_constraint_options
-    from pdesolve.learned.cli import add_precond_arguments
-
     parser = subparsers.add_parser("train", help=TRAIN_HELP, description=TRAIN_HELP)
     families = parser.add_subparsers(dest="family", required=True, metavar="FAMILY")
     shared = _training_options(common or standalone_common())
     data = _data_options()
-    adders = {"fno": _add_fno_options, "precond": add_precond_arguments, "constrained": add_train_constraint_options}
-    for name, text in FAMILIES.items():
-        parents = [shared] if name == "precond" else [shared, data]
-        adders[name](families.add_parser(name, parents=parents, help=text, description=text))
+    for name, family in FAMILIES.items():
+        parents = [shared, data] if family.data else [shared]
+        family.options(families.add_parser(name, parents=parents, help=family.help, description=family.help))
     return parser
 
 
@@ -185,40 +189,30 @@ def _claim_training(args: argparse.Namespace) -> AbstractContextManager:
     return claimed(args.out, "train", consent)
 
 
-def _data(args: argparse.Namespace, problem: Problem) -> tuple[Dataset, Dataset]:
-    """The training and test sets: --data and --test-data, or --test-samples of --data held out."""
+def _device_and_data(
+    args: argparse.Namespace, problem: Problem, settings: Settings
+) -> tuple[torch.device, Dataset, Dataset]:
+    """This rank's device, then the training and test sets: --data and --test-data, or --test-samples of --data
+    held out."""
     from pdesolve.operators.dataset import load_dataset
 
+    device = _distributed_device(settings.device)
     data = load_dataset(args.data, problem)
     if args.test_data is not None:
-        return data, load_dataset(args.test_data, problem)
-    return data.split(args.test_samples or max(1, min(100, len(data.inputs) // 10)))
+        return device, data, load_dataset(args.test_data, problem)
+    return device, *data.split(args.test_samples or max(1, min(100, len(data.inputs) // 10)))
 
 
 def run_train(args: argparse.Namespace) -> int:
+    """Run the family that ``args.family`` names."""
     settings = command_settings(args)
-    problem = load_problem(args.problem)
-    if args.family == "precond":
-        from pdesolve.learned.cli import run_train_precond
-
-        return run_train_precond(args, problem, settings)
-    device = _distributed_device(settings.device)
-    train_data, test_data = _data(args, problem)
-    if args.family == "constrained":
-        return _run_constrained(args, problem, train_data, test_data, settings, device)
-    return _run_fno(args, problem, train_data, test_data, settings, device)
+    return FAMILIES[args.family].run(args, load_problem(args.problem), settings)
 
 
-def _run_constrained(
-    args: argparse.Namespace,
-    problem: Problem,
-    train_data: Dataset,
-    test_data: Dataset,
-    settings: Settings,
-    device: torch.device,
-) -> int:
+def _run_constrained(args: argparse.Namespace, problem: Problem, settings: Settings) -> int:
     from pdesolve.constraints.command import run_constrained_training
 
+    device, train_data, test_data = _device_and_data(args, problem, settings)
     if train_data.spec.times is not None:
         raise PdesolveError("train constrained trains one-shot models: it takes pairs, not trajectory data (--times)")
     args.out = args.out or Path("runs") / f"{problem.name}-fno-{args.constraint}"
@@ -226,19 +220,13 @@ def _run_constrained(
         return run_constrained_training(args, problem, train_data, test_data, settings, device)
 
 
-def _run_fno(
-    args: argparse.Namespace,
-    problem: Problem,
-    train_data: Dataset,
-    test_data: Dataset,
-    settings: Settings,
-    device: torch.device,
-) -> int:
+def _run_fno(args: argparse.Namespace, problem: Problem, settings: Settings) -> int:
     import torch.distributed as dist
 
     from pdesolve.operators.pipeline import MODEL_FILE, train_operator
     from pdesolve.operators.training import TrainConfig
 
+    device, train_data, test_data = _device_and_data(args, problem, settings)
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -268,3 +256,19 @@ def _run_fno(
     if dist.is_initialized():
         dist.destroy_process_group()
     return 0
+
+
+FAMILIES = {
+    "fno": Family("a Fourier neural operator on a data set of `pdesolve dataset`", _add_fno_options, _run_fno),
+    "precond": Family(
+        "a learned preconditioner (gnn, dcdm, mg) on seeded members of a problem family; no data set",
+        lazy("pdesolve.learned.cli:add_precond_arguments"),
+        lazy("pdesolve.learned.cli:run_train_precond"),
+        data=False,
+    ),
+    "constrained": Family(
+        "an FNO under soft, hard or mixture-of-experts physics constraints, on a data set of pairs",
+        lazy("pdesolve.constraints.command:add_train_constraint_options"),
+        _run_constrained,
+    ),
+}
