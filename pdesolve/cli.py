@@ -261,7 +261,7 @@ def command_show(args: argparse.Namespace) -> int:
     from pdesolve.report.table import text_table
 
     model = Path(args.run_dir) / "model.pt"
-    if model.is_file() and not (Path(args.run_dir) / "metrics.json").is_file():  # a `pdesolve train` folder
+    if model.is_file() and not (Path(args.run_dir) / "metrics.json").is_file():  # a `pdesolve train fno` folder
         from pdesolve.operators.model_file import load_model
 
         return _show_training(load_model(model)[1], model)
@@ -281,7 +281,7 @@ def command_show(args: argparse.Namespace) -> int:
 
 
 def _show_training(card: dict[str, Any], source: Path) -> int:
-    """The record of a `pdesolve train` run: what was trained, on what, and its test error."""
+    """The record of a `pdesolve train fno` or `train constrained` run: what was trained, on what, and its test error."""
     losses = card.get("train_loss")
     last = losses[-1] if isinstance(losses, list) and losses else losses
     seconds = card.get("training_seconds", card.get("seconds"))

@@ -55,7 +55,7 @@ def add_train_constraint_options(parser: argparse.ArgumentParser) -> None:
 def run_constrained_training(
     args: argparse.Namespace, problem: Problem, train_data, test_data, settings, device
 ) -> int:
-    """``pdesolve train constrained ... --constraint soft|hard|moe`` on a data set of ``pdesolve dataset`` (final-time pairs)."""
+    """``pdesolve train constrained``: on a data set of ``pdesolve dataset`` (final-time pairs)."""
     spec = train_data.spec
     grid = constraint_grid(
         problem, Grid(tuple(spec.lower), tuple(spec.upper), tuple(spec.grid_shape), tuple(spec.periodic))
