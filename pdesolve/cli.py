@@ -281,7 +281,7 @@ def command_show(args: argparse.Namespace) -> int:
 
 
 def _show_training(card: dict[str, Any], source: Path) -> int:
-    """The record of a `pdesolve train fno` or `train constrained` run: what was trained, on what, and its test error."""
+    """The record of a `pdesolve train fno` or `train constrained` run: what, on what, its test error."""
     losses = card.get("train_loss")
     last = losses[-1] if isinstance(losses, list) and losses else losses
     seconds = card.get("training_seconds", card.get("seconds"))
