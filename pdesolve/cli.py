@@ -1,4 +1,4 @@
-"""The ``pdesolve`` command: ``list``, ``solve``, ``compare``, ``show``.
+"""The ``pdesolve`` command: ``list``, ``solve``, ``compare``, ``show``, ``dataset`` and ``train``.
 
 Bad input ends with one line ``pdesolve: error: ...`` on stderr and exit code 2; Ctrl-C exits with 130 and
 SIGTERM with 143, each after the running family saved its final checkpoint (named in the line).
@@ -14,11 +14,13 @@ import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from pdesolve import __version__
-from pdesolve.cli_operators import DATASET_HELP, TRAIN_HELP
+from pdesolve.cli_operators import DATASET_HELP
+from pdesolve.cli_train import TRAIN_HELP, check_family
 from pdesolve.errors import PdesolveError
 from pdesolve.io.claim import claimed
 from pdesolve.io.interrupts import Terminated, last_saved, sigterm_raises
@@ -64,6 +66,9 @@ def _common_options() -> ArgumentParser:
     return common
 
 
+LAZY_COMMANDS = {"dataset": "pdesolve.cli_operators", "train": "pdesolve.cli_train"}  # their parsers import torch
+
+
 def build_parser(command: str | None = None) -> ArgumentParser:
     """The parser; ``dataset`` and ``train`` get their options (which import torch) only when ``command`` is one."""
     parser = ArgumentParser(prog="pdesolve", description="Define a PDE once; solve it with any method; compare.")
@@ -87,9 +92,7 @@ def build_parser(command: str | None = None) -> ArgumentParser:
     show.add_argument("run_dir", metavar="RUN_DIR", type=Path)
     for name, text in (("dataset", DATASET_HELP), ("train", TRAIN_HELP)):
         if name == command:
-            from pdesolve import cli_operators
-
-            getattr(cli_operators, f"add_{name}_parser")(commands, common)
+            getattr(import_module(LAZY_COMMANDS[name]), f"add_{name}_parser")(commands, common)
         else:
             commands.add_parser(name, help=text, add_help=False)
     return parser
@@ -258,12 +261,12 @@ def command_show(args: argparse.Namespace) -> int:
     from pdesolve.report.table import text_table
 
     model = Path(args.run_dir) / "model.pt"
-    if model.is_file() and not (Path(args.run_dir) / "metrics.json").is_file():  # a `pdesolve train` folder
+    if model.is_file() and not (Path(args.run_dir) / "metrics.json").is_file():  # a `pdesolve train fno` folder
         from pdesolve.operators.model_file import load_model
 
         return _show_training(load_model(model)[1], model)
     metrics = read_metrics(args.run_dir)
-    if "test_error" in metrics and "runs" not in metrics and "solver" not in metrics:  # train --constraint
+    if "test_error" in metrics and "runs" not in metrics and "solver" not in metrics:  # train constrained
         return _show_training(metrics, Path(args.run_dir) / "metrics.json")
     problem = metrics.get("problem", {}).get("name", "?")
     records = metrics["runs"] if "runs" in metrics else [metrics]
@@ -278,7 +281,7 @@ def command_show(args: argparse.Namespace) -> int:
 
 
 def _show_training(card: dict[str, Any], source: Path) -> int:
-    """The record of a `pdesolve train` run: what was trained, on what, and its test error."""
+    """The record of a `pdesolve train fno` or `train constrained` run: what, on what, its test error."""
     losses = card.get("train_loss")
     last = losses[-1] if isinstance(losses, list) and losses else losses
     seconds = card.get("training_seconds", card.get("seconds"))
@@ -315,10 +318,8 @@ def _dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
         return command_show(args)
     if args.command == "solve":
         return command_solve(args, argv)
-    if args.command in ("dataset", "train"):
-        from pdesolve import cli_operators
-
-        return getattr(cli_operators, f"run_{args.command}")(args)
+    if args.command in LAZY_COMMANDS:
+        return getattr(import_module(LAZY_COMMANDS[args.command]), f"run_{args.command}")(args)
     return command_compare(args, argv)
 
 
@@ -334,7 +335,10 @@ def _run(argv: list[str]) -> int:
     shown = warnings.showwarning  # only the display changes: the filters stay as the modules set them
     warnings.showwarning = _show_warning
     try:
-        return _dispatch(build_parser(_command(argv)).parse_args(argv), argv)
+        command = _command(argv)
+        if command == "train":
+            check_family(argv[argv.index("train") + 1 :])
+        return _dispatch(build_parser(command).parse_args(argv), argv)
     except (UsageError, PdesolveError) as error:
         print(PREFIX + _one_line(error), file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""``pdesolve train PROBLEM --data DIR --constraint soft|hard|moe``: the options and the command.
+"""``pdesolve train constrained PROBLEM --data DIR --constraint soft|hard|moe``: the options and the command.
 
 The model file it writes (``constrained_model.pt``, :mod:`pdesolve.constraints.model`) loads with
 ``pdesolve solve PROBLEM --solver fno --set model=FILE``; ``checkpoint.pt`` beside it keeps the training state
@@ -32,31 +32,30 @@ CHECKPOINT = "checkpoint.pt"  # the training state, every --checkpoint-every epo
 
 def add_train_constraint_options(parser: argparse.ArgumentParser) -> None:
     """``--constraint``, ``--experts``, ``--interfaces``, ``--overlap``, ``--blend``, ``--basis``,
-    ``--constraint-points``, ``--time-levels`` for ``pdesolve train``."""
-    parser.add_argument(
-        "--constraint", choices=["none", *CONSTRAINTS], default="none", help="physics constraint (default: none)"
-    )
-    parser.add_argument("--experts", type=int, default=4, help="experts of --constraint moe along x (default: 4)")
-    parser.add_argument(
+    ``--constraint-points``, ``--time-levels`` for ``pdesolve train constrained``."""
+    group = parser.add_argument_group("constraint")
+    group.add_argument("--constraint", choices=CONSTRAINTS, required=True, help="the physics constraint")
+    group.add_argument("--experts", type=int, default=4, help="experts of --constraint moe along x (default: 4)")
+    group.add_argument(
         "--interfaces",
         action="store_true",
         help="--constraint moe: each expert also fits learned interface values where its stencils leave its subdomain",
     )
-    parser.add_argument(
+    group.add_argument(
         "--overlap", type=float, default=0.0, help="--constraint moe: widen the subdomains by this fraction (default 0)"
     )
-    parser.add_argument(
+    group.add_argument(
         "--blend", action="store_true", help="--constraint moe: blend the experts with a smooth partition of unity"
     )
-    parser.add_argument("--basis", type=int, default=ConstraintConfig.basis, help="basis functions (default: 16)")
-    parser.add_argument("--constraint-points", type=int, default=ConstraintConfig.points, help="PDE rows per expert")
-    parser.add_argument("--time-levels", type=int, default=ConstraintConfig.levels, help="time levels (evolution)")
+    group.add_argument("--basis", type=int, default=ConstraintConfig.basis, help="basis functions (default: 16)")
+    group.add_argument("--constraint-points", type=int, default=ConstraintConfig.points, help="PDE rows per expert")
+    group.add_argument("--time-levels", type=int, default=ConstraintConfig.levels, help="time levels (evolution)")
 
 
 def run_constrained_training(
     args: argparse.Namespace, problem: Problem, train_data, test_data, settings, device
 ) -> int:
-    """``pdesolve train ... --constraint soft|hard|moe`` on a data set of ``pdesolve dataset`` (final-time pairs)."""
+    """``pdesolve train constrained``: on a data set of ``pdesolve dataset`` (final-time pairs)."""
     spec = train_data.spec
     grid = constraint_grid(
         problem, Grid(tuple(spec.lower), tuple(spec.upper), tuple(spec.grid_shape), tuple(spec.periodic))

@@ -21,7 +21,7 @@ training loss, so that a late Adam spike does not decide the result (figures:
 benchmarks/RESULTS.md, "Design choices of the constraint rows"). Under ``torchrun`` the experts are shared out
 among the ranks; the batches are the same on every rank.
 
-``pdesolve train PROBLEM --model fno --constraint moe --experts 4`` runs
+``pdesolve train constrained PROBLEM --data DIR --constraint moe --experts 4`` runs
 :func:`~pdesolve.constraints.command.run_constrained_training`.
 """
 

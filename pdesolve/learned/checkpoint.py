@@ -55,7 +55,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     path = find_checkpoint(path)
     if not path.is_file():
         raise PdesolveError(
-            f"no learned preconditioner at {path}: train one with `pdesolve train PROBLEM --model precond-gnn`"
+            f"no learned preconditioner at {path}: train one with `pdesolve train precond PROBLEM --model gnn`"
         )
     data = checkpoint.load(path, KIND, what="learned preconditioner")
     kind = kind_of(data["kind"])
@@ -70,8 +70,8 @@ def check_applicable(checkpoint: Checkpoint, problem: Problem, unknowns: int, so
     if card["fingerprint"] != fingerprint(problem):
         raise PdesolveError(
             f"{source} was trained on the family of {card['problem']!r}, not on {problem.name!r} "
-            f"(or its coefficient family differs); train one with `pdesolve train {problem.name} --model "
-            f"precond-{checkpoint.kind.name}`"
+            f"(or its coefficient family differs); train one with `pdesolve train precond {problem.name} "
+            f"--model {checkpoint.kind.name}`"
         )
     if card["dim"] != problem.dim:
         raise PdesolveError(f"{source} is for {card['dim']}D grids; {problem.name} is {problem.dim}D")
@@ -79,8 +79,8 @@ def check_applicable(checkpoint: Checkpoint, problem: Problem, unknowns: int, so
     if not low <= unknowns <= high:
         raise PdesolveError(
             f"{source} was trained at n={card['n']} ({low} unknowns) and applies from {low} to {int(high)} "
-            f"unknowns; this system has {unknowns}: train at this size with `pdesolve train {problem.name} "
-            f"--model precond-{checkpoint.kind.name} --nodes N`"
+            f"unknowns; this system has {unknowns}: train at this size with `pdesolve train precond "
+            f"{problem.name} --model {checkpoint.kind.name} --nodes N`"
         )
 
 

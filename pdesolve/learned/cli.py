@@ -1,4 +1,4 @@
-"""``pdesolve train PROBLEM --model precond-gnn|precond-dcdm|precond-mg``: options and the command."""
+"""``pdesolve train precond PROBLEM --model gnn|dcdm|mg``: options and the command."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from pdesolve.learned.training import TrainOptions, train_preconditioner
 from pdesolve.problem import Problem
 from pdesolve.solvers.base import Settings
 
-PRECOND_MODELS = tuple(f"precond-{name}" for name in KINDS)
 TRAIN_NODES = {2: 33, 3: 17}  # default training grids: 31² and 15³ unknowns
 
 
 def add_precond_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("learned preconditioners (--model precond-*; no --data needed)")
+    """``--model``, ``--nodes``, ``--samples``, ``--steps``, ``--max-seconds`` for ``pdesolve train precond``."""
+    group = parser.add_argument_group("learned preconditioner")
+    group.add_argument("--model", choices=list(KINDS), required=True, help="the kind of preconditioner")
     group.add_argument("--nodes", type=int, help="training grid nodes per axis (default: 33 in 2D, 17 in 3D)")
     group.add_argument("--samples", type=int, default=8, help="family members to train on (default: 8)")
     group.add_argument("--steps", type=int, default=200, help="Adam steps (default: 200)")
@@ -27,7 +28,7 @@ def add_precond_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_train_precond(args: argparse.Namespace, problem: Problem, settings: Settings) -> int:
-    kind = args.model.removeprefix("precond-")
+    kind = args.model
     nodes = args.nodes or TRAIN_NODES.get(problem.dim, 17)
     out = Path(args.out) if args.out else Path("preconditioners")
     path = out if out.suffix == ".pt" else out / f"{problem.name}-{kind}.pt"
@@ -37,7 +38,7 @@ def run_train_precond(args: argparse.Namespace, problem: Problem, settings: Sett
             "(from its .checkpoint.pt), or choose another --out"
         )
     command = (
-        f"pdesolve train {shlex.quote(args.problem)} --model {args.model} --nodes {nodes} --samples {args.samples} "
+        f"pdesolve train precond {shlex.quote(args.problem)} --model {kind} --nodes {nodes} --samples {args.samples} "
         f"--steps {args.steps} --seed {settings.seed} --out {shlex.quote(str(path))}"
     )
     options = TrainOptions(
@@ -54,7 +55,7 @@ def run_train_precond(args: argparse.Namespace, problem: Problem, settings: Sett
     card = checkpoint.card
     measured = validation_summary(problem, kind, card["validation"])
     print(
-        f"trained {args.model} for {problem.name} at n={nodes} in {card['training_seconds']:.1f} s: {measured}; "
+        f"trained precond-{kind} for {problem.name} at n={nodes} in {card['training_seconds']:.1f} s: {measured}; "
         f"model: {path} (card {path.with_suffix('.md')})"
     )
     return 0

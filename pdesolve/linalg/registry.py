@@ -132,6 +132,6 @@ register(
     )
 )
 register_loader(
-    "a learned preconditioner's checkpoint (pdesolve train PROBLEM --model precond-gnn|dcdm|mg)",
+    "a learned preconditioner's checkpoint (pdesolve train precond PROBLEM --model gnn|dcdm|mg)",
     lazy("pdesolve.learned.hook:load"),
 )

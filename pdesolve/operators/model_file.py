@@ -6,7 +6,7 @@ autoregressive model its ``rollout``: history, steps and the data's output times
 so that ``pdesolve solve --solver fno`` can refuse a model made for another problem.
 
 A plain FNO is rebuilt from its ``config``; a file made by another family names its ``builder`` (the
-constrained FNO of ``pdesolve train --constraint``: :mod:`pdesolve.constraints.model`), which rebuilds the
+constrained FNO of ``pdesolve train constrained``: :mod:`pdesolve.constraints.model`), which rebuilds the
 model for the problem from the file's ``config`` and ``state``.
 """
 
@@ -66,7 +66,9 @@ def load_model(
     wrapped in its :class:`Rollout`; a model of another builder is rebuilt for ``problem``."""
     path = Path(path)
     if not path.is_file():
-        raise PdesolveError(f"model file {path} does not exist (train one with `pdesolve train PROBLEM --data DIR`)")
+        raise PdesolveError(
+            f"model file {path} does not exist (train one with `pdesolve train fno PROBLEM --data DIR`)"
+        )
     state = checkpoint.load(path, KIND, device=device, what="model file")
     builder = state.get("builder", "fno")
     if builder != "fno":

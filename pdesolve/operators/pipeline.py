@@ -1,4 +1,4 @@
-"""From a data set to a saved model with its card: what ``pdesolve train`` and the benchmarks run.
+"""From a data set to a saved model with its card: what ``pdesolve train fno`` and the benchmarks run.
 
 Pairs (one output field) train a one-shot FNO; trajectories (``--times`` data) train the paper's
 autoregressive FNO on their first ``history`` levels -> the rest (:mod:`pdesolve.operators.rollout`).
@@ -35,7 +35,7 @@ def build_model(data: Dataset, seed: int = 0, **architecture: Any) -> FNO:
         raise PdesolveError(
             f"this data set holds trajectories ({len(spec.times)} times from t = {spec.times[0]:g}); a single-output "
             "FNO maps inputs to one field: train the autoregressive FNO on it (build_rollout_model, or "
-            "`pdesolve train`, which picks it for trajectory data)"
+            "`pdesolve train fno`, which picks it for trajectory data)"
         )
     torch.manual_seed(seed)
     model = FNO(

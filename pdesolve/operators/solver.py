@@ -44,7 +44,7 @@ class FNOSolver(Solver):
 
     @dataclass(frozen=True)
     class Options:
-        model: str = option("", "the trained model (model.pt of `pdesolve train PROBLEM --model fno`); required")
+        model: str = option("", "the trained model (model.pt of `pdesolve train fno PROBLEM --data DIR`); required")
         n: int | None = option(None, "evaluation grid nodes per axis (None: the training resolution)")
         repeats: int = option(3, "timed inference passes after a warm-up (the best is reported)", positive=True)
 
@@ -64,7 +64,9 @@ class FNOSolver(Solver):
     def solve(self, problem: Problem) -> GridSolution:
         self.check(problem)
         if not self.config.model:
-            raise PdesolveError("the fno solver needs --set model=PATH (train one with `pdesolve train PROBLEM`)")
+            raise PdesolveError(
+                "the fno solver needs --set model=PATH (train one with `pdesolve train fno PROBLEM --data DIR`)"
+            )
         device = torch.device(self.settings.device)
         model, card = load_model(self.config.model, device, problem)
         check_model_problem(card, problem)

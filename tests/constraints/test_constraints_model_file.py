@@ -1,4 +1,4 @@
-"""``pdesolve train --constraint`` writes a model file that ``pdesolve solve --solver fno`` loads and runs."""
+"""``pdesolve train constrained`` writes a model file that ``pdesolve solve --solver fno`` loads and runs."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_a_constrained_model_solves_through_the_fno_solver(tmp_path, capsys):
     common = ["--device", "cpu", "--seed", "0"]
     dataset = ["dataset", problem_file, "--samples", "6", "--resolution", "12", "--workers", "1", "--out", data]
     assert run_cli(capsys, *dataset, *common).code == 0
-    train = ["train", problem_file, "--model", "fno", "--data", data, "--constraint", "hard", "--basis", "3"]
+    train = ["train", "constrained", problem_file, "--data", data, "--constraint", "hard", "--basis", "3"]
     small = [
         "--time-levels",
         "4",

@@ -1,4 +1,4 @@
-"""Training FNO backbones with soft, hard and mixture-of-experts constraints, and the ``pdesolve train`` hook."""
+"""Training FNO backbones with soft, hard and mixture-of-experts constraints, and ``pdesolve train constrained``."""
 
 from __future__ import annotations
 
@@ -149,7 +149,7 @@ def test_pdesolve_train_with_a_mixture_of_experts_constraint(tmp_path, capsys):
     assert pdesolve.cli.main(["dataset", str(problem_file), "--samples", "6", "--resolution", "12",
                               "--workers", "1", "--out", str(data), *common]) == 0  # fmt: skip
     run = [
-        "train", str(problem_file), "--model", "fno", "--data", str(data), "--constraint", "moe", "--experts", "2",
+        "train", "constrained", str(problem_file), "--data", str(data), "--constraint", "moe", "--experts", "2",
         "--basis", "3", "--time-levels", "4", "--epochs", "1", "--batch-size", "2", "--modes", "3", "--width", "8",
         "--layers", "1",
     ]  # fmt: skip

@@ -117,7 +117,7 @@ def tiny_data(capsys, tmp_path):
 
 def test_damaged_data_sets_are_one_line_errors(capsys, tmp_path, tiny_data):
     path, data = tiny_data
-    train = ["train", path, "--data", data, "--test-samples", "2", "--epochs", "1", "--out", tmp_path / "model"]
+    train = ["train", "fno", path, "--data", data, "--test-samples", "2", "--epochs", "1", "--out", tmp_path / "model"]
     train += ["--modes", "2", "--width", "4", "--layers", "1"]
     shard, metadata = data / "shard_00001.npz", data / "dataset.json"
     good_shard, good_metadata = shard.read_bytes(), metadata.read_text()
@@ -144,7 +144,7 @@ def test_damaged_data_sets_are_one_line_errors(capsys, tmp_path, tiny_data):
 def test_show_reads_a_finished_train_folder(capsys, tmp_path, tiny_data):
     path, data = tiny_data
     out = tmp_path / "model"
-    train = ["train", path, "--data", data, "--test-samples", "2", "--epochs", "2", "--out", out]
+    train = ["train", "fno", path, "--data", data, "--test-samples", "2", "--epochs", "2", "--out", out]
     assert run(capsys, *train, "--modes", "2", "--width", "4", "--layers", "1").code == 0
     shown = run(capsys, "show", out)
     assert shown.code == 0, shown.err

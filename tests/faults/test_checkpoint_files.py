@@ -67,7 +67,7 @@ def test_a_checkpoint_of_another_parameter_or_width_is_refused(cli, problems, tm
 def test_fno_training_folder_truncated_checkpoint_and_other_width(cli, tmp_path):
     data, out = tmp_path / "data", tmp_path / "model"
     assert cli("dataset", "darcy2d", "--samples", "6", "--resolution", "9", "--workers", "1", "--out", data).code == 0
-    train = ["train", "darcy2d", "--data", data, *FNO, "--checkpoint-every", "1", "--out", out]
+    train = ["train", "fno", "darcy2d", "--data", data, *FNO, "--checkpoint-every", "1", "--out", out]
     assert cli(*train, "--epochs", "2").code == 0
     trained = (out / "model.pt").read_bytes()
     cli(*train, "--epochs", "3").one_line("a trained model.pt", "--resume", "--force")

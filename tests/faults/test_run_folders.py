@@ -52,5 +52,5 @@ def test_a_refused_or_impossible_run_leaves_no_folder(cli, problems, tmp_path):
 def test_a_preconditioner_file_is_replaced_only_with_force(cli, tmp_path):
     model = tmp_path / "darcy2d-mg.pt"
     model.write_bytes(b"a model trained for hours")
-    cli("train", "darcy2d", "--model", "precond-mg", "--steps", "1", "--out", model).one_line(str(model), "--force")
+    cli("train", "precond", "darcy2d", "--model", "mg", "--steps", "1", "--out", model).one_line(str(model), "--force")
     assert model.read_bytes() == b"a model trained for hours"

@@ -60,7 +60,7 @@ def test_teng(cli, problems, tmp_path, number):
 def test_fno_training(cli, tmp_path, number):
     data = tmp_path / "data"
     assert cli("dataset", "darcy2d", "--samples", "8", "--resolution", "9", "--workers", "1", "--out", data).code == 0
-    argv = ["train", "darcy2d", "--data", data, *FNO, "--epochs", "60", "--checkpoint-every", "1000"]
+    argv = ["train", "fno", "darcy2d", "--data", data, *FNO, "--epochs", "60", "--checkpoint-every", "1000"]
     assert cli(*argv, "--out", tmp_path / "whole").code == 0
     _interrupt([*argv, "--checkpoint-every", "2"], tmp_path / "cut", number, tmp_path)
     assert cli(*argv, "--resume", "--out", tmp_path / "cut").code == 0

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from pdesolve.cli_operators import add_dataset_parser, add_train_parser, run_dataset, run_train
+from pdesolve.cli_operators import add_dataset_parser, run_dataset
+from pdesolve.cli_train import add_train_parser, run_train
 from pdesolve.errors import NotApplicableError, PdesolveError
 from pdesolve.operators.fno import FNO
 from pdesolve.operators.model_file import load_model
@@ -68,8 +69,8 @@ def test_dataset_and_train_commands(tmp_path, monkeypatch):
     )
     assert run_dataset(args) == 0
     out = tmp_path / "run"
-    argv = ["train", str(problem_file), "--data", str(data), "--test-samples", "4", "--epochs", "2", "--out", str(out)]
-    argv += ["--modes", "4", "--width", "8", "--layers", "2"]
+    argv = ["train", "fno", str(problem_file), "--data", str(data), "--test-samples", "4", "--epochs", "2"]
+    argv += ["--out", str(out), "--modes", "4", "--width", "8", "--layers", "2"]
     assert run_train(parser.parse_args(argv)) == 0
     _, card = load_model(out / "model.pt")
     assert card["data"] == {"samples": 8, "test_samples": 4, "seed": 0} and card["training"]["epochs"] == 2
