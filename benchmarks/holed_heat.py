@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--refine", type=int, default=3, help="fem_mol's refinements for the reference")
     parser.add_argument("--out", required=True, help="JSON file to write")
     parser.add_argument("options", nargs="*", help="pinn options as KEY=VALUE (the ngd preset fills in the rest)")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     problem = holed_problem(args.geometry)
     points = problem.test_points()
     start = cpu_seconds()
