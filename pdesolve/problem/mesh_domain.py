@@ -19,6 +19,8 @@ from pdesolve.errors import ProblemError
 from pdesolve.problem import pieces as bp
 from pdesolve.problem.domains import Domain
 
+_INTERIOR_STREAM = 1  # second word of the interior sampler's seed, apart from the plain seed's stream
+
 
 class Mesh(Domain):
     """A triangle/tetrahedron mesh read with meshio (gmsh ``.msh``, ``.vtu``, ``.xdmf``, ...)."""
@@ -125,8 +127,11 @@ class Mesh(Domain):
         return (weights >= -1e-9).all(axis=-1).any(axis=-1)
 
     def sample_interior(self, n: int, seed: int | None = None, method: str = "pseudo") -> np.ndarray:
-        """Uniform points in the mesh: pick elements by volume, then barycentric coordinates."""
-        rng = np.random.default_rng(seed)
+        """Uniform points in the mesh: pick elements by volume, then barycentric coordinates.
+
+        The stream is ``seed``'s own, not ``default_rng(seed)``: the PINN sampler draws the points' times from
+        that, and elements picked from the same uniforms tie each point's time to its element's number."""
+        rng = np.random.default_rng(None if seed is None else (seed, _INTERIOR_STREAM))
         vertices = self.points[self.cells]  # (cells, dim+1, dim)
         edges = vertices[:, 1:] - vertices[:, :1]
         volumes = np.abs(np.linalg.det(edges))
