@@ -11,7 +11,7 @@ represent the flow to the goal's accuracy at all, apart from how the PDE loss tr
 
 ``assess``: a trained model (``OUT.pt`` of a ``train`` run, rebuilt from ``OUT.json``'s options) against fresh
 points: the mean squared residual per equation at ``--fresh`` random points, the flux ∫u dy between the walls
-relative to the inflow's at x = 0.1, 0.35, 1, 2.2 (Gauss–Legendre, 40 panels × 20 nodes a side of the cylinder),
+relative to the inflow's at x = 0.1, 0.35, 1, 2.2 (Gauss–Legendre, panels split at the cylinder),
 and the velocity's relative L2 error against the finite-element flow at 4,000 Sobol points (``--fem CACHE.npy``).
 
     python benchmarks/cylinder_pinn.py train OUT.json --every 10 points_near=cylinder
@@ -119,14 +119,19 @@ def fit(out: str, width: int, depth: int, iterations: int) -> None:
 
 
 def flux_ratio(model: torch.nn.Module, x: float, center=(0.2, 0.2), radius=0.05, height=0.41) -> float:
-    """∫u(x, y) dy over the fluid between the walls, relative to the inflow's 2/3 · 0.3 · 0.41."""
+    """∫u(x, y) dy over the fluid between the walls, relative to the inflow's 2/3 · 0.3 · 0.41: Gauss–Legendre,
+    20 panels × 20 nodes on each stretch between the cylinder and (``ansatz=channel``) the end of its blend."""
     nodes, weights = np.polynomial.legendre.leggauss(20)
-    gap = np.sqrt(max(radius**2 - (x - center[0]) ** 2, 0.0))
-    spans = [(0.0, center[1] - gap), (center[1] + gap, height)] if gap > 0 else [(0.0, height)]
+    potential = getattr(model, "potential", None)
+    radii = (radius,) + ((potential.layout.disks[0][2],) if potential is not None else ())
+    cuts = [center[1] + sign * np.sqrt(max(r**2 - (x - center[0]) ** 2, 0.0)) for r in radii for sign in (-1, 1)]
+    edges = sorted({0.0, height, *(c for c in cuts if 0 < c < height)})
     total = 0.0
-    for lo, hi in spans:
-        edges = np.linspace(lo, hi, 41)
-        for a, b in zip(edges[:-1], edges[1:]):
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        if lo >= cuts[0] and hi <= cuts[1]:  # inside the cylinder
+            continue
+        panels = np.linspace(lo, hi, 21)
+        for a, b in zip(panels[:-1], panels[1:]):
             y = a + (b - a) * (1 + nodes) / 2
             with torch.no_grad():
                 u = model(torch.as_tensor(np.stack([np.full_like(y, x), y], axis=1)))[:, 0].numpy()

@@ -65,14 +65,22 @@ def test_the_velocity_conditions_hold_exactly(problem, model):
 
 
 def flux(model, x: float) -> float:
-    """∫u dy over the fluid at ``x``: Gauss–Legendre, 40 panels of 20 nodes on each stretch (20 panels: 5e-12 at x = 0.1, in the blend)."""
+    """∫u dy over the fluid at ``x``: Gauss–Legendre, 20 panels of 20 nodes on each stretch between the cylinder and
+    the circle ``r = ρ`` where the blend ends (its step is C³ there: the rule is split at it)."""
     nodes, weights = np.polynomial.legendre.leggauss(20)
-    gap = np.sqrt(max(RADIUS**2 - (x - CENTER[0]) ** 2, 0.0))
-    stretches = [(0.0, CENTER[1] - gap), (CENTER[1] + gap, HEIGHT)] if gap else [(0.0, HEIGHT)]
+    (_, _, reach) = model.potential.layout.disks[0]
+    cuts = [
+        CENTER[1] + sign * np.sqrt(max(rho**2 - (x - CENTER[0]) ** 2, 0.0))
+        for rho in (RADIUS, reach)
+        for sign in (-1, 1)
+    ]
+    edges = sorted({0.0, HEIGHT, *(c for c in cuts if 0 < c < HEIGHT)})
     total = 0.0
-    for lo, hi in stretches:
-        edges = np.linspace(lo, hi, 41)
-        for a, b in zip(edges[:-1], edges[1:]):
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        if lo >= cuts[0] and hi <= cuts[1]:  # inside the cylinder
+            continue
+        panels = np.linspace(lo, hi, 21)
+        for a, b in zip(panels[:-1], panels[1:]):
             y = a + (b - a) * (1 + nodes) / 2
             total += (b - a) / 2 * velocity(model, np.stack([np.full_like(y, x), y], axis=1))[:, 0] @ weights
     return total
