@@ -20,9 +20,9 @@ The domain is a box ``[x₀, x₁] × [a, b]`` less disks (obstacles); the veloc
 
 Hence ``∇·w = ψ_yx − ψ_xy = 0`` whatever the weights, the velocity equals its data exactly on the inflow face,
 walls and disks (``∇G = (0, u_in)``, ``0``, ``0`` there), and the flux between the walls at every x is
-``ψ(x, b) − ψ(x, a) = Q``. The same hard construction for general domains: the stream-function form of the
-transfinite interpolation (Sukumar & Srinivasan 2022) with Hermite data; here the channel's data give ``G`` in
-closed form.
+``ψ(x, b) − ψ(x, a) = Q``. Other domains would need ``G`` from a transfinite interpolation of the boundary's stream
+function with its normal derivative (Hermite data; Sukumar & Srinivasan 2022 interpolate values only): not built
+here, where the channel's data give ``G`` in closed form.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def channel_layout(problem: Problem) -> ChannelLayout:
             if inflow is not None and cu is not inflow:
                 raise PdesolveError(f"{need} one inflow condition on the left face")
             inflow = cu
-        elif cu not in walls:
+        elif all(cu is not w for w in walls):
             walls.append(cu)
     if inflow is None:
         raise PdesolveError(f"{need} an inflow condition on the left face")
