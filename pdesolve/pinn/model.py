@@ -5,7 +5,12 @@ functions on polygons, :mod:`pdesolve.pinn.singular`).
 ψ and the velocity is ``(u, v) = (∂ψ/∂y, −∂ψ/∂x)``, so ``∇·w = ψ_yx − ψ_xy = 0`` exactly (to round-off)
 whatever the weights; the other outputs are the other unknowns in order. The velocity's Dirichlet conditions
 are then soft loss terms (``g + φN`` cannot be written for the curl of ψ), the other unknowns' (a pressure
-on an outflow face) stay exact.
+on an outflow face) stay exact. ``ansatz="channel"`` (a box channel less disks, inflow on the left, no slip on
+walls and disks): the stream function ``G + Q φ² N`` of :mod:`pdesolve.pinn.channel` instead, which keeps the
+velocity conditions exact and the flux between the walls equal to the inflow's at every x.
+
+``input_scaling="isotropic"`` maps every space axis to the network's inputs by one factor (the box's longest
+half-side to 1) about the box's centre, so a circle stays a circle to the network; "box" maps each axis to [−1, 1].
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import torch
 from torch import nn
 
 from pdesolve.errors import PdesolveError
+from pdesolve.pinn.channel import ChannelStream, channel_layout
 from pdesolve.pinn.constraints import build_transform
 from pdesolve.pinn.corner import sliding_corners
 from pdesolve.pinn.embedding import InputEmbedding
@@ -24,9 +30,10 @@ from pdesolve.pinn.gauges import MeanGauge, exact_gauges
 from pdesolve.pinn.networks import build_network
 from pdesolve.pinn.singular import CornerEnrichment, reentrant_corners
 from pdesolve.pinn.transforms import SystemTransform
-from pdesolve.problem import Polygon, Problem
+from pdesolve.problem import Dirichlet, Polygon, Problem
 
-ANSATZES = ("plain", "stream")
+ANSATZES = ("plain", "stream", "channel")
+INPUT_SCALINGS = ("box", "isotropic")
 
 
 class PinnModel(nn.Module):
@@ -40,6 +47,7 @@ class PinnModel(nn.Module):
         enrichment: nn.Module | None = None,
         stream: tuple[int, int] | None = None,
         gauge: MeanGauge | None = None,
+        potential: ChannelStream | None = None,
     ) -> None:
         super().__init__()
         self.gauge = gauge
@@ -48,6 +56,7 @@ class PinnModel(nn.Module):
         self.transform = transform
         self.enrichment = enrichment
         self.stream = stream
+        self.potential = potential
 
     def raw(self, points: torch.Tensor) -> torch.Tensor:
         """The network's output before the transform; with a stream function, the velocity it gives in the
@@ -59,7 +68,8 @@ class PinnModel(nn.Module):
             x = points if points.requires_grad else points.detach().requires_grad_(True)
             out = self.network(self.embedding(x))
             out = out[:, None] if out.dim() == 1 else out
-            (dpsi,) = torch.autograd.grad(out[:, 0].sum(), x, create_graph=True)
+            psi = out[:, 0] if self.potential is None else self.potential(x, out[:, 0])
+            (dpsi,) = torch.autograd.grad(psi.sum(), x, create_graph=True)
         others = iter(out[:, 1:].unbind(1))
         velocity = {self.stream[0]: dpsi[:, 1], self.stream[1]: -dpsi[:, 0]}
         columns = [velocity[j] if j in velocity else next(others) for j in range(out.shape[1] + 1)]
@@ -79,10 +89,15 @@ class PinnModel(nn.Module):
         return u
 
     @property
+    def exact_dirichlet(self) -> tuple[Dirichlet, ...]:
+        """The Dirichlet conditions the model satisfies exactly (the transform's, the channel ansatz's)."""
+        return tuple(self.transform.dirichlet) + (self.potential.conditions if self.potential is not None else ())
+
+    @property
     def exact_conditions(self) -> list[str]:
         """Which conditions the architecture satisfies exactly."""
         flags = {
-            "dirichlet": bool(self.transform.dirichlet),
+            "dirichlet": bool(self.exact_dirichlet),
             "initial": self.transform.initial,
             "periodic": any(self.embedding.periodic),
             "gauge": self.gauge is not None,
@@ -113,16 +128,25 @@ def build_model(
     seed: int = 0,
     corner_enrichment: bool = True,
     ansatz: str = "plain",
+    input_scaling: str = "box",
 ) -> PinnModel:
     """A seeded CPU model for ``problem``; time (evolution problems) is one more, non-periodic input axis.
 
     ``corner_enrichment`` adds the singular functions of the re-entrant corners of a polygon when the
     Dirichlet condition is exact (stationary problems; :mod:`pdesolve.pinn.singular`), and the Stokes corner
     flows where a flow's exact wall velocities jump at a corner of a rectangle (:mod:`pdesolve.pinn.corner`:
-    the lid-driven cavity); ``ansatz``: plain |
-    stream (see the module's docstring)."""
+    the lid-driven cavity); ``ansatz``: plain | stream | channel, ``input_scaling``: box | isotropic (see the
+    module's docstring)."""
     stream = stream_columns(problem, ansatz)
+    if input_scaling not in INPUT_SCALINGS:
+        raise PdesolveError(f"pinn: input_scaling must be one of {', '.join(INPUT_SCALINGS)}, got {input_scaling!r}")
     lower, upper = (list(map(float, b)) for b in problem.domain.bounds)
+    if input_scaling == "isotropic":
+        half = max(b - a for a, b in zip(lower, upper)) / 2
+        lower, upper = (
+            [(a + b) / 2 - half for a, b in zip(lower, upper)],
+            [(a + b) / 2 + half for a, b in zip(lower, upper)],
+        )
     periodic = list(problem.periodic_axes) if hard_constraints else [False] * problem.dim
     if problem.is_evolution:
         lower, upper, periodic = lower + [problem.time[0]], upper + [problem.time[1]], periodic + [False]
@@ -145,7 +169,8 @@ def build_model(
         enrichment: nn.Module | None = CornerEnrichment(corners) if corners else None
         if corner_enrichment and hard_constraints and problem.is_system and isinstance(transform, SystemTransform):
             enrichment = sliding_corners(problem, transform)
-        return PinnModel(embedding, body, transform, enrichment, stream, gauge)
+        potential = ChannelStream(problem, channel_layout(problem)) if ansatz == "channel" else None
+        return PinnModel(embedding, body, transform, enrichment, stream, gauge, potential)
 
 
 def stream_columns(problem: Problem, ansatz: str) -> tuple[int, int] | None:
@@ -156,5 +181,5 @@ def stream_columns(problem: Problem, ansatz: str) -> tuple[int, int] | None:
         return None
     names = problem.unknowns
     if problem.dim != 2 or problem.is_evolution or not {"u", "v"} <= set(names):
-        raise PdesolveError("pinn: ansatz=stream needs a stationary 2D system with unknowns u and v")
+        raise PdesolveError(f"pinn: ansatz={ansatz} needs a stationary 2D system with unknowns u and v")
     return names.index("u"), names.index("v")

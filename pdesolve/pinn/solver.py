@@ -21,7 +21,7 @@ from pdesolve.pinn.applicability import why_not_applicable
 from pdesolve.pinn.checkpoint import KIND, Checkpointer, load_checkpoint
 from pdesolve.pinn.gauss_newton import SOLVERS
 from pdesolve.pinn.losses import CausalWeights, LossWeights, Objective
-from pdesolve.pinn.model import ANSATZES, PinnModel, build_model
+from pdesolve.pinn.model import ANSATZES, INPUT_SCALINGS, PinnModel, build_model
 from pdesolve.pinn.networks import ACTIVATIONS, NETWORKS
 from pdesolve.pinn.presets import PRESETS, preset_options
 from pdesolve.pinn.sampling import SAMPLING, Sampler
@@ -45,6 +45,7 @@ SHAPING_OPTIONS = (
     "corner_enrichment",
     "time_windows",
     "ansatz",
+    "input_scaling",
 )
 
 
@@ -91,8 +92,14 @@ class PinnSolver(Solver):
         ansatz: str = option(
             "plain",
             "plain | stream (2D flow: the network gives a stream function, div w = 0 exactly; velocity "
-            "conditions then soft)",
+            "conditions then soft) | channel (a box channel less disks: the stream function with the velocity "
+            "conditions exact and the inflow's flux at every x)",
             choices=ANSATZES,
+        )
+        input_scaling: str = option(
+            "box",
+            "box (each space axis to [−1, 1]) | isotropic (one factor for all axes, about the box's centre)",
+            choices=INPUT_SCALINGS,
         )
         n_interior: int | None = option(
             None, "interior collocation points (None: by dimension, 256 / 2000 / 4000 / 8000 in 1-4D space-time)"
@@ -219,6 +226,7 @@ class PinnSolver(Solver):
             seed=self.settings.seed,
             corner_enrichment=bool(c.corner_enrichment),
             ansatz=c.ansatz,
+            input_scaling=c.input_scaling,
         )
         return model.to(device=torch.device(self.settings.device), dtype=DTYPES[self.settings.dtype])
 
@@ -228,7 +236,7 @@ class PinnSolver(Solver):
         """Points, objective and plan for ``model`` on ``problem`` (one time window when marching)."""
         c, s = self.config, self.settings
         hard = bool(c.hard_constraints)
-        exact = model.transform.dirichlet
+        exact = model.exact_dirichlet
         soft = [
             i
             for i, cond in enumerate(problem.boundary)
