@@ -341,11 +341,11 @@ def fit_output_layer(fitter: GaussNewtonFit, theta: torch.Tensor, target: torch.
     model = fitter.model
     if not model.structured:
         return theta
-    here = fitter.evaluate(theta, target)
+    factors = model.factors(theta)  # whatever Jacobian the fit itself uses (``jacobian=rev`` too)
     output = model.fn.module.output
     columns = torch.arange(theta.numel() - output.weight.numel() - output.bias.numel(), theta.numel())
     columns = columns.to(theta.device)
-    delta, _ = SVDSystem.factor(here.factors.columns(columns), here.r).solve(0.0)
+    delta, _ = SVDSystem.factor(factors.columns(columns), target - factors.values).solve(0.0)
     return theta.index_add(0, columns, delta)
 
 
