@@ -3,6 +3,7 @@ through the root ``conftest.py``; a module name unique across ``tests/``, unlike
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -68,6 +69,9 @@ def holed_problem(name: str, domain: Domain, center: tuple[float, ...], radius: 
     )
 
 
+PROGRESS_LINE = re.compile(r"^(?!pdesolve: ).*?\s\d+%\|[^|]*\| ")  # tqdm's piped lines (report/progress.py)
+
+
 @dataclass
 class Result:
     """Exit code, stdout and stderr of one ``pdesolve`` command."""
@@ -78,7 +82,9 @@ class Result:
 
     @property
     def err_lines(self) -> list[str]:
-        return [line for line in self.err.splitlines() if line.strip()]
+        """stderr's lines less the progress lines a run slower than ``PIPED_EVERY_S`` prints on a pipe
+        (``NAME:  40%|####  | 2/5 [...]``): what the command says, however busy the machine."""
+        return [line for line in self.err.splitlines() if line.strip() and not PROGRESS_LINE.match(line)]
 
     def one_line(self, *words: str, code: int = 2) -> str:
         """The single ``pdesolve: error:`` line (exit ``code``, no traceback) holding every word."""
