@@ -3,14 +3,14 @@
 # one folder. A job cut by its limit keeps what it wrote (every script writes its JSON after each case) and
 # `teng` resumes from its checkpoints when the suite is run again with the same folder.
 #
-#   benchmarks/gpu_suite.sh OUT_DIR [JOB ...]  # jobs: linear teng_fit teng pinn operators hc learned (default: all)
+#   benchmarks/gpu_suite.sh OUT_DIR [JOB ...]  # jobs: linear assembled teng_fit teng pinn operators hc learned (default: all)
 #
 # Needs the reference data (PDESOLVE_DATA, default ../shared/data) and, for the neural-operator peer,
 # `pip install -e .[bench]`.
 set -u
 out=${1:?usage: gpu_suite.sh OUT_DIR [JOB ...]}
 shift
-jobs=${*:-linear teng_fit teng pinn operators hc learned}
+jobs=${*:-linear assembled teng_fit teng pinn operators hc learned}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +26,13 @@ job() {  # job NAME SECONDS COMMAND...: run COMMAND under a time limit, its outp
 for name in $jobs; do
   case $name in
   linear) job linear 300 python3 "$here/linear.py" --device cuda --sizes 1M,16M --out "$out/linear.json" ;;
+  assembled)  # fd and fem solving through the torch CG on the GPU (--device cuda) beside the same solve on the CPU
+    for solver in fd fem; do
+      for device in cpu cuda; do
+        job "assembled_${solver}_$device" 300 pdesolve solve poisson2d --solver "$solver" --set linsolve=cg \
+          --set n=1025 --device "$device" --out "$out/assembled_${solver}_$device"
+      done
+    done ;;
   teng_fit)  # the initial fit of u0 at 65,536 points (init_seconds, init_residual, rel. L2 at T = 0) and one step
     job teng_fit 300 python3 "$here/teng.py" --device cuda --problems heat2d --schemes heun --steps 1 \
       --eval-every 1 --out "$out/teng_fit.json" ;;
