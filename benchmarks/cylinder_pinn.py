@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 import pdesolve as ps
+from pdesolve.pinn.channel import channel_layout, section_flux
 from pdesolve.pinn.graded import near_part
 from pdesolve.pinn.losses import pde_residual
 from pdesolve.pinn.model import build_model
@@ -118,25 +119,9 @@ def fit(out: str, width: int, depth: int, iterations: int) -> None:
         json.dump({"width": width, "depth": depth, "log": log}, handle, indent=1)
 
 
-def flux_ratio(model: torch.nn.Module, x: float, center=(0.2, 0.2), radius=0.05, height=0.41) -> float:
-    """∫u(x, y) dy over the fluid between the walls, relative to the inflow's 2/3 · 0.3 · 0.41: Gauss–Legendre,
-    20 panels × 20 nodes on each stretch between the cylinder and (``ansatz=channel``) the end of its blend."""
-    nodes, weights = np.polynomial.legendre.leggauss(20)
-    potential = getattr(model, "potential", None)
-    radii = (radius,) + ((potential.layout.disks[0][2],) if potential is not None else ())
-    cuts = [center[1] + sign * np.sqrt(max(r**2 - (x - center[0]) ** 2, 0.0)) for r in radii for sign in (-1, 1)]
-    edges = sorted({0.0, height, *(c for c in cuts if 0 < c < height)})
-    total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        if lo >= cuts[0] and hi <= cuts[1]:  # inside the cylinder
-            continue
-        panels = np.linspace(lo, hi, 21)
-        for a, b in zip(panels[:-1], panels[1:]):
-            y = a + (b - a) * (1 + nodes) / 2
-            with torch.no_grad():
-                u = model(torch.as_tensor(np.stack([np.full_like(y, x), y], axis=1)))[:, 0].numpy()
-            total += (b - a) / 2 * float(u @ weights)
-    return total / (2 / 3 * 0.3 * height)
+def flux_ratio(model: torch.nn.Module, problem, x: float) -> float:
+    """∫u(x, y) dy over the fluid (``section_flux``), relative to the inflow's 2/3 · 0.3 · 0.41."""
+    return section_flux(model, channel_layout(problem), x) / (2 / 3 * 0.3 * 0.41)
 
 
 def fem_velocity(problem, grid: np.ndarray, cache: str) -> np.ndarray:
@@ -159,7 +144,7 @@ def assess(out: str, fresh: int, fem: str) -> None:
     points = torch.as_tensor(problem.domain.sample_interior(fresh, seed=12345, method="pseudo"))
     residual = pde_residual(model, problem, points).detach()
     row = {"fresh_points": fresh, "fresh_mse": [float(m) for m in residual.square().mean(dim=0)]}
-    row["flux"] = {x: flux_ratio(model, x) for x in (0.1, 0.35, 1.0, 2.2)}
+    row["flux"] = {x: flux_ratio(model, problem, x) for x in (0.1, 0.35, 1.0, 2.2)}
     if fem:
         grid = problem.domain.sample_interior(4000, seed=1, method="Sobol")
         exact = fem_velocity(problem, grid, fem)

@@ -205,3 +205,30 @@ class ChannelStream(nn.Module):
             shift = shift + eta * (self.base[k] + self.flux * levels[:, k])
             phi = phi * (squared - radius**2) / (squared + radius**2)
         return (1 - blend) * inflow + shift + self.flux * phi**2 * raw
+
+
+def section_flux(model: nn.Module, layout: ChannelLayout, x: float, nodes: int = 20, panels: int = 20) -> float:
+    """``∫ u(x, y) dy`` over the fluid of the channel's section at ``x`` (any model whose first output is u):
+    Gauss–Legendre, ``panels`` panels of ``nodes`` nodes on each stretch between the walls, the disks and the
+    circles where their blends end (the blend's step is C³ there, so the rule is split at it)."""
+    points, weights = np.polynomial.legendre.leggauss(nodes)
+    (_, a), (_, b) = layout.lower, layout.upper
+    inside, cuts = [], []
+    for (cx, cy), radius, reach in layout.disks:
+        for rho in (radius, reach):
+            half = np.sqrt(max(rho**2 - (x - cx) ** 2, 0.0))
+            cuts += [cy - half, cy + half]
+            if rho == radius and half > 0:
+                inside.append((cy - half, cy + half))
+    edges = sorted({a, b, *(c for c in cuts if a < c < b)})
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        if any(lo >= low and hi <= high for low, high in inside):
+            continue
+        ends = np.linspace(lo, hi, panels + 1)
+        for left, right in zip(ends[:-1], ends[1:]):
+            y = left + (right - left) * (1 + points) / 2
+            with torch.no_grad():
+                u = model(torch.as_tensor(np.stack([np.full_like(y, x), y], axis=1), dtype=torch.float64))[:, 0]
+            total += (right - left) / 2 * float(u.numpy() @ weights)
+    return total

@@ -10,6 +10,7 @@ import torch
 import pdesolve.cli
 from pdesolve.errors import PdesolveError
 from pdesolve.ngd.residual_jacobian import jacobian_function, residual_jacobian
+from pdesolve.pinn.channel import section_flux
 from pdesolve.pinn.losses import pde_residual
 from pdesolve.pinn.model import build_model
 from pdesolve.pinn.solver import PinnSolver
@@ -64,31 +65,9 @@ def test_the_velocity_conditions_hold_exactly(problem, model):
     assert np.abs(velocity(model, points[outlet])).max() > 1e-2  # the outflow is free
 
 
-def flux(model, x: float) -> float:
-    """∫u dy over the fluid at ``x``: Gauss–Legendre, 20 panels of 20 nodes on each stretch between the cylinder and
-    the circle ``r = ρ`` where the blend ends (its step is C³ there: the rule is split at it)."""
-    nodes, weights = np.polynomial.legendre.leggauss(20)
-    (_, _, reach) = model.potential.layout.disks[0]
-    cuts = [
-        CENTER[1] + sign * np.sqrt(max(rho**2 - (x - CENTER[0]) ** 2, 0.0))
-        for rho in (RADIUS, reach)
-        for sign in (-1, 1)
-    ]
-    edges = sorted({0.0, HEIGHT, *(c for c in cuts if 0 < c < HEIGHT)})
-    total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        if lo >= cuts[0] and hi <= cuts[1]:  # inside the cylinder
-            continue
-        panels = np.linspace(lo, hi, 21)
-        for a, b in zip(panels[:-1], panels[1:]):
-            y = a + (b - a) * (1 + nodes) / 2
-            total += (b - a) / 2 * velocity(model, np.stack([np.full_like(y, x), y], axis=1))[:, 0] @ weights
-    return total
-
-
 @pytest.mark.parametrize("x", [0.0, 0.1, 0.17, 0.2, 0.26, 1.0, 2.2])
 def test_the_flux_between_the_walls_is_the_inflows_at_every_x(model, x):
-    assert flux(model, x) == pytest.approx(FLUX, abs=1e-12)
+    assert section_flux(model, model.potential.layout, x) == pytest.approx(FLUX, abs=1e-12)
 
 
 def test_the_per_sample_jacobian_includes_the_disk_level(problem, model):
