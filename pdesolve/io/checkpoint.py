@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from pdesolve.errors import PdesolveError
-from pdesolve.io.interrupts import last_saved
+from pdesolve.io.interrupts import deferred, last_saved
 from pdesolve.io.run_folder import atomic_path, atomic_write_text
 
 FORMAT = 2  # the format of this header; files without one are refused
@@ -107,9 +107,10 @@ def save(path: str | Path, head: dict[str, Any], payload: dict[str, Any]) -> Pat
     """Write ``{"header": head, **payload}`` to ``path`` atomically; a failed write (a full disk) leaves the previous
     file intact, no temporary file, and raises a one-line :class:`PdesolveError`."""
     path = Path(path)
-    with atomic_path(path) as temporary, open(temporary, "wb") as stream:
-        torch.save({"header": head, **payload}, stream)
-    last_saved["path"] = path
+    with deferred():
+        with atomic_path(path) as temporary, open(temporary, "wb") as stream:
+            torch.save({"header": head, **payload}, stream)
+        last_saved["path"] = path
     return path
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from pdesolve.errors import PdesolveError
+from pdesolve.io.interrupts import deferred
 
 METRICS = "metrics.json"
 
@@ -39,8 +40,14 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
     The file gets the permissions of any new file (0666 less the umask), not ``mkstemp``'s 0600. A failed write
     (a full disk, a folder that cannot be written) leaves no temporary file and raises a one-line
-    :class:`PdesolveError` naming ``target``."""
-    target = Path(target)
+    :class:`PdesolveError` naming ``target``. Ctrl-C and SIGTERM are held back until the file is in place: a
+    writer cut off in the middle (``torch.save``'s zip writer) would hide the interrupt behind its own error."""
+    with deferred(), _replaced_on_success(Path(target)) as temporary:
+        yield temporary
+
+
+@contextmanager
+def _replaced_on_success(target: Path) -> Iterator[Path]:
     temporary: Path | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
