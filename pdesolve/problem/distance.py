@@ -10,12 +10,14 @@ physics-informed deep neural networks", CMAME 389:114333:
   ``f = (r² − |x − c|²)/(2r)`` and ``t`` the same disk on its chord, which holds exactly that arc.
 - pieces join by the R-equivalence of order 1, ``1/φ = Σ_i 1/φ_i``: zero exactly on every piece,
   positive elsewhere, normalised to first order.
-- a convex polygonal hole (a closed chain of segments, such as a mesh's chords of a circle) instead takes
-  its Euclidean distance, which outside a convex set is C¹ with a bounded Laplacian off the vertices; it
-  joins the rest by the R-equivalence of order 2, ``φ^{−2} = φ_rest^{−2} + Σ_h d_h^{−2}`` (their
-  m-th order R-equivalence, m = 2), whose Laplacian vanishes on the boundary away from the junctions; the
-  order-1 join of many short chords saturates (``φ ≈ d − d² Σ_j 1/φ_j``, large beside every chord).
-  Near each of its vertices (a reflex corner of the domain) that distance is blended into the corner's
+- a convex polygonal hole (a closed chain of segments, such as a mesh's chords of a circle) instead takes its
+  exterior Green's function ``R̄ (e^g − 1)`` (:mod:`pdesolve.problem.hole_potential`, a lightning fit exact to
+  1e-10): any function built from the sides, the Euclidean distance included, has a Laplacian that alternates
+  sector by sector around the hole, which a network multiplying it cannot undo. It joins the rest by the
+  R-equivalence of order 2, ``φ^{−2} = φ_rest^{−2} + Σ_h d_h^{−2}`` (their m-th order R-equivalence, m = 2), whose
+  Laplacian vanishes on the boundary away from the junctions; the order-1 join of many short chords saturates
+  (``φ ≈ d − d² Σ_j 1/φ_j``, large beside every chord). Where the fit does not reach 1e-10 (sharp vertices), the
+  hole keeps its Euclidean distance, blended near each vertex (a reflex corner of the domain) into the corner's
   harmonic singular function ``r^{π/ω} cos(πθ/ω)`` (:func:`corner_adapted`), which removes its ``1/r`` Laplacian.
 
 Boxes use the products ``Π (x_k − a_k)(b_k − x_k)`` of their faces instead, disks ``r² − |x − c|²``.
@@ -35,6 +37,7 @@ import torch
 from pdesolve.errors import ProblemError
 from pdesolve.problem import pieces as bp
 from pdesolve.problem.domains import Ball, Box, Disk, Domain, Polygon
+from pdesolve.problem.hole_potential import hole_potential
 
 Distance = Callable[[torch.Tensor], torch.Tensor]
 
@@ -222,7 +225,9 @@ def pieces_distance(pieces: list[bp.Piece], scale: float, join: bool = True) -> 
     straight runs (:func:`straight_runs`)."""
     pieces, circles = whole_circles(pieces)
     segments, holes = convex_holes([p for p in pieces if isinstance(p, bp.Segment)])
-    hole_distances = [corner_adapted(hole_distance(vertices), vertices) for vertices in holes]
+    hole_distances = [
+        hole_potential(vertices) or corner_adapted(hole_distance(vertices), vertices) for vertices in holes
+    ]
     segments = straight_runs(segments) if join else segments
     arcs = [p for p in bp.shorter_arcs(pieces) if isinstance(p, bp.Arc)]
     p1 = torch.tensor([s.a for s in segments], dtype=torch.float64).reshape(-1, 2)

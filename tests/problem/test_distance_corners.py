@@ -66,7 +66,7 @@ def test_mesh_distance_has_a_bounded_laplacian_at_the_reflex_vertices_of_the_hol
         points, facets, _ = mesh._boundary_facets()
         s = np.linspace(0.0, 1.0, 9)[:, None, None]
         along = ((1 - s) * points[facets[:, 0]] + s * points[facets[:, 1]]).reshape(-1, 2)
-        assert float(phi(torch.as_tensor(along)).abs().max()) < 1e-12
+        assert float(phi(torch.as_tensor(along)).abs().max()) < 1e-10
     plain = hole_distance(vertices)
     radial = vertices + 1e-3 * (vertices - 0.5) / np.linalg.norm(vertices - 0.5, axis=1, keepdims=True)
     assert np.min(np.abs(laplacian(plain, radial).numpy())) > 900  # what the corner blend removes: 1/r

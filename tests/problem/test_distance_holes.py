@@ -29,7 +29,7 @@ def test_mesh_distance_vanishes_on_every_facet_and_is_positive_inside():
     with torch.no_grad():
         on = phi(torch.as_tensor(along)).numpy()
         inside = phi(torch.as_tensor(mesh.sample_interior(4000, seed=0))).numpy()
-    assert len(facets) == 48 and np.max(np.abs(on)) < 1e-12
+    assert len(facets) == 48 and np.max(np.abs(on)) < 1e-10  # the hole's Green's function: a fit to 1e-10
     assert inside.min() > 0 and inside.max() <= 1.0 + 1e-2
 
 
@@ -53,13 +53,14 @@ def test_the_hole_is_one_convex_polygon_and_its_distance_is_euclidean():
 
 def test_laplacian_beside_the_chords_stays_bounded():
     """The R-equivalence of the 16 chords gave Δφ/|∇φ| ≈ −95 at 1e-3 from a chord's middle (φ ≈ d − d² Σ 1/φ_j);
-    the hole's Euclidean distance joined to the square's sides by the R-equivalence of order 2 gives ≈ 0."""
+    the hole's Green's function joined to the square's sides by the R-equivalence of order 2 gives about 1/R, 4,
+    as the circle's own distance ``|x − c| − R`` would."""
     mesh = Mesh(FIXTURE)
     phi = distance_to(mesh, atoms(mesh, None))
     _, holes = convex_holes(mesh.pieces())
     vertices = holes[0]
     middles = (vertices + np.roll(vertices, -1, axis=0)) / 2
     normals = (middles - 0.5) / np.linalg.norm(middles - 0.5, axis=1, keepdims=True)
-    for distance, bound in ((1e-3, 1.0), (1e-2, 5.0)):
+    for distance, bound in ((1e-3, 5.0), (1e-2, 5.0)):
         size, laplacian = gradient_and_laplacian(phi, middles + distance * normals)
         assert np.max(np.abs(laplacian) / size) < bound
