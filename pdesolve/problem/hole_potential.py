@@ -32,8 +32,8 @@ import torch
 
 Distance = Callable[[torch.Tensor], torch.Tensor]
 
-TOLERANCE = 1e-10  # largest |g| allowed on the sides (fresh points), relative to the hole's size through R̄
-FITS = ((4.0, 32), (4.0, 48), (2.8, 64), (2.8, 96))  # (σ, poles per vertex), tried in turn until one meets TOLERANCE
+TOLERANCE = 1e-12  # largest |g| allowed on the sides and at the vertices: |φ| ≤ R̄ · TOLERANCE there
+FITS = ((4.0, 48), (2.8, 64), (2.8, 96))  # (σ, poles per vertex), tried in turn until one meets TOLERANCE
 LAURENT_TERMS = 32
 VERTEX_WEIGHT = 1e3  # the vertices' rows: a lightning fit is least accurate right at a corner
 POINTS_PER_HALF_SIDE = 100
