@@ -54,6 +54,7 @@ class Sampler:
         device: str | torch.device = "cpu",
         near: str = "",
         near_fraction: float = 0.0,
+        time_grading: float = 1.0,
     ) -> None:
         if method not in SAMPLING:
             raise ValueError(f"sampling must be one of {sorted(SAMPLING)}, got {method!r}")
@@ -62,6 +63,8 @@ class Sampler:
                 f"points_near={near!r} needs a stationary 2D problem and points_near_fraction in [0, 1], "
                 f"got {near_fraction}"
             )
+        if time_grading != 1.0 and (not problem.is_evolution or not time_grading >= 1.0):
+            raise PdesolveError(f"time_grading={time_grading} needs an evolution problem and a value of at least 1")
         self.problem = problem
         self.soft_conditions = soft_conditions
         self.soft_initial = soft_initial
@@ -70,6 +73,7 @@ class Sampler:
         self.method = method
         self.dtype, self.device = dtype, device
         self.near, self.near_fraction = near, near_fraction
+        self.time_grading = time_grading
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.ascontiguousarray(array), dtype=self.dtype, device=self.device)
@@ -91,6 +95,9 @@ class Sampler:
             points = interleave(points, near_part(problem, self.near, graded, seed))
         if points.shape[1] == problem.dim and problem.is_evolution:
             points = np.column_stack([points, self._times(len(points), np.random.default_rng(seed))])
+        if self.time_grading != 1.0:
+            t0, t1 = problem.time
+            points[:, -1] = t0 + (t1 - t0) * ((points[:, -1] - t0) / (t1 - t0)) ** self.time_grading
         return self._tensor(points)
 
     def _on_periodic_face(self, points: np.ndarray) -> np.ndarray:

@@ -115,6 +115,10 @@ class PinnSolver(Solver):
             "", "a boundary part (e.g. cylinder) to grade interior points toward (stationary 2D; '': none)"
         )
         points_near_fraction: float = option(0.5, "points_near: the share of the interior points graded toward it")
+        time_grading: float = option(
+            1.0,
+            "evolution: interior times t₀ + (t₁ − t₀) s^k, s evenly spread; k > 1 crowds them toward t₀ (an initial layer)",
+        )
         resample_every: int = option(0, "redraw the points every this many Adam steps (0: fixed points)")
         rar: bool = option(
             False, "residual-based adaptive refinement: add points where the residual is largest (Lu et al. 2021)"
@@ -259,6 +263,7 @@ class PinnSolver(Solver):
             device=torch.device(s.device),
             near=c.points_near,
             near_fraction=c.points_near_fraction,
+            time_grading=c.time_grading,
         )
         causal = CausalWeights(problem.time) if c.causal and problem.is_evolution else None
         objective = Objective(model, problem, LossWeights(c.loss_weights == "adaptive"), causal)

@@ -1,13 +1,16 @@
-"""The PINN sampler on a mesh: interior points' times independent of where they lie."""
+"""The PINN sampler's interior times: independent of where the points lie on a mesh, and graded on request."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from pdesolve.errors import PdesolveError
 from pdesolve.pinn.sampling import Sampler
-from pdesolve.problem import Dirichlet, Mesh, Problem, laplacian
+from pdesolve.problem import Dirichlet, Mesh, Problem, Rectangle, laplacian
 
 FIXTURE = Path(__file__).parents[1] / "data" / "square_minus_disk.msh"
 
@@ -34,3 +37,19 @@ def test_mesh_interior_points_cover_every_time_everywhere():
             near = (np.abs(x - cx) < 0.1) & (np.abs(y - cy) < 0.1)
             assert near.sum() > 50
             assert t[near].min() < 0.05 and t[near].max() > 0.45  # both ends of (0, 0.5) in each corner
+
+
+def test_time_grading_crowds_the_times_toward_the_start_and_is_refused_where_there_is_no_time():
+    """t = t₀ + (t₁ − t₀) s^k: with k = 2 half the points lie in the first quarter of the interval (a quarter when
+    uniform), on a mesh and on a box (whose times come with its space-time quasi-random points)."""
+    box = replace(heat_on_mesh(), name="heat_box", domain=Rectangle((0, 0), (1, 1)))
+    for problem in (heat_on_mesh(), box):
+        for grading, share in ((1.0, 0.25), (2.0, 0.5)):
+            sampler = Sampler(problem, [], False, False, 4000, 0, 0, time_grading=grading)
+            t = sampler.interior(4000, seed=0).numpy()[:, -1]
+            assert abs(np.mean(t < 0.125) - share) < 0.03 and t.min() >= 0.0 and t.max() <= 0.5
+    poisson = Problem(
+        "poisson", Rectangle((0, 0), (1, 1)), residual=lambda u, x, p: -laplacian(u) - 1.0, boundary=Dirichlet(0.0)
+    )
+    with pytest.raises(PdesolveError, match="time_grading=2.0 needs an evolution problem"):
+        Sampler(poisson, [], False, False, 10, 0, 0, time_grading=2.0)
