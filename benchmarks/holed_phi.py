@@ -2,7 +2,8 @@
 
 ``train GEOMETRY PHI``: the problem of :mod:`holed_heat` (``--shift``: ``u₀ + 1e-3``, so that the exact geometry's
 initial condition is soft as on the mesh), the ``pinn`` preset with ``KEY=VALUE`` options, φ replaced by one of
-``PHIS`` (``own``: the problem's), loss terms every 10 steps, errors against fem_mol (refine 3 on the mesh, 2 on
+``PHIS`` (``own``: the problem's; ``mesh``: the mesh problem's, since commit 7e898c5 its hole's Green's function,
+before it the ``euclidean`` one: the corner-adapted Euclidean distance to the 16 chords), loss terms every 10 steps, errors against fem_mol (refine 3 on the mesh, 2 on
 the exact geometry). ``rings``: min / max / std of Δφ (autograd) on circles about the hole's centre.
 
     OMP_NUM_THREADS=1 python benchmarks/holed_phi.py train mesh circle --out OUT.json ngd_steps=30
@@ -39,6 +40,11 @@ SQUARE.append(bp.Segment((0.0, 1.0), (0.0, 0.0)))
 def own(problem: Problem) -> Distance:
     """The distance function the problem's transform builds."""
     return build_model(problem, "mlp", 4, 1, "tanh", True, 1.0, 1, seed=0).double().transform.distance
+
+
+def mesh_hole() -> np.ndarray:
+    """The mesh's hole: its 16 vertices in order."""
+    return dist.convex_holes(holed_problem("mesh").domain.pieces())[1][0]
 
 
 def polygon(sides: int) -> np.ndarray:
@@ -89,6 +95,7 @@ def rounded(offset: float) -> Distance:
 PHIS: dict[str, Callable[[], Distance]] = {
     "mesh": lambda: own(holed_problem("mesh")),
     "csg": lambda: own(holed_problem("csg")),
+    "euclidean": lambda: joined(dist.corner_adapted(dist.hole_distance(mesh_hole()), mesh_hole())),
     "circle": lambda: joined(circle(RADIUS)),
     "inscribed": lambda: joined(circle(RADIUS * np.cos(np.pi / 16))),
     "gon16": lambda: joined(dist.hole_distance(polygon(16))),
