@@ -60,7 +60,7 @@ def test_points_near_an_unknown_part_exits_2_through_the_command(tmp_path, capsy
 def test_the_cylinder_redraws_its_points_under_the_ngd_preset_and_others_keep_it():
     own = preset_options("ngd", load_problem("cylinder"))
     assert own["ngd_refresh_every"] == 10 and own["width"] == 24  # the rest of the preset stays
-    assert (own["ansatz"], own["depth"], own["n_interior"]) == ("channel", 3, 1800)
+    assert (own["ansatz"], own["depth"], own["n_interior"], own["ngd_steps"]) == ("channel", 4, 3600, 130)
     assert preset_options("ngd", load_problem("kovasznay"))["depth"] == 2
     assert preset_options("ngd", load_problem("kovasznay")).get("ngd_refresh_every", 0) == 0
     assert preset_options("manual", load_problem("cylinder")) == {}
