@@ -12,11 +12,11 @@ physics-informed deep neural networks", CMAME 389:114333:
   positive elsewhere, normalised to first order.
 - a convex polygonal hole (a closed chain of segments, such as a mesh's chords of a circle) instead takes its
   exterior Green's function ``R̄ (e^g − 1)`` (:mod:`pdesolve.problem.hole_potential`, a lightning fit exact to
-  1e-10): any function built from the sides, the Euclidean distance included, has a Laplacian that alternates
+  1e-12): any function built from the sides, the Euclidean distance included, has a Laplacian that alternates
   sector by sector around the hole, which a network multiplying it cannot undo. It joins the rest by the
   R-equivalence of order 2, ``φ^{−2} = φ_rest^{−2} + Σ_h d_h^{−2}`` (their m-th order R-equivalence, m = 2), whose
   Laplacian vanishes on the boundary away from the junctions; the order-1 join of many short chords saturates
-  (``φ ≈ d − d² Σ_j 1/φ_j``, large beside every chord). Where the fit does not reach 1e-10 (sharp vertices), the
+  (``φ ≈ d − d² Σ_j 1/φ_j``, large beside every chord). Where the fit does not reach 1e-12 (sharp vertices), the
   hole keeps its Euclidean distance, blended near each vertex (a reflex corner of the domain) into the corner's
   harmonic singular function ``r^{π/ω} cos(πθ/ω)`` (:func:`corner_adapted`), which removes its ``1/r`` Laplacian.
 

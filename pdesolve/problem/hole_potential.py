@@ -11,7 +11,8 @@ is smooth up to the sides, has ``Δg = 0``, and behaves at each vertex like the 
 polygon :func:`hole_potential` returns the same ``R̄ (e^g − 1)`` (R̄ the vertices' mean radius): zero on the sides,
 positive outside, ``Δ = R̄ e^g |∇g|²`` without sectors.
 
-``g = log|z − c| + h``, with ``h`` harmonic outside P: a constant, a Laurent tail ``Σ_k c_k ((z − c)/ρ)^{−k}`` and
+``g = log|z − c| + h``, with ``h`` harmonic outside P: a constant, a Laurent tail ``Σ_k c_k ((z − c)/ρ)^{−k}`` (c the vertices' mean, ρ its
+distance to the sides) and
 simple poles clustered exponentially toward every vertex inside the hole, ``Σ d_j/(z − p_j)``, fitted by linear
 least squares to ``h = −log|z − c|`` on points of the sides clustered toward the vertices (Gopal & Trefethen 2019,
 "Solving Laplace problems with corner singularities via rational functions", SIAM J. Numer. Anal. 57(5):2074–2094;
