@@ -104,6 +104,7 @@ def _fit(vertices: np.ndarray) -> tuple[_Basis, np.ndarray] | None:
     inner = float(np.abs(z + along * (following - z) - centre).min())  # the centre's distance to the sides
     fit_points = np.concatenate([_side_points(vertices, POINTS_PER_HALF_SIDE), z])
     weights = np.concatenate([np.ones(len(fit_points) - len(z)), np.full(len(z), VERTEX_WEIGHT)])[:, None]
+    target = -np.log(np.abs(fit_points - centre))
     rng = np.random.default_rng(0)
     side = rng.integers(0, len(z), 20000)
     checked = np.concatenate([z[side] + (following - z)[side] * rng.random(20000), z])
@@ -111,7 +112,6 @@ def _fit(vertices: np.ndarray) -> tuple[_Basis, np.ndarray] | None:
         basis = _Basis(centre, inner, *_vertex_poles(vertices, centre, count, sigma), LAURENT_TERMS)
         matrix = basis.columns(fit_points)
         norms = np.abs(matrix).max(axis=0)
-        target = -np.log(np.abs(fit_points - centre))
         coefficients, *_ = np.linalg.lstsq(weights * matrix / norms, weights[:, 0] * target, rcond=1e-14)
         coefficients = coefficients / norms
         miss = np.abs(basis.columns(checked) @ coefficients + np.log(np.abs(checked - centre))).max()
