@@ -79,3 +79,32 @@ def test_no_sectors_around_the_hole_where_the_euclidean_distance_alternates():
 def test_a_triangle_is_left_to_the_euclidean_distance():
     """Its 45° vertices (wedges of 315°) converge too slowly for the tolerance: no potential, the caller falls back."""
     assert hole_potential(np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0]])) is None
+
+
+def test_closed_form_derivatives_match_finite_differences_to_third_order():
+    """φ's derivatives come from F⁽ᵏ⁾ of the fitted rational function (Cauchy–Riemann), not autograd through it:
+    checked against finite differences up to third order, and Δg = 0 to round-off where every pole contributes."""
+    phi = hole_potential(mesh_hole())
+    points = torch.tensor([[0.9, 0.55], [0.5, 0.8], [0.2, 0.3], [0.77, 0.5]], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(phi, (points,))
+    assert torch.autograd.gradgradcheck(phi, (points,))
+
+    def laplacian_of(x: torch.Tensor) -> torch.Tensor:
+        (gradient,) = torch.autograd.grad(phi(x).sum(), x, create_graph=True)
+        return sum(torch.autograd.grad(gradient[:, k].sum(), x, create_graph=True)[0][:, k] for k in range(2))
+
+    assert torch.autograd.gradcheck(laplacian_of, (points,))
+
+
+def test_values_are_remembered_by_the_points_not_by_the_tensor():
+    """A trainer's line search evaluates φ again and again at the same points: the memo must not return a
+    stale value when a tensor's contents change in place."""
+    phi = hole_potential(mesh_hole())
+    points = torch.tensor([[0.9, 0.55], [0.5, 0.8]], dtype=torch.float64)
+    first = phi(points).clone()
+    points[0, 0] = 0.95
+    moved = phi(points)
+    assert abs(float(moved[0] - first[0])) > 1e-3
+    assert float(moved[1]) == float(first[1])
+    points[0, 0] = 0.9
+    assert torch.equal(phi(points), first)
