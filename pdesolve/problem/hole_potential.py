@@ -43,6 +43,7 @@ FITS = ((4.0, 48), (2.8, 64), (2.8, 96))  # (σ, poles per vertex), tried in tur
 LAURENT_TERMS = 32
 VERTEX_WEIGHT = 1e3  # the vertices' rows: a lightning fit is least accurate right at a corner
 POINTS_PER_HALF_SIDE = 100
+MEMO_BYTES = 64 * 2**20  # what the remembered evaluations (points and values) may hold
 
 
 def _vertex_poles(vertices: np.ndarray, centre: complex, count: int, sigma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -112,20 +113,29 @@ class _Basis:
 
 
 def _memoized(
-    evaluate: Callable[[torch.Tensor, int], torch.Tensor], size: int = 64
+    evaluate: Callable[[torch.Tensor, int], torch.Tensor], budget: int = MEMO_BYTES
 ) -> Callable[[torch.Tensor, int], torch.Tensor]:
-    """``evaluate`` remembered for the last ``size`` (points, k) by the points' bytes: a trainer evaluates the
-    distance and its derivatives at the same collocation points at every loss evaluation of its line search."""
+    """``evaluate`` remembered by the points' bytes, the oldest forgotten beyond ``budget`` bytes (keys and values):
+    a trainer evaluates the distance and its derivatives at the same collocation points at every loss evaluation
+    of its line search."""
     remembered: OrderedDict[tuple, torch.Tensor] = OrderedDict()
+    held = 0
+
+    def size(key: tuple, value: torch.Tensor) -> int:
+        return len(key[-1]) + value.numel() * value.element_size()
 
     def cached(points: torch.Tensor, k: int) -> torch.Tensor:
+        nonlocal held
         key = (k, points.dtype, points.device, points.shape, points.detach().cpu().numpy().tobytes())
         if key in remembered:
             remembered.move_to_end(key)
             return remembered[key].clone()
-        value = remembered[key] = evaluate(points, k)
-        if len(remembered) > size:
-            remembered.popitem(last=False)
+        value = evaluate(points, k)
+        if size(key, value) <= budget:
+            remembered[key] = value
+            held += size(key, value)
+        while held > budget:
+            held -= size(*remembered.popitem(last=False))
         return value.clone()
 
     return cached

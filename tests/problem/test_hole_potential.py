@@ -108,3 +108,24 @@ def test_values_are_remembered_by_the_points_not_by_the_tensor():
     assert float(moved[1]) == float(first[1])
     points[0, 0] = 0.9
     assert torch.equal(phi(points), first)
+
+
+def test_the_memo_forgets_the_oldest_beyond_its_budget():
+    from pdesolve.problem.hole_potential import _memoized
+
+    calls = []
+
+    def evaluate(points: torch.Tensor, k: int) -> torch.Tensor:
+        calls.append(k)
+        return points[:, :2] * (k + 1)
+
+    cached = _memoized(evaluate, budget=3 * (4 * 2 * 8 + 4 * 2 * 8))  # room for three evaluations at 4 points
+    sets = [torch.full((4, 2), float(i), dtype=torch.float64) for i in range(4)]
+    for points in sets:
+        cached(points, 0)
+    cached(sets[3], 0)
+    assert len(calls) == 4  # the last one remembered
+    cached(sets[0], 0)
+    assert len(calls) == 5  # the first one forgotten
+    assert torch.equal(cached(sets[2], 0), sets[2])
+    assert len(calls) == 5
