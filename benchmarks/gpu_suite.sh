@@ -3,14 +3,14 @@
 # one folder. A job cut by its limit keeps what it wrote (every script writes its JSON after each case) and
 # `teng` resumes from its checkpoints when the suite is run again with the same folder.
 #
-#   benchmarks/gpu_suite.sh OUT_DIR [JOB ...]  # jobs: linear assembled teng_fit teng pinn operators hc learned (default: all)
+#   benchmarks/gpu_suite.sh OUT_DIR [JOB ...]  # jobs: linear assembled teng_fit teng pinn cylinder operators hc learned (default: all)
 #
 # Needs the reference data (PDESOLVE_DATA, default ../shared/data) and, for the neural-operator peer,
 # `pip install -e .[bench]`.
 set -u
 out=${1:?usage: gpu_suite.sh OUT_DIR [JOB ...]}
 shift
-jobs=${*:-linear assembled teng_fit teng pinn operators hc learned}
+jobs=${*:-linear assembled teng_fit teng pinn cylinder operators hc learned}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,6 +42,8 @@ for name in $jobs; do
         --final-time 4 --eval-every 100 --checkpoint "$out/teng" --out "$out/teng_$problem.json"
     done ;;
   pinn) job pinn 900 python3 "$here/pinn_vs_deepxde.py" --device cuda --budget full --out "$out/pinn_vs_deepxde.json" ;;
+  cylinder)  # the cylinder's PINN at its defaults (4 × 24, 3,600 points, 130 Gauss–Newton steps): C_D, C_L, Δp in metrics.json
+    job cylinder_pinn 600 pdesolve solve cylinder --solver pinn --device cuda --out "$out/cylinder_pinn" ;;
   operators) job operators 1200 python3 "$here/operators.py" --device cuda --data "$out/data" --out "$out/operators.json" ;;
   hc) job hc 600 python3 "$here/hard_constraints.py" --device cuda --out "$out/hard_constraints.json" ;;
   learned) job learned 600 python3 "$here/learned_precond.py" --device cuda --out "$out/learned_precond.json" ;;
