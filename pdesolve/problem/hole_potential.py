@@ -88,7 +88,7 @@ class _Basis:
             coefficients[1 + 2 * terms + count :],
         )
         exponents = np.arange(1, terms + 1)
-        # Re(c q^m) = a Re q^m + b Im q^m with c = a − ib, and q^m = ρ^m (z − c)^{−m}
+        # Re(κ q^m) = a Re q^m + b Im q^m with κ = a − ib, and q^m = ρ^m (z − c)^{−m}
         laurent = torch.as_tensor((real - 1j * imag) * self.rho**exponents)
         residues = torch.as_tensor(self.scales * (pole_real - 1j * pole_imag))
         poles, powers = torch.as_tensor(self.poles), torch.as_tensor(exponents, dtype=torch.float64)
