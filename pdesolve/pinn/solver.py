@@ -150,7 +150,7 @@ class PinnSolver(Solver):
         )
         loss_weights: str = option(
             "fixed",
-            "fixed | adaptive (gradient-norm balancing of the loss terms)",
+            "fixed | adaptive (gradient-norm balancing of the loss terms in the Adam stage)",
             choices=("fixed", "adaptive"),
         )
         causal: bool = option(
@@ -173,6 +173,11 @@ class PinnSolver(Solver):
             raise PdesolveError(f"pinn: dtype must be float32 or float64, got {self.settings.dtype!r}")
         if not self.config.ngd_rcond < 1:
             raise PdesolveError(f"pinn: ngd_rcond must lie in (0, 1), got {self.config.ngd_rcond}")
+        if self.config.loss_weights == "adaptive" and self.config.adam_steps == 0:
+            raise PdesolveError(
+                "pinn: loss_weights=adaptive balances the Adam stage's gradients, and this run has no Adam steps"
+                " (set adam_steps, or preset=manual)"
+            )
 
     def checkpoint_path(self) -> Path | None:
         """``checkpoint``, else ``checkpoint.pt`` in the run folder (none outside a run folder)."""

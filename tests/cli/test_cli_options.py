@@ -69,3 +69,15 @@ def test_none_defaults_resolve_from_the_problem():
     # 0 and none on the command line keep meaning "from the problem", as before the fields were typed
     assert coerce_option(FiniteDifference, "n", "0") is None and coerce_option(FiniteDifference, "n", "none") is None
     assert coerce_option(FiniteDifference, "n", "33") == 33
+
+
+def test_adaptive_weights_without_an_adam_stage_are_refused_in_one_line(capsys, tmp_path):
+    import pdesolve.cli
+
+    # the ngd preset has no Adam steps, and the weights balance only those: the option would do nothing
+    code = pdesolve.cli.main(
+        ["solve", "heat2d", "--solver", "pinn", "--set", "loss_weights=adaptive", "--out", str(tmp_path / "run")]
+    )
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1 and "no Adam steps" in lines[0], lines
+    assert not (tmp_path / "run" / "metrics.json").exists()
