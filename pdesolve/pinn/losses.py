@@ -205,15 +205,19 @@ class CausalWeights:
 
 
 class LossWeights:
-    """Fixed weights, or gradient-norm balancing updated every ``every`` steps with moving average ``alpha``."""
+    """Fixed weights, or gradient-norm balancing updated every ``every`` steps with moving average ``alpha``;
+    ``factors``: fixed factors per term on top of either (the initial condition's ``initial_weight``)."""
 
-    def __init__(self, adaptive: bool, every: int = 100, alpha: float = 0.9) -> None:
+    def __init__(
+        self, adaptive: bool, every: int = 100, alpha: float = 0.9, factors: dict[str, float] | None = None
+    ) -> None:
         self.adaptive, self.every, self.alpha = adaptive, every, alpha
+        self.factors = dict(factors or {})
         self.values: dict[str, float] = {}
         self.step = 0
 
     def __getitem__(self, name: str) -> float:
-        return self.values.get(name, 1.0)
+        return self.factors.get(name, 1.0) * self.values.get(name, 1.0)
 
     def update(self, terms: dict[str, torch.Tensor], params: list[torch.Tensor]) -> None:
         """Call once per optimiser step (before backward): every ``every`` calls λ is re-balanced."""

@@ -153,6 +153,9 @@ class PinnSolver(Solver):
             "fixed | adaptive (gradient-norm balancing of the loss terms in the Adam stage)",
             choices=("fixed", "adaptive"),
         )
+        initial_weight: float = option(
+            1.0, "factor on the initial-condition loss term where the condition is not built in", positive=True
+        )
         causal: bool = option(
             False, "weight later times by how well earlier times are fitted (Wang, Sankaran & Perdikaris 2022)"
         )
@@ -214,7 +217,13 @@ class PinnSolver(Solver):
             if state is not None:
                 marcher.load_state_dict(state)
             return marcher
-        trainer = self._trainer(problem, self._model(problem), checkpointer, callback, callback_every)
+        model = self._model(problem)
+        if c.initial_weight != 1.0 and not (problem.is_evolution and "initial" not in model.exact_conditions):
+            raise PdesolveError(
+                "pinn: initial_weight weights the initial condition's loss term, and this run has none"
+                " (the condition is built in, or the problem is stationary)"
+            )
+        trainer = self._trainer(problem, model, checkpointer, callback, callback_every)
         if state is not None:
             if "windows_done" in state:
                 raise PdesolveError("--resume: the checkpoint is from a time-marching run; set time_windows")
@@ -271,7 +280,8 @@ class PinnSolver(Solver):
             time_grading=c.time_grading,
         )
         causal = CausalWeights(problem.time) if c.causal and problem.is_evolution else None
-        objective = Objective(model, problem, LossWeights(c.loss_weights == "adaptive"), causal)
+        weights = LossWeights(c.loss_weights == "adaptive", factors={"initial": c.initial_weight})
+        objective = Objective(model, problem, weights, causal)
         refresh = c.resample_every or (max(1, c.adam_steps // 10) if c.rar else 0)
         plan = Plan(
             adam_steps=c.adam_steps,
