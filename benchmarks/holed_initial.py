@@ -1,12 +1,12 @@
-"""The holed square's initial condition on the mesh, imposed five ways (issue 21: what limits the mesh PINN).
+"""The holed square's initial condition on the mesh, imposed six ways (issue 21: what limits the mesh PINN).
 
 On ``tests/data/square_minus_disk.msh`` the data ``u₀`` vanish on the true circle, so they miss the hole's 16 chords
 by up to 1.7e-3: no field continuous at ``t₀`` satisfies both conditions. The package keeps the boundary exact and
-the initial condition a loss term (``soft``). The other variants impose the initial condition exactly, each with a
-different ansatz ``u = e^{−λτ}(B(x, t) + φ τ N)`` (λ the package's decay rate, φ its distance, τ = t − t₀):
+the initial condition a loss term (``soft``); ``soft-strip`` keeps it a loss term but fits it to the ``strip`` data
+below, which vanish on the chords (so that the network's target ``u₀/φ`` at ``t₀`` is no longer singular there).
+The other variants impose the initial condition exactly, each with its ansatz ``u = e^{−λτ}(B(x, t) + φ τ N)``
+(λ the package's decay rate, φ its distance, τ = t − t₀):
 
-- ``soft-strip``: the initial condition a loss term as in ``soft``, fitted to the ``strip`` data below, which
-  vanish on the chords (so that the target ``u₀/φ`` of the network at ``t₀`` is no longer singular there);
 - ``exact-ic``: ``B = u₀``; the boundary is then off by the mismatch (a diagnostic, not an answer);
 - ``strip``: ``B = u₀ − ψ(d/δ) m(Px)``, P the closest point on the chords, d = |x − Px|, m = u₀ at Px; ψ = 1 − S
   (S the quintic smoothstep), times ``1 + a s³ (+ b s⁴)`` so that ψ has zero first (``--moments 1``) or first and
