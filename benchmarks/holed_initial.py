@@ -56,6 +56,12 @@ def smoothstep(s: torch.Tensor) -> torch.Tensor:
     return s**3 * (10 - 15 * s + 6 * s**2)
 
 
+def cutoff(d: torch.Tensor, width: float) -> torch.Tensor:
+    """χ(d/D) = 1 − S(d/D): 1 on the boundary, 0 from D on."""
+    return 1 - smoothstep(torch.clamp(d / width, 0.0, 1.0))
+
+
+@cache
 def moment_profile(moments: int) -> Any:
     """ψ(s) = (1 − S(s)) (1 + a s³ + b s⁴) on [0, 1], zero beyond, with ``∫ s ψ = 0`` (``moments`` 1) and
     ``∫ s³ ψ = 0`` (2); ``moments`` 0: ψ = 1 − S."""
@@ -85,8 +91,9 @@ def chords() -> tuple[torch.Tensor, torch.Tensor]:
     return vertices, torch.roll(vertices, -1, dims=0)
 
 
-def closest_on_chords(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The closest point on the segments ``a → b`` and the distance to it."""
+def closest_on_chords(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The closest point on the hole's chords and the distance to it."""
+    a, b = chords()
     ab = b - a
     s = (((x[:, None, :] - a[None]) * ab[None]).sum(2) / (ab**2).sum(1)[None]).clamp(0.0, 1.0)
     foot = a[None] + s[..., None] * ab[None]
@@ -117,6 +124,12 @@ def laplacian_at(f: Any, points: torch.Tensor) -> torch.Tensor:
     return sum(torch.autograd.grad(g[:, j].sum(), y, create_graph=True)[0][:, j] for j in range(2))
 
 
+def strip_correction(x: torch.Tensor, data: Any, args: argparse.Namespace) -> torch.Tensor:
+    """``ψ(d/δ) m(Px)``: what the ``strip`` variants take off ``u₀``."""
+    foot, d = closest_on_chords(x)
+    return moment_profile(args.moments)(d / args.delta) * data(foot)
+
+
 def correction(variant: str, args: argparse.Namespace, data: Any, points: torch.Tensor) -> torch.Tensor:
     """``u₀ − B`` at (x, t) ``points`` for the variant."""
     x, tau = points[:, :2], points[:, 2]
@@ -124,18 +137,16 @@ def correction(variant: str, args: argparse.Namespace, data: Any, points: torch.
         return torch.zeros_like(tau)
     if variant == "layer1":
         foot, d = closest_on_csg(x)
-        chi = 1 - smoothstep(torch.clamp(d / args.cutoff, 0.0, 1.0))
         eta = d / torch.sqrt(4 * NU * tau + 1e-12)
         i2 = (1 + 2 * eta**2) * torch.erfc(eta) - 2 / np.sqrt(np.pi) * eta * torch.exp(-(eta**2))
         window = torch.exp(-tau / args.window) if args.window > 0 else 1.0
         with torch.enable_grad():
             c = NU * laplacian_at(data, foot)
-        return -c * tau * window * (1 - i2) * chi
-    foot, d = closest_on_chords(x, *chords())
+        return -c * tau * window * (1 - i2) * cutoff(d, args.cutoff)
     if variant == "strip":
-        return moment_profile(args.moments)(d / args.delta) * data(foot)
-    chi = 1 - smoothstep(torch.clamp(d / args.cutoff, 0.0, 1.0))
-    return data(foot) * torch.erfc(d / torch.sqrt(args.delta**2 + 4 * NU * tau)) * chi
+        return strip_correction(x, data, args)
+    foot, d = closest_on_chords(x)
+    return data(foot) * torch.erfc(d / torch.sqrt(args.delta**2 + 4 * NU * tau)) * cutoff(d, args.cutoff)
 
 
 def ansatz(variant: str, args: argparse.Namespace) -> Any:
@@ -200,10 +211,11 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     points = problem.test_points()
     refine = 3 if geometry == "mesh" else 2
     expected = np.asarray(ps.solve(reference, "classical", refine=refine, progress=False)(points), dtype=float)
-    values = np.asarray(PinnSolution(problem, trainer.model, stats)(points), dtype=float)
+    solution = PinnSolution(problem, trainer.model, stats)
+    values = np.asarray(solution(points), dtype=float)
     boundary, _ = problem.domain.sample_boundary(400, seed=3)
     at = np.column_stack([boundary, np.random.default_rng(17).uniform(*problem.time, len(boundary))])
-    boundary_max = float(np.abs(PinnSolution(problem, trainer.model, stats)(at)).max())
+    boundary_max = float(np.abs(solution(at)).max())
     return {
         **errors(values, expected, points[:, -1]),
         "boundary_max": boundary_max,
@@ -217,15 +229,15 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
 def strip_data(problem: Any, args: argparse.Namespace) -> Any:
     """``u₀ − ψ(d/δ) m(Px)`` as a problem's ``initial`` (numpy or torch coordinates)."""
-    psi = moment_profile(args.moments)
-    a, b = chords()
-    data = problem.initial
 
     def modified(x: Coords, p: Any) -> Any:
         numpy_in = not torch.is_tensor(x.x)
         y = torch.stack([torch.as_tensor(x.x, dtype=torch.float64), torch.as_tensor(x.y, dtype=torch.float64)], 1)
-        foot, d = closest_on_chords(y, a, b)
-        value = data(Coords([y[:, 0], y[:, 1]]), p) - psi(d / args.delta) * data(Coords([foot[:, 0], foot[:, 1]]), p)
+
+        def data(z: torch.Tensor) -> torch.Tensor:
+            return problem.initial(Coords([z[:, 0], z[:, 1]]), p)
+
+        value = data(y) - strip_correction(y, data, args)
         return value.detach().numpy() if numpy_in else value
 
     return modified
